@@ -1,0 +1,20 @@
+"""The `tiptriage` command. Thin: each domain package contributes its commands."""
+
+from __future__ import annotations
+
+import typer
+
+from tiptriage.audit.commands import app as audit_app
+from tiptriage.intake.commands import ingest, reports_app
+from tiptriage.synth.commands import synth
+
+app = typer.Typer(no_args_is_help=True, add_completion=False,
+                  help="tiptriage: triage of CSAM reports on metadata and hashes only.")
+app.command()(ingest)
+app.command()(synth)
+app.add_typer(reports_app, name="reports")
+app.add_typer(audit_app, name="audit")
+
+
+if __name__ == "__main__":
+    app()

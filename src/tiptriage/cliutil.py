@@ -1,0 +1,33 @@
+"""What every CLI command shares: the console, JSON output, the session, exit codes."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+from sqlalchemy.orm import Session
+
+from tiptriage.config import get_settings
+from tiptriage.db import open_session
+
+EXIT_OK, EXIT_SOME_REFUSED, EXIT_USAGE = 0, 1, 2
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def emit_json(doc: object) -> None:
+    sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+@contextmanager
+def session() -> Iterator[Session]:
+    with open_session() as s:
+        yield s
+
+
+def actor() -> str:
+    return get_settings().actor

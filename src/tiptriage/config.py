@@ -1,0 +1,34 @@
+"""Settings, read from environment variables (prefix TIPTRIAGE_). The only module-level state."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TIPTRIAGE_")
+
+    # Embedded default: a SQLite file under ./var, nothing to start.
+    database_url: str = "sqlite:///var/tiptriage.db"
+    # Who is acting, for the audit log, when no authenticated user is known (CLI, batch jobs).
+    actor: str = "cli"
+    # A single input file larger than this is refused before parsing (bytes).
+    max_file_bytes: int = 50 * 1024 * 1024
+    # Reports stored per transaction during ingest; each report is still all-or-nothing.
+    ingest_batch_size: int = 500
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file behind a sqlite URL, so its folder can be created; None for other databases."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and url[len(prefix):] not in ("", ":memory:"):
+        return Path(url[len(prefix):])
+    return None

@@ -1,0 +1,64 @@
+"""User-facing text: Dutch by default, English available (TIPTRIAGE_LANG=en or --lang en).
+
+Message ids are the English text; the Dutch catalogue below translates them. Code, logs and the
+audit log stay in English. Numbers and dates are formatted with Babel for the chosen locale.
+"""
+
+from __future__ import annotations
+
+import os
+
+NL = {
+    "Stored": "Opgeslagen",
+    "Duplicates": "Dubbel (al aanwezig)",
+    "New versions": "Nieuwe versies",
+    "Rejected": "Geweigerd",
+    "Files read": "Bestanden gelezen",
+    "Ingest summary": "Samenvatting invoer",
+    "Rejected input": "Geweigerde invoer",
+    "File": "Bestand",
+    "Record": "Record",
+    "Report": "Melding",
+    "Field": "Veld",
+    "Reason": "Reden",
+    "Reports": "Meldingen",
+    "Source": "Bron",
+    "External id": "Extern nummer",
+    "Version": "Versie",
+    "Incident": "Incident",
+    "Persons": "Personen",
+    "Files": "Bestanden",
+    "Ingested": "Ingelezen",
+    "Reading report files": "Meldingsbestanden lezen",
+    "No report with id {id}.": "Geen melding met nummer {id}.",
+    "Audit log intact: {n} events verified.": "Auditlog intact: {n} gebeurtenissen gecontroleerd.",
+    "Audit log BROKEN at event {seq}: {problem}": "Auditlog GEBROKEN bij gebeurtenis {seq}: {problem}",
+    "{total} reports in the store.": "{total} meldingen in de opslag.",
+    "Wrote {reports} reports to {out}.": "{reports} meldingen geschreven naar {out}.",
+    "Quarantine": "Quarantaine",
+    "When": "Wanneer",
+    "Persons in report": "Personen in melding",
+    "Role": "Rol",
+    "Name": "Naam",
+    "Identifiers": "Kenmerken",
+    "Action": "Handeling",
+    "Classification": "Classificatie",
+    "Hashes": "Hashes",
+    "No such path: {path}": "Pad bestaat niet: {path}",
+}
+
+
+def lang() -> str:
+    value = os.environ.get("TIPTRIAGE_LANG", "nl").lower()
+    return "en" if value.startswith("en") else "nl"
+
+
+def _(msgid: str, **values: object) -> str:
+    text = NL.get(msgid, msgid) if lang() == "nl" else msgid
+    return text.format(**values) if values else text
+
+
+def number(value: int | float) -> str:
+    from babel.numbers import format_decimal
+
+    return format_decimal(value, locale="nl_NL" if lang() == "nl" else "en_GB")

@@ -1,0 +1,1 @@
+"""Intake: report files in, parsed into domain objects, stored durably and idempotently."""

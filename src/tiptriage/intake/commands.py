@@ -1,0 +1,138 @@
+"""`tiptriage ingest` and `tiptriage reports ...`"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from tiptriage.cliutil import EXIT_SOME_REFUSED, EXIT_USAGE, actor, console, emit_json, err_console, session
+from tiptriage.i18n import _, number
+from tiptriage.intake import service
+
+reports_app = typer.Typer(no_args_is_help=True, help="Stored reports.")
+
+
+def ingest(paths: list[Path] = typer.Argument(..., help="Report files or folders (searched recursively)."),
+           as_json: bool = typer.Option(False, "--json", help="Print one JSON summary instead of tables.")) -> None:
+    """Read report files (CyberTipline XML, tiptriage JSON, CSV) into the store.
+
+    Exit status: 0 all stored (or already there), 1 some input refused, 2 usage error.
+    """
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        err_console.print(_("No such path: {path}", path=missing[0]))
+        raise typer.Exit(EXIT_USAGE)
+    files = service.find_inputs(paths)
+    with session() as s:
+        if as_json:
+            summary = service.ingest(s, files, actor=actor())
+        else:
+            with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                          console=err_console, transient=True) as progress:
+                task = progress.add_task(_("Reading report files"), total=len(files))
+                summary = service.ingest(s, files, actor=actor(), on_file=lambda _p: progress.advance(task))
+    if as_json:
+        emit_json(summary.as_dict())
+    else:
+        _print_summary(summary)
+    if summary.rejected:
+        raise typer.Exit(EXIT_SOME_REFUSED)
+
+
+def _print_summary(summary: service.IngestSummary) -> None:
+    table = Table(title=_("Ingest summary"), show_header=False)
+    for label, value in ((_("Files read"), summary.files), (_("Stored"), summary.stored),
+                         (_("New versions"), summary.versions), (_("Duplicates"), summary.duplicates),
+                         (_("Rejected"), summary.rejected)):
+        table.add_row(label, number(value))
+    console.print(table)
+    if summary.errors:
+        errors = Table(title=_("Rejected input"))
+        for column in (_("File"), _("Record"), _("Report"), _("Field"), _("Reason")):
+            errors.add_column(column, overflow="fold")
+        for e in summary.errors[:200]:
+            errors.add_row(e["file"], str(e["record"] or ""), e["report_id"] or "", e["field"] or "", e["reason"])
+        console.print(errors)
+
+
+@reports_app.command("list")
+def list_(limit: int = typer.Option(50, min=1, max=10000), offset: int = typer.Option(0, min=0),
+          source: str | None = None, as_json: bool = typer.Option(False, "--json")) -> None:
+    """The newest reports (id, source, external id, version, incident time, counts)."""
+    with session() as s:
+        reports = service.list_reports(s, limit=limit, offset=offset, source=source)
+        total = service.count_reports(s)
+        rows = [{"id": r.id, "source": r.source, "external_id": r.external_id, "version": r.version,
+                 "incident_type": r.incident_type, "incident_at": r.incident_at.isoformat() if r.incident_at else None,
+                 "persons": len(r.persons), "files": len(r.files), "ingested_at": r.ingested_at.isoformat()}
+                for r in reports]
+    if as_json:
+        emit_json({"total": total, "reports": rows})
+        return
+    table = Table(title=_("Reports"))
+    for column in ("id", _("Source"), _("External id"), _("Version"), _("Incident"), _("Persons"), _("Files"),
+                   _("Ingested")):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(str(r["id"]), r["source"], r["external_id"], str(r["version"]), (r["incident_at"] or "")[:16],
+                      str(r["persons"]), str(r["files"]), r["ingested_at"][:16])
+    console.print(table)
+    console.print(_("{total} reports in the store.", total=number(total)))
+
+
+@reports_app.command("show")
+def show(report_id: int = typer.Argument(..., help="The report's id in the store."),
+         reason: str | None = typer.Option(None, help="Why you look (recorded in the audit log)."),
+         as_json: bool = typer.Option(False, "--json")) -> None:
+    """Everything known about one report. The access is recorded in the audit log."""
+    with session() as s:
+        doc = service.report_document(s, report_id, actor=actor(), reason=reason)
+    if doc is None:
+        err_console.print(_("No report with id {id}.", id=report_id))
+        raise typer.Exit(EXIT_SOME_REFUSED)
+    if as_json:
+        emit_json(doc)
+        return
+    console.print(f"[bold]{_('Report')} {doc['id']}[/bold]  {doc['source']} {doc['external_id']} "
+                  f"v{doc['version']}  {doc['incident_type'] or ''}  {doc['incident_at'] or ''}")
+    persons = Table(title=_("Persons in report"))
+    for column in ("ref", _("Role"), _("Name"), "DOB", _("Identifiers"), "IP"):
+        persons.add_column(column, overflow="fold")
+    for p in doc["persons"]:
+        name = " ".join(x for x in (p["given_name"], p["family_name"]) if x)
+        ids = "; ".join(f"{i['kind']}={i['value']}" for i in p["identifiers"])
+        ips = "; ".join(e["ip"] for e in p["ip_events"])
+        persons.add_row(p["ref"], p["role"], name, p["date_of_birth"] or str(p["age"] or ""), ids, ips)
+    console.print(persons)
+    files = Table(title=_("Files"))
+    for column in ("ref", _("Action"), _("Classification"), _("Hashes")):
+        files.add_column(column, overflow="fold")
+    for f in doc["files"]:
+        files.add_row(f["ref"], f["action"], f["classification"] or "",
+                      " ".join(f"{h['hash_type']}:{h['value'][:12]}…" for h in f["hashes"]))
+    console.print(files)
+
+
+@reports_app.command("quarantine")
+def quarantine(limit: int = typer.Option(50, min=1, max=10000), as_json: bool = typer.Option(False, "--json")) -> None:
+    """Refused input, newest first: file, record, report id, field and reason."""
+    with session() as s:
+        entries = service.quarantine(s, limit=limit)
+        rows = [{"id": q.id, "at": q.at.isoformat(), "file": q.path, "record": q.record, "report_id": q.report_id,
+                 "field": q.field, "reason": q.reason, "raw_sha256": q.raw_sha256} for q in entries]
+    if as_json:
+        emit_json(rows)
+        return
+    table = Table(title=_("Quarantine"))
+    for column in ("id", _("When"), _("File"), _("Record"), _("Report"), _("Field"), _("Reason")):
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        table.add_row(str(r["id"]), r["at"][:19], r["file"], str(r["record"] or ""), r["report_id"] or "",
+                      r["field"] or "", r["reason"])
+    console.print(table)
+
+
+__all__ = ["ingest", "reports_app", "EXIT_SOME_REFUSED"]

@@ -1,0 +1,116 @@
+"""The domain objects every intake format produces, and that the synthetic generator writes.
+
+Plain frozen dataclasses: formats parse into them, the store writes them, and writers serialise
+them again, so `parse(write(report)) == report` is the round-trip property the tests check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+# What a person did with a file. Distribution is anything but download/store.
+FILE_ACTIONS = ("upload", "send", "share", "public_post", "download", "store")
+DISTRIBUTING_ACTIONS = frozenset({"upload", "send", "share", "public_post"})
+# Industry classification used by ESPs (NCMEC's scheme): A = prepubescent, B = pubescent;
+# 1 = sex act, 2 = lascivious exhibition.
+CLASSIFICATIONS = ("A1", "A2", "B1", "B2")
+HASH_TYPES = ("md5", "sha1", "sha256", "pdq")
+HASH_HEX_LENGTHS = {"md5": 32, "sha1": 40, "sha256": 64, "pdq": 64}
+IDENTIFIER_KINDS = ("email", "phone", "screen_name", "esp_user_id", "device_id")
+IP_EVENTS = ("Login", "Registration", "Purchase", "Upload", "Other")
+PERSON_ROLES = ("reported", "recipient", "victim")
+
+
+@dataclass(frozen=True, slots=True)
+class Identifier:
+    kind: str  # one of IDENTIFIER_KINDS
+    value: str  # as reported; normalisation belongs to subjects/identifiers.py
+    verified: bool | None = None
+    platform: str | None = None  # user ids and screen names are only unique within a platform
+
+
+@dataclass(frozen=True, slots=True)
+class IpEvent:
+    ip: str
+    event: str  # one of IP_EVENTS
+    at: datetime | None = None
+    port: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    street: str | None = None
+    postcode: str | None = None
+    city: str | None = None
+    country: str | None = None  # ISO 3166-1 alpha-2
+
+
+@dataclass(frozen=True, slots=True)
+class ReportedPerson:
+    ref: str  # the person's reference inside the report, used by files and recipients
+    role: str = "reported"  # one of PERSON_ROLES
+    given_name: str | None = None
+    family_name: str | None = None
+    date_of_birth: date | None = None
+    age: int | None = None  # as reported, at the incident
+    identifiers: tuple[Identifier, ...] = ()
+    addresses: tuple[Address, ...] = ()
+    ip_events: tuple[IpEvent, ...] = ()
+    estimated_country: str | None = None
+    prior_reports: tuple[str, ...] = ()  # earlier CyberTipline report ids the ESP names
+
+
+@dataclass(frozen=True, slots=True)
+class FileHash:
+    hash_type: str  # one of HASH_TYPES
+    value: str  # lower-case hex
+
+
+@dataclass(frozen=True, slots=True)
+class ReportedFile:
+    ref: str
+    file_name: str | None = None
+    person_ref: str | None = None  # who held or moved the file
+    action: str = "upload"  # one of FILE_ACTIONS
+    recipients: tuple[str, ...] = ()  # person refs of intended recipients
+    uploaded_at: datetime | None = None
+    viewed_by_esp: bool | None = None
+    publicly_available: bool | None = None
+    classification: str | None = None  # one of CLASSIFICATIONS, by the platform
+    annotations: tuple[str, ...] = ()
+    hashes: tuple[FileHash, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedReport:
+    """One report as a format understood it. `source` + `external_id` identify it."""
+
+    source: str  # who sent it: NCMEC, a hotline, a foreign police force, an own investigation
+    external_id: str
+    format: str  # the intake format module that parsed it
+    incident_type: str | None = None
+    incident_at: datetime | None = None
+    reported_at: datetime | None = None
+    reporter: str | None = None  # the platform (ESP) or organisation that reported
+    annotations: tuple[str, ...] = ()
+    persons: tuple[ReportedPerson, ...] = ()
+    files: tuple[ReportedFile, ...] = ()
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True, slots=True)
+class RawDocument:
+    """The bytes a report came in, kept as evidence next to what was parsed from them."""
+
+    data: bytes
+    path: str  # where it was read from (a name for error messages, never content)
+    index: int = 0  # which record inside a multi-record file (CSV rows grouped, JSON arrays)
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """A parsed report with the raw bytes it came from."""
+
+    report: ParsedReport
+    raw: bytes

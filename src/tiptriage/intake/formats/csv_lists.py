@@ -1,0 +1,175 @@
+"""CSV bulk lists: one row per file, rows of one report share `source` + `report_id`.
+
+One reported person per report (bulk lists from hotlines carry no more). Report- and
+person-level columns must agree on every row of a report; a disagreement names the row.
+Columns (header required, order free, unknown columns ignored): see COLUMNS and the README.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+
+from tiptriage.intake import values as v
+from tiptriage.intake.domain import (
+    FileHash, Identifier, IpEvent, Parsed, ParsedReport, ReportedFile, ReportedPerson,
+)
+from tiptriage.intake.formats import Ctx
+
+FORMAT = "csv"
+REQUIRED = ("source", "report_id")
+REPORT_COLUMNS = ("source", "report_id", "incident_type", "incident_at", "reporter", "annotations",
+                  "given_name", "family_name", "date_of_birth", "age", "email", "phone", "screen_name",
+                  "esp_user_id", "platform", "ip", "ip_at")
+FILE_COLUMNS = ("file_ref", "file_name", "action", "classification", "publicly_available", "viewed_by_esp",
+                "file_annotations", "md5", "sha1", "sha256", "pdq")
+COLUMNS = REPORT_COLUMNS + FILE_COLUMNS
+
+
+def read(path: str, data: bytes) -> Iterator:
+    ctx = Ctx(path, raw=data)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        yield ctx.error(f"not valid UTF-8 at byte {exc.start}")
+        return
+    rows = csv.DictReader(io.StringIO(text, newline=""))
+    missing = [c for c in REQUIRED if c not in (rows.fieldnames or ())]
+    if missing:
+        yield ctx.error(f"CSV header lacks column(s) {', '.join(missing)}", "header")
+        return
+    groups: dict[tuple[str, str], list[tuple[int, dict]]] = {}
+    try:
+        for line, row in enumerate(rows, 2):
+            if None in row:
+                yield Ctx(path, record=line).error("more values than header columns")
+                continue
+            key = ((row.get("source") or "").strip(), (row.get("report_id") or "").strip())
+            groups.setdefault(key, []).append((line, row))
+    except csv.Error as exc:
+        yield ctx.error(f"malformed CSV: {exc}")
+        return
+    header = ",".join(rows.fieldnames or ())
+    for (_, report_id), group in groups.items():
+        raw = _raw(header, group)
+        rctx = Ctx(path, record=group[0][0], report_id=report_id or None, raw=raw)
+        try:
+            yield Parsed(_report(group, rctx), raw)
+        except Exception as exc:  # noqa: BLE001 - one bad report never stops the others
+            yield exc if hasattr(exc, "reason") else rctx.error(f"unreadable: {exc}")
+
+
+def _raw(header: str, group: list[tuple[int, dict]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=header.split(","), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(row for _, row in group)
+    return out.getvalue().encode("utf-8")
+
+
+def _cell(row: dict, column: str) -> str | None:
+    value = row.get(column)
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def _report(group: list[tuple[int, dict]], ctx: Ctx) -> ParsedReport:
+    first = group[0][1]
+    for line, row in group[1:]:
+        for column in REPORT_COLUMNS:
+            if _cell(row, column) != _cell(first, column):
+                ctx.record = line
+                raise ctx.error(f"differs from the report's first row (line {group[0][0]})", column)
+    source = ctx.require("source", _cell(first, "source"))
+    ctx.require("report_id", ctx.report_id)
+    return ParsedReport(
+        source=ctx.check("source", v.text, source),
+        external_id=ctx.check("report_id", v.text, ctx.report_id),
+        format=FORMAT,
+        incident_type=ctx.check("incident_type", v.text, _cell(first, "incident_type")),
+        incident_at=ctx.check("incident_at", v.timestamp, _cell(first, "incident_at")),
+        reporter=ctx.check("reporter", v.text, _cell(first, "reporter")),
+        annotations=_list(_cell(first, "annotations")),
+        persons=(_person(first, ctx),) if _has_person(first) else (),
+        files=tuple(_file(row, Ctx(ctx.path, line, ctx.report_id, ctx.raw), n)
+                    for n, (line, row) in enumerate(group, 1) if _has_file(row)),
+    )
+
+
+def _list(value: str | None) -> tuple[str, ...]:
+    return tuple(sorted(x.strip() for x in (value or "").split(";") if x.strip()))
+
+
+def _has_person(row: dict) -> bool:
+    return any(_cell(row, c) for c in REPORT_COLUMNS[6:])
+
+
+def _has_file(row: dict) -> bool:
+    return any(_cell(row, c) for c in FILE_COLUMNS)
+
+
+def _person(row: dict, ctx: Ctx) -> ReportedPerson:
+    platform = ctx.check("platform", v.text, _cell(row, "platform"))
+    identifiers = tuple(
+        Identifier(kind, ctx.check(kind, v.text, _cell(row, kind)), None,
+                   platform if kind in ("screen_name", "esp_user_id") else None)
+        for kind in ("email", "phone", "screen_name", "esp_user_id") if _cell(row, kind))
+    ip = _cell(row, "ip")
+    events = (IpEvent(ctx.check("ip", v.ip_address, ip), "Upload",
+                      ctx.check("ip_at", v.timestamp, _cell(row, "ip_at"))),) if ip else ()
+    return ReportedPerson(
+        ref="p1",
+        given_name=ctx.check("given_name", v.text, _cell(row, "given_name")),
+        family_name=ctx.check("family_name", v.text, _cell(row, "family_name")),
+        date_of_birth=ctx.check("date_of_birth", v.birth_date, _cell(row, "date_of_birth")),
+        age=ctx.check("age", v.age, _cell(row, "age")),
+        identifiers=identifiers,
+        ip_events=events,
+    )
+
+
+def _file(row: dict, ctx: Ctx, n: int) -> ReportedFile:
+    hashes = tuple(FileHash(*ctx.check(kind, v.hash_value, kind, _cell(row, kind)))
+                   for kind in ("md5", "sha1", "sha256", "pdq") if _cell(row, kind))
+    return ReportedFile(
+        ref=ctx.check("file_ref", v.text, _cell(row, "file_ref")) or f"f{n}",
+        file_name=ctx.check("file_name", v.text, _cell(row, "file_name")),
+        person_ref="p1" if _has_person(row) else None,
+        action=ctx.check("action", v.action, _cell(row, "action")) or "upload",
+        classification=ctx.check("classification", v.classification, _cell(row, "classification")),
+        publicly_available=ctx.check("publicly_available", v.boolean, _cell(row, "publicly_available")),
+        viewed_by_esp=ctx.check("viewed_by_esp", v.boolean, _cell(row, "viewed_by_esp")),
+        annotations=_list(_cell(row, "file_annotations")),
+        hashes=hashes,
+    )
+
+
+def write(reports: list[ParsedReport]) -> bytes:
+    """A CSV bulk list of single-person reports (the generator's third format)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for r in reports:
+        p = next((p for p in r.persons if p.role == "reported"), None)
+        base = {"source": r.source, "report_id": r.external_id, "incident_type": r.incident_type,
+                "incident_at": r.incident_at.isoformat() if r.incident_at else None, "reporter": r.reporter,
+                "annotations": ";".join(r.annotations)}
+        if p is not None:
+            ids = {i.kind: i.value for i in p.identifiers}
+            base |= {"given_name": p.given_name, "family_name": p.family_name,
+                     "date_of_birth": p.date_of_birth.isoformat() if p.date_of_birth else None, "age": p.age,
+                     "email": ids.get("email"), "phone": ids.get("phone"), "screen_name": ids.get("screen_name"),
+                     "esp_user_id": ids.get("esp_user_id"),
+                     "platform": next((i.platform for i in p.identifiers if i.platform), None)}
+            if p.ip_events:
+                base |= {"ip": p.ip_events[0].ip,
+                         "ip_at": p.ip_events[0].at.isoformat() if p.ip_events[0].at else None}
+        for f in r.files or (None,):
+            row = dict(base)
+            if f is not None:
+                hashes = {h.hash_type: h.value for h in f.hashes}
+                row |= {"file_ref": f.ref, "file_name": f.file_name, "action": f.action,
+                        "classification": f.classification, "publicly_available": f.publicly_available,
+                        "viewed_by_esp": f.viewed_by_esp, "file_annotations": ";".join(f.annotations), **hashes}
+            writer.writerow(row)
+    return out.getvalue().encode("utf-8")

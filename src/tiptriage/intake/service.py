@@ -1,0 +1,400 @@
+"""Ingest: files in, reports stored once, bad input quarantined with a named reason.
+
+The path of a batch: find files → read each (size limit, format detection, parse) → join sibling
+file-details documents to their report → store reports in batches, one transaction per batch.
+A batch that fails as a whole (a race with another ingest, a constraint) is retried one report per
+transaction, so a report is always stored whole or not at all and the rest still goes in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import insert, select, tuple_
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session
+
+from tiptriage.audit import service as audit
+from tiptriage.config import get_settings
+from tiptriage.db import utcnow
+from tiptriage.intake.domain import Parsed, ParsedReport
+from tiptriage.intake.errors import IntakeError
+from tiptriage.intake.formats import read_file
+from tiptriage.intake.formats.cybertip import SiblingFile
+from tiptriage.intake.models import (
+    AddressRow, FileHashRow, FileRow, IdentifierRow, IpEventRow, QuarantineEntry, RawPart, Report,
+    ReportedPersonRow,
+)
+
+INPUT_SUFFIXES = {".xml", ".json", ".csv"}
+_SIBLING_ROOT = re.compile(rb"^\s*(<\?xml[^>]*\?>)?\s*<(\w+:)?fileDetails[\s>]")
+
+
+@dataclass
+class Candidate:
+    """A parsed report ready to store, with the raw documents it came from (report first)."""
+
+    report: ParsedReport
+    parts: list[tuple[str, bytes]]  # (file name, bytes)
+
+    @property
+    def content_sha256(self) -> str:
+        if len(self.parts) == 1:
+            return hashlib.sha256(self.parts[0][1]).hexdigest()
+        # A report with sibling documents: the hash over its parts' hashes, in a fixed order.
+        digests = [hashlib.sha256(data).hexdigest() for _, data in self.parts]
+        return hashlib.sha256((digests[0] + "".join(sorted(digests[1:]))).encode()).hexdigest()
+
+
+@dataclass
+class IngestSummary:
+    stored: int = 0
+    duplicates: int = 0
+    versions: int = 0  # stored reports that are a new version of one already stored
+    rejected: int = 0
+    files: int = 0
+    errors: list[dict] = field(default_factory=list)
+    report_ids: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"stored": self.stored, "duplicates": self.duplicates, "versions": self.versions,
+                "rejected": self.rejected, "files": self.files, "errors": self.errors}
+
+
+def find_inputs(paths: Iterable[str | Path]) -> list[Path]:
+    """Files named directly, and report files (.xml, .json, .csv) found below folders, sorted."""
+    found: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in INPUT_SUFFIXES))
+        else:
+            found.append(p)
+    return found
+
+
+def _read_bytes(path: Path, limit: int) -> bytes:
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise IntakeError(str(path), f"cannot read: {exc.strerror}") from None
+    if size > limit:
+        raise IntakeError(str(path), f"file is {size:,} bytes, over the limit of {limit:,} "
+                                     "(TIPTRIAGE_MAX_FILE_BYTES)")
+    with path.open("rb") as fh:
+        data = fh.read(limit + 1)
+    if len(data) > limit:  # grew while we read it
+        raise IntakeError(str(path), f"file is over the limit of {limit:,} bytes")
+    return data
+
+
+def _items(path: Path, limit: int) -> Iterator:
+    try:
+        data = _read_bytes(path, limit)
+    except IntakeError as exc:
+        yield exc
+        return
+    yield from read_file(str(path), data)
+
+
+def _siblings(files: list[Path], limit: int) -> tuple[dict, list, set[Path]]:
+    """First pass: file-details documents (cheaply recognised by their root), keyed by folder and report."""
+    by_report: dict[tuple[Path, str], list[SiblingFile]] = {}
+    errors: list[IntakeError] = []
+    seen: set[Path] = set()
+    for path in files:
+        if path.suffix.lower() != ".xml":
+            continue
+        try:
+            with path.open("rb") as fh:
+                head = fh.read(512)
+        except OSError:
+            continue  # reported by the main pass
+        if not _SIBLING_ROOT.match(head):
+            continue
+        seen.add(path)
+        for item in _items(path, limit):
+            if isinstance(item, SiblingFile):
+                by_report.setdefault((path.parent, item.report_id), []).append(item)
+            else:
+                errors.append(item)
+    return by_report, errors, seen
+
+
+def candidates(files: list[Path], *, limit: int, on_file: Callable[[Path], None] | None = None) -> Iterator:
+    """Candidates and IntakeErrors, file by file; sibling file details joined to their report."""
+    siblings, errors, sibling_paths = _siblings(files, limit)
+    yield from errors
+    for path in files:
+        if path in sibling_paths:
+            if on_file:
+                on_file(path)
+            continue
+        for item in _items(path, limit):
+            if isinstance(item, Parsed):
+                extra = siblings.pop((path.parent, item.report.external_id), [])
+                report = item.report
+                if extra:
+                    report = _with_files(report, extra)
+                yield Candidate(report, [(path.name, item.raw)] + [(Path(s.path).name, s.raw) for s in extra])
+            elif isinstance(item, SiblingFile):  # a sibling without the recognisable head
+                yield IntakeError(str(path), "file details document must start with <fileDetails>",
+                                  report_id=item.report_id)
+            else:
+                yield item
+        if on_file:
+            on_file(path)
+    for (_, report_id), orphans in siblings.items():
+        for s in orphans:
+            yield IntakeError(s.path, "file details for a report that is not in the same folder",
+                              report_id=report_id, field="fileDetails/reportId", raw=s.raw)
+
+
+def _with_files(report: ParsedReport, siblings: list[SiblingFile]) -> ParsedReport:
+    from dataclasses import replace
+
+    reported = [p.ref for p in report.persons if p.role == "reported"]
+    recipients = tuple(p.ref for p in report.persons if p.role == "recipient")
+    files = list(report.files)
+    for s in sorted(siblings, key=lambda s: s.file.ref):
+        f = s.file
+        files.append(replace(
+            f, person_ref=f.person_ref or (reported[0] if len(reported) == 1 else None),
+            recipients=recipients if f.action in ("send", "share") else ()))
+    return replace(report, files=tuple(files))
+
+
+# --- storing -------------------------------------------------------------------------------------
+
+def ingest(session: Session, paths: Iterable[str | Path], *, actor: str | None = None,
+           on_file: Callable[[Path], None] | None = None, batch_size: int | None = None) -> IngestSummary:
+    settings = get_settings()
+    actor = actor or settings.actor
+    batch_size = batch_size or settings.ingest_batch_size
+    files = find_inputs(paths)
+    summary = IngestSummary(files=len(files))
+    batch: list[Candidate] = []
+    for item in candidates(files, limit=settings.max_file_bytes, on_file=on_file):
+        if isinstance(item, Candidate):
+            batch.append(item)
+            if len(batch) >= batch_size:
+                _store(session, batch, actor, summary)
+                batch = []
+        else:
+            _reject(session, item, actor, summary)
+    if batch:
+        _store(session, batch, actor, summary)
+    return summary
+
+
+def _reject(session: Session, error: Exception, actor: str, summary: IngestSummary) -> None:
+    if not isinstance(error, IntakeError):
+        error = IntakeError("?", f"unexpected error: {error}")
+    raw_sha = hashlib.sha256(error.raw).hexdigest() if error.raw is not None else None
+    entry = QuarantineEntry(at=utcnow(), actor=actor, path=error.path, record=error.record,
+                            report_id=error.report_id, field=error.field, reason=error.reason, raw_sha256=raw_sha)
+    session.add(entry)
+    session.flush()
+    audit.record(session, actor=actor, action="report.reject", entity="quarantine", entity_ids=[entry.id],
+                 reason=error.reason, details=error.as_dict() | {"raw_sha256": raw_sha})
+    session.commit()
+    summary.rejected += 1
+    summary.errors.append(error.as_dict() | {"message": error.message})
+
+
+def _store(session: Session, batch: list[Candidate], actor: str, summary: IngestSummary) -> None:
+    try:
+        outcome = _store_batch(session, batch, actor)
+        session.commit()
+    except (IntegrityError, DBAPIError):
+        session.rollback()
+        if len(batch) == 1:
+            _reject(session, IntakeError(batch[0].parts[0][0], "the database refused the report",
+                                         report_id=batch[0].report.external_id), actor, summary)
+            return
+        for one in batch:  # isolate the report that cannot be stored; the others go in
+            _store(session, [one], actor, summary)
+        return
+    stored, versions, duplicates = outcome
+    summary.stored += len(stored)
+    summary.versions += versions
+    summary.duplicates += duplicates
+    summary.report_ids.extend(stored)
+
+
+def _store_batch(session: Session, batch: list[Candidate], actor: str) -> tuple[list[int], int, int]:
+    keys = {(c.report.source, c.report.external_id) for c in batch}
+    known: dict[tuple[str, str], tuple[int, set[str]]] = {}
+    rows = session.execute(
+        select(Report.source, Report.external_id, Report.version, Report.content_sha256)
+        .where(tuple_(Report.source, Report.external_id).in_(list(keys))))
+    for source, external_id, version, digest in rows:
+        top, digests = known.setdefault((source, external_id), (0, set()))
+        digests.add(digest)
+        known[(source, external_id)] = (max(top, version), digests)
+    now = utcnow()
+    new: list[tuple[Candidate, str, int]] = []
+    duplicates = versions = 0
+    for c in batch:
+        key, digest = (c.report.source, c.report.external_id), c.content_sha256
+        version, digests = known.get(key, (0, set()))
+        if digest in digests:
+            duplicates += 1
+            continue
+        versions += version > 0
+        known[key] = (version + 1, digests | {digest})
+        new.append((c, digest, version + 1))
+    if not new:
+        return [], 0, duplicates
+    report_ids = _insert_reports(session, new, actor, now)
+    details = {"stored": [{"id": rid, "source": c.report.source, "external_id": c.report.external_id,
+                           "version": version, "sha256": digest}
+                          for rid, (c, digest, version) in zip(report_ids, new, strict=True)],
+               "duplicates": duplicates}
+    audit.record(session, actor=actor, action="report.ingest", entity="report", entity_ids=report_ids,
+                 details=details)
+    return report_ids, versions, duplicates
+
+
+def _ids(session: Session, model, rows: list[dict]) -> list[int]:
+    if not rows:
+        return []
+    result = session.execute(insert(model).returning(model.id, sort_by_parameter_order=True), rows)
+    return list(result.scalars())
+
+
+def _insert_reports(session: Session, new: list[tuple[Candidate, str, int]], actor: str, now) -> list[int]:
+    report_ids = _ids(session, Report, [
+        {"source": c.report.source, "external_id": c.report.external_id, "version": version,
+         "content_sha256": digest, "format": c.report.format, "incident_type": c.report.incident_type,
+         "incident_at": c.report.incident_at, "reported_at": c.report.reported_at, "reporter": c.report.reporter,
+         "annotations": list(c.report.annotations), "ingested_at": now, "ingested_by": actor}
+        for c, digest, version in new])
+    raw_rows, person_rows, file_rows, owners, file_owners = [], [], [], [], []
+    for rid, (c, _, _) in zip(report_ids, new, strict=True):
+        for seq, (name, data) in enumerate(c.parts):
+            raw_rows.append({"report_id": rid, "seq": seq, "name": name, "sha256": hashlib.sha256(data).hexdigest(),
+                             "size": len(data), "compression": "zlib", "data": zlib.compress(data, 6)})
+        for p in c.report.persons:
+            person_rows.append({"report_id": rid, "ref": p.ref, "role": p.role, "given_name": p.given_name,
+                                "family_name": p.family_name, "date_of_birth": p.date_of_birth, "age": p.age,
+                                "estimated_country": p.estimated_country, "prior_reports": list(p.prior_reports)})
+            owners.append(p)
+        for f in c.report.files:
+            file_rows.append({"report_id": rid, "ref": f.ref, "file_name": f.file_name, "person_ref": f.person_ref,
+                              "action": f.action, "recipients": list(f.recipients), "uploaded_at": f.uploaded_at,
+                              "viewed_by_esp": f.viewed_by_esp, "publicly_available": f.publicly_available,
+                              "classification": f.classification, "annotations": list(f.annotations)})
+            file_owners.append(f)
+    session.execute(insert(RawPart), raw_rows)
+    person_ids = _ids(session, ReportedPersonRow, person_rows)
+    file_ids = _ids(session, FileRow, file_rows)
+    _insert_children(session, IdentifierRow, [
+        {"person_id": pid, "kind": i.kind, "value": i.value, "verified": i.verified, "platform": i.platform}
+        for pid, p in zip(person_ids, owners, strict=True) for i in p.identifiers])
+    _insert_children(session, AddressRow, [
+        {"person_id": pid, "street": a.street, "postcode": a.postcode, "city": a.city, "country": a.country}
+        for pid, p in zip(person_ids, owners, strict=True) for a in p.addresses])
+    _insert_children(session, IpEventRow, [
+        {"person_id": pid, "ip": e.ip, "event": e.event, "at": e.at, "port": e.port}
+        for pid, p in zip(person_ids, owners, strict=True) for e in p.ip_events])
+    _insert_children(session, FileHashRow, [
+        {"file_id": fid, "hash_type": h.hash_type, "value": h.value}
+        for fid, f in zip(file_ids, file_owners, strict=True) for h in f.hashes])
+    return report_ids
+
+
+def _insert_children(session: Session, model, rows: list[dict]) -> None:
+    if rows:
+        session.execute(insert(model), rows)
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+def list_reports(session: Session, *, limit: int = 50, offset: int = 0, source: str | None = None) -> list[Report]:
+    query = select(Report).order_by(Report.id.desc()).limit(limit).offset(offset)
+    if source:
+        query = query.where(Report.source == source)
+    return list(session.execute(query).scalars())
+
+
+def count_reports(session: Session) -> int:
+    from sqlalchemy import func
+
+    return session.execute(select(func.count()).select_from(Report)).scalar_one()
+
+
+def raw_documents(session: Session, report: Report) -> list[tuple[str, bytes]]:
+    """The report's original bytes, decompressed and checked against their stored SHA-256."""
+    out = []
+    for part in report.raw_parts:
+        data = zlib.decompress(part.data) if part.compression == "zlib" else part.data
+        if hashlib.sha256(data).hexdigest() != part.sha256:
+            raise ValueError(f"report {report.id}: raw part {part.seq} does not match its SHA-256")
+        out.append((part.name, data))
+    return out
+
+
+def report_document(session: Session, report_id: int, *, actor: str, reason: str | None = None) -> dict | None:
+    """Everything known about one report, as the JSON shape the CLI and API share.
+
+    Reading a report reads personal data: the access is audited with who and why.
+    """
+    report = session.get(Report, report_id)
+    if report is None:
+        return None
+    versions = session.execute(
+        select(Report.id, Report.version, Report.ingested_at)
+        .where(Report.source == report.source, Report.external_id == report.external_id)
+        .order_by(Report.version)).all()
+    doc = {
+        "id": report.id, "source": report.source, "external_id": report.external_id, "version": report.version,
+        "versions": [{"id": i, "version": v, "ingested_at": at.isoformat()} for i, v, at in versions],
+        "format": report.format, "content_sha256": report.content_sha256,
+        "incident_type": report.incident_type, "incident_at": _iso(report.incident_at),
+        "reported_at": _iso(report.reported_at), "reporter": report.reporter,
+        "annotations": report.annotations, "ingested_at": _iso(report.ingested_at),
+        "ingested_by": report.ingested_by,
+        "raw": [{"seq": p.seq, "name": p.name, "sha256": p.sha256, "size": p.size} for p in report.raw_parts],
+        "persons": [_person_doc(p) for p in report.persons],
+        "files": [_file_doc(f) for f in report.files],
+    }
+    audit.record(session, actor=actor, action="report.view", entity="report", entity_ids=[report.id],
+                 reason=reason)
+    session.commit()
+    return doc
+
+
+def _iso(value) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _person_doc(p: ReportedPersonRow) -> dict:
+    return {
+        "id": p.id, "ref": p.ref, "role": p.role, "given_name": p.given_name, "family_name": p.family_name,
+        "date_of_birth": _iso(p.date_of_birth), "age": p.age, "estimated_country": p.estimated_country,
+        "prior_reports": p.prior_reports,
+        "identifiers": [{"kind": i.kind, "value": i.value, "verified": i.verified, "platform": i.platform}
+                        for i in p.identifiers],
+        "addresses": [{"street": a.street, "postcode": a.postcode, "city": a.city, "country": a.country}
+                      for a in p.addresses],
+        "ip_events": [{"ip": e.ip, "event": e.event, "at": _iso(e.at), "port": e.port} for e in p.ip_events],
+    }
+
+
+def _file_doc(f: FileRow) -> dict:
+    return {
+        "id": f.id, "ref": f.ref, "file_name": f.file_name, "person_ref": f.person_ref, "action": f.action,
+        "recipients": f.recipients, "uploaded_at": _iso(f.uploaded_at), "viewed_by_esp": f.viewed_by_esp,
+        "publicly_available": f.publicly_available, "classification": f.classification,
+        "annotations": f.annotations,
+        "hashes": [{"hash_type": h.hash_type, "value": h.value} for h in f.hashes],
+    }
+
+
+def quarantine(session: Session, *, limit: int = 50) -> list[QuarantineEntry]:
+    return list(session.execute(select(QuarantineEntry).order_by(QuarantineEntry.id.desc()).limit(limit)).scalars())

@@ -1,0 +1,4 @@
+"""Imports every domain's models, so metadata (and Alembic) sees all tables."""
+
+from tiptriage.audit import models as audit_models  # noqa: F401
+from tiptriage.intake import models as intake_models  # noqa: F401
