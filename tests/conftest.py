@@ -85,6 +85,7 @@ def cli_env(db_url, monkeypatch):
     """Environment for CLI tests: the test database, English text, settings re-read."""
     monkeypatch.setenv("TIPTRIAGE_DATABASE_URL", db_url)
     monkeypatch.setenv("TIPTRIAGE_LANG", "en")
+    monkeypatch.setenv("COLUMNS", "250")  # rich folds long cells at 80 columns
     config.get_settings.cache_clear()
     yield db_url
     config.get_settings.cache_clear()

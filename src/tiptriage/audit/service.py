@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tiptriage.audit.models import AuditEvent, AuditHead
+from tiptriage.audit.models import AuditEvent, AuditHead  # noqa: F401 - AuditEvent re-exported
 from tiptriage.db import utcnow
 
 GENESIS = "0" * 64

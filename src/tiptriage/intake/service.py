@@ -68,13 +68,13 @@ class IngestSummary:
 
 def find_inputs(paths: Iterable[str | Path]) -> list[Path]:
     """Files named directly, and report files (.xml, .json, .csv) found below folders, sorted."""
-    found: list[Path] = []
+    found: dict[Path, None] = {}  # ordered, and a file named twice (or below two folders) is read once
     for p in map(Path, paths):
         if p.is_dir():
-            found.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in INPUT_SUFFIXES))
+            found.update((f, None) for f in sorted(p.rglob("*")) if f.is_file() and f.suffix.lower() in INPUT_SUFFIXES)
         else:
-            found.append(p)
-    return found
+            found[p] = None
+    return list(found)
 
 
 def _read_bytes(path: Path, limit: int) -> bytes:

@@ -1,0 +1,72 @@
+"""The audit chain: intact after normal work, broken (and named) after any direct tampering."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from tiptriage.audit import service as audit
+
+
+def _events(session, n: int) -> None:
+    for k in range(n):
+        audit.record(session, actor=f"user{k % 2}", action="report.view", entity="report", entity_ids=[k],
+                     reason="check", details={"k": k, "nested": {"a": [1, 2]}})
+    session.commit()
+
+
+def test_an_untouched_chain_verifies(session):
+    _events(session, 5)
+    result = audit.verify(session)
+    assert result.ok and result.events == 5
+
+
+def test_an_empty_log_verifies(session):
+    assert audit.verify(session).ok
+
+
+@pytest.mark.parametrize("statement, broken", [
+    ("UPDATE audit_events SET actor = 'someone-else' WHERE seq = 3", 3),
+    ("UPDATE audit_events SET reason = NULL WHERE seq = 2", 2),
+    ("UPDATE audit_events SET entity_ids = '[99]' WHERE seq = 4", 4),
+    ("DELETE FROM audit_events WHERE seq = 2", 2),
+    ("DELETE FROM audit_events WHERE seq = 5", 5),
+    ("UPDATE audit_events SET seq = seq + 100 WHERE seq = 1", 1),
+])
+def test_direct_edits_are_found_and_named(session, statement, broken):
+    _events(session, 5)
+    session.execute(text(statement))
+    session.commit()
+    result = audit.verify(session)
+    assert not result.ok and result.broken_seq == broken, result
+
+
+def test_swapping_two_events_is_found(session):
+    _events(session, 4)
+    session.execute(text("UPDATE audit_events SET seq = 100 WHERE seq = 2"))
+    session.execute(text("UPDATE audit_events SET seq = 2 WHERE seq = 3"))
+    session.execute(text("UPDATE audit_events SET seq = 3 WHERE seq = 100"))
+    session.commit()
+    result = audit.verify(session)
+    assert not result.ok and result.broken_seq == 2
+
+
+def test_recomputing_one_hash_after_an_edit_still_breaks_the_next(session):
+    """A forger who fixes the edited row's own hash is caught by the following event."""
+    _events(session, 3)
+    ev = session.get(audit.AuditEvent, 2)
+    ev.actor = "forger"
+    ev.hash = audit.event_hash(ev.prev_hash, ev.seq, ev.at, ev.actor, ev.action, ev.entity, ev.entity_ids,
+                               ev.reason, ev.details)
+    session.commit()
+    result = audit.verify(session)
+    assert not result.ok and result.broken_seq == 3
+
+
+def test_events_roll_back_with_the_change_they_record(session):
+    _events(session, 2)
+    audit.record(session, actor="x", action="report.view", entity="report", entity_ids=[1])
+    session.rollback()
+    _events(session, 1)
+    result = audit.verify(session)
+    assert result.ok and result.events == 3

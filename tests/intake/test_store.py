@@ -1,0 +1,197 @@
+"""The durable store: each report once, changed copies as new versions, nothing half-written."""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from tiptriage.intake import service
+from tiptriage.intake.domain import (
+    FileHash, Identifier, IpEvent, ParsedReport, ReportedFile, ReportedPerson,
+)
+from tiptriage.intake.formats import cybertip, tiptriage_json
+from tiptriage.intake.models import FileHashRow, FileRow, QuarantineEntry, RawPart, Report, ReportedPersonRow
+
+
+def make_report(n: int, *, name: str = "Jan", files: int = 2) -> ParsedReport:
+    return ParsedReport(
+        source="NCMEC", external_id=f"9{n:06d}", format="cybertip-xml", incident_type="Child Pornography",
+        incident_at=datetime(2023, 3, 1, 10, n % 60, tzinfo=UTC), reporter="Platform A",
+        persons=(ReportedPerson(ref="p1", given_name=name, family_name="de Vries",
+                                identifiers=(Identifier("email", f"user{n}@example.nl", True, None),),
+                                ip_events=(IpEvent("192.0.2.7", "Login", datetime(2023, 3, 1, 9, tzinfo=UTC)),)),),
+        files=tuple(ReportedFile(ref=f"f{k}", person_ref="p1", action="upload",
+                                 hashes=(FileHash("md5", hashlib.md5(f"{n}-{k}".encode()).hexdigest()),))
+                    for k in range(1, files + 1)),
+    )
+
+
+def write_xml(folder, report: ParsedReport, *, inline: bool = True, name: str | None = None):
+    data, siblings = cybertip.write(report, inline_files=inline)
+    path = folder / (name or f"{report.external_id}.xml")
+    path.write_bytes(data)
+    for k, doc in enumerate(siblings):
+        (folder / f"{report.external_id}.file-{k}.xml").write_bytes(doc)
+    return path
+
+
+def count(session, model) -> int:
+    return session.execute(select(func.count()).select_from(model)).scalar_one()
+
+
+def test_ingest_stores_every_part_of_a_report(session, tmp_path):
+    write_xml(tmp_path, make_report(1))
+    summary = service.ingest(session, [tmp_path], actor="analyst-1")
+    assert (summary.stored, summary.rejected) == (1, 0)
+    report = session.execute(select(Report)).scalar_one()
+    assert (report.source, report.external_id, report.version, report.ingested_by) == ("NCMEC", "9000001", 1, "analyst-1")
+    assert [p.given_name for p in report.persons] == ["Jan"]
+    assert [i.value for i in report.persons[0].identifiers] == ["user1@example.nl"]
+    assert report.persons[0].ip_events[0].at == datetime(2023, 3, 1, 9, tzinfo=UTC)
+    assert sorted(h.value for f in report.files for h in f.hashes) == sorted(
+        hashlib.md5(f"1-{k}".encode()).hexdigest() for k in (1, 2))
+
+
+def test_raw_bytes_are_kept_compressed_and_verifiable(session, tmp_path):
+    path = write_xml(tmp_path, make_report(2))
+    service.ingest(session, [path], actor="t")
+    report = session.execute(select(Report)).scalar_one()
+    part = report.raw_parts[0]
+    assert part.compression == "zlib" and zlib.decompress(part.data) == path.read_bytes()
+    assert report.content_sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert service.raw_documents(session, report) == [(path.name, path.read_bytes())]
+
+
+def test_ingesting_the_same_folder_twice_stores_nothing_new(session, tmp_path):
+    for n in range(5):
+        write_xml(tmp_path, make_report(n))
+    first = service.ingest(session, [tmp_path], actor="t")
+    second = service.ingest(session, [tmp_path], actor="t")
+    assert (first.stored, first.duplicates) == (5, 0)
+    assert (second.stored, second.duplicates, second.versions) == (0, 5, 0)
+    assert count(session, Report) == 5 and count(session, FileRow) == 10
+
+
+def test_a_modified_copy_becomes_a_new_version_and_the_old_one_stays(session, tmp_path):
+    write_xml(tmp_path, make_report(7))
+    service.ingest(session, [tmp_path], actor="t")
+    changed = tmp_path / "changed"
+    changed.mkdir()
+    write_xml(changed, make_report(7, name="Johannes"))
+    summary = service.ingest(session, [changed], actor="t")
+    assert (summary.stored, summary.versions) == (1, 1)
+    versions = session.execute(select(Report).order_by(Report.version)).scalars().all()
+    assert [(r.external_id, r.version) for r in versions] == [("9000007", 1), ("9000007", 2)]
+    assert [r.persons[0].given_name for r in versions] == ["Jan", "Johannes"]
+    # re-ingesting either copy is a duplicate now
+    assert service.ingest(session, [tmp_path, changed], actor="t").duplicates == 2
+
+
+def test_duplicates_inside_one_batch_are_stored_once(session, tmp_path):
+    data, _ = cybertip.write(make_report(3))
+    (tmp_path / "a.xml").write_bytes(data)
+    (tmp_path / "b.xml").write_bytes(data)
+    summary = service.ingest(session, [tmp_path], actor="t")
+    assert (summary.stored, summary.duplicates) == (1, 1)
+
+
+def test_sibling_file_details_are_joined_to_their_report(session, tmp_path):
+    write_xml(tmp_path, make_report(4, files=3), inline=False)
+    summary = service.ingest(session, [tmp_path], actor="t")
+    assert (summary.stored, summary.rejected) == (1, 0)
+    report = session.execute(select(Report)).scalar_one()
+    assert [f.ref for f in report.files] == ["f1", "f2", "f3"]
+    assert all(f.person_ref == "p1" for f in report.files)
+    assert len(report.raw_parts) == 4
+    # the same bundle again is a duplicate: the content hash does not depend on file order
+    assert service.ingest(session, [tmp_path], actor="t").duplicates == 1
+
+
+def test_file_details_without_their_report_are_refused(session, tmp_path):
+    _, siblings = cybertip.write(make_report(5), inline_files=False)
+    (tmp_path / "orphan.xml").write_bytes(siblings[0])
+    summary = service.ingest(session, [tmp_path], actor="t")
+    assert summary.rejected == 1 and summary.errors[0]["report_id"] == "9000005"
+    assert "not in the same folder" in summary.errors[0]["reason"]
+
+
+def test_bad_report_is_quarantined_and_the_rest_goes_in(session, tmp_path):
+    for n in range(3):
+        write_xml(tmp_path, make_report(n))
+    bad = cybertip.write(make_report(99))[0].replace(b'hashType="MD5">', b'hashType="MD5">zz', 1)
+    (tmp_path / "bad.xml").write_bytes(bad)
+    summary = service.ingest(session, [tmp_path], actor="t")
+    assert (summary.stored, summary.rejected) == (3, 1)
+    entry = session.execute(select(QuarantineEntry)).scalar_one()
+    assert entry.report_id == "9000099" and entry.field == "fileDetails[1]/originalFileHash[1]"
+    assert entry.raw_sha256 == hashlib.sha256(bad).hexdigest() and entry.path.endswith("bad.xml")
+    assert session.execute(select(Report).where(Report.external_id == "9000099")).first() is None
+    assert count(session, FileRow) == 6 and count(session, FileHashRow) == 6
+
+
+def test_oversized_file_is_refused_before_parsing(session, tmp_path, monkeypatch):
+    monkeypatch.setenv("TIPTRIAGE_MAX_FILE_BYTES", "1000")
+    path = write_xml(tmp_path, make_report(1, files=20))
+    summary = service.ingest(session, [path], actor="t")
+    assert summary.rejected == 1 and "over the limit" in summary.errors[0]["reason"]
+    assert count(session, Report) == 0
+
+
+def test_a_batch_the_database_refuses_is_retried_report_by_report(session, tmp_path, monkeypatch):
+    """One report that cannot be stored (here: a name over the column size on any database is
+    simulated by failing its insert) must not take the rest of its batch down with it."""
+    for n in range(4):
+        write_xml(tmp_path, make_report(n))
+    real = service._insert_reports
+
+    def failing(session_, new, actor, now):
+        if any(c.report.external_id == "9000002" for c, _, _ in new):
+            from sqlalchemy.exc import IntegrityError
+            raise IntegrityError("insert", {}, Exception("simulated constraint violation"))
+        return real(session_, new, actor, now)
+
+    monkeypatch.setattr(service, "_insert_reports", failing)
+    summary = service.ingest(session, [tmp_path], actor="t", batch_size=10)
+    assert (summary.stored, summary.rejected) == (3, 1)
+    assert summary.errors[0]["report_id"] == "9000002"
+    assert sorted(r.external_id for r in session.execute(select(Report)).scalars()) == ["9000000", "9000001", "9000003"]
+    assert count(session, ReportedPersonRow) == 3 and count(session, RawPart) == 3
+
+
+def test_json_and_xml_of_one_report_store_the_same_content(session, tmp_path):
+    r = make_report(11)
+    (tmp_path / "x").mkdir()
+    (tmp_path / "j").mkdir()
+    write_xml(tmp_path / "x", r)
+    (tmp_path / "j" / "r.json").write_bytes(tiptriage_json.write(
+        ParsedReport(**{**{f: getattr(r, f) for f in r.__dataclass_fields__}, "source": "EOKM"})))
+    service.ingest(session, [tmp_path], actor="t")
+    docs = [service.report_document(session, rid, actor="t") for rid in (1, 2)]
+    strip = lambda d: ({k: v for k, v in p.items() if k != "id"} for p in d["persons"])  # noqa: E731
+    assert list(strip(docs[0])) == list(strip(docs[1]))
+    assert [f["hashes"] for f in docs[0]["files"]] == [f["hashes"] for f in docs[1]["files"]]
+
+
+def test_report_document_is_audited_as_an_access(session, tmp_path):
+    from tiptriage.audit.models import AuditEvent
+
+    write_xml(tmp_path, make_report(1))
+    service.ingest(session, [tmp_path], actor="t")
+    doc = service.report_document(session, 1, actor="analyst-2", reason="case 2023-17")
+    assert doc["external_id"] == "9000001" and doc["versions"][0]["version"] == 1
+    views = session.execute(select(AuditEvent).where(AuditEvent.action == "report.view")).scalars().all()
+    assert [(e.actor, e.entity_ids, e.reason) for e in views] == [("analyst-2", [1], "case 2023-17")]
+    assert service.report_document(session, 999, actor="t") is None
+
+
+@pytest.mark.parametrize("batch_size", [1, 3, 500])
+def test_batch_size_does_not_change_the_outcome(session, tmp_path, batch_size):
+    for n in range(7):
+        write_xml(tmp_path, make_report(n))
+    summary = service.ingest(session, [tmp_path], actor="t", batch_size=batch_size)
+    assert summary.stored == 7 and count(session, Report) == 7
+    assert [r.id for r in service.list_reports(session, limit=3)] == [7, 6, 5]

@@ -1,0 +1,82 @@
+"""The CLI as a user scripts it: exit codes 0/1/2 and one JSON document per --json command."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from tiptriage.cli import app
+from tiptriage.db import make_engine
+from tests_support import write_reports
+
+runner = CliRunner()
+
+
+def run(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def test_ingest_json_summary_and_exit_codes(cli_env, tmp_path):
+    write_reports(tmp_path, 3)
+    result = run("ingest", str(tmp_path), "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"stored": 3, "duplicates": 0, "versions": 0, "rejected": 0,
+                                         "files": 3, "errors": []}
+    again = json.loads(run("ingest", str(tmp_path), "--json").stdout)
+    assert (again["stored"], again["duplicates"]) == (0, 3)
+
+
+def test_ingest_with_a_bad_file_exits_1_and_names_it(cli_env, tmp_path):
+    write_reports(tmp_path, 2)
+    (tmp_path / "broken.xml").write_bytes(b"<report><reportId>42</reportId><incidentSummary>")
+    result = run("ingest", str(tmp_path), "--json")
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    assert doc["stored"] == 2 and doc["rejected"] == 1
+    assert doc["errors"][0]["file"].endswith("broken.xml") and "malformed XML" in doc["errors"][0]["reason"]
+    table = run("reports", "quarantine")
+    assert "broken.xml" in table.stdout
+
+
+def test_usage_errors_exit_2(cli_env, tmp_path):
+    assert run("ingest", str(tmp_path / "does-not-exist")).exit_code == 2
+    assert run("reports", "show", "not-a-number").exit_code == 2
+    assert run("no-such-command").exit_code == 2
+
+
+def test_reports_list_and_show(cli_env, tmp_path):
+    write_reports(tmp_path, 3)
+    run("ingest", str(tmp_path))
+    listing = json.loads(run("reports", "list", "--json").stdout)
+    assert listing["total"] == 3 and [r["id"] for r in listing["reports"]] == [3, 2, 1]
+    shown = run("reports", "show", "2", "--json", "--reason", "triage")
+    doc = json.loads(shown.stdout)
+    assert doc["id"] == 2 and doc["persons"][0]["identifiers"][0]["kind"] == "email"
+    assert doc["files"][0]["hashes"][0]["hash_type"] == "md5"
+    assert run("reports", "show", "99").exit_code == 1
+    human = run("reports", "show", "2")
+    assert "de Vries" in human.stdout
+
+
+def test_dutch_is_the_default_language(cli_env, tmp_path, monkeypatch):
+    monkeypatch.delenv("TIPTRIAGE_LANG")
+    write_reports(tmp_path, 1)
+    assert "Opgeslagen" in run("ingest", str(tmp_path)).stdout
+
+
+def test_audit_verify_passes_then_fails_after_tampering(cli_env, tmp_path):
+    write_reports(tmp_path, 2)
+    run("ingest", str(tmp_path))
+    run("reports", "show", "1")
+    log = json.loads(run("audit", "log", "--json").stdout)
+    assert {e["action"] for e in log} >= {"report.ingest", "report.view"}
+    ok = run("audit", "verify", "--json")
+    assert ok.exit_code == 0 and json.loads(ok.stdout)["ok"] is True
+    engine = make_engine(cli_env)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_events WHERE seq = 1"))
+    engine.dispose()
+    broken = run("audit", "verify")
+    assert broken.exit_code == 1 and "event 1" in broken.output
