@@ -1,0 +1,1 @@
+"""Subjects: resolving reported persons to the real people behind them."""
