@@ -17,8 +17,9 @@ class Report(Base):
 
     __tablename__ = "reports"
     __table_args__ = (
-        UniqueConstraint("source", "external_id", "version"),
-        UniqueConstraint("source", "external_id", "content_sha256"),
+        # external_id leads: ingest looks reports up by external id (and filters the source).
+        UniqueConstraint("external_id", "source", "version"),
+        UniqueConstraint("external_id", "source", "content_sha256"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -44,10 +45,10 @@ class RawPart(Base):
     """The bytes a report arrived in (zlib), one row per document (report + sibling file details)."""
 
     __tablename__ = "report_raw"
-    __table_args__ = (UniqueConstraint("report_id", "seq"),)
+    __table_args__ = (UniqueConstraint("report_id", "seq"),)  # also the index for report_id
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
-    report_id: Mapped[int] = mapped_column(Id, ForeignKey("reports.id"), index=True)
+    report_id: Mapped[int] = mapped_column(Id, ForeignKey("reports.id"))
     seq: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(Text)  # the file name it came in, for the record
     sha256: Mapped[str] = mapped_column(String(64))

@@ -15,13 +15,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from tiptriage.audit import service as audit
 from tiptriage.config import get_settings
-from tiptriage.db import utcnow
+from tiptriage.db import BulkInsert, allocate_ids, utcnow
 from tiptriage.intake.domain import Parsed, ParsedReport
 from tiptriage.intake.errors import IntakeError
 from tiptriage.intake.formats import read_file
@@ -229,10 +229,15 @@ def _store(session: Session, batch: list[Candidate], actor: str, summary: Ingest
 def _store_batch(session: Session, batch: list[Candidate], actor: str) -> tuple[list[int], int, int]:
     keys = {(c.report.source, c.report.external_id) for c in batch}
     known: dict[tuple[str, str], tuple[int, set[str]]] = {}
+    # One expanding IN on external_id (indexed by the unique constraint's leading columns only
+    # together with source, so filter source here): building a tuple IN of 500 pairs costs more
+    # in SQLAlchemy than the query itself.
     rows = session.execute(
         select(Report.source, Report.external_id, Report.version, Report.content_sha256)
-        .where(tuple_(Report.source, Report.external_id).in_(list(keys))))
+        .where(Report.external_id.in_({external_id for _, external_id in keys})))
     for source, external_id, version, digest in rows:
+        if (source, external_id) not in keys:
+            continue
         top, digests = known.setdefault((source, external_id), (0, set()))
         digests.add(digest)
         known[(source, external_id)] = (max(top, version), digests)
@@ -260,57 +265,50 @@ def _store_batch(session: Session, batch: list[Candidate], actor: str) -> tuple[
     return report_ids, versions, duplicates
 
 
-def _ids(session: Session, model, rows: list[dict]) -> list[int]:
-    if not rows:
-        return []
-    result = session.execute(insert(model).returning(model.id, sort_by_parameter_order=True), rows)
-    return list(result.scalars())
-
-
 def _insert_reports(session: Session, new: list[tuple[Candidate, str, int]], actor: str, now) -> list[int]:
-    report_ids = _ids(session, Report, [
-        {"source": c.report.source, "external_id": c.report.external_id, "version": version,
-         "content_sha256": digest, "format": c.report.format, "incident_type": c.report.incident_type,
-         "incident_at": c.report.incident_at, "reported_at": c.report.reported_at, "reporter": c.report.reporter,
-         "annotations": list(c.report.annotations), "ingested_at": now, "ingested_by": actor}
-        for c, digest, version in new])
-    raw_rows, person_rows, file_rows, owners, file_owners = [], [], [], [], []
-    for rid, (c, _, _) in zip(report_ids, new, strict=True):
+    """All rows of the new reports: parents get their ids first, then one executemany per table."""
+    connection = session.connection()
+    bulk = BulkInsert(connection)
+    ts, js = bulk.ts, bulk.js
+    report_ids = allocate_ids(connection, Report.__table__, len(new))
+    reports, raws, persons, files = [], [], [], []
+    for rid, (c, digest, version) in zip(report_ids, new, strict=True):
+        r = c.report
+        reports.append((rid, r.source, r.external_id, version, digest, r.format, r.incident_type, ts(r.incident_at),
+                        ts(r.reported_at), r.reporter, js(list(r.annotations)), ts(now), actor))
         for seq, (name, data) in enumerate(c.parts):
-            raw_rows.append({"report_id": rid, "seq": seq, "name": name, "sha256": hashlib.sha256(data).hexdigest(),
-                             "size": len(data), "compression": "zlib", "data": zlib.compress(data, 6)})
-        for p in c.report.persons:
-            person_rows.append({"report_id": rid, "ref": p.ref, "role": p.role, "given_name": p.given_name,
-                                "family_name": p.family_name, "date_of_birth": p.date_of_birth, "age": p.age,
-                                "estimated_country": p.estimated_country, "prior_reports": list(p.prior_reports)})
-            owners.append(p)
-        for f in c.report.files:
-            file_rows.append({"report_id": rid, "ref": f.ref, "file_name": f.file_name, "person_ref": f.person_ref,
-                              "action": f.action, "recipients": list(f.recipients), "uploaded_at": f.uploaded_at,
-                              "viewed_by_esp": f.viewed_by_esp, "publicly_available": f.publicly_available,
-                              "classification": f.classification, "annotations": list(f.annotations)})
-            file_owners.append(f)
-    session.execute(insert(RawPart), raw_rows)
-    person_ids = _ids(session, ReportedPersonRow, person_rows)
-    file_ids = _ids(session, FileRow, file_rows)
-    _insert_children(session, IdentifierRow, [
-        {"person_id": pid, "kind": i.kind, "value": i.value, "verified": i.verified, "platform": i.platform}
-        for pid, p in zip(person_ids, owners, strict=True) for i in p.identifiers])
-    _insert_children(session, AddressRow, [
-        {"person_id": pid, "street": a.street, "postcode": a.postcode, "city": a.city, "country": a.country}
-        for pid, p in zip(person_ids, owners, strict=True) for a in p.addresses])
-    _insert_children(session, IpEventRow, [
-        {"person_id": pid, "ip": e.ip, "event": e.event, "at": e.at, "port": e.port}
-        for pid, p in zip(person_ids, owners, strict=True) for e in p.ip_events])
-    _insert_children(session, FileHashRow, [
-        {"file_id": fid, "hash_type": h.hash_type, "value": h.value}
-        for fid, f in zip(file_ids, file_owners, strict=True) for h in f.hashes])
+            raws.append((rid, seq, name, hashlib.sha256(data).hexdigest(), len(data), "zlib", zlib.compress(data, 1)))
+        persons.extend((rid, p) for p in r.persons)
+        files.extend((rid, f) for f in r.files)
+    person_ids = allocate_ids(connection, ReportedPersonRow.__table__, len(persons))
+    file_ids = allocate_ids(connection, FileRow.__table__, len(files))
+    bulk.insert(Report.__table__, REPORT_COLUMNS, reports)
+    bulk.insert(RawPart.__table__, ("report_id", "seq", "name", "sha256", "size", "compression", "data"), raws)
+    bulk.insert(ReportedPersonRow.__table__, PERSON_COLUMNS, [
+        (pid, rid, p.ref, p.role, p.given_name, p.family_name, bulk.day(p.date_of_birth), p.age, p.estimated_country,
+         js(list(p.prior_reports))) for pid, (rid, p) in zip(person_ids, persons, strict=True)])
+    bulk.insert(FileRow.__table__, FILE_COLUMNS, [
+        (fid, rid, f.ref, f.file_name, f.person_ref, f.action, js(list(f.recipients)), ts(f.uploaded_at),
+         f.viewed_by_esp, f.publicly_available, f.classification, js(list(f.annotations)))
+        for fid, (rid, f) in zip(file_ids, files, strict=True)])
+    pairs = list(zip(person_ids, (p for _, p in persons), strict=True))
+    bulk.insert(IdentifierRow.__table__, ("person_id", "kind", "value", "verified", "platform"),
+                [(pid, i.kind, i.value, i.verified, i.platform) for pid, p in pairs for i in p.identifiers])
+    bulk.insert(AddressRow.__table__, ("person_id", "street", "postcode", "city", "country"),
+                [(pid, a.street, a.postcode, a.city, a.country) for pid, p in pairs for a in p.addresses])
+    bulk.insert(IpEventRow.__table__, ("person_id", "ip", "event", "at", "port"),
+                [(pid, e.ip, e.event, ts(e.at), e.port) for pid, p in pairs for e in p.ip_events])
+    bulk.insert(FileHashRow.__table__, ("file_id", "hash_type", "value"),
+                [(fid, h.hash_type, h.value) for fid, (_, f) in zip(file_ids, files, strict=True) for h in f.hashes])
     return report_ids
 
 
-def _insert_children(session: Session, model, rows: list[dict]) -> None:
-    if rows:
-        session.execute(insert(model), rows)
+REPORT_COLUMNS = ("id", "source", "external_id", "version", "content_sha256", "format", "incident_type",
+                  "incident_at", "reported_at", "reporter", "annotations", "ingested_at", "ingested_by")
+PERSON_COLUMNS = ("id", "report_id", "ref", "role", "given_name", "family_name", "date_of_birth", "age",
+                  "estimated_country", "prior_reports")
+FILE_COLUMNS = ("id", "report_id", "ref", "file_name", "person_ref", "action", "recipients", "uploaded_at",
+                "viewed_by_esp", "publicly_available", "classification", "annotations")
 
 
 # --- reading ------------------------------------------------------------------------------------

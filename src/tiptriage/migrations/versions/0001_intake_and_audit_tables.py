@@ -68,8 +68,8 @@ def upgrade() -> None:
     sa.Column('ingested_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('ingested_by', sa.String(length=200), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_reports')),
-    sa.UniqueConstraint('source', 'external_id', 'content_sha256', name=op.f('uq_reports_source_external_id_content_sha256')),
-    sa.UniqueConstraint('source', 'external_id', 'version', name=op.f('uq_reports_source_external_id_version'))
+    sa.UniqueConstraint('external_id', 'source', 'content_sha256', name=op.f('uq_reports_external_id_source_content_sha256')),
+    sa.UniqueConstraint('external_id', 'source', 'version', name=op.f('uq_reports_external_id_source_version'))
     )
     with op.batch_alter_table('reports', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_reports_ingested_at'), ['ingested_at'], unique=False)
@@ -106,8 +106,6 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_report_raw')),
     sa.UniqueConstraint('report_id', 'seq', name=op.f('uq_report_raw_report_id_seq'))
     )
-    with op.batch_alter_table('report_raw', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_report_raw_report_id'), ['report_id'], unique=False)
 
     op.create_table('reported_persons',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -207,9 +205,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_reported_persons_report_id'))
 
     op.drop_table('reported_persons')
-    with op.batch_alter_table('report_raw', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_report_raw_report_id'))
-
     op.drop_table('report_raw')
     with op.batch_alter_table('files', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_files_report_id'))

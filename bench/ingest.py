@@ -1,0 +1,167 @@
+"""Ingest benchmark: throughput, peak memory and the cost over a bare parse, on SQLite and PostgreSQL.
+
+    .venv/bin/python bench/ingest.py                      # 10k and 100k, SQLite and PostgreSQL
+    .venv/bin/python bench/ingest.py --sizes 2000 --dbs sqlite
+
+For each size N it generates (once, cached under var/bench/) a synthetic set of N + 1,000 reports
+and prints, per database:
+- reports/s for ingesting N reports into an empty store, and the process's peak memory;
+- the ratio of that ingest time to the time lxml (json/csv for the other formats) alone needs to
+  read and parse the same files (target: <= 5x);
+- the cost per report of ingesting 1,000 more reports into the store that now holds N, next to the
+  same for a store of 1,000 (target: within 1.3x: no full scans as the store grows).
+Each measurement runs in its own process, so peak memory is that of the measured work only.
+Figures only: nothing here passes or fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "var" / "bench"
+PG_ADMIN = os.environ.get("TIPTRIAGE_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+EXTRA = 1000
+
+
+def dataset(n: int) -> Path:
+    out = WORK / f"data-{n + EXTRA}"
+    if not (out / "truth.json").exists():
+        from tiptriage.synth.generator import generate
+
+        generate(out, reports=n + EXTRA, seed=11)
+    return out / "reports"
+
+
+def split(reports: Path, first: int) -> tuple[list[Path], list[Path]]:
+    """The files of the first `first` reports and of the rest, keeping sibling documents together."""
+    from tiptriage.intake.service import find_inputs
+
+    files = find_inputs([reports])
+    groups: dict[str, list[Path]] = {}
+    for f in files:
+        groups.setdefault(f.name.split(".")[0], []).append(f)
+    keys = list(groups)
+    ratio = first / (first + EXTRA)
+    cut = round(len(keys) * ratio)
+    head = [f for k in keys[:cut] for f in groups[k]]
+    tail = [f for k in keys[cut:] for f in groups[k]]
+    return head, tail
+
+
+def bare_parse(files: list[Path]) -> float:
+    """Seconds to read and parse the files with nothing but the parser."""
+    from lxml import etree
+
+    start = time.perf_counter()
+    for f in files:
+        data = f.read_bytes()
+        if f.suffix == ".xml":
+            etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
+        elif f.suffix == ".json":
+            json.loads(data)
+        else:
+            list(csv.DictReader(io.StringIO(data.decode())))
+    return time.perf_counter() - start
+
+
+def fresh_db(kind: str, tag: str) -> str:
+    if kind == "sqlite":
+        path = WORK / f"{tag}.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+        return f"sqlite:///{path}"
+    from sqlalchemy import create_engine, text
+
+    name = f"tiptriage_bench_{tag}".replace("-", "_")
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+
+
+def measure_one(url: str, file_lists: list[str]) -> None:
+    """Child process: ingest each list in turn into `url`; print JSON with seconds and peak RSS."""
+    from tiptriage.db import make_engine, migrate, session_factory
+    from tiptriage.intake.service import ingest
+
+    engine = make_engine(url)
+    migrate(engine)
+    results = []
+    with session_factory(engine)() as session:
+        for listing in file_lists:
+            files = [Path(p) for p in Path(listing).read_text().splitlines()]
+            start = time.perf_counter()
+            summary = ingest(session, files, actor="bench")
+            results.append({"seconds": time.perf_counter() - start, "stored": summary.stored,
+                            "rejected": summary.rejected})
+    engine.dispose()
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"runs": results, "peak_mb": peak_mb}))
+
+
+def run_child(url: str, lists: list[list[Path]], tag: str) -> dict:
+    paths = []
+    for k, files in enumerate(lists):
+        p = WORK / f"{tag}-list{k}.txt"
+        p.write_text("\n".join(map(str, files)))
+        paths.append(str(p))
+    out = subprocess.run([sys.executable, __file__, "--child", url, *paths], check=True,
+                         capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def bench(n: int, dbs: list[str]) -> list[dict]:
+    reports = dataset(n)
+    head, tail = split(reports, n)
+    small_head, _ = split(reports, EXTRA)
+    parse_s = min(bare_parse(head) for _ in range(2))
+    rows = []
+    for kind in dbs:
+        big = run_child(fresh_db(kind, f"{kind}-{n}"), [head, tail], f"{kind}-{n}")
+        small = run_child(fresh_db(kind, f"{kind}-{n}-small"), [small_head[:len(tail)], tail], f"{kind}-{n}-s")
+        ingest_s, stored = big["runs"][0]["seconds"], big["runs"][0]["stored"]
+        per_big = big["runs"][1]["seconds"] / max(big["runs"][1]["stored"], 1)
+        per_small = small["runs"][1]["seconds"] / max(small["runs"][1]["stored"], 1)
+        rows.append({"db": kind, "reports": stored, "rejected": big["runs"][0]["rejected"],
+                     "reports_per_s": stored / ingest_s, "peak_mb": big["peak_mb"],
+                     "parse_only_s": parse_s, "ingest_s": ingest_s, "ratio_to_parse": ingest_s / parse_s,
+                     "ms_per_report_at_1k": per_small * 1000, "ms_per_report_at_n": per_big * 1000,
+                     "growth": per_big / per_small})
+    return rows
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        measure_one(sys.argv[2], sys.argv[3:])
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--dbs", nargs="+", default=["sqlite", "postgresql"], choices=["sqlite", "postgresql"])
+    args = parser.parse_args()
+    WORK.mkdir(parents=True, exist_ok=True)
+    header = (f"{'db':<11}{'reports':>9}{'rep/s':>9}{'peak MB':>9}{'parse s':>9}{'ingest s':>10}"
+              f"{'x parse':>9}{'ms@1k':>8}{'ms@N':>8}{'growth':>8}")
+    print(header)
+    for n in args.sizes:
+        for r in bench(n, args.dbs):
+            print(f"{r['db']:<11}{r['reports']:>9}{r['reports_per_s']:>9.0f}{r['peak_mb']:>9.0f}"
+                  f"{r['parse_only_s']:>9.2f}{r['ingest_s']:>10.1f}{r['ratio_to_parse']:>9.2f}"
+                  f"{r['ms_per_report_at_1k']:>8.3f}{r['ms_per_report_at_n']:>8.3f}{r['growth']:>8.2f}",
+                  flush=True)
+    print("targets: x parse <= 5.00; growth (ms per report at N / at 1k) <= 1.30")
+
+
+if __name__ == "__main__":
+    main()
