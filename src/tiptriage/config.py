@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -19,6 +21,8 @@ class Settings(BaseSettings):
     max_file_bytes: int = 50 * 1024 * 1024
     # Reports stored per transaction during ingest; each report is still all-or-nothing.
     ingest_batch_size: int = 500
+    # Processes that parse input files while the main process stores (1 = parse in-process).
+    ingest_workers: int = Field(default_factory=lambda: min(4, os.cpu_count() or 1))
 
 
 @lru_cache(maxsize=1)

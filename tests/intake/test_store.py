@@ -195,3 +195,19 @@ def test_batch_size_does_not_change_the_outcome(session, tmp_path, batch_size):
     summary = service.ingest(session, [tmp_path], actor="t", batch_size=batch_size)
     assert summary.stored == 7 and count(session, Report) == 7
     assert [r.id for r in service.list_reports(session, limit=3)] == [7, 6, 5]
+
+
+def test_parallel_parsing_gives_the_same_outcome(session, tmp_path, monkeypatch):
+    """Worker processes parse while the main process stores: same reports, same named errors."""
+    monkeypatch.setattr(service, "PARALLEL_MIN_FILES", 0)
+    monkeypatch.setattr(service, "PARALLEL_CHUNK", 2)
+    monkeypatch.setenv("TIPTRIAGE_INGEST_WORKERS", "2")
+    for n in range(9):
+        write_xml(tmp_path, make_report(n), inline=n % 3 != 0)
+    (tmp_path / "zz-bad.xml").write_bytes(b"<report><reportId>77</reportId><incidentSummary>")
+    summary = service.ingest(session, [tmp_path], actor="t", batch_size=4)
+    assert (summary.stored, summary.rejected) == (9, 1)
+    assert summary.errors[0]["file"].endswith("zz-bad.xml") and "malformed XML" in summary.errors[0]["reason"]
+    stored = session.execute(select(Report).order_by(Report.external_id)).scalars().all()
+    assert [r.external_id for r in stored] == [f"9{n:06d}" for n in range(9)]
+    assert all(len(r.files) == 2 for r in stored)

@@ -14,6 +14,10 @@ class IntakeError(Exception):
         self.raw = raw
         super().__init__(self.message)
 
+    def __reduce__(self):
+        # Errors cross process boundaries (parallel parsing); the default reduce loses the fields.
+        return (_rebuild, (self.path, self.reason, self.report_id, self.field, self.record, self.raw))
+
     @property
     def message(self) -> str:
         where = [self.path]
@@ -28,3 +32,7 @@ class IntakeError(Exception):
     def as_dict(self) -> dict:
         return {"file": self.path, "record": self.record, "report_id": self.report_id,
                 "field": self.field, "reason": self.reason}
+
+
+def _rebuild(path, reason, report_id, field, record, raw) -> IntakeError:
+    return IntakeError(path, reason, report_id=report_id, field=field, record=record, raw=raw)

@@ -125,16 +125,51 @@ def _siblings(files: list[Path], limit: int) -> tuple[dict, list, set[Path]]:
     return by_report, errors, seen
 
 
-def candidates(files: list[Path], *, limit: int, on_file: Callable[[Path], None] | None = None) -> Iterator:
+def _read_chunk(paths: list[Path], limit: int) -> list[list]:
+    """Worker process: the items of each file (parsing is the CPU-heavy half of ingest)."""
+    return [list(_items(path, limit)) for path in paths]
+
+
+def _read_all(files: list[Path], limit: int, workers: int) -> Iterator[tuple[Path, list]]:
+    """(file, its items) in file order; parsed in `workers` processes while the caller stores.
+
+    At most 2 chunks per worker are in flight, so memory stays bounded when storing is slower
+    than parsing. Small inputs are read in-process: a pool costs more than it saves there.
+    """
+    if workers <= 1 or len(files) < PARALLEL_MIN_FILES:
+        for path in files:
+            yield path, list(_items(path, limit))
+        return
+    from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+
+    chunks = [files[i:i + PARALLEL_CHUNK] for i in range(0, len(files), PARALLEL_CHUNK)]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        pending: deque = deque()
+        for chunk in chunks:
+            pending.append((chunk, pool.submit(_read_chunk, chunk, limit)))
+            if len(pending) >= 2 * workers:
+                yield from _drain(pending.popleft())
+        while pending:
+            yield from _drain(pending.popleft())
+
+
+def _drain(job) -> Iterator[tuple[Path, list]]:
+    chunk, future = job
+    yield from zip(chunk, future.result(), strict=True)
+
+
+PARALLEL_MIN_FILES = 400
+PARALLEL_CHUNK = 64
+
+
+def candidates(files: list[Path], *, limit: int, on_file: Callable[[Path], None] | None = None,
+               workers: int = 1) -> Iterator:
     """Candidates and IntakeErrors, file by file; sibling file details joined to their report."""
     siblings, errors, sibling_paths = _siblings(files, limit)
     yield from errors
-    for path in files:
-        if path in sibling_paths:
-            if on_file:
-                on_file(path)
-            continue
-        for item in _items(path, limit):
+    for path, items in _read_all([f for f in files if f not in sibling_paths], limit, workers):
+        for item in items:
             if isinstance(item, Parsed):
                 extra = siblings.pop((path.parent, item.report.external_id), [])
                 report = item.report
@@ -147,6 +182,9 @@ def candidates(files: list[Path], *, limit: int, on_file: Callable[[Path], None]
             else:
                 yield item
         if on_file:
+            on_file(path)
+    if on_file:
+        for path in sibling_paths:
             on_file(path)
     for (_, report_id), orphans in siblings.items():
         for s in orphans:
@@ -178,7 +216,7 @@ def ingest(session: Session, paths: Iterable[str | Path], *, actor: str | None =
     files = find_inputs(paths)
     summary = IngestSummary(files=len(files))
     batch: list[Candidate] = []
-    for item in candidates(files, limit=settings.max_file_bytes, on_file=on_file):
+    for item in candidates(files, limit=settings.max_file_bytes, on_file=on_file, workers=settings.ingest_workers):
         if isinstance(item, Candidate):
             batch.append(item)
             if len(batch) >= batch_size:
