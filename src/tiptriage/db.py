@@ -130,34 +130,28 @@ def allocate_ids(connection: Connection, table: Table, n: int) -> list[int]:
 
 
 class BulkInsert:
-    """Driver-level executemany for hot bulk inserts (ingest writes ~10 rows per report).
+    """Bulk inserts for the hot path (ingest writes ~10 rows per report).
 
-    SQLAlchemy's per-row parameter processing costs more than the database's own work here, so
-    rows go to the driver as tuples; `ts` and `js` convert the only non-native values (timestamps
-    on SQLite, JSON everywhere) the way the column types would. Rows read back through the ORM
-    exactly as if SQLAlchemy had written them.
+    SQLAlchemy's per-row parameter processing, and psycopg's executemany, cost more than the
+    database's own work here, so SQLite gets a driver-level executemany of tuples and PostgreSQL
+    gets COPY. `ts`, `js` and `day` convert the only non-native values the way the column types
+    would, so rows read back through the ORM exactly as if SQLAlchemy had written them.
     """
 
     def __init__(self, connection: Connection):
         self.connection = connection
         self.sqlite = connection.dialect.name == "sqlite"
-        self._sql: dict[tuple[str, tuple[str, ...]], str] = {}
 
     def ts(self, value: datetime | None):
         if value is None or not self.sqlite:
             return value
         return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
-    def js(self, value: object):
+    @staticmethod
+    def js(value: object) -> str:
         import json
 
-        if self.sqlite:
-            if value == []:  # most list columns are empty; skip the encoder
-                return "[]"
-            return json.dumps(value)
-        from psycopg.types.json import Json
-
-        return Json(value)
+        return "[]" if value == [] else json.dumps(value)  # most list columns are empty
 
     def day(self, value):
         return value.isoformat() if self.sqlite and value is not None else value
@@ -165,8 +159,12 @@ class BulkInsert:
     def insert(self, table: Table, columns: tuple[str, ...], rows: list[tuple]) -> None:
         if not rows:
             return
-        key = (table.name, columns)
-        if key not in self._sql:
-            marks = ", ".join(["?" if self.sqlite else "%s"] * len(columns))
-            self._sql[key] = f'INSERT INTO {table.name} ({", ".join(columns)}) VALUES ({marks})'
-        self.connection.exec_driver_sql(self._sql[key], rows)
+        names = ", ".join(columns)
+        if self.sqlite:
+            marks = ", ".join("?" * len(columns))
+            self.connection.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", rows)
+            return
+        raw = self.connection.connection.driver_connection
+        with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
