@@ -695,7 +695,9 @@ def normalise_device_id(value: object) -> str | None:
     text = _clean(value)
     if text is None:
         return None
-    compact = _DEVICE_SEPARATORS.sub("", unicodedata.normalize("NFKC", text.upper()))
+    # NFKC again after removing separators: a mark that followed a space may now compose.
+    upper = unicodedata.normalize("NFKC", text.upper())
+    compact = unicodedata.normalize("NFKC", _DEVICE_SEPARATORS.sub("", upper))
     if len(compact) < 6 or len(set(compact)) == 1:
         return None
     return compact

@@ -1,0 +1,1 @@
+"""Tests of subject resolution; `subjects.strategies` holds Hypothesis strategies for it."""
