@@ -103,7 +103,8 @@ class EmailAddress:
 
 def email_providers(table: Mapping[str, Any] | None = None) -> dict[str, EmailProvider]:
     """Domain → provider rule, from the packaged table or a replacement of the same shape."""
-    table = load_table("email_providers") if table is None else table
+    if table is None:
+        return _packaged_providers()
     rules = {}
     for entry in table["providers"]:
         rule = EmailProvider(entry["name"], entry.get("canonical_domain"), bool(entry.get("ignore_dots")),
@@ -112,7 +113,13 @@ def email_providers(table: Mapping[str, Any] | None = None) -> dict[str, EmailPr
     return rules
 
 
-def parse_email(value: object, *, providers: Mapping[str, EmailProvider] | None = None) -> EmailAddress | Rejected:
+@cache
+def _packaged_providers() -> dict[str, EmailProvider]:
+    return email_providers(load_table("email_providers"))
+
+
+def parse_email(value: object, *,
+                providers: Mapping[str, EmailProvider] | None = None) -> EmailAddress | Rejected:
     """Validate with email-validator (syntax only, no DNS), then apply the provider's mailbox rules."""
     text = _clean(value)
     if text is None:
@@ -125,11 +132,12 @@ def parse_email(value: object, *, providers: Mapping[str, EmailProvider] | None 
         checked = email_validator.validate_email(folded, check_deliverability=False)
     except email_validator.EmailNotValidError as exc:
         return _refuse("email", value, str(exc))
-    rule = (email_providers() if providers is None else providers).get(checked.domain)
+    rule = (_packaged_providers() if providers is None else providers).get(checked.domain)
     return _apply_provider(value, checked.local_part, checked.domain, rule)
 
 
-def _apply_provider(value: object, local: str, domain: str, rule: EmailProvider | None) -> EmailAddress | Rejected:
+def _apply_provider(value: object, local: str, domain: str,
+                    rule: EmailProvider | None) -> EmailAddress | Rejected:
     if rule is not None:
         if rule.tag_separator:
             local = local.split(rule.tag_separator, 1)[0]
@@ -458,7 +466,8 @@ def _country(country: str | None, default: str) -> str:
     return (_clean(country) or default).upper()
 
 
-def normalise_postcode(value: object, country: str | None = None, *, default_country: str = DEFAULT_REGION) -> str | None:
+def normalise_postcode(value: object, country: str | None = None, *,
+                       default_country: str = DEFAULT_REGION) -> str | None:
     """Dutch: '1234 ab', '1234-AB' → '1234AB', invalid → None. Foreign: upper case, no spaces."""
     text = _clean(value)
     if text is None:
@@ -535,7 +544,8 @@ def normalise_address(address: Address, *, default_country: str = DEFAULT_REGION
     postcode = normalise_postcode(address.postcode, country, default_country=default_country)
     if not (street or postcode or city):
         return None
-    return NormalisedAddress(street, number, addition, postcode, city or None, country.upper() if country else None)
+    return NormalisedAddress(street, number, addition, postcode, city or None,
+                             country.upper() if country else None)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -571,8 +581,13 @@ def normalise_ip(value: object) -> str | None:
 def shared_ranges(entries: Iterable[str] | None = None) -> tuple[IpNetwork, ...]:
     """Known shared ranges: the packaged table, or the given CIDR strings."""
     if entries is None:
-        entries = [entry["cidr"] for entry in load_table("shared_ip_ranges")["ranges"]]
+        return _packaged_shared_ranges()
     return tuple(ipaddress.ip_network(cidr, strict=False) for cidr in entries)
+
+
+@cache
+def _packaged_shared_ranges() -> tuple[IpNetwork, ...]:
+    return shared_ranges([entry["cidr"] for entry in load_table("shared_ip_ranges")["ranges"]])
 
 
 def classify_ip(ip: str, *, shared: Sequence[IpNetwork] | None = None) -> IpClass | None:
@@ -645,7 +660,8 @@ def ip_agreement(a: IpSighting, b: IpSighting, *, window: timedelta = DEFAULT_IP
 
 
 def best_ip_agreement(a: Iterable[IpSighting], b: Iterable[IpSighting], *,
-                      window: timedelta = DEFAULT_IP_WINDOW, close: timedelta = DEFAULT_IP_CLOSE) -> IpAgreement:
+                      window: timedelta = DEFAULT_IP_WINDOW,
+                      close: timedelta = DEFAULT_IP_CLOSE) -> IpAgreement:
     """The strongest agreement between any sighting of one person and any of the other."""
     by_ip: dict[str, list[IpSighting]] = {}
     for sighting in b:
@@ -723,6 +739,10 @@ class NormalisedPerson:
     rejected: tuple[Rejected, ...]  # what could not be normalised, and why
 
 
+# The NormalisedPerson fields that hold exact identifiers, each a set of normalised values.
+_IDENTIFIER_FIELDS = ("emails", "phones", "accounts", "screen_names", "devices")
+
+
 def _platform_id(identifier: Identifier, default_platform: str | None) -> PlatformId | Rejected:
     value = normalise_account(identifier.value)
     if value is None:
@@ -735,7 +755,8 @@ def _device(identifier: Identifier) -> str | Rejected:
     return device if device else _refuse("device_id", identifier.value, "empty, too short or a placeholder")
 
 
-def _normalise_identifier(identifier: Identifier, *, default_platform: str | None, region: str):
+def _normalise_identifier(identifier: Identifier, *, default_platform: str | None,
+                          region: str) -> tuple[str, Any] | Rejected:
     """(field of NormalisedPerson, value) or Rejected."""
     if identifier.kind == "email":
         parsed = parse_email(identifier.value)
@@ -770,7 +791,7 @@ def normalise_person(person: ReportedPerson, *, incident_at: date | datetime | N
     scopes user ids and screen names that name no platform; region reads national phone numbers
     and addresses without a country; shared overrides the table of shared IP ranges.
     """
-    fields: dict[str, set] = {name: set() for name in ("emails", "phones", "accounts", "screen_names", "devices")}
+    fields: dict[str, set] = {name: set() for name in _IDENTIFIER_FIELDS}
     rejected, verified = [], set()
     for identifier in person.identifiers:
         result = _normalise_identifier(identifier, default_platform=default_platform, region=region)
@@ -828,7 +849,7 @@ def blocking_keys(person: NormalisedPerson) -> set[str]:
     none: shared and dynamic addresses would put unrelated people in one block.
     """
     keys: set[str] = set()
-    for field in ("emails", "phones", "accounts", "screen_names", "devices"):
+    for field in _IDENTIFIER_FIELDS:
         for value in getattr(person, field):
             keys |= _identifier_keys(field, value)
     return keys | _name_keys(person)
@@ -839,8 +860,10 @@ def _name_keys(person: NormalisedPerson) -> set[str]:
     if name is None or not name.family_core:
         return set()
     keys = set()
-    if name.family_phonetic and person.birth and len(person.birth.years) <= _MAX_BLOCKING_YEARS:
-        keys |= {f"name_yob:{name.family_phonetic}:{year}" for year in person.birth.years}
     core = name.family_core.replace(" ", "-")
+    # A surname in another script has no sound code; its folded core still finds the same spelling.
+    sound = name.family_phonetic or core
+    if person.birth and len(person.birth.years) <= _MAX_BLOCKING_YEARS:
+        keys |= {f"name_yob:{sound}:{year}" for year in person.birth.years}
     keys |= {f"pc_name:{a.postcode}:{core}" for a in person.addresses if a.postcode}
     return keys
