@@ -6,6 +6,7 @@ import typer
 
 from tiptriage.audit.commands import app as audit_app
 from tiptriage.intake.commands import ingest, reports_app
+from tiptriage.media.commands import bank_app, hash_, match, media_app
 from tiptriage.synth.commands import synth
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -14,6 +15,10 @@ app.command()(ingest)
 app.command()(synth)
 app.add_typer(reports_app, name="reports")
 app.add_typer(audit_app, name="audit")
+app.command("hash")(hash_)
+app.command()(match)
+app.add_typer(bank_app, name="bank")
+app.add_typer(media_app, name="media")
 
 
 if __name__ == "__main__":

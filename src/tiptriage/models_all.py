@@ -2,3 +2,4 @@
 
 from tiptriage.audit import models as audit_models  # noqa: F401
 from tiptriage.intake import models as intake_models  # noqa: F401
+from tiptriage.media import models as media_models  # noqa: F401

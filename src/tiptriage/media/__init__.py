@@ -1,0 +1,1 @@
+"""Media: hashing files, hash banks, matching against them (PDQ index), retro-matching."""

@@ -1,0 +1,335 @@
+"""Bank file importers: VICS (Project VIC) JSON, CSV, and one-hash-a-line lists.
+
+Each importer turns a file into BankRecords with the bank's own category code mapped to ours.
+A file is taken whole or not at all: every problem is collected with its line or record number,
+and any problem refuses the file, so a bad export never replaces a good bank version.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+
+from tiptriage.media.models import BANK_FORMATS, CATEGORIES
+
+HEX_LENGTHS = {"md5": 32, "sha1": 40, "sha256": 64, "pdq": 64}
+IGNORE = "ignore"  # a mapping target: entries of that source category are left out of the bank
+# Project VIC's US profile; other sources number their categories differently: map per bank.
+VICS_DEFAULT_MAP = {"0": "non_pertinent", "1": "child_abuse", "2": "exploitive", "3": "cgi_animation",
+                    "4": "non_pertinent"}
+# Alternative hash names seen in VICS exports, and the hash type we file them under.
+VICS_HASH_NAMES = {"md5": "md5", "sha1": "sha1", "sha-1": "sha1", "sha256": "sha256", "sha-256": "sha256",
+                   "pdq": "pdq", "pdqhash": "pdq"}
+MAX_PROBLEMS = 100
+_HEX = re.compile(r"[0-9a-f]+")
+
+
+@dataclass(frozen=True)
+class BankRecord:
+    hash_type: str
+    value: str
+    category: str
+    source_category: str | None = None
+    series: str | None = None
+    victim_identified: bool | None = None
+    quality: int | None = None
+    ref: str | None = None
+
+
+@dataclass(frozen=True)
+class Problem:
+    reason: str
+    line: int | None = None
+    record: int | None = None
+    field: str | None = None
+
+    def __str__(self) -> str:
+        where = ", ".join(f"{k} {v}" for k, v in (("line", self.line), ("record", self.record),
+                                                   ("field", self.field)) if v is not None)
+        return f"{where}: {self.reason}" if where else self.reason
+
+
+class BankFormatError(Exception):
+    """The file is refused; `problems` says where and why (at most MAX_PROBLEMS of them)."""
+
+    def __init__(self, problems: list[Problem], more: int = 0) -> None:
+        self.problems, self.more = problems, more
+        super().__init__("; ".join(map(str, problems[:5])) + (f" (+{len(problems) - 5 + more} more)"
+                                                               if len(problems) + more > 5 else ""))
+
+
+@dataclass(frozen=True)
+class ImportSettings:
+    """How a bank's file is read: its category map, and defaults for what the file leaves out."""
+
+    format: str
+    category_map: dict[str, str] = field(default_factory=dict)
+    default_category: str | None = None
+    hash_type: str | None = None  # for lines; otherwise inferred from the value's length
+
+    def __post_init__(self) -> None:
+        if self.format not in BANK_FORMATS:
+            raise ValueError(f"unknown bank format {self.format!r} (one of {', '.join(BANK_FORMATS)})")
+        for source, ours in self.category_map.items():
+            if ours not in CATEGORIES and ours != IGNORE:
+                raise ValueError(f"category map: {source!r} → {ours!r} is not one of "
+                                 f"{', '.join(CATEGORIES)} or {IGNORE}")
+        if self.default_category is not None and self.default_category not in CATEGORIES:
+            raise ValueError(f"default category {self.default_category!r} is not one of {', '.join(CATEGORIES)}")
+        if self.hash_type is not None and self.hash_type not in HEX_LENGTHS:
+            raise ValueError(f"hash type {self.hash_type!r} is not one of {', '.join(HEX_LENGTHS)}")
+
+
+def default_settings(fmt: str) -> ImportSettings:
+    if fmt == "vics":
+        return ImportSettings("vics", dict(VICS_DEFAULT_MAP))
+    if fmt == "lines":
+        return ImportSettings("lines", default_category="child_abuse")
+    return ImportSettings("csv", {c: c for c in CATEGORIES})
+
+
+def detect_format(name: str, data: bytes) -> str:
+    """By content first (a JSON object), then by the file name's suffix."""
+    stripped = data.lstrip()[:1]
+    if stripped == b"{":
+        return "vics"
+    if name.lower().endswith(".csv"):
+        return "csv"
+    return "lines"
+
+
+def parse(data: bytes, settings: ImportSettings) -> list[BankRecord]:
+    """All records of a bank file, merged per hash; raises BankFormatError for any problem."""
+    problems: list[Problem] = []
+    records: list[BankRecord] = []
+    reader = {"vics": _vics, "csv": _csv, "lines": _lines}[settings.format]
+    for item in reader(data, settings):
+        if isinstance(item, Problem):
+            problems.append(item)
+        elif item is not None:
+            records.append(item)
+    if problems:
+        raise BankFormatError(problems[:MAX_PROBLEMS], max(0, len(problems) - MAX_PROBLEMS))
+    return merge(records)
+
+
+def merge(records: list[BankRecord]) -> list[BankRecord]:
+    """One record per (hash type, value): two files with one PDQ keep the more severe category."""
+    by_key: dict[tuple[str, str], BankRecord] = {}
+    for r in records:
+        key = (r.hash_type, r.value)
+        seen = by_key.get(key)
+        if seen is None:
+            by_key[key] = r
+        elif CATEGORIES.index(r.category) < CATEGORIES.index(seen.category):
+            by_key[key] = replace(r, series=r.series or seen.series,
+                                  victim_identified=_either(r.victim_identified, seen.victim_identified))
+        else:
+            by_key[key] = replace(seen, series=seen.series or r.series,
+                                  victim_identified=_either(seen.victim_identified, r.victim_identified))
+    return list(by_key.values())
+
+
+def _either(a: bool | None, b: bool | None) -> bool | None:
+    return True if True in (a, b) else (False if False in (a, b) else None)
+
+
+# --- shared checks -------------------------------------------------------------------------------
+
+def _text(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise BankFormatError([Problem("not UTF-8 text", line=line)]) from None
+
+
+def hex_value(hash_type: str, value: object) -> str:
+    """A hash as lower-case hex of the right length for its type; ValueError otherwise."""
+    if not isinstance(value, str):
+        raise ValueError(f"{hash_type} is not a string")
+    value = value.strip().lower()
+    if len(value) != HEX_LENGTHS[hash_type] or not _HEX.fullmatch(value):
+        raise ValueError(f"not a {hash_type} hash ({HEX_LENGTHS[hash_type]} hex digits): {value[:80]!r}")
+    return value
+
+
+def _category(source: object, settings: ImportSettings) -> str:
+    """Our category for a source code (IGNORE to leave the entry out); ValueError if unmapped."""
+    if source is None or (isinstance(source, str) and not source.strip()):
+        if settings.default_category is None:
+            raise ValueError("no category, and the bank has no default category")
+        return settings.default_category
+    code = str(source).strip()
+    if code in settings.category_map:
+        return settings.category_map[code]
+    raise ValueError(f"category {code!r} has no mapping in this bank's settings "
+                     f"(mapped: {', '.join(sorted(settings.category_map)) or 'none'})")
+
+
+def _boolean(value: object) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("", "null", "none"):
+        return None
+    if text in ("true", "1", "yes", "y"):
+        return True
+    if text in ("false", "0", "no", "n"):
+        return False
+    raise ValueError(f"not true/false: {value!r}")
+
+
+def _quality(value: object) -> int | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    quality = int(value)
+    if not 0 <= quality <= 100:
+        raise ValueError(f"PDQ quality out of 0..100: {quality}")
+    return quality
+
+
+def _optional_text(value: object, limit: int = 2000) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    if len(text) > limit:
+        raise ValueError(f"longer than {limit} characters")
+    return text or None
+
+
+# --- VICS ------------------------------------------------------------------------------------------
+
+def _vics(data: bytes, settings: ImportSettings) -> Iterator[BankRecord | Problem | None]:
+    try:
+        doc = json.loads(_text(data))
+    except json.JSONDecodeError as exc:
+        yield Problem(f"not valid JSON: {exc.msg}", line=exc.lineno)
+        return
+    if not isinstance(doc, dict) or not ("odata.metadata" in doc or "@odata.context" in doc):
+        yield Problem("not a VICS document: no 'odata.metadata' (v1.3) or '@odata.context' (v2.0)")
+        return
+    media = doc.get("value")
+    if not isinstance(media, list):
+        yield Problem("'value' is not a list of media", field="value")
+        return
+    for number, item in enumerate(media, start=1):
+        yield from _vics_media(number, item, settings)
+
+
+def _vics_media(number: int, item: object, settings: ImportSettings) -> Iterator[BankRecord | Problem]:
+    if not isinstance(item, dict):
+        yield Problem("a media record is not an object", record=number)
+        return
+    try:
+        category = _category(item.get("Category"), settings)
+        common = {"source_category": _optional_text(item.get("Category"), 64),
+                  "series": _optional_text(item.get("Series")),
+                  "victim_identified": _boolean(item.get("VictimIdentified")),
+                  "ref": _optional_text(item.get("MediaID"), 200)}
+    except ValueError as exc:
+        yield Problem(str(exc), record=number)
+        return
+    hashes, problems = _vics_hashes(number, item)
+    yield from problems
+    if not hashes and not problems:
+        yield Problem("media record has no MD5, SHA1 or other usable hash", record=number)
+    if category == IGNORE or problems:
+        return
+    for hash_type, value, quality in hashes:
+        yield BankRecord(hash_type, value, category, quality=quality, **common)
+
+
+def _vics_hashes(number: int, item: dict) -> tuple[list[tuple[str, str, int | None]], list[Problem]]:
+    hashes: list[tuple[str, str, int | None]] = []
+    problems: list[Problem] = []
+    for name, hash_type in (("MD5", "md5"), ("SHA1", "sha1"), ("SHA256", "sha256")):
+        if item.get(name) not in (None, ""):
+            try:
+                hashes.append((hash_type, hex_value(hash_type, item[name]), None))
+            except ValueError as exc:
+                problems.append(Problem(str(exc), record=number, field=name))
+    alternatives = item.get("AlternativeHashes") or []
+    if not isinstance(alternatives, list):
+        return hashes, problems + [Problem("not a list", record=number, field="AlternativeHashes")]
+    for alt in alternatives:
+        hash_type = VICS_HASH_NAMES.get(str(alt.get("HashName", "")).strip().lower()) if isinstance(alt, dict) else None
+        if hash_type is None:
+            continue  # PhotoDNA and other hashes we cannot compute are skipped, not refused
+        try:
+            quality = _quality(alt.get("Quality")) if hash_type == "pdq" else None
+            hashes.append((hash_type, hex_value(hash_type, alt.get("HashValue")), quality))
+        except ValueError as exc:
+            problems.append(Problem(str(exc), record=number, field=f"AlternativeHashes/{alt.get('HashName')}"))
+    return hashes, problems
+
+
+# --- CSV -------------------------------------------------------------------------------------------
+
+CSV_REQUIRED = ("hash_type", "hash")
+CSV_OPTIONAL = ("category", "series", "victim_identified", "quality", "ref")
+
+
+def _csv(data: bytes, settings: ImportSettings) -> Iterator[BankRecord | Problem | None]:
+    reader = csv.DictReader(io.StringIO(_text(data), newline=""))
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    missing = [c for c in CSV_REQUIRED if c not in header]
+    if missing:
+        yield Problem(f"header lacks column(s) {', '.join(missing)} (needs hash_type,hash[,category,...])", line=1)
+        return
+    reader.fieldnames = header
+    for row in reader:
+        yield _csv_row(reader.line_num, row, settings)
+
+
+def _csv_row(line: int, row: dict, settings: ImportSettings) -> BankRecord | Problem | None:
+    if None in row:
+        return Problem("more fields than the header has columns", line=line)
+    field_name = "hash_type"
+    try:
+        hash_type = (row.get("hash_type") or "").strip().lower()
+        if hash_type not in HEX_LENGTHS:
+            raise ValueError(f"unknown hash type {hash_type!r} (one of {', '.join(HEX_LENGTHS)})")
+        field_name = "hash"
+        value = hex_value(hash_type, row.get("hash"))
+        field_name = "category"
+        category = _category(row.get("category"), settings)
+        field_name = "victim_identified"
+        victim = _boolean(row.get("victim_identified"))
+        field_name = "quality"
+        quality = _quality(row.get("quality"))
+        field_name = "series"
+        series, ref = _optional_text(row.get("series")), _optional_text(row.get("ref"), 200)
+    except ValueError as exc:
+        return Problem(str(exc), line=line, field=field_name)
+    if category == IGNORE:
+        return None
+    return BankRecord(hash_type, value, category, _optional_text(row.get("category"), 64), series, victim,
+                      quality, ref)
+
+
+# --- one hash a line -----------------------------------------------------------------------------
+
+def _lines(data: bytes, settings: ImportSettings) -> Iterator[BankRecord | Problem | None]:
+    by_length = {32: "md5", 40: "sha1"}
+    for number, raw in enumerate(_text(data).splitlines(), start=1):
+        text = raw.strip()
+        if not text or text.startswith("#"):
+            continue
+        hash_type = settings.hash_type or by_length.get(len(text))
+        if hash_type is None:
+            reason = ("64 hex digits are SHA-256 or PDQ: give the bank's --hash-type"
+                      if len(text) == 64 else f"not an MD5 or SHA-1 hash: {text[:80]!r}")
+            yield Problem(reason, line=number)
+            continue
+        try:
+            value = hex_value(hash_type, text)
+            category = _category(None, settings)
+        except ValueError as exc:
+            yield Problem(str(exc), line=number)
+            continue
+        yield BankRecord(hash_type, value, category)

@@ -1,0 +1,339 @@
+"""Media services: bank imports, matching of stored reports, retro-matching, ad-hoc look-ups.
+
+Entry points for other domains:
+- `match_reports(session, report_ids)` after ingest stores reports (intake calls it);
+- `pending_retriage(session)` / `mark_retriaged(session, report_ids)` for triage, which takes up
+  again the reports whose files changed status after a bank changed;
+- `file_status(session, file_ids)` for report views.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from tiptriage.audit import service as audit
+from tiptriage.config import get_settings
+from tiptriage.db import utcnow
+from tiptriage.intake.models import FileRow
+from tiptriage.media import banks as bankfiles
+from tiptriage.media import matching
+from tiptriage.media.banks import BankFormatError, BankRecord, ImportSettings
+from tiptriage.media.models import (
+    CATEGORIES, Bank, BankEntry, BankVersion, FileClassification, FileMatch, FileMatchState, MatchRun,
+    StatusChange,
+)
+from tiptriage.media.settings import index_dir, media_settings
+from tiptriage.media.store import IndexStore, Searcher, bank_state
+
+INSERT_BATCH = 5000
+
+
+# --- the index --------------------------------------------------------------------------------------
+
+def index_store(session: Session) -> IndexStore:
+    url = session.get_bind().engine.url.render_as_string(hide_password=True)
+    return IndexStore(index_dir(url), media_settings().pdq_min_quality)
+
+
+def searcher(session: Session) -> Searcher:
+    return index_store(session).open(session)
+
+
+# --- banks --------------------------------------------------------------------------------------------
+
+@dataclass
+class ImportResult:
+    bank: str
+    bank_id: int
+    version: int
+    changed: bool  # False: the file held exactly the current version; no new version made
+    entries: int
+    added: int = 0
+    removed: int = 0
+    recategorised: int = 0
+    matched_files_affected: int = 0  # files whose current matches used a removed or changed entry
+    retro: RunSummary | None = None
+
+    def as_dict(self) -> dict:
+        doc = {k: v for k, v in self.__dict__.items() if k != "retro"}
+        doc["retro_match"] = self.retro.as_dict() if self.retro else None
+        return doc
+
+
+def import_bank(session: Session, path: str | Path, *, name: str, fmt: str | None = None,
+                category_map: dict[str, str] | None = None, default_category: str | None = None,
+                hash_type: str | None = None, actor: str | None = None) -> ImportResult:
+    """Read a bank file whole and apply it as the bank's next version, then retro-match.
+
+    A file with any problem raises BankFormatError and changes nothing (the refusal is audited).
+    """
+    actor = actor or get_settings().actor
+    path = Path(path)
+    data = path.read_bytes()
+    bank = session.execute(select(Bank).where(Bank.name == name).with_for_update()).scalar_one_or_none()
+    settings = _settings(bank, fmt or (bank.format if bank else bankfiles.detect_format(path.name, data)),
+                         category_map, default_category, hash_type)
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        records = bankfiles.parse(data, settings)
+    except BankFormatError as exc:
+        _refused(session, name, path.name, digest, exc, actor)
+        raise
+    result = _apply(session, bank, name, settings, records, path.name, digest, actor)
+    session.commit()
+    if result.changed:
+        index_store(session).open(session)  # bring the index up to date now, not at the next match
+        result.retro = retro_match(session, actor=actor, reason=f"bank {name} version {result.version}")
+    return result
+
+
+def _settings(bank: Bank | None, fmt: str, category_map: dict | None, default_category: str | None,
+              hash_type: str | None) -> ImportSettings:
+    """The bank's stored settings (or the format's defaults), with what was given laid over them."""
+    if bank is not None and bank.format == fmt:
+        base = ImportSettings(fmt, dict(bank.category_map), bank.default_category, bank.hash_type)
+    else:
+        base = bankfiles.default_settings(fmt)
+    return ImportSettings(fmt, {**base.category_map, **(category_map or {})},
+                          default_category or base.default_category, hash_type or base.hash_type)
+
+
+def _refused(session: Session, name: str, source: str, digest: str, exc: BankFormatError, actor: str) -> None:
+    session.rollback()
+    audit.record(session, actor=actor, action="bank.import.refused", entity="bank", reason=str(exc)[:500],
+                 details={"bank": name, "source_name": source, "source_sha256": digest,
+                          "problems": [str(p) for p in exc.problems[:20]], "more": exc.more + max(0, len(exc.problems) - 20)})
+    session.commit()
+
+
+def _apply(session: Session, bank: Bank | None, name: str, settings: ImportSettings, records: list[BankRecord],
+           source: str, digest: str, actor: str) -> ImportResult:
+    now = utcnow()
+    if bank is None:
+        bank = Bank(name=name, format=settings.format, category_map=settings.category_map,
+                    default_category=settings.default_category, hash_type=settings.hash_type, version=0,
+                    created_at=now, created_by=actor)
+        session.add(bank)
+        session.flush()
+    current = _live_entries(session, bank.id)
+    incoming = {(r.hash_type, r.value): r for r in records}
+    removed = [e for key, e in current.items() if key not in incoming]
+    changed = [(current[key], r) for key, r in incoming.items() if key in current and _differs(current[key], r)]
+    added = [r for key, r in incoming.items() if key not in current]
+    bank.format, bank.category_map = settings.format, settings.category_map
+    bank.default_category, bank.hash_type = settings.default_category, settings.hash_type
+    result = ImportResult(name, bank.id, bank.version, False, len(incoming))
+    if bank.version and not (removed or changed or added):
+        return result
+    version = bank.version + 1
+    closed = [e.id for e in removed] + [e.id for e, _ in changed]
+    result.matched_files_affected = _files_using(session, closed)
+    _close(session, closed, version)
+    _insert_entries(session, bank.id, version, added + [r for _, r in changed])
+    bank.version = version
+    session.add(BankVersion(bank_id=bank.id, version=version, token=uuid.uuid4().hex, imported_at=now,
+                            imported_by=actor, source_name=source, source_sha256=digest, entries=len(incoming),
+                            added=len(added), removed=len(removed), recategorised=len(changed)))
+    result.version, result.changed = version, True
+    result.added, result.removed, result.recategorised = len(added), len(removed), len(changed)
+    audit.record(session, actor=actor, action="bank.import", entity="bank", entity_ids=[bank.id],
+                 details=result.as_dict() | {"source_name": source, "source_sha256": digest,
+                                             "category_map": settings.category_map})
+    return result
+
+
+def _live_entries(session: Session, bank_id: int) -> dict[tuple[str, str], BankEntry]:
+    rows = session.execute(select(BankEntry).where(BankEntry.bank_id == bank_id, BankEntry.removed_version.is_(None))
+                           .execution_options(yield_per=20000)).scalars()
+    return {(e.hash_type, e.value): e for e in rows}
+
+
+def _differs(entry: BankEntry, record: BankRecord) -> bool:
+    return (entry.category, entry.source_category, entry.series, entry.victim_identified, entry.quality, entry.ref) != (
+        record.category, record.source_category, record.series, record.victim_identified, record.quality, record.ref)
+
+
+def _files_using(session: Session, entry_ids: list[int]) -> int:
+    files: set[int] = set()
+    for part in matching.chunks(entry_ids):
+        files.update(session.execute(select(FileMatch.file_id).where(
+            FileMatch.bank_entry_id.in_(part), FileMatch.superseded_run_id.is_(None))).scalars())
+    return len(files)
+
+
+def _close(session: Session, entry_ids: list[int], version: int) -> None:
+    for part in matching.chunks(entry_ids):
+        session.execute(update(BankEntry).where(BankEntry.id.in_(part)).values(removed_version=version))
+
+
+def _insert_entries(session: Session, bank_id: int, version: int, records: list[BankRecord]) -> None:
+    for i in range(0, len(records), INSERT_BATCH):
+        session.execute(insert(BankEntry), [
+            {"bank_id": bank_id, "hash_type": r.hash_type, "value": r.value, "category": r.category,
+             "source_category": r.source_category, "series": r.series, "victim_identified": r.victim_identified,
+             "quality": r.quality, "ref": r.ref, "added_version": version, "removed_version": None}
+            for r in records[i:i + INSERT_BATCH]])
+
+
+def list_banks(session: Session) -> list[dict]:
+    counts = dict(session.execute(select(BankEntry.bank_id, func.count()).where(BankEntry.removed_version.is_(None))
+                                  .group_by(BankEntry.bank_id)).all())
+    return [{"id": b.id, "name": b.name, "format": b.format, "version": b.version, "entries": counts.get(b.id, 0),
+             "created_at": b.created_at.isoformat()}
+            for b in session.execute(select(Bank).order_by(Bank.name)).scalars()]
+
+
+def bank_detail(session: Session, name: str) -> dict | None:
+    bank = session.execute(select(Bank).where(Bank.name == name)).scalar_one_or_none()
+    if bank is None:
+        return None
+    live = (select(BankEntry.hash_type, BankEntry.category, func.count())
+            .where(BankEntry.bank_id == bank.id, BankEntry.removed_version.is_(None))
+            .group_by(BankEntry.hash_type, BankEntry.category))
+    versions = session.execute(select(BankVersion).where(BankVersion.bank_id == bank.id)
+                               .order_by(BankVersion.version)).scalars()
+    return {"id": bank.id, "name": bank.name, "format": bank.format, "version": bank.version,
+            "category_map": bank.category_map, "default_category": bank.default_category,
+            "hash_type": bank.hash_type, "created_at": bank.created_at.isoformat(), "created_by": bank.created_by,
+            "entries": [{"hash_type": t, "category": c, "count": n} for t, c, n in session.execute(live)],
+            "versions": [{"version": v.version, "imported_at": v.imported_at.isoformat(), "imported_by": v.imported_by,
+                          "source_name": v.source_name, "source_sha256": v.source_sha256, "entries": v.entries,
+                          "added": v.added, "removed": v.removed, "recategorised": v.recategorised}
+                         for v in versions]}
+
+
+# --- matching stored files ----------------------------------------------------------------------------
+
+@dataclass
+class RunSummary:
+    run_id: int
+    trigger: str
+    files: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+    changes: list[dict] = field(default_factory=list)
+
+    @property
+    def changed_reports(self) -> list[int]:
+        return sorted({c["report_id"] for c in self.changes})
+
+    def as_dict(self) -> dict:
+        return {"run_id": self.run_id, "trigger": self.trigger, "files": self.files, "by_status": self.by_status,
+                "changed_files": len(self.changes), "changed_reports": self.changed_reports, "changes": self.changes}
+
+
+def match_reports(session: Session, report_ids: list[int], *, actor: str | None = None) -> RunSummary:
+    """Match every file of these reports (call after ingest stored them). Commits."""
+    file_ids = report_file_ids(session, report_ids)
+    return match_files(session, file_ids, actor=actor, trigger="ingest")
+
+
+def report_file_ids(session: Session, report_ids: list[int]) -> list[int]:
+    ids: list[int] = []
+    for part in matching.chunks(sorted(set(report_ids))):
+        ids.extend(session.execute(select(FileRow.id).where(FileRow.report_id.in_(part))).scalars())
+    return sorted(ids)
+
+
+def match_files(session: Session, file_ids: list[int], *, actor: str | None = None, trigger: str = "manual",
+                reason: str | None = None) -> RunSummary:
+    """Match these files against the banks as they are now; record statuses and changes. Commits."""
+    actor = actor or get_settings().actor
+    settings = media_settings()
+    index = searcher(session)
+    run = MatchRun(at=utcnow(), actor=actor, trigger=trigger,
+                   banks={k: v[0] for k, v in bank_state(session).items()}, max_distance=settings.pdq_max_distance)
+    session.add(run)
+    session.flush()
+    totals = matching.RunTotals()
+    for start in range(0, len(file_ids), settings.match_batch_files):
+        _match_batch(session, file_ids[start:start + settings.match_batch_files], index, run, totals)
+        session.commit()  # one batch at a time: a long retro-match holds no long transaction
+    run.files, run.changed = totals.files, len(totals.changes)
+    summary = RunSummary(run.id, trigger, totals.files, totals.by_status, [c.as_dict() for c in totals.changes])
+    audit.record(session, actor=actor, action=f"media.match.{trigger}", entity="match_run", entity_ids=[run.id],
+                 reason=reason, details={k: v for k, v in summary.as_dict().items() if k != "changes"})
+    session.commit()
+    return summary
+
+
+def _match_batch(session: Session, file_ids: list[int], index: Searcher, run: MatchRun,
+                 totals: matching.RunTotals) -> None:
+    settings = media_settings()
+    hits = matching.exact_hits(session, file_ids)
+    for file_id, found in matching.pdq_hits(session, file_ids, index, settings.pdq_max_distance,
+                                            settings.pdq_min_quality).items():
+        hits.setdefault(file_id, set()).update(found)
+    info = matching.entry_info(session, {h.entry_id for found in hits.values() for h in found})
+    results = matching.outcomes(session, file_ids, hits, info)
+    matching.record(session, run, results, info, totals)
+
+
+def retro_match(session: Session, *, actor: str | None = None, reason: str | None = None) -> RunSummary:
+    """Match every stored file again (after a bank changed); the reports whose files changed status
+    are queued for re-triage and listed in the summary."""
+    file_ids = list(session.execute(select(FileRow.id).order_by(FileRow.id)).scalars())
+    return match_files(session, file_ids, actor=actor, trigger="retro", reason=reason)
+
+
+def classify_file(session: Session, file_id: int, category: str, *, actor: str | None = None,
+                  reason: str | None = None) -> RunSummary:
+    """An analyst's category for a file (audited); the file is matched again at once."""
+    if category not in CATEGORIES:
+        raise ValueError(f"category must be one of {', '.join(CATEGORIES)}")
+    if session.get(FileRow, file_id) is None:
+        raise LookupError(f"no file with id {file_id}")
+    actor = actor or get_settings().actor
+    row = FileClassification(file_id=file_id, category=category, actor=actor, at=utcnow(), reason=reason)
+    session.add(row)
+    session.flush()
+    audit.record(session, actor=actor, action="media.classify", entity="file", entity_ids=[file_id], reason=reason,
+                 details={"category": category, "classification_id": row.id})
+    return match_files(session, [file_id], actor=actor, trigger="classify", reason=reason)
+
+
+def pending_retriage(session: Session) -> list[int]:
+    """Reports with a file whose status changed and that triage has not taken up again yet."""
+    return list(session.execute(select(StatusChange.report_id).where(StatusChange.retriaged_at.is_(None))
+                                .distinct().order_by(StatusChange.report_id)).scalars())
+
+
+def status_changes(session: Session, *, pending_only: bool = True, limit: int = 200) -> list[StatusChange]:
+    query = select(StatusChange).order_by(StatusChange.id.desc()).limit(limit)
+    if pending_only:
+        query = query.where(StatusChange.retriaged_at.is_(None))
+    return list(session.execute(query).scalars())
+
+
+def mark_retriaged(session: Session, report_ids: list[int]) -> int:
+    """Triage took these reports up again: their queued changes leave the queue (not committed)."""
+    count = 0
+    for part in matching.chunks(sorted(set(report_ids))):
+        count += session.execute(update(StatusChange).where(StatusChange.report_id.in_(part),
+                                                            StatusChange.retriaged_at.is_(None))
+                                 .values(retriaged_at=utcnow())).rowcount
+    return count
+
+
+def file_status(session: Session, file_ids: list[int]) -> dict[int, dict]:
+    """Each file's status and its current matches (bank, version, category, series, victim, distance)."""
+    out: dict[int, dict] = {}
+    for part in matching.chunks(sorted(set(file_ids))):
+        for s in session.execute(select(FileMatchState).where(FileMatchState.file_id.in_(part))).scalars():
+            out[s.file_id] = {"status": s.status, "category": s.category, "victim_identified": s.victim_identified,
+                              "reason": s.reason, "matches": []}
+        rows = session.execute(
+            select(FileMatch.file_id, FileMatch.hash_type, FileMatch.distance, FileMatch.bank_version, Bank.name,
+                   BankEntry.category, BankEntry.series, BankEntry.victim_identified)
+            .join(BankEntry, BankEntry.id == FileMatch.bank_entry_id).join(Bank, Bank.id == BankEntry.bank_id)
+            .where(FileMatch.file_id.in_(part), FileMatch.superseded_run_id.is_(None)))
+        for file_id, hash_type, distance, version, bank, category, series, victim in rows:
+            out.setdefault(file_id, {"status": None, "matches": []})["matches"].append(
+                {"bank": bank, "bank_version": version, "hash_type": hash_type, "category": category,
+                 "series": series, "victim_identified": victim, "distance": distance})
+    return out
