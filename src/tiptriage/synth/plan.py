@@ -1,0 +1,375 @@
+"""Planning a data set: who is reported how often and when, through which channel, with what.
+
+The plan is decided before any report is written, so that shares are exact (a share of 0.08 of
+2,000 reports is 160 reports, chosen by sampling, not by 2,000 coin flips), warnings and the
+re-reports after them line up in time, and the shared-IP traps pick reports of different people
+at nearby times. Rendering a report from its plan needs nothing but the plan and a `Random`.
+"""
+
+from __future__ import annotations
+
+import bisect
+import ipaddress
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from tiptriage.synth import reference as ref
+from tiptriage.synth.noise import age_at
+from tiptriage.synth.people import (
+    Account, Person, Pools, make_contact, make_email, make_person, new_account, random_ip,
+)
+
+REPORTS_PER_PERSON_WEIGHTS = (62, 18, 9, 6, 3, 2)  # 1..6 reports; most people are reported once
+CHANNEL_SHARE_CSV = 0.3  # of the reports from other sources; the rest is tiptriage JSON
+JSON_BATCH_SHARE = 0.4  # of the JSON reports: sent in `{"reports": [...]}` batches rather than alone
+JSON_SOURCE_WEIGHTS = (50, 25, 25)
+
+
+@dataclass(frozen=True)
+class SynthOptions:
+    """The controllable shares of a data set (fractions; see the module docstrings for meaning)."""
+
+    juveniles: float = 0.25  # of reported persons: under 18 at their first reported incident
+    abroad: float = 0.06  # of reported persons: living abroad
+    distributors: float = 0.40  # of reports: the person uploaded, sent, shared or posted a file
+    new_material: float = 0.08  # of reports: a file in no bank, classified by the platform
+    contact_risk: float = 0.05  # of reports: contact-risk annotations or a minor recipient
+    unidentified: float = 0.05  # of reports: only IP addresses, no name, e-mail or phone
+    rereports: float = 0.02  # of reports: a new report after a warning was delivered
+    unrated: float = 0.10  # of reports: a file in no bank and without classification
+    non_pertinent: float = 0.05  # of reports: a file a bank marks non-pertinent
+    sibling_files: float = 0.10  # of NCMEC reports: files as separate <fileDetails> documents
+    other_sources: float = 0.10  # of reports: from hotlines, foreign police, own investigations
+
+    def __post_init__(self) -> None:
+        for name, value in vars(self).items():
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"share {name} must be between 0 and 1, not {value}")
+
+
+@dataclass(slots=True)
+class TrapUse:
+    ip: str
+    kind: str
+    at: datetime
+    port: int | None
+
+
+@dataclass(slots=True, eq=False)
+class Warning:
+    person: Person
+    date: date
+    unit: str
+    plan: ReportPlan
+
+
+@dataclass(slots=True, eq=False)
+class ReportPlan:
+    person: Person
+    seq: int  # the person's n-th report (0-based), in time order
+    incident_at: datetime
+    reported_at: datetime
+    index: int = 0  # position in the data set, ordered by reported_at
+    channel: str = "xml"  # xml, xml_siblings, json, csv
+    batched: bool = False  # a JSON report sent in a batch with others from its source
+    source: str = "NCMEC"
+    platform: str = ""
+    account: Account | None = None
+    extra_account: Account | None = None  # a second account of the same person in the report
+    distributed: bool = False
+    new_material: bool = False
+    contact_risk: bool = False
+    contact_by_minor_recipient: bool = False
+    unidentified: bool = False
+    unrated: bool = False
+    non_pertinent: bool = False
+    non_pertinent_only: bool = False
+    warning_profile: bool = False  # planned to end in a warning that a later report follows
+    after_warning: Warning | None = None
+    trap_uses: list[TrapUse] = field(default_factory=list)
+    external_id: str = ""
+    prior_ids: tuple[str, ...] = ()
+
+
+@dataclass
+class World:
+    persons: list[Person]
+    contacts_minor: list[Person]
+    contacts_adult: list[Person]
+    plans: list[ReportPlan]
+    warnings: list[Warning]
+    traps: dict[str, list]
+
+
+def _instant(rng: random.Random, low: date, high: date) -> datetime:
+    day = date.fromordinal(rng.randint(low.toordinal(), high.toordinal()))
+    return datetime.combine(day, time(), UTC) + timedelta(seconds=rng.randrange(86400))
+
+
+def _reported_after(rng: random.Random, incident: datetime) -> datetime:
+    return incident + timedelta(seconds=rng.randint(3600, 25 * 86400))
+
+
+def warning_date(rng: random.Random, reported_at: datetime) -> date:
+    """Delivered in the first action week at least 60 days after the report came in."""
+    earliest = reported_at.date() + timedelta(days=60)
+    monday = next(w for w in ref.ACTION_WEEKS if w >= earliest)
+    return monday + timedelta(days=rng.randrange(5))
+
+
+def _dob_for_age(rng: random.Random, on: date, age: int) -> date:
+    anniversary = date(on.year - age, on.month, min(on.day, 28))
+    return anniversary - timedelta(days=rng.randrange(365))
+
+
+def _report_counts(rng: random.Random, reports: int) -> list[int]:
+    counts, total = [], 0
+    while total < reports:
+        k = min(rng.choices(range(1, 7), weights=REPORTS_PER_PERSON_WEIGHTS)[0], reports - total)
+        counts.append(k)
+        total += k
+    return counts
+
+
+def _pick(rng: random.Random, candidates: list, share: float, total: int) -> list:
+    return rng.sample(candidates, min(len(candidates), round(share * total)))
+
+
+def _rereported(rng: random.Random, counts: list[int], excluded: set[int], target: int) -> set[int]:
+    """Persons whose first report ends in a warning and whose later reports all follow it."""
+    candidates = [i for i, k in enumerate(counts) if k >= 2 and i not in excluded]
+    rng.shuffle(candidates)
+    chosen, covered = set(), 0
+    for i in candidates:
+        if covered + counts[i] - 1 <= target:
+            chosen.add(i)
+            covered += counts[i] - 1
+        if covered >= target:
+            break
+    return chosen
+
+
+def _dates(rng: random.Random, k: int, rereported: bool) -> tuple[list[datetime], list[datetime], date | None]:
+    if not rereported:
+        incidents = sorted(_instant(rng, ref.PERIOD_START, ref.PERIOD_END) for _ in range(k))
+        return incidents, [_reported_after(rng, t) for t in incidents], None
+    first = _instant(rng, ref.PERIOD_START, date(2023, 6, 30))
+    first_reported = _reported_after(rng, first)
+    warned = warning_date(rng, first_reported)
+    later = sorted(_instant(rng, warned + timedelta(days=10), ref.PERIOD_END) for _ in range(k - 1))
+    return [first] + later, [first_reported] + [_reported_after(rng, t) for t in later], warned
+
+
+def plan_world(seed: int, pools: Pools, reports: int, options: SynthOptions) -> World:
+    rng = random.Random(f"{seed}/plan")
+    counts = _report_counts(rng, reports)
+    n = len(counts)
+    juveniles = set(rng.sample(range(n), round(options.juveniles * n)))
+    abroad = set(rng.sample(range(n), round(options.abroad * n)))
+    rereported = _rereported(rng, counts, juveniles | abroad, round(options.rereports * reports))
+    persons, plans, warnings = [], [], []
+    countries = list(ref.FOREIGN)
+    for i, k in enumerate(counts):
+        incidents, reported, warned = _dates(rng, k, i in rereported)
+        first = incidents[0].date()
+        age = rng.randint(12, 17) if i in juveniles else 18 + int(rng.triangular(0, 50, 10))
+        country = rng.choices(countries, weights=pools.country_weights)[0] if i in abroad else "NL"
+        person = make_person(pools, rng, f"P{i + 1:06d}", dob=_dob_for_age(rng, first, age), country=country,
+                             first_seen=first)
+        persons.append(person)
+        person_plans = [ReportPlan(person, s, incidents[s], reported[s]) for s in range(k)]
+        plans.extend(person_plans)
+        if warned is not None:
+            head = person_plans[0]
+            head.warning_profile = True
+            warning = Warning(person, warned, "", head)
+            warnings.append(warning)
+            for later in person_plans[1:]:
+                later.after_warning = warning
+    traps: dict[str, list] = {"namesakes": _namesakes(rng, persons, plans), "twins": [], "siblings": []}
+    _households(rng, pools, persons, plans, traps)
+    for w in warnings:  # after the households: a twin may have moved in with the other
+        w.unit = w.person.home_on(w.date).unit or ""
+    plans.sort(key=lambda p: (p.reported_at, p.person.pid, p.seq))
+    for index, p in enumerate(plans):
+        p.index = index
+    _channels(rng, plans, options)
+    _flags(rng, plans, options)
+    _accounts(rng, persons, plans)
+    traps["shared_ips"] = _shared_ips(rng, pools, plans)
+    _external_ids(rng, plans)
+    contacts_minor = [make_contact(pools, rng, f"P{n + j + 1:06d}", minor=True) for j in range(max(20, n // 20))]
+    start = n + len(contacts_minor)
+    contacts_adult = [make_contact(pools, rng, f"P{start + j + 1:06d}", minor=False) for j in range(max(30, n // 10))]
+    return World(persons, contacts_minor, contacts_adult, plans, warnings, traps)
+
+
+def _first_dates(plans: list[ReportPlan]) -> dict[str, date]:
+    first: dict[str, date] = {}
+    for p in plans:
+        day = p.incident_at.date()
+        if p.person.pid not in first or day < first[p.person.pid]:
+            first[p.person.pid] = day
+    return first
+
+
+def _namesakes(rng: random.Random, persons: list[Person], plans: list[ReportPlan]) -> list[list[str]]:
+    """Distinct adults with one common name and one birth year, living apart."""
+    first = _first_dates(plans)
+    adults = [p for p in persons if not p.abroad and p.age_on(first[p.pid]) >= 18]
+    groups = []
+    for _ in range(max(1, round(0.02 * len(persons)))):
+        if len(adults) < 2:
+            break
+        a, b = rng.sample(adults, 2)
+        dob = b.dob.replace(year=a.dob.year, day=min(b.dob.day, 28))
+        if age_at(dob, first[b.pid]) < 18:
+            continue  # b stays the adult the plan made
+        adults.remove(a)
+        adults.remove(b)
+        a.family = b.family = rng.choice(ref.NAMESAKE_FAMILY_NAMES)
+        b.sex, b.given, b.call_name, b.dob = a.sex, a.given, a.call_name, dob
+        for person in (a, b):
+            person.emails = [make_email(rng, person.call_name, person.family, person.dob.year)]
+        groups.append([a.pid, b.pid])
+    return groups
+
+
+def _households(rng: random.Random, pools: Pools, persons: list[Person], plans: list[ReportPlan],
+                traps: dict[str, list]) -> None:
+    """Twins and siblings: one family name, one address, one home connection, different people."""
+    first = _first_dates(plans)
+    free = [p for p in persons if not p.abroad]
+    for kind in ("twins", "siblings"):
+        for _ in range(max(1, round(0.01 * len(persons)))):
+            if len(free) < 2:
+                return
+            a, b = rng.sample(free, 2)
+            if kind == "twins":
+                dob = a.dob
+            else:
+                dob = date(a.dob.year + rng.choice((-3, -2, -1, 1, 2, 3)), a.dob.month, min(a.dob.day, 28))
+            if (age_at(dob, first[b.pid]) < 18) != (b.age_on(first[b.pid]) < 18):
+                continue  # b stays the juvenile or adult the plan made
+            free.remove(a)
+            free.remove(b)
+            b.dob, b.family, b.homes = dob, a.family, list(a.homes)
+            b.emails = [make_email(rng, b.call_name, b.family, b.dob.year)]
+            b.home_ips = a.home_ips[:1] + [random_ip(pools, rng, "NL")]
+            traps[kind].append([a.pid, b.pid])
+
+
+def _channels(rng: random.Random, plans: list[ReportPlan], options: SynthOptions) -> None:
+    others = _pick(rng, plans, options.other_sources, len(plans))
+    csv_plans = set(id(p) for p in rng.sample(others, round(CHANNEL_SHARE_CSV * len(others))))
+    sources = list(ref.JSON_SOURCES)
+    for p in others:
+        if id(p) in csv_plans:
+            p.channel, p.source = "csv", ref.CSV_SOURCE
+        else:
+            p.channel, p.source = "json", rng.choices(sources, weights=JSON_SOURCE_WEIGHTS)[0]
+            p.batched = rng.random() < JSON_BATCH_SHARE
+    ncmec = [p for p in plans if p.channel == "xml"]
+    for p in _pick(rng, ncmec, options.sibling_files, len(ncmec)):
+        p.channel = "xml_siblings"
+
+
+def _flags(rng: random.Random, plans: list[ReportPlan], options: SynthOptions) -> None:
+    """Exact shares by sampling; the report planned to end in a warning gets none of them."""
+    total = len(plans)
+    free = [p for p in plans if not p.warning_profile]
+    for p in _pick(rng, free, options.unidentified, total):
+        p.unidentified = True
+    for p in _pick(rng, free, options.contact_risk, total):
+        p.contact_risk = True
+        # Minor recipients need files sent to them; the CSV bulk list carries no recipients.
+        p.contact_by_minor_recipient = p.channel != "csv" and rng.random() < 0.5
+        p.distributed = p.contact_by_minor_recipient
+    for p in _pick(rng, free, options.new_material, total):
+        p.new_material = True
+    already = sum(p.distributed for p in plans)
+    for p in _pick(rng, [p for p in free if not p.distributed], max(0.0, options.distributors - already / total),
+                   total):
+        p.distributed = True
+    for p in _pick(rng, free, options.unrated, total):
+        p.unrated = True
+    for p in _pick(rng, free, options.non_pertinent, total):
+        p.non_pertinent = True
+        p.non_pertinent_only = (rng.random() < 0.4 and not (p.new_material or p.unrated or p.distributed
+                                                             or p.contact_risk))
+
+
+def _accounts(rng: random.Random, persons: list[Person], plans: list[ReportPlan]) -> None:
+    """Platforms and accounts per person in time order: mostly the same account, sometimes a new one."""
+    platforms = list(ref.PLATFORMS)
+    last: dict[str, str] = {}
+    for p in sorted(plans, key=lambda p: (p.person.pid, p.seq)):
+        person = p.person
+        previous = last.get(person.pid)
+        p.platform = previous if previous and rng.random() < 0.6 else rng.choice(platforms)
+        last[person.pid] = p.platform
+        own = person.accounts.get(p.platform)
+        p.account = own[-1] if own and rng.random() < 0.7 else new_account(rng, person, p.platform)
+        if p.channel != "csv" and not p.unidentified and rng.random() < 0.03:
+            p.extra_account = new_account(rng, person, p.platform)
+
+
+def _trap_ip(rng: random.Random, kind: str, taken: set[str]) -> str:
+    net = ipaddress.ip_network(ref.TRAP_BLOCKS[kind])
+    while True:
+        ip = str(net.network_address + rng.randrange(1, net.num_addresses - 1))
+        if ip not in taken:
+            taken.add(ip)
+            return ip
+
+
+def _shared_ips(rng: random.Random, pools: Pools, plans: list[ReportPlan]) -> list[dict]:
+    """Addresses many different people used at nearby times: they must not make them one person."""
+    nl = sorted((p for p in plans if not p.person.abroad), key=lambda p: p.incident_at)
+    times = [p.incident_at for p in nl]
+    traps, taken = [], set()
+    for _ in range(max(2, len(plans) // 300)):
+        kind = rng.choices(("cgnat", "university_nat", "public_wifi"), weights=(50, 25, 25))[0]
+        anchor = rng.choice(nl)
+        for window in (3, 10, 30):
+            lo = bisect.bisect_left(times, anchor.incident_at - timedelta(days=window))
+            hi = bisect.bisect_right(times, anchor.incident_at + timedelta(days=window))
+            by_person = {p.person.pid: p for p in nl[lo:hi]}
+            if len(by_person) >= 2:
+                break
+        if len(by_person) < 2:
+            continue
+        candidates = sorted(by_person.values(), key=lambda p: p.index)
+        if kind == "university_nat":
+            students = [p for p in candidates if 18 <= p.person.age_on(p.incident_at.date()) <= 26]
+            candidates = students if len(students) >= 2 else candidates
+        chosen = rng.sample(candidates, min(len(candidates), rng.randint(2, 8)))
+        ip = _trap_ip(rng, kind, taken)
+        for p in chosen:
+            at = p.incident_at - timedelta(seconds=rng.randint(60, 6 * 3600))
+            p.trap_uses.append(TrapUse(ip, kind, at, rng.randint(1024, 65535) if kind == "cgnat" else None))
+        traps.append({"ip": ip, "kind": kind, "person_ids": sorted({p.person.pid for p in chosen})})
+    return traps
+
+
+def _external_ids(rng: random.Random, plans: list[ReportPlan]) -> None:
+    """CyberTipline numbers rise with time; other senders number per year."""
+    ncmec = 120_000_000
+    per_source: dict[tuple[str, int], int] = {}
+    seen: dict[tuple[str, str, str], list[str]] = {}
+    for p in plans:
+        year = p.reported_at.year
+        if p.channel in ("xml", "xml_siblings"):
+            ncmec += rng.randint(1, 400)
+            p.external_id = str(ncmec)
+            key = (p.person.pid, p.platform, p.account.user_id)
+            earlier = seen.setdefault(key, [])
+            if earlier and not p.unidentified and rng.random() < 0.5:
+                p.prior_ids = tuple(earlier[-3:])
+            earlier.append(p.external_id)
+            continue
+        prefix = ref.JSON_SOURCES[p.source]["prefix"] if p.channel == "json" else "ICCAM"
+        number = per_source.get((prefix, year), 0) + rng.randint(1, 30)
+        per_source[(prefix, year)] = number
+        p.external_id = f"{prefix}-{year}-{number:06d}"
