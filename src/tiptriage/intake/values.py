@@ -13,9 +13,26 @@ from tiptriage.intake.domain import (
 )
 
 _HEX = re.compile(r"[0-9a-f]+")
+_WHOLE = re.compile(r"[+-]?[0-9]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# What XML 1.0 cannot carry and UTF-8 cannot encode (lone surrogates, e.g. from a JSON "\ud800"):
+# such a value would crash the store or the writers, so it is refused like a control character.
+_UNSTORABLE = re.compile("[\ud800-\udfff\ufffe\uffff]")
 # Reports concern events after the web existed and before now (plus clock skew).
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 MAX_TEXT = 4000
+# Lengths the store's columns hold (intake/models.py); a longer value is refused here with its
+# field named, rather than by one database and silently kept by another.
+MAX_ID = 200  # source, external report id, file reference
+MAX_REF = 64  # a person's reference inside a report
+MAX_CODE = 64  # postcode, country, estimated country
+MAX_FLAG = 200  # one annotation
+
+
+def shown(value: object, limit: int = 80) -> str:
+    """A value quoted for an error message, cut short: reasons name the problem, not the content."""
+    quoted = repr(value)
+    return quoted if len(quoted) <= limit else quoted[:limit] + "...(cut)"
 
 
 def text(value: str | None, *, limit: int = MAX_TEXT) -> str | None:
@@ -27,8 +44,10 @@ def text(value: str | None, *, limit: int = MAX_TEXT) -> str | None:
         return None
     if len(value) > limit:
         raise ValueError(f"longer than {limit} characters")
-    if any(ord(c) < 32 and c not in "\t\n\r" for c in value):
+    if _CONTROL.search(value):
         raise ValueError("contains control characters")
+    if _UNSTORABLE.search(value):
+        raise ValueError("contains characters that are not valid Unicode text (surrogates, U+FFFE, U+FFFF)")
     return value
 
 
@@ -43,7 +62,10 @@ def timestamp(value: str | None, *, now: datetime | None = None) -> datetime | N
         raise ValueError(f"not an ISO 8601 date-time: {value!r}") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    parsed = parsed.astimezone(UTC)
+    try:
+        parsed = parsed.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00+01:00, before the first representable instant
+        raise ValueError(f"date-time out of range: {value!r}") from None
     now = now or datetime.now(UTC)
     if parsed < EARLIEST or (parsed - now).days > 1:
         raise ValueError(f"date-time out of range: {value!r}")
@@ -63,13 +85,30 @@ def birth_date(value: str | None) -> date | None:
     return parsed
 
 
-def age(value: str | int | None) -> int | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
+def _whole(value: str | int | None, what: str) -> int | None:
+    """A whole number from an int or from ASCII digits; None when empty.
+
+    Refuses what int() would quietly bend: True (1), 5.5 (5), "1_0" (10), non-ASCII digits.
+    """
+    if value is None:
         return None
-    try:
-        parsed = int(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"not a whole number: {value!r}") from None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        digits = value.strip()
+        if not digits:
+            return None
+        if len(digits) <= 20 and _WHOLE.fullmatch(digits):
+            return int(digits)
+    raise ValueError(f"not {what}: {shown(value)}")
+
+
+def age(value: str | int | None) -> int | None:
+    parsed = _whole(value, "a whole number")
+    if parsed is None:
+        return None
     if not 0 <= parsed <= 120:
         raise ValueError(f"impossible age: {parsed}")
     return parsed
@@ -78,6 +117,8 @@ def age(value: str | int | None) -> int | None:
 def boolean(value: str | bool | None) -> bool | None:
     if value is None or isinstance(value, bool):
         return value
+    if not isinstance(value, str):
+        raise ValueError(f"not true/false: {shown(value)}")
     lowered = value.strip().lower()
     if lowered in ("", "unknown"):
         return None
@@ -85,17 +126,17 @@ def boolean(value: str | bool | None) -> bool | None:
         return True
     if lowered in ("false", "0", "no", "n"):
         return False
-    raise ValueError(f"not true/false: {value!r}")
+    raise ValueError(f"not true/false: {shown(value)}")
 
 
 def hash_value(hash_type: str, value: str) -> tuple[str, str]:
     """(type, value) normalised: type lower-case without dashes, value lower-case hex of the right length."""
-    kind = hash_type.strip().lower().replace("-", "").replace("_", "")
+    kind = (hash_type or "").strip().lower().replace("-", "").replace("_", "")
     if kind not in HASH_HEX_LENGTHS:
-        raise ValueError(f"unknown hash type {hash_type!r} (expected one of {', '.join(HASH_HEX_LENGTHS)})")
-    digest = value.strip().lower()
+        raise ValueError(f"unknown hash type {shown(hash_type)} (expected one of {', '.join(HASH_HEX_LENGTHS)})")
+    digest = (value or "").strip().lower()
     if len(digest) != HASH_HEX_LENGTHS[kind] or not _HEX.fullmatch(digest):
-        raise ValueError(f"invalid {kind} hash {value[:80]!r}: expected {HASH_HEX_LENGTHS[kind]} hex digits")
+        raise ValueError(f"invalid {kind} hash {shown(value)}: expected {HASH_HEX_LENGTHS[kind]} hex digits")
     return kind, digest
 
 
@@ -132,24 +173,23 @@ def role(value: str | None) -> str:
 
 
 def port(value: str | int | None) -> int | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
+    parsed = _whole(value, "a port number")
+    if parsed is None:
         return None
-    try:
-        parsed = int(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"not a port number: {value!r}") from None
     if not 0 <= parsed <= 65535:
         raise ValueError(f"port out of range: {parsed}")
     return parsed
 
 
 def ip_address(value: str | None) -> str:
-    import ipaddress
+    """Canonical text form of an IPv4/IPv6 address (through the C library: this runs per event)."""
+    import socket
 
     value = text(value, limit=64)
     if value is None:
         raise ValueError("missing IP address")
+    family = socket.AF_INET6 if ":" in value else socket.AF_INET
     try:
-        return str(ipaddress.ip_address(value))
-    except ValueError:
+        return socket.inet_ntop(family, socket.inet_pton(family, value))
+    except (OSError, ValueError):
         raise ValueError(f"not an IP address: {value!r}") from None

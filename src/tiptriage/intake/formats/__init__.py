@@ -13,6 +13,12 @@ from typing import Any
 from tiptriage.intake.errors import IntakeError
 
 
+MAX_REASON = 500
+# Byte-order marks and the encodings they announce: format detection looks past them.
+_BOMS = ((b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xff\xfe\x00\x00", "utf-32-le"),
+         (b"\xef\xbb\xbf", "utf-8"), (b"\xfe\xff", "utf-16-be"), (b"\xff\xfe", "utf-16-le"))
+
+
 @dataclass
 class Ctx:
     """Where we are while parsing, so every error names file, record, report and field."""
@@ -23,6 +29,8 @@ class Ctx:
     raw: bytes | None = None
 
     def error(self, reason: str, field: str | None = None) -> IntakeError:
+        if len(reason) > MAX_REASON:  # a reason names the problem; it never carries a document
+            reason = reason[:MAX_REASON] + "...(cut)"
         return IntakeError(self.path, reason, report_id=self.report_id, field=field,
                            record=self.record, raw=self.raw)
 
@@ -39,9 +47,18 @@ class Ctx:
 
 
 def detect(data: bytes) -> str:
-    """Which format a file is in, from its first meaningful bytes."""
-    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
-    if head.startswith(b"<") or head.startswith(b"\xff\xfe") or head.startswith(b"\xfe\xff"):
+    """Which format a file is in, from its first character that is not a byte-order mark or blank.
+
+    A UTF-16/32 byte-order mark is decoded past, so a UTF-16 JSON file is not taken for XML: each
+    reader then says clearly whether it accepts that encoding (XML does, JSON and CSV do not).
+    """
+    head = data[:4096]
+    for bom, encoding in _BOMS:
+        if head.startswith(bom):
+            head = head[len(bom):len(bom) + 256].decode(encoding, errors="replace").encode("utf-8", "replace")
+            break
+    head = head.lstrip(b" \t\r\n")
+    if head.startswith(b"<"):
         return "cybertip-xml"
     if head.startswith(b"{") or head.startswith(b"["):
         return "tiptriage-json"

@@ -2,7 +2,10 @@
 
 One reported person per report (bulk lists from hotlines carry no more). Report- and
 person-level columns must agree on every row of a report; a disagreement names the row.
-Columns (header required, order free, unknown columns ignored): see COLUMNS and the README.
+Columns (header required, order free, names case-insensitive, each once, unknown columns ignored):
+see COLUMNS and the README. A row with more or fewer values than the header refuses its report
+whole. Errors name the physical line a row starts on; a report's raw bytes are the header and its
+own lines as they were in the file.
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import partial
 
 from tiptriage.intake import values as v
 from tiptriage.intake.domain import (
@@ -25,6 +30,7 @@ REPORT_COLUMNS = ("source", "report_id", "incident_type", "incident_at", "report
 FILE_COLUMNS = ("file_ref", "file_name", "action", "classification", "publicly_available", "viewed_by_esp",
                 "file_annotations", "md5", "sha1", "sha256", "pdq")
 COLUMNS = REPORT_COLUMNS + FILE_COLUMNS
+_ID = partial(v.text, limit=v.MAX_ID)
 
 
 def read(path: str, data: bytes) -> Iterator:
@@ -34,38 +40,72 @@ def read(path: str, data: bytes) -> Iterator:
     except UnicodeDecodeError as exc:
         yield ctx.error(f"not valid UTF-8 at byte {exc.start}")
         return
-    rows = csv.DictReader(io.StringIO(text, newline=""))
-    missing = [c for c in REQUIRED if c not in (rows.fieldnames or ())]
-    if missing:
-        yield ctx.error(f"CSV header lacks column(s) {', '.join(missing)}", "header")
+    if not text.strip():
+        yield ctx.error("empty file: a CSV list needs a header and rows", "header")
         return
-    groups: dict[tuple[str, str], list[tuple[int, dict]]] = {}
+    lines = io.StringIO(text, newline="").readlines()  # the same lines the csv reader counts
+    reader = csv.reader(io.StringIO(text, newline=""))
+    groups: dict[tuple[str, str], _Group] = {}
     try:
-        for line, row in enumerate(rows, 2):
-            if None in row:
-                yield Ctx(path, record=line).error("more values than header columns")
-                continue
-            key = ((row.get("source") or "").strip(), (row.get("report_id") or "").strip())
-            groups.setdefault(key, []).append((line, row))
+        header_start, header_end, names = 1, 0, []
+        for names in reader:  # blank lines before the header are skipped, as format detection does
+            if any(name.strip() for name in names):
+                break
+            header_start = reader.line_num + 1
+        header_end = reader.line_num
+        columns = [c.strip().lower() for c in names]
+        repeated = sorted({c for c in columns if c and columns.count(c) > 1})
+        if repeated:
+            yield ctx.error(f"CSV header repeats column(s) {', '.join(repeated)}", "header")
+            return
+        missing = [c for c in REQUIRED if c not in columns]
+        if missing:
+            yield ctx.error(f"CSV header lacks column(s) {', '.join(missing)}", "header")
+            return
+        last = header_end
+        for values in reader:
+            first, last = last + 1, reader.line_num
+            if not any(value.strip() for value in values):
+                continue  # a blank line
+            row = dict(zip(columns, values))
+            key = (_cell(row, "source") or "", _cell(row, "report_id") or "")
+            group = groups.setdefault(key, _Group())
+            group.rows.append((first, row))
+            group.lines.extend(lines[first - 1:last])
+            if len(values) != len(columns) and group.ragged is None:
+                group.ragged = (first, f"row has {len(values)} values where the header has {len(columns)}")
     except csv.Error as exc:
-        yield ctx.error(f"malformed CSV: {exc}")
+        yield ctx.error(f"malformed CSV (line {reader.line_num}): {exc}")
         return
-    header = ",".join(rows.fieldnames or ())
+    header = lines[header_start - 1:header_end]
     for (_, report_id), group in groups.items():
-        raw = _raw(header, group)
-        rctx = Ctx(path, record=group[0][0], report_id=report_id or None, raw=raw)
+        raw = "".join(header + group.lines).encode("utf-8")
+        rctx = Ctx(path, record=group.rows[0][0], report_id=_id_or_none(report_id), raw=raw)
+        if group.ragged is not None:  # the report is refused whole: never stored without a row
+            rctx.record = group.ragged[0]
+            yield rctx.error(group.ragged[1])
+            continue
         try:
-            yield Parsed(_report(group, rctx), raw)
+            item = Parsed(_report(group.rows, rctx), raw)
         except Exception as exc:  # noqa: BLE001 - one bad report never stops the others
-            yield exc if hasattr(exc, "reason") else rctx.error(f"unreadable: {exc}")
+            item = exc if hasattr(exc, "reason") else rctx.error(f"unreadable: {exc}")
+        yield item
 
 
-def _raw(header: str, group: list[tuple[int, dict]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=header.split(","), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(row for _, row in group)
-    return out.getvalue().encode("utf-8")
+@dataclass
+class _Group:
+    """The rows of one report, with their original lines (kept as the report's raw bytes)."""
+
+    rows: list[tuple[int, dict]] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+    ragged: tuple[int, str] | None = None
+
+
+def _id_or_none(value: str) -> str | None:
+    try:
+        return _ID(value)
+    except ValueError:
+        return None
 
 
 def _cell(row: dict, column: str) -> str | None:
@@ -80,24 +120,26 @@ def _report(group: list[tuple[int, dict]], ctx: Ctx) -> ParsedReport:
             if _cell(row, column) != _cell(first, column):
                 ctx.record = line
                 raise ctx.error(f"differs from the report's first row (line {group[0][0]})", column)
-    source = ctx.require("source", _cell(first, "source"))
-    ctx.require("report_id", ctx.report_id)
+    source = ctx.require("source", ctx.check("source", _ID, _cell(first, "source")))
+    external_id = ctx.require("report_id", ctx.check("report_id", _ID, _cell(first, "report_id")))
     return ParsedReport(
-        source=ctx.check("source", v.text, source),
-        external_id=ctx.check("report_id", v.text, ctx.report_id),
+        source=source,
+        external_id=external_id,
         format=FORMAT,
         incident_type=ctx.check("incident_type", v.text, _cell(first, "incident_type")),
         incident_at=ctx.check("incident_at", v.timestamp, _cell(first, "incident_at")),
         reporter=ctx.check("reporter", v.text, _cell(first, "reporter")),
-        annotations=_list(_cell(first, "annotations")),
+        annotations=_list(_cell(first, "annotations"), ctx, "annotations"),
         persons=(_person(first, ctx),) if _has_person(first) else (),
         files=tuple(_file(row, Ctx(ctx.path, line, ctx.report_id, ctx.raw), n)
                     for n, (line, row) in enumerate(group, 1) if _has_file(row)),
     )
 
 
-def _list(value: str | None) -> tuple[str, ...]:
-    return tuple(sorted(x.strip() for x in (value or "").split(";") if x.strip()))
+def _list(value: str | None, ctx: Ctx, column: str) -> tuple[str, ...]:
+    """Annotations separated by semicolons."""
+    return tuple(sorted(ctx.check(column, partial(v.text, limit=v.MAX_FLAG), x)
+                        for x in (value or "").split(";") if x.strip()))
 
 
 def _has_person(row: dict) -> bool:
@@ -132,14 +174,14 @@ def _file(row: dict, ctx: Ctx, n: int) -> ReportedFile:
     hashes = tuple(FileHash(*ctx.check(kind, v.hash_value, kind, _cell(row, kind)))
                    for kind in ("md5", "sha1", "sha256", "pdq") if _cell(row, kind))
     return ReportedFile(
-        ref=ctx.check("file_ref", v.text, _cell(row, "file_ref")) or f"f{n}",
+        ref=ctx.check("file_ref", _ID, _cell(row, "file_ref")) or f"f{n}",
         file_name=ctx.check("file_name", v.text, _cell(row, "file_name")),
         person_ref="p1" if _has_person(row) else None,
         action=ctx.check("action", v.action, _cell(row, "action")) or "upload",
         classification=ctx.check("classification", v.classification, _cell(row, "classification")),
         publicly_available=ctx.check("publicly_available", v.boolean, _cell(row, "publicly_available")),
         viewed_by_esp=ctx.check("viewed_by_esp", v.boolean, _cell(row, "viewed_by_esp")),
-        annotations=_list(_cell(row, "file_annotations")),
+        annotations=_list(_cell(row, "file_annotations"), ctx, "file_annotations"),
         hashes=hashes,
     )
 
@@ -147,7 +189,8 @@ def _file(row: dict, ctx: Ctx, n: int) -> ReportedFile:
 def write(reports: list[ParsedReport]) -> bytes:
     """A CSV bulk list of single-person reports (the generator's third format)."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+    # CRLF as RFC 4180 says; it also makes the writer quote a value holding a lone CR.
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     for r in reports:
         p = next((p for p in r.persons if p.role == "reported"), None)

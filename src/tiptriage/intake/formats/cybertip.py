@@ -14,8 +14,10 @@ upload, send, share, public_post) where the platform told how the file was used.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+from functools import partial
 
 from lxml import etree
 
@@ -23,6 +25,7 @@ from tiptriage.intake import values as v
 from tiptriage.intake.domain import (
     Address, FileHash, Identifier, IpEvent, Parsed, ParsedReport, ReportedFile, ReportedPerson,
 )
+from tiptriage.intake.errors import IntakeError
 from tiptriage.intake.formats import Ctx
 
 FORMAT = "cybertip-xml"
@@ -30,16 +33,28 @@ SOURCE = "NCMEC"
 PERSON_BLOCKS = {"personOrUserReported": ("reported", "p"), "intendedRecipient": ("recipient", "r"),
                  "victim": ("victim", "v")}
 DEVICE_KINDS = ("device_id",)
+# Values stored in columns of a fixed width (see values.MAX_*).
+_ID = partial(v.text, limit=v.MAX_ID)
+_REF = partial(v.text, limit=v.MAX_REF)
+_CODE = partial(v.text, limit=v.MAX_CODE)
+_DECLARED_ENCODING = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 
 
 @dataclass(frozen=True)
 class SiblingFile:
-    """A `<fileDetails>` document that belongs to the report with `report_id`."""
+    """A `<fileDetails>` document that belongs to the report with `report_id`.
+
+    What NCMEC leaves out of file details depends on the report (who the recipients are, who the
+    single reported person is), so `join_files` completes the file; `action_given` and `ref_given`
+    say whether the document itself carried an action and a file id.
+    """
 
     report_id: str
     file: ReportedFile
     raw: bytes
     path: str
+    action_given: bool = True
+    ref_given: bool = True
 
 
 def _parser() -> etree.XMLParser:
@@ -52,8 +67,26 @@ def _local(tag: object) -> str | None:
     return etree.QName(tag).localname if isinstance(tag, str) else None
 
 
+def _without_leading_blanks(data: bytes) -> bytes:
+    """Blank lines before the XML declaration are tolerated (format detection tolerates them too)."""
+    bom = b"\xef\xbb\xbf" if data.startswith(b"\xef\xbb\xbf") else b""
+    body = data[len(bom):]
+    stripped = body.lstrip(b" \t\r\n")
+    return data if len(stripped) == len(body) else bom + stripped
+
+
+def _check_declared_encoding(data: bytes, ctx: Ctx) -> None:
+    """A document that declares UTF-16/32 but whose bytes are 8-bit would be misread: say so."""
+    declared = _DECLARED_ENCODING.match(data.removeprefix(b"\xef\xbb\xbf"))
+    if declared and declared.group(1).lower().replace(b"_", b"-").startswith((b"utf-16", b"utf-32", b"ucs")):
+        raise ctx.error(f"declares encoding {declared.group(1).decode()} but its bytes are 8-bit "
+                        "(no byte-order mark): the declaration does not match the content")
+
+
 def parse_document(path: str, data: bytes) -> etree._Element:
     ctx = Ctx(path, raw=data)
+    data = _without_leading_blanks(data)
+    _check_declared_encoding(data, ctx)
     try:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
@@ -61,12 +94,11 @@ def parse_document(path: str, data: bytes) -> etree._Element:
     docinfo = root.getroottree().docinfo
     if docinfo.internalDTD is not None or docinfo.externalDTD is not None or docinfo.doctype:
         raise ctx.error("document declares a DTD (entities are never resolved; reports carry none)")
-    for el in root.iter():
-        if isinstance(el, etree._Entity):
-            raise ctx.error("document uses entity references")
-        local = _local(el.tag)
-        if local is not None and local != el.tag:
-            el.tag = local  # accept a default namespace by working on local names
+    if next(root.iter(etree.Entity), None) is not None:
+        raise ctx.error("document uses entity references")
+    if root.tag.startswith("{"):  # accept a default namespace by working on local names
+        for el in root.iter(etree.Element):
+            el.tag = _local(el.tag)
     return root
 
 
@@ -77,138 +109,206 @@ def read(path: str, data: bytes) -> Iterator:
         if root.tag == "report":
             yield Parsed(parse_report(root, ctx), data)
         elif root.tag == "fileDetails":
-            ctx.report_id = ctx.require("fileDetails/reportId", v.text(root.findtext("reportId")))
-            yield SiblingFile(ctx.report_id, _file(root, ctx, 0, ()), data, path)
+            node = _Node(root, ctx, "fileDetails")
+            ctx.report_id = ctx.require("fileDetails/reportId", node.text("reportId", _ID))
+            file = _file(node, 0, ())
+            yield SiblingFile(ctx.report_id, file, data, path, action_given=bool(node.all("action")),
+                              ref_given=node.text("fileId", _ID) is not None)
         else:
-            raise ctx.error(f"root element <{root.tag}> is not <report> or <fileDetails>")
+            raise ctx.error(f"root element <{root.tag[:80]}> is not <report> or <fileDetails>")
     except Exception as exc:  # noqa: BLE001 - every failure of one document becomes its error
         yield exc if hasattr(exc, "reason") else ctx.error(f"unreadable: {exc}")
 
 
-def _txt(el: etree._Element | None, tag: str) -> str | None:
-    return None if el is None else el.findtext(tag)
+class _Node:
+    """An element's children by tag, read once (lxml's find* re-walk the children per call).
+
+    `text` converts a child's text and turns a ValueError into an IntakeError naming the field;
+    the field path is only built when there is an error.
+    """
+
+    __slots__ = ("ctx", "el", "kids", "where")
+
+    def __init__(self, el: etree._Element, ctx: Ctx, where: str):
+        self.el, self.ctx, self.where = el, ctx, where
+        kids: dict[str, list[etree._Element]] = {}
+        for child in el:
+            kids.setdefault(child.tag, []).append(child)
+        self.kids = kids
+
+    def all(self, tag: str) -> list[etree._Element]:
+        return self.kids.get(tag, [])
+
+    def child(self, tag: str, where: str | None = None) -> _Node | None:
+        items = self.kids.get(tag)
+        return _Node(items[0], self.ctx, f"{self.where}/{where or tag}") if items else None
+
+    def text(self, tag: str, convert=v.text):
+        items = self.kids.get(tag)
+        if not items or items[0].text is None:
+            return None
+        return self.convert(tag, convert, items[0].text)
+
+    def convert(self, field: str, convert, *values):
+        try:
+            return convert(*values)
+        except ValueError as exc:
+            raise self.ctx.error(str(exc), f"{self.where}/{field}") from None
 
 
 def parse_report(root: etree._Element, ctx: Ctx) -> ParsedReport:
-    ctx.report_id = ctx.require("report/reportId", ctx.check("report/reportId", v.text, root.findtext("reportId")))
-    summary = root.find("incidentSummary")
+    node = _Node(root, ctx, "report")
+    ctx.report_id = ctx.require("report/reportId", node.text("reportId", _ID))
+    summary = node.child("incidentSummary")
     persons: list[ReportedPerson] = []
     for block, (role, prefix) in PERSON_BLOCKS.items():
-        for n, el in enumerate(root.findall(block), 1):
-            persons.append(_person(el, ctx, f"{prefix}{n}", role, f"{block}[{n}]"))
+        for n, el in enumerate(node.all(block), 1):
+            persons.append(_person(_Node(el, ctx, f"{block}[{n}]"), f"{prefix}{n}", role))
     recipients = tuple(p.ref for p in persons if p.role == "recipient")
     reported = [p.ref for p in persons if p.role == "reported"]
-    files = tuple(_file(el, ctx, n, recipients, reported[0] if len(reported) == 1 else None)
-                  for n, el in enumerate(root.findall("fileDetails"), 1))
-    reporter = root.find("reporter")
+    files = tuple(_file(_Node(el, ctx, f"fileDetails[{n}]"), n, recipients,
+                        reported[0] if len(reported) == 1 else None, {p.ref for p in persons})
+                  for n, el in enumerate(node.all("fileDetails"), 1))
+    reporter = node.child("reporter")
     return ParsedReport(
         source=SOURCE,
         external_id=ctx.report_id,
         format=FORMAT,
-        incident_type=ctx.check("incidentSummary/incidentType", v.text, _txt(summary, "incidentType")),
-        incident_at=ctx.check("incidentSummary/incidentDateTime", v.timestamp, _txt(summary, "incidentDateTime")),
-        reported_at=ctx.check("reportedAt", v.timestamp, root.findtext("reportedAt")),
-        reporter=ctx.check("reporter/espName", v.text, _txt(reporter, "espName")),
-        annotations=_flags(summary.find("reportAnnotations") if summary is not None else None),
+        incident_type=summary.text("incidentType") if summary else None,
+        incident_at=summary.text("incidentDateTime", v.timestamp) if summary else None,
+        reported_at=node.text("reportedAt", v.timestamp),
+        reporter=reporter.text("espName") if reporter else None,
+        annotations=_flags(summary.all("reportAnnotations") if summary else []),
         persons=tuple(persons),
         files=files,
     )
 
 
-def _flags(el: etree._Element | None) -> tuple[str, ...]:
+def _flags(holders: list[etree._Element]) -> tuple[str, ...]:
     """Annotations are empty elements (`<sextortion/>`) or elements with text true/false."""
-    if el is None:
+    if not holders:
         return ()
-    return tuple(sorted(child.tag for child in el if isinstance(child.tag, str)
-                        and (child.text or "true").strip().lower() != "false"))
+    return tuple(sorted(child.tag[:v.MAX_FLAG] for child in holders[0]
+                        if (child.text or "true").strip().lower() != "false"))
 
 
-def _person(el: etree._Element, ctx: Ctx, ref: str, role: str, where: str) -> ReportedPerson:
-    person = el.find("personOrUserReportedPerson")
-    if person is None:
-        person = el.find("person")
-    platform = ctx.check(f"{where}/espService", v.text, el.findtext("espService"))
+def _person(node: _Node, ref: str, role: str) -> ReportedPerson:
+    person = node.child("personOrUserReportedPerson") or node.child("person")
+    platform = node.text("espService")
     identifiers: list[Identifier] = []
-    for kind, scope in (("email", person), ("phone", person)):
-        for n, item in enumerate(scope.findall(kind) if scope is not None else (), 1):
-            field = f"{where}/{kind}[{n}]"
-            value = ctx.require(field, ctx.check(field, v.text, item.text))
-            identifiers.append(Identifier(kind, value, ctx.check(f"{field}@verified", v.boolean,
-                                                                 item.get("verified")), None))
-    for tag, kind in (("espIdentifier", "esp_user_id"), ("screenName", "screen_name")):
-        for n, item in enumerate(el.findall(tag), 1):
-            value = ctx.check(f"{where}/{tag}[{n}]", v.text, item.text)
+    for kind in ("email", "phone"):
+        for n, item in enumerate(person.all(kind) if person else (), 1):
+            field = f"{kind}[{n}]"
+            value = node.ctx.require(f"{person.where}/{field}", person.convert(field, v.text, item.text))
+            verified = item.get("verified")
+            identifiers.append(Identifier(kind, value, None if verified is None else
+                                          person.convert(f"{field}@verified", v.boolean, verified), None))
+    for tag, kind in (("screenName", "screen_name"), ("espIdentifier", "esp_user_id")):  # IDENTIFIER_KINDS order
+        for n, item in enumerate(node.all(tag), 1):
+            value = node.convert(f"{tag}[{n}]", v.text, item.text)
             if value:
                 identifiers.append(Identifier(kind, value, None, platform))
-    for n, item in enumerate(el.findall("deviceId"), 1):
-        value = ctx.check(f"{where}/deviceId[{n}]", v.text, item.findtext("idValue") or item.text)
+    for n, item in enumerate(node.all("deviceId"), 1):
+        value = node.convert(f"deviceId[{n}]", v.text, item.findtext("idValue") or item.text)
         if value:
             identifiers.append(Identifier("device_id", value, None, None))
-    addresses = tuple(_address(a, ctx, f"{where}/address[{n}]")
-                      for n, a in enumerate(person.findall("address") if person is not None else (), 1))
-    events = tuple(_ip_event(e, ctx, f"{where}/ipCaptureEvent[{n}]")
-                   for n, e in enumerate(el.findall("ipCaptureEvent"), 1))
-    location = el.find("estimatedLocation")
+    location = node.child("estimatedLocation")
     return ReportedPerson(
         ref=ref,
         role=role,
-        given_name=ctx.check(f"{where}/firstName", v.text, _txt(person, "firstName")),
-        family_name=ctx.check(f"{where}/lastName", v.text, _txt(person, "lastName")),
-        date_of_birth=ctx.check(f"{where}/dateOfBirth", v.birth_date, _txt(person, "dateOfBirth")),
-        age=ctx.check(f"{where}/age", v.age, _txt(person, "age")),
+        given_name=person.text("firstName") if person else None,
+        family_name=person.text("lastName") if person else None,
+        date_of_birth=person.text("dateOfBirth", v.birth_date) if person else None,
+        age=person.text("age", v.age) if person else None,
         identifiers=tuple(identifiers),
-        addresses=addresses,
-        ip_events=events,
-        estimated_country=ctx.check(f"{where}/estimatedLocation/countryCode", v.text,
-                                    _txt(location, "countryCode")),
-        prior_reports=tuple(t.strip() for t in (x.text for x in el.findall("priorCTReports")) if t and t.strip()),
+        addresses=tuple(_address(_Node(a, node.ctx, f"{person.where}/address[{n}]"))
+                        for n, a in enumerate(person.all("address") if person else (), 1)),
+        ip_events=tuple(_ip_event(_Node(e, node.ctx, f"{node.where}/ipCaptureEvent[{n}]"))
+                        for n, e in enumerate(node.all("ipCaptureEvent"), 1)),
+        estimated_country=location.text("countryCode", _CODE) if location else None,
+        prior_reports=tuple(t for t in (node.convert(f"priorCTReports[{n}]", _ID, x.text)
+                                        for n, x in enumerate(node.all("priorCTReports"), 1)) if t),
     )
 
 
-def _address(el: etree._Element, ctx: Ctx, where: str) -> Address:
-    return Address(
-        street=ctx.check(f"{where}/address", v.text, el.findtext("address")),
-        postcode=ctx.check(f"{where}/zipCode", v.text, el.findtext("zipCode")),
-        city=ctx.check(f"{where}/city", v.text, el.findtext("city")),
-        country=ctx.check(f"{where}/country", v.text, el.findtext("country")),
-    )
+def _address(node: _Node) -> Address:
+    return Address(street=node.text("address"), postcode=node.text("zipCode", _CODE), city=node.text("city"),
+                   country=node.text("country", _CODE))
 
 
-def _ip_event(el: etree._Element, ctx: Ctx, where: str) -> IpEvent:
+def _ip_event(node: _Node) -> IpEvent:
     return IpEvent(
-        ip=ctx.check(f"{where}/ipAddress", v.ip_address, el.findtext("ipAddress")),
-        event=ctx.check(f"{where}/eventName", v.ip_event, el.findtext("eventName")),
-        at=ctx.check(f"{where}/dateTime", v.timestamp, el.findtext("dateTime")),
-        port=ctx.check(f"{where}/port", v.port, el.findtext("port")),
+        ip=node.convert("ipAddress", v.ip_address, node.text("ipAddress", str)),
+        event=node.convert("eventName", v.ip_event, node.text("eventName", str)),
+        at=node.text("dateTime", v.timestamp),
+        port=node.text("port", v.port),
     )
 
 
-def _file(el: etree._Element, ctx: Ctx, n: int, recipients: tuple[str, ...],
-          person_ref: str | None = None) -> ReportedFile:
-    where = f"fileDetails[{n}]" if n else "fileDetails"
+def _file(node: _Node, n: int, recipients: tuple[str, ...], person_ref: str | None = None,
+          persons: set[str] | None = None) -> ReportedFile:
+    """One file; `persons` (the report's person refs) is None for a sibling document, checked on joining."""
     hashes = []
-    for k, h in enumerate(el.findall("originalFileHash"), 1):
-        field = f"{where}/originalFileHash[{k}]"
-        kind = ctx.require(f"{field}@hashType", h.get("hashType"))
-        hashes.append(FileHash(*ctx.check(field, v.hash_value, kind, h.text or "")))
-    public = ctx.check(f"{where}/publiclyAvailable", v.boolean, el.findtext("publiclyAvailable"))
-    action = ctx.check(f"{where}/action", v.action, el.findtext("action"))
+    for k, h in enumerate(node.all("originalFileHash"), 1):
+        field = f"originalFileHash[{k}]"
+        kind = node.ctx.require(f"{node.where}/{field}@hashType", h.get("hashType"))
+        hashes.append(FileHash(*node.convert(field, v.hash_value, kind, h.text or "")))
+    public = node.text("publiclyAvailable", v.boolean)
+    action = node.text("action", v.action)
     if action is None:  # NCMEC carries no action: infer what the platform's flags say
         action = "public_post" if public else ("send" if recipients else "upload")
     return ReportedFile(
-        ref=ctx.check(f"{where}/fileId", v.text, el.findtext("fileId")) or f"f{n}",
-        file_name=ctx.check(f"{where}/fileName", v.text, el.findtext("fileName")),
-        person_ref=ctx.check(f"{where}/personRef", v.text, el.findtext("personRef")) or person_ref,
+        ref=node.text("fileId", _ID) or f"f{n}",
+        file_name=node.text("fileName"),
+        person_ref=_person_ref(node, persons) or person_ref,
         action=action,
         recipients=recipients if action in ("send", "share") else (),
-        uploaded_at=ctx.check(f"{where}/uploadedToEspTimestamp", v.timestamp, el.findtext("uploadedToEspTimestamp")),
-        viewed_by_esp=ctx.check(f"{where}/fileViewedByEsp", v.boolean, el.findtext("fileViewedByEsp")),
+        uploaded_at=node.text("uploadedToEspTimestamp", v.timestamp),
+        viewed_by_esp=node.text("fileViewedByEsp", v.boolean),
         publicly_available=public,
-        classification=ctx.check(f"{where}/industryClassification", v.classification,
-                                 el.findtext("industryClassification")),
-        annotations=_flags(el.find("fileAnnotations")),
+        classification=node.text("industryClassification", v.classification),
+        annotations=_flags(node.all("fileAnnotations")),
         hashes=tuple(hashes),
     )
+
+
+def _person_ref(node: _Node, persons: set[str] | None) -> str | None:
+    ref = node.text("personRef", _REF)
+    if ref is not None and persons is not None and ref not in persons:
+        raise node.ctx.error(f"names person {v.shown(ref)}, who is not in the report "
+                             f"({', '.join(sorted(persons)) or 'no persons'})", f"{node.where}/personRef")
+    return ref
+
+
+def join_files(report: ParsedReport, siblings: Iterable[SiblingFile]) -> ParsedReport:
+    """The report with its sibling file-details documents appended, completed as inline ones are.
+
+    Siblings come after the inline files, ordered by file id (a sibling without one is numbered on
+    from the inline files, in path order). As inline: the single reported person holds a file that
+    names nobody; a file without an action is a public post when publicly available, else sent when
+    the report has recipients, else uploaded; a sent or shared file goes to all recipients.
+    A sibling naming a person the report lacks raises IntakeError naming the sibling's file.
+    """
+    persons = {p.ref for p in report.persons}
+    reported = [p.ref for p in report.persons if p.role == "reported"]
+    recipients = tuple(p.ref for p in report.persons if p.role == "recipient")
+    files = list(report.files)
+    ordered = sorted(siblings, key=lambda s: (not s.ref_given, s.file.ref if s.ref_given else s.path))
+    for n, sibling in enumerate(ordered, len(files) + 1):
+        if sibling.report_id != report.external_id:
+            raise ValueError(f"file details for report {sibling.report_id!r} joined to {report.external_id!r}")
+        f = sibling.file
+        if f.person_ref is not None and f.person_ref not in persons:
+            raise IntakeError(sibling.path, f"names person {v.shown(f.person_ref)}, who is not in the report "
+                              f"({', '.join(sorted(persons)) or 'no persons'})", report_id=sibling.report_id,
+                              field="fileDetails/personRef", raw=sibling.raw)
+        action = f.action if sibling.action_given else (
+            "public_post" if f.publicly_available else ("send" if recipients else "upload"))
+        files.append(replace(
+            f, ref=f.ref if sibling.ref_given else f"f{n}",
+            person_ref=f.person_ref or (reported[0] if len(reported) == 1 else None),
+            action=action, recipients=recipients if action in ("send", "share") else ()))
+    return replace(report, files=tuple(files))
 
 
 # --- writer (used by the synthetic generator and the round-trip tests) ---------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 
 from tiptriage.intake import values as v
@@ -33,15 +33,28 @@ def _validator():
     return Draft202012Validator(schema())
 
 
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def read(path: str, data: bytes) -> Iterator:
     ctx = Ctx(path, raw=data)
+    if data.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")):
+        yield ctx.error("JSON must be UTF-8; this file starts with a UTF-16/32 byte-order mark")
+        return
     try:
-        doc = json.loads(data.decode("utf-8"))
+        doc = json.loads(data.decode("utf-8-sig"), parse_constant=_no_constant)
     except UnicodeDecodeError as exc:
         yield ctx.error(f"not valid UTF-8 at byte {exc.start}")
         return
     except json.JSONDecodeError as exc:
         yield ctx.error(f"malformed JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}")
+        return
+    except RecursionError:
+        yield ctx.error("JSON nested too deeply")
+        return
+    except ValueError as exc:  # NaN/Infinity, or an integer of more digits than Python converts
+        yield ctx.error(f"malformed JSON: {exc}")
         return
     records = doc.get("reports") if isinstance(doc, dict) and "reports" in doc else doc
     if isinstance(records, dict):
@@ -51,73 +64,120 @@ def read(path: str, data: bytes) -> Iterator:
         return
     single = len(records) == 1
     for n, record in enumerate(records, 1):
-        raw = data if single else json.dumps(record, sort_keys=True, ensure_ascii=False).encode()
-        rctx = Ctx(path, record=None if single else n, raw=raw)
+        rctx = Ctx(path, record=None if single else n)
         try:
-            yield Parsed(parse_record(record, rctx), raw)
+            rctx.raw = data if single else json.dumps(record, sort_keys=True, ensure_ascii=False).encode(
+                "utf-8", "surrogatepass")  # a lone surrogate is refused by the value checks, with its field
+            item = Parsed(parse_record(record, rctx), rctx.raw)
+        except RecursionError:
+            item = rctx.error("JSON nested too deeply")
         except Exception as exc:  # noqa: BLE001 - one bad record never stops the others
-            yield exc if hasattr(exc, "reason") else rctx.error(f"unreadable: {exc}")
+            item = exc if hasattr(exc, "reason") else rctx.error(f"unreadable: {exc}")
+        yield item
+
+
+_ID = partial(v.text, limit=v.MAX_ID)
+_REF = partial(v.text, limit=v.MAX_REF)
+_CODE = partial(v.text, limit=v.MAX_CODE)
+_FLAG = partial(v.text, limit=v.MAX_FLAG)
+
+
+def _required(ctx: Ctx, field: str, convert, value):
+    return ctx.require(field, ctx.check(field, convert, value))
 
 
 def parse_record(record: object, ctx: Ctx) -> ParsedReport:
     if isinstance(record, dict) and isinstance(record.get("external_id"), str):
-        ctx.report_id = record["external_id"]
+        try:  # name the report in errors only by an id that could be stored
+            ctx.report_id = _ID(record["external_id"])
+        except ValueError:
+            pass
     error = next(iter(sorted(_validator().iter_errors(record), key=lambda e: list(e.absolute_path))), None)
     if error is not None:
         field = "/".join(str(p) for p in error.absolute_path) or None
         raise ctx.error(f"does not match the schema: {error.message[:300]}", field)
     r: dict = record  # type: ignore[assignment]
+    persons = tuple(_person(p, ctx, f"persons/{n}") for n, p in enumerate(r.get("persons", ())))
+    files = tuple(_file(f, ctx, f"files/{n}") for n, f in enumerate(r.get("files", ())))
+    _check_refs(persons, files, ctx)
     return ParsedReport(
-        source=ctx.check("source", v.text, r["source"]),
-        external_id=ctx.check("external_id", v.text, r["external_id"]),
+        source=_required(ctx, "source", _ID, r["source"]),
+        external_id=_required(ctx, "external_id", _ID, r["external_id"]),
         format=FORMAT,
         incident_type=ctx.check("incident_type", v.text, r.get("incident_type")),
         incident_at=ctx.check("incident_at", v.timestamp, r.get("incident_at")),
         reported_at=ctx.check("reported_at", v.timestamp, r.get("reported_at")),
         reporter=ctx.check("reporter", v.text, r.get("reporter")),
-        annotations=tuple(sorted(r.get("annotations", ()))),
-        persons=tuple(_person(p, ctx, f"persons/{n}") for n, p in enumerate(r.get("persons", ()))),
-        files=tuple(_file(f, ctx, f"files/{n}") for n, f in enumerate(r.get("files", ()))),
+        annotations=_flags(r.get("annotations", ()), ctx, "annotations"),
+        persons=persons,
+        files=files,
     )
+
+
+def _flags(items, ctx: Ctx, where: str) -> tuple[str, ...]:
+    return tuple(sorted(_required(ctx, f"{where}/{n}", _FLAG, a) for n, a in enumerate(items)))
+
+
+def _check_refs(persons: tuple[ReportedPerson, ...], files: tuple[ReportedFile, ...], ctx: Ctx) -> None:
+    """Refs tie files to persons: each unique, and each one a file names is a person of the report."""
+    known: set[str] = set()
+    for n, p in enumerate(persons):
+        if p.ref in known:
+            raise ctx.error(f"person ref {v.shown(p.ref)} is used twice", f"persons/{n}/ref")
+        known.add(p.ref)
+    seen: set[str] = set()
+    for n, f in enumerate(files):
+        if f.ref in seen:
+            raise ctx.error(f"file ref {v.shown(f.ref)} is used twice", f"files/{n}/ref")
+        seen.add(f.ref)
+        named = ([("person_ref", f.person_ref)] if f.person_ref is not None else []) + [
+            (f"recipients/{k}", r) for k, r in enumerate(f.recipients)]
+        for field, ref in named:
+            if ref not in known:
+                raise ctx.error(f"names person {v.shown(ref)}, who is not in the report", f"files/{n}/{field}")
 
 
 def _person(p: dict, ctx: Ctx, where: str) -> ReportedPerson:
     return ReportedPerson(
-        ref=p["ref"],
+        ref=_required(ctx, f"{where}/ref", _REF, p["ref"]),
         role=p.get("role", "reported"),
         given_name=ctx.check(f"{where}/given_name", v.text, p.get("given_name")),
         family_name=ctx.check(f"{where}/family_name", v.text, p.get("family_name")),
         date_of_birth=ctx.check(f"{where}/date_of_birth", v.birth_date, p.get("date_of_birth")),
-        age=p.get("age"),
+        age=ctx.check(f"{where}/age", v.age, p.get("age")),
         identifiers=tuple(
             Identifier(i["kind"], ctx.check(f"{where}/identifiers/{n}/value", v.text, i["value"]),
                        i.get("verified"), ctx.check(f"{where}/identifiers/{n}/platform", v.text, i.get("platform")))
             for n, i in enumerate(p.get("identifiers", ()))),
         addresses=tuple(
-            Address(*(ctx.check(f"{where}/addresses/{n}/{k}", v.text, a.get(k))
-                      for k in ("street", "postcode", "city", "country")))
+            Address(*(ctx.check(f"{where}/addresses/{n}/{k}", convert, a.get(k))
+                      for k, convert in (("street", v.text), ("postcode", _CODE), ("city", v.text),
+                                         ("country", _CODE))))
             for n, a in enumerate(p.get("addresses", ()))),
         ip_events=tuple(
             IpEvent(ctx.check(f"{where}/ip_events/{n}/ip", v.ip_address, e["ip"]), e.get("event", "Other"),
-                    ctx.check(f"{where}/ip_events/{n}/at", v.timestamp, e.get("at")), e.get("port"))
+                    ctx.check(f"{where}/ip_events/{n}/at", v.timestamp, e.get("at")),
+                    ctx.check(f"{where}/ip_events/{n}/port", v.port, e.get("port")))
             for n, e in enumerate(p.get("ip_events", ()))),
-        estimated_country=ctx.check(f"{where}/estimated_country", v.text, p.get("estimated_country")),
-        prior_reports=tuple(p.get("prior_reports", ())),
+        estimated_country=ctx.check(f"{where}/estimated_country", _CODE, p.get("estimated_country")),
+        prior_reports=tuple(_required(ctx, f"{where}/prior_reports/{n}", _ID, r)
+                            for n, r in enumerate(p.get("prior_reports", ()))),
     )
 
 
 def _file(f: dict, ctx: Ctx, where: str) -> ReportedFile:
     return ReportedFile(
-        ref=f["ref"],
+        ref=_required(ctx, f"{where}/ref", _ID, f["ref"]),
         file_name=ctx.check(f"{where}/file_name", v.text, f.get("file_name")),
-        person_ref=f.get("person_ref"),
+        person_ref=ctx.check(f"{where}/person_ref", _REF, f.get("person_ref")),
         action=f.get("action", "upload"),
-        recipients=tuple(f.get("recipients", ())),
+        recipients=tuple(_required(ctx, f"{where}/recipients/{n}", _REF, r)
+                         for n, r in enumerate(f.get("recipients", ()))),
         uploaded_at=ctx.check(f"{where}/uploaded_at", v.timestamp, f.get("uploaded_at")),
         viewed_by_esp=f.get("viewed_by_esp"),
         publicly_available=f.get("publicly_available"),
         classification=f.get("classification"),
-        annotations=tuple(sorted(f.get("annotations", ()))),
+        annotations=_flags(f.get("annotations", ()), ctx, f"{where}/annotations"),
         hashes=tuple(FileHash(*ctx.check(f"{where}/hashes/{n}", v.hash_value, h["hash_type"], h["value"]))
                      for n, h in enumerate(f.get("hashes", ()))),
     )

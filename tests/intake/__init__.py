@@ -1,0 +1,1 @@
+"""Intake tests; `intake.strategies` holds Hypothesis strategies for generated reports."""
