@@ -1,0 +1,16 @@
+"""Media test fixtures: a PDQ index folder per test, media settings re-read."""
+
+from __future__ import annotations
+
+import pytest
+
+from tiptriage.media.settings import media_settings
+
+
+@pytest.fixture(autouse=True)
+def _index_dir(tmp_path, monkeypatch):
+    # The PostgreSQL test database is shared and emptied between tests: its index must not be.
+    monkeypatch.setenv("TIPTRIAGE_PDQ_INDEX_DIR", str(tmp_path / "pdq-index"))
+    media_settings.cache_clear()
+    yield
+    media_settings.cache_clear()
