@@ -281,7 +281,8 @@ def _media_doc(m: KnownMedia) -> dict:
 
 
 def _person_doc(p: Person, role: str) -> dict:
-    return {"role": role, "date_of_birth": p.dob.isoformat(), "country": p.country, "unit": p.homes[0][1].unit}
+    return {"role": role, "given_name": p.given, "call_name": p.call_name, "family_name": p.family,
+            "date_of_birth": p.dob.isoformat(), "country": p.country, "unit": p.homes[0][1].unit}
 
 
 def _warning_doc(w: Warning) -> dict:

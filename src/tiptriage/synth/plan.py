@@ -328,7 +328,10 @@ def _shared_ips(rng: random.Random, pools: Pools, plans: list[ReportPlan]) -> li
     """Addresses many different people used at nearby times: they must not make them one person."""
     nl = sorted((p for p in plans if not p.person.abroad), key=lambda p: p.incident_at)
     times = [p.incident_at for p in nl]
-    traps, taken = [], set()
+    traps: list[dict] = []
+    taken: set[str] = set()
+    if len({p.person.pid for p in nl}) < 2:
+        return traps  # a trap needs two different people in the Netherlands
     for _ in range(max(2, len(plans) // 300)):
         kind = rng.choices(("cgnat", "university_nat", "public_wifi"), weights=(50, 25, 25))[0]
         anchor = rng.choice(nl)

@@ -7,7 +7,8 @@
 - `media`: every known media entry by id (`K000123`): MD5, SHA-1, PDQ, VICS category, the CSV
   bank's category, series, victim identified, and which banks hold it (`vics`, `known_csv`).
 - `persons`: every real person by `person_id` (`P000123`): role in the world (`reported` or
-  `contact`), date of birth, country, unit of the first home.
+  `contact`), official given name, the name they go by, family name, date of birth, country and
+  the unit of their first home.
 - `traps`: groups of distinct persons that look alike (`namesakes`: same name and birth year;
   `twins` and `siblings`: one address) and `shared_ips`: `{ip, kind, person_ids}` for CGNAT
   gateways, a university NAT and public wifi used by many people at nearby times.
