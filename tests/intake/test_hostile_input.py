@@ -174,7 +174,8 @@ def _laughs(levels: int = 10, fan: int = 10) -> bytes:
     ("billion-laughs", _laughs(), "DTD|amplification"),
     ("quadratic-blowup", b'<!DOCTYPE r [<!ENTITY a "' + b"x" * 50_000 + b'">]><report><reportId>'
      + b"&a;" * 50_000 + b"</reportId></report>", "DTD|amplification"),
-    ("deep-nesting", xml("<a>" * 100_000 + "</a>" * 100_000), "depth"),
+    ("deep-nesting", xml("<a>" * 100_000 + "</a>" * 100_000), "depth|more than 200,000 tags"),
+    ("deep-nesting-unclosed", xml("<a>" * 150_000), "depth"),
     ("huge-text", xml("<incidentSummary><incidentType>" + "x" * 12_000_000 + "</incidentType></incidentSummary>"),
      "too long|limit"),
     ("huge-attribute", xml('<fileDetails><originalFileHash hashType="' + "A" * 12_000_000 + f'">{MD5}'
@@ -187,6 +188,9 @@ def _laughs(levels: int = 10, fan: int = 10) -> bytes:
     ("two-roots", xml("") + b"<report><reportId>2</reportId></report>", "malformed XML"),
     ("binary", b"<\x00\x01\x02\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "malformed XML"),
     ("not-a-report", b"<html><body>hello</body></html>", "not <report> or <fileDetails>"),
+    # a tree costs far more than its text: floods are refused before a tree is built
+    ("element-flood", xml("<x/>" * 2_500_000), "more than 200,000 tags"),
+    ("attribute-flood", xml("<x " + " ".join(f'a{i}="1"' for i in range(1_000_000)) + "/>"), "more than 200,000 tags"),
 ])
 def test_hostile_documents_are_refused_in_bounded_memory(name, data, reason):
     import re
@@ -267,14 +271,27 @@ def test_a_namespaced_report_reads_like_a_plain_one(root):
     assert accepted("ns.xml", namespaced.encode()) == accepted("plain.xml", plain)
 
 
+def test_a_report_with_thousands_of_files_is_not_mistaken_for_a_flood():
+    files = tuple(ReportedFile(f"f{k}", file_name=f"IMG_{k:05d}.jpg", person_ref="p1", action="upload", hashes=(
+        FileHash("md5", hashlib.md5(str(k).encode()).hexdigest()),
+        FileHash("sha1", hashlib.sha1(str(k).encode()).hexdigest()))) for k in range(3_000))
+    report = replace(_report("500001"), files=files)
+    assert accepted("big.xml", cybertip.write(report)[0]) == report
+
+
 @pytest.mark.parametrize("name, data, reason", [
-    ("deep.json", b"[" * 1_000_000 + b"]" * 1_000_000, "nested too deeply"),
+    ("deep.json", b"[" * 400_000 + b"]" * 400_000, "nested too deeply"),
     ("deep-object.json", b'{"a":' * 100_000 + b"1" + b"}" * 100_000, "nested too deeply"),
     ("big-int.json", b'{"format_version": 1, "source": "S", "external_id": "1", "persons": [{"ref": "p1", '
                      b'"age": ' + b"9" * 1_000_000 + b"}]}", "malformed JSON"),
     ("huge-string.json", b'{"format_version": 1, "source": "S", "external_id": "1", "reporter": "'
                          + b"x" * 10_000_000 + b'"}', "does not match the schema"),
     ("huge-field.csv", b"source,report_id,given_name\nS,1," + b"x" * 10_000_000 + b"\n", "malformed CSV"),
+    ("object-flood.json", b"[" + b"{}," * 3_000_000 + b"{}]", "more than 500,000 JSON values"),
+    ("record-flood.json", json.dumps([{"format_version": 1, "source": "S", "external_id": str(n)}
+                                      for n in range(25_000)]).encode(), "more than 20,000"),
+    ("row-flood.csv", b"source,report_id\n" + b"S,1\n" * 2_500_000, "more than 100,000 lines"),
+    ("wide-row.csv", b"source,report_id\nS,1" + b"," * 10_000_000 + b"\n", "more than 1,000 values"),
 ])
 def test_hostile_json_and_csv_are_refused_in_bounded_memory(name, data, reason):
     err = refused(name, data)

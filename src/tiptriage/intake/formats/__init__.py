@@ -40,6 +40,13 @@ class Ctx:
         except ValueError as exc:
             raise self.error(str(exc), field) from None
 
+    def failed(self, exc: Exception) -> IntakeError:
+        """What a reader yields for a record that raised: the IntakeError, without its traceback
+        (which would keep the parse's frames alive for every refused record), or one naming `exc`."""
+        if isinstance(exc, IntakeError):
+            return exc.with_traceback(None)
+        return self.error(f"unreadable: {type(exc).__name__}: {exc}")
+
     def require(self, field: str, value: Any) -> Any:
         if value is None or (isinstance(value, str) and not value.strip()):
             raise self.error("required field is missing or empty", field)

@@ -31,6 +31,10 @@ FILE_COLUMNS = ("file_ref", "file_name", "action", "classification", "publicly_a
                 "file_annotations", "md5", "sha1", "sha256", "pdq")
 COLUMNS = REPORT_COLUMNS + FILE_COLUMNS
 _ID = partial(v.text, limit=v.MAX_ID)
+# Memory stays proportional to the file only within these bounds (a row costs far more as Python
+# objects than as text: 10 MB of two-value rows took a gigabyte before they were enforced).
+MAX_LINES = 100_000
+MAX_VALUES = 1_000  # separators on one line; a real row has a few dozen
 
 
 def read(path: str, data: bytes) -> Iterator:
@@ -43,7 +47,14 @@ def read(path: str, data: bytes) -> Iterator:
     if not text.strip():
         yield ctx.error("empty file: a CSV list needs a header and rows", "header")
         return
+    if max(text.count("\n"), text.count("\r")) >= MAX_LINES:
+        yield ctx.error(f"more than {MAX_LINES:,} lines: split the list into smaller files")
+        return
     lines = io.StringIO(text, newline="").readlines()  # the same lines the csv reader counts
+    wide = next((n for n, line in enumerate(lines, 1) if line.count(",") > MAX_VALUES), None)
+    if wide is not None:
+        yield Ctx(path, record=wide, raw=data).error(f"line has more than {MAX_VALUES:,} values")
+        return
     reader = csv.reader(io.StringIO(text, newline=""))
     groups: dict[tuple[str, str], _Group] = {}
     try:
@@ -63,14 +74,14 @@ def read(path: str, data: bytes) -> Iterator:
             yield ctx.error(f"CSV header lacks column(s) {', '.join(missing)}", "header")
             return
         last = header_end
+        at_source, at_id = columns.index("source"), columns.index("report_id")
         for values in reader:
             first, last = last + 1, reader.line_num
             if not any(value.strip() for value in values):
                 continue  # a blank line
-            row = dict(zip(columns, values))
-            key = (_cell(row, "source") or "", _cell(row, "report_id") or "")
+            key = tuple(values[i].strip() if i < len(values) else "" for i in (at_source, at_id))
             group = groups.setdefault(key, _Group())
-            group.rows.append((first, row))
+            group.rows.append((first, values))
             group.lines.extend(lines[first - 1:last])
             if len(values) != len(columns) and group.ragged is None:
                 group.ragged = (first, f"row has {len(values)} values where the header has {len(columns)}")
@@ -86,9 +97,9 @@ def read(path: str, data: bytes) -> Iterator:
             yield rctx.error(group.ragged[1])
             continue
         try:
-            item = Parsed(_report(group.rows, rctx), raw)
+            item = Parsed(_report([(line, dict(zip(columns, values))) for line, values in group.rows], rctx), raw)
         except Exception as exc:  # noqa: BLE001 - one bad report never stops the others
-            item = exc if hasattr(exc, "reason") else rctx.error(f"unreadable: {exc}")
+            item = rctx.failed(exc)
         yield item
 
 
@@ -96,7 +107,7 @@ def read(path: str, data: bytes) -> Iterator:
 class _Group:
     """The rows of one report, with their original lines (kept as the report's raw bytes)."""
 
-    rows: list[tuple[int, dict]] = field(default_factory=list)
+    rows: list[tuple[int, list[str]]] = field(default_factory=list)  # (line, values)
     lines: list[str] = field(default_factory=list)
     ragged: tuple[int, str] | None = None
 

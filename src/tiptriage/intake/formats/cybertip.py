@@ -37,6 +37,9 @@ DEVICE_KINDS = ("device_id",)
 _ID = partial(v.text, limit=v.MAX_ID)
 _REF = partial(v.text, limit=v.MAX_REF)
 _CODE = partial(v.text, limit=v.MAX_CODE)
+# Tags and attributes ('<' and '=', an attribute counted twice): within this bound a parsed tree
+# stays under ~30 MB however the document is shaped (10 MB of "<x/>" took 460 MB before).
+MAX_MARKUP = 200_000
 _DECLARED_ENCODING = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 
 
@@ -87,6 +90,8 @@ def parse_document(path: str, data: bytes) -> etree._Element:
     ctx = Ctx(path, raw=data)
     data = _without_leading_blanks(data)
     _check_declared_encoding(data, ctx)
+    if data.count(b"<") + 2 * data.count(b"=") > MAX_MARKUP:  # an attribute costs about two elements
+        raise ctx.error(f"more than {MAX_MARKUP:,} tags and attributes: not a report document")
     try:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
@@ -117,7 +122,7 @@ def read(path: str, data: bytes) -> Iterator:
         else:
             raise ctx.error(f"root element <{root.tag[:80]}> is not <report> or <fileDetails>")
     except Exception as exc:  # noqa: BLE001 - every failure of one document becomes its error
-        yield exc if hasattr(exc, "reason") else ctx.error(f"unreadable: {exc}")
+        yield ctx.failed(exc)
 
 
 class _Node:

@@ -18,6 +18,10 @@ from tiptriage.intake.domain import (
 from tiptriage.intake.formats import Ctx
 
 FORMAT = "tiptriage-json"
+# Objects, arrays and their items ('{', '[' and ','): memory stays proportional to the file only
+# within this bound (50 MB of "{}," would be 17 million dicts, gigabytes as Python objects).
+MAX_VALUES = 500_000
+MAX_RECORDS = 20_000  # reports in one file: each is held (parsed or refused) until the file is done
 SCHEMA_PATH = Path(__file__).with_name("tiptriage-report.schema.json")
 
 
@@ -42,6 +46,9 @@ def read(path: str, data: bytes) -> Iterator:
     if data.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")):
         yield ctx.error("JSON must be UTF-8; this file starts with a UTF-16/32 byte-order mark")
         return
+    if data.count(b"{") + data.count(b"[") + data.count(b",") > MAX_VALUES:
+        yield ctx.error(f"more than {MAX_VALUES:,} JSON values: split the file into smaller ones")
+        return
     try:
         doc = json.loads(data.decode("utf-8-sig"), parse_constant=_no_constant)
     except UnicodeDecodeError as exc:
@@ -53,6 +60,9 @@ def read(path: str, data: bytes) -> Iterator:
     except RecursionError:
         yield ctx.error("JSON nested too deeply")
         return
+    except MemoryError:
+        yield ctx.error("JSON too large to read")
+        return
     except ValueError as exc:  # NaN/Infinity, or an integer of more digits than Python converts
         yield ctx.error(f"malformed JSON: {exc}")
         return
@@ -61,6 +71,9 @@ def read(path: str, data: bytes) -> Iterator:
         records = [records]
     if not isinstance(records, list):
         yield ctx.error("expected a report object, an array of reports or {\"reports\": [...]}")
+        return
+    if len(records) > MAX_RECORDS:
+        yield ctx.error(f"{len(records):,} reports in one file, more than {MAX_RECORDS:,}: split the file")
         return
     single = len(records) == 1
     for n, record in enumerate(records, 1):
@@ -72,7 +85,7 @@ def read(path: str, data: bytes) -> Iterator:
         except RecursionError:
             item = rctx.error("JSON nested too deeply")
         except Exception as exc:  # noqa: BLE001 - one bad record never stops the others
-            item = exc if hasattr(exc, "reason") else rctx.error(f"unreadable: {exc}")
+            item = rctx.failed(exc)
         yield item
 
 
