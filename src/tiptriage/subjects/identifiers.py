@@ -257,6 +257,7 @@ def _initial(word: str) -> str:
 
 
 def given_initials(given: str | None) -> str:
+    """'J.P.', 'Jan Peter' and 'Jan-Peter' all give 'jp'."""
     return "".join(_initial(word) for word in _name_words(given))
 
 
@@ -311,7 +312,7 @@ def parse_name(given: str | None, family: str | None) -> PersonName | None:
     names = tuple(word for word in given_words if len(word) > 1 and word != "ij")
     return PersonName(
         given_names=names,
-        given_initials="".join(_initial(word) for word in given_words),
+        given_initials=given_initials(given),
         given_canonical=canonical_given_name(names[0]) if names else None,
         particles=particles,
         particle_key=particle_key(particles),
