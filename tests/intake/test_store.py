@@ -150,7 +150,7 @@ def test_a_batch_the_database_refuses_is_retried_report_by_report(session, tmp_p
 
     def failing(session_, new, actor, now):
         if any(c.report.external_id == "9000002" for c, _, _ in new):
-            from sqlalchemy.exc import IntegrityError
+            from sqlalchemy.exc import IntegrityError  # what a constraint violation raises
             raise IntegrityError("insert", {}, Exception("simulated constraint violation"))
         return real(session_, new, actor, now)
 
@@ -211,3 +211,53 @@ def test_parallel_parsing_gives_the_same_outcome(session, tmp_path, monkeypatch)
     stored = session.execute(select(Report).order_by(Report.external_id)).scalars().all()
     assert [r.external_id for r in stored] == [f"9{n:06d}" for n in range(9)]
     assert all(len(r.files) == 2 for r in stored)
+
+
+def test_file_details_with_a_byte_order_mark_or_comment_are_still_joined(session, tmp_path):
+    write_xml(tmp_path, make_report(21, files=2), inline=False)
+    first, second = sorted(tmp_path.glob("*.file-*.xml"))
+    first.write_bytes(b"\xef\xbb\xbf" + first.read_bytes())
+    second.write_bytes(second.read_bytes().replace(b"?>", b"?>\n<!-- exported by the platform -->", 1))
+    summary = service.ingest(session, [tmp_path], actor="t")
+    assert (summary.stored, summary.rejected) == (1, 0)
+    assert len(session.execute(select(Report)).scalar_one().files) == 2
+
+
+def test_a_report_and_its_file_details_are_refused_together(session, tmp_path):
+    """A sibling naming a person the report lacks refuses the whole report, not just that file."""
+    write_xml(tmp_path, make_report(22, files=2), inline=False)
+    sibling = sorted(tmp_path.glob("*.file-*.xml"))[0]
+    sibling.write_bytes(sibling.read_bytes().replace(b"<personRef>p1</personRef>", b"<personRef>p9</personRef>"))
+    summary = service.ingest(session, [tmp_path], actor="t")
+    assert (summary.stored, summary.rejected) == (0, 3)
+    reasons = " | ".join(e["reason"] for e in summary.errors)
+    assert "p9" in reasons and "refused with its file details" in reasons and "report that was refused" in reasons
+    assert count(session, Report) == 0 and count(session, FileRow) == 0
+
+
+def test_file_details_of_a_refused_report_say_so(session, tmp_path):
+    path = write_xml(tmp_path, make_report(23, files=1), inline=False)
+    path.write_bytes(path.read_bytes().replace(b"<incidentDateTime>2023", b"<incidentDateTime>2999"))
+    summary = service.ingest(session, [tmp_path], actor="t")
+    assert summary.rejected == 2
+    assert any("report that was refused" in e["reason"] for e in summary.errors)
+    assert not any("not in the same folder" in e["reason"] for e in summary.errors)
+
+
+def test_a_driver_error_from_the_bulk_path_refuses_only_that_report(session, tmp_path, monkeypatch):
+    """PostgreSQL's COPY raises psycopg's own errors; they must be handled like SQLAlchemy's."""
+    import psycopg
+
+    for n in range(3):
+        write_xml(tmp_path, make_report(n))
+    real = service._insert_reports
+
+    def failing(session_, new, actor, now):
+        if any(c.report.external_id == "9000001" for c, _, _ in new):
+            raise psycopg.errors.StringDataRightTruncation("value too long for type character varying(200)")
+        return real(session_, new, actor, now)
+
+    monkeypatch.setattr(service, "_insert_reports", failing)
+    summary = service.ingest(session, [tmp_path], actor="t")
+    assert (summary.stored, summary.rejected) == (2, 1)
+    assert "value too long" in summary.errors[0]["reason"]

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError, IntegrityError
+import psycopg
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from tiptriage.audit import service as audit
@@ -25,14 +26,18 @@ from tiptriage.db import BulkInsert, allocate_ids, utcnow
 from tiptriage.intake.domain import Parsed, ParsedReport
 from tiptriage.intake.errors import IntakeError
 from tiptriage.intake.formats import read_file
-from tiptriage.intake.formats.cybertip import SiblingFile
+from tiptriage.intake.formats.cybertip import SiblingFile, join_files
 from tiptriage.intake.models import (
     AddressRow, FileHashRow, FileRow, IdentifierRow, IpEventRow, QuarantineEntry, RawPart, Report,
     ReportedPersonRow,
 )
 
 INPUT_SUFFIXES = {".xml", ".json", ".csv"}
-_SIBLING_ROOT = re.compile(rb"^\s*(<\?xml[^>]*\?>)?\s*<(\w+:)?fileDetails[\s>]")
+# A file-details document: optional declaration, comments and white space, then <fileDetails>.
+_SIBLING_ROOT = re.compile(r"^\s*(<\?xml[^>]*\?>)?(\s*<!--.*?-->)*\s*<([\w.-]+:)?fileDetails[\s>/]", re.S)
+_BOM_CODECS = ((b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xff\xfe\x00\x00", "utf-32-le"), (b"\xef\xbb\xbf", "utf-8-sig"),
+               (b"\xfe\xff", "utf-16-be"), (b"\xff\xfe", "utf-16-le"))
+SNIFF_BYTES = 4096
 
 
 @dataclass
@@ -111,10 +116,10 @@ def _siblings(files: list[Path], limit: int) -> tuple[dict, list, set[Path]]:
             continue
         try:
             with path.open("rb") as fh:
-                head = fh.read(512)
+                head = fh.read(SNIFF_BYTES)
         except OSError:
             continue  # reported by the main pass
-        if not _SIBLING_ROOT.match(head):
+        if not _is_sibling(head):
             continue
         seen.add(path)
         for item in _items(path, limit):
@@ -123,6 +128,12 @@ def _siblings(files: list[Path], limit: int) -> tuple[dict, list, set[Path]]:
             else:
                 errors.append(item)
     return by_report, errors, seen
+
+
+def _is_sibling(head: bytes) -> bool:
+    codec = next((c for bom, c in _BOM_CODECS if head.startswith(bom)), "utf-8")
+    text = head.decode(codec, errors="ignore").removeprefix("\ufeff")
+    return _SIBLING_ROOT.match(text) is not None
 
 
 def _read_chunk(paths: list[Path], limit: int) -> list[list]:
@@ -165,22 +176,24 @@ PARALLEL_CHUNK = 64
 
 def candidates(files: list[Path], *, limit: int, on_file: Callable[[Path], None] | None = None,
                workers: int = 1) -> Iterator:
-    """Candidates and IntakeErrors, file by file; sibling file details joined to their report."""
+    """Candidates and IntakeErrors, file by file; sibling file details joined to their report.
+
+    A report is only a candidate with all its sibling documents: when one of them, or the report,
+    is refused, the report and all its siblings are refused together (nothing half-stored).
+    """
     siblings, errors, sibling_paths = _siblings(files, limit)
     yield from errors
     for path, items in _read_all([f for f in files if f not in sibling_paths], limit, workers):
         for item in items:
             if isinstance(item, Parsed):
-                extra = siblings.pop((path.parent, item.report.external_id), [])
-                report = item.report
-                if extra:
-                    report = _with_files(report, extra)
-                yield Candidate(report, [(path.name, item.raw)] + [(Path(s.path).name, s.raw) for s in extra])
-            elif isinstance(item, SiblingFile):  # a sibling without the recognisable head
-                yield IntakeError(str(path), "file details document must start with <fileDetails>",
-                                  report_id=item.report_id)
+                yield from _joined(path, item, siblings.pop((path.parent, item.report.external_id), []))
+            elif isinstance(item, SiblingFile):  # its head did not look like one: we cannot join it safely
+                yield IntakeError(str(path), "file details document could not be recognised before parsing "
+                                  "(it must start with <fileDetails>)", report_id=item.report_id, raw=item.raw)
             else:
                 yield item
+                if item.report_id and (path.parent, item.report_id) in siblings:
+                    yield from _refuse_siblings(siblings.pop((path.parent, item.report_id)), path)
         if on_file:
             on_file(path)
     if on_file:
@@ -192,18 +205,24 @@ def candidates(files: list[Path], *, limit: int, on_file: Callable[[Path], None]
                               report_id=report_id, field="fileDetails/reportId", raw=s.raw)
 
 
-def _with_files(report: ParsedReport, siblings: list[SiblingFile]) -> ParsedReport:
-    from dataclasses import replace
+def _joined(path: Path, item: Parsed, extra: list[SiblingFile]) -> Iterator:
+    report = item.report
+    if extra:
+        try:
+            report = join_files(report, extra)
+        except IntakeError as exc:
+            yield exc
+            yield IntakeError(str(path), f"refused with its file details document {Path(exc.path).name}",
+                              report_id=report.external_id, raw=item.raw)
+            yield from _refuse_siblings([s for s in extra if s.path != exc.path], path)
+            return
+    yield Candidate(report, [(path.name, item.raw)] + [(Path(s.path).name, s.raw) for s in extra])
 
-    reported = [p.ref for p in report.persons if p.role == "reported"]
-    recipients = tuple(p.ref for p in report.persons if p.role == "recipient")
-    files = list(report.files)
-    for s in sorted(siblings, key=lambda s: s.file.ref):
-        f = s.file
-        files.append(replace(
-            f, person_ref=f.person_ref or (reported[0] if len(reported) == 1 else None),
-            recipients=recipients if f.action in ("send", "share") else ()))
-    return replace(report, files=tuple(files))
+
+def _refuse_siblings(extra: list[SiblingFile], report_path: Path) -> Iterator[IntakeError]:
+    for s in extra:
+        yield IntakeError(s.path, f"file details of a report that was refused ({report_path.name})",
+                          report_id=s.report_id, raw=s.raw)
 
 
 # --- storing -------------------------------------------------------------------------------------
@@ -233,8 +252,9 @@ def _reject(session: Session, error: Exception, actor: str, summary: IngestSumma
     if not isinstance(error, IntakeError):
         error = IntakeError("?", f"unexpected error: {error}")
     raw_sha = hashlib.sha256(error.raw).hexdigest() if error.raw is not None else None
+    report_id = error.report_id[:200] if error.report_id else None  # the column's width; the raw hash keeps the rest
     entry = QuarantineEntry(at=utcnow(), actor=actor, path=error.path, record=error.record,
-                            report_id=error.report_id, field=error.field, reason=error.reason, raw_sha256=raw_sha)
+                            report_id=report_id, field=error.field, reason=error.reason, raw_sha256=raw_sha)
     session.add(entry)
     session.flush()
     audit.record(session, actor=actor, action="report.reject", entity="quarantine", entity_ids=[entry.id],
@@ -248,10 +268,11 @@ def _store(session: Session, batch: list[Candidate], actor: str, summary: Ingest
     try:
         outcome = _store_batch(session, batch, actor)
         session.commit()
-    except (IntegrityError, DBAPIError):
+    except (SQLAlchemyError, psycopg.Error) as exc:  # COPY raises psycopg's own errors
         session.rollback()
         if len(batch) == 1:
-            _reject(session, IntakeError(batch[0].parts[0][0], "the database refused the report",
+            reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0][:300]
+            _reject(session, IntakeError(batch[0].parts[0][0], f"the database refused the report: {reason}",
                                          report_id=batch[0].report.external_id), actor, summary)
             return
         for one in batch:  # isolate the report that cannot be stored; the others go in
