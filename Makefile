@@ -17,12 +17,17 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+DEMO_ENV := TIPTRIAGE_DATABASE_URL=sqlite:///$(DEMO_DIR)/tiptriage.db
+
 demo: $(STAMP)
 	rm -rf $(DEMO_DIR)
 	$(BIN)/tiptriage synth $(DEMO_DIR)/data --reports $(DEMO_REPORTS) --seed 7
-	TIPTRIAGE_DATABASE_URL=sqlite:///$(DEMO_DIR)/tiptriage.db $(BIN)/tiptriage ingest $(DEMO_DIR)/data/reports
-	TIPTRIAGE_DATABASE_URL=sqlite:///$(DEMO_DIR)/tiptriage.db $(BIN)/tiptriage reports list --limit 10
-	TIPTRIAGE_DATABASE_URL=sqlite:///$(DEMO_DIR)/tiptriage.db $(BIN)/tiptriage audit verify
+	$(DEMO_ENV) $(BIN)/tiptriage bank import $(DEMO_DIR)/data/banks/vics.json --name vics --format vics
+	$(DEMO_ENV) $(BIN)/tiptriage bank import $(DEMO_DIR)/data/banks/known.csv --name nl-known --format csv \
+		--map A1=child_abuse --map A2=child_abuse --map B1=child_abuse --map B2=child_abuse --map NP=non_pertinent
+	$(DEMO_ENV) $(BIN)/tiptriage ingest $(DEMO_DIR)/data/reports
+	$(DEMO_ENV) $(BIN)/tiptriage reports list --limit 10
+	$(DEMO_ENV) $(BIN)/tiptriage audit verify
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q

@@ -23,7 +23,7 @@ def test_ingest_json_summary_and_exit_codes(cli_env, tmp_path):
     result = run("ingest", str(tmp_path), "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {"stored": 3, "duplicates": 0, "versions": 0, "rejected": 0,
-                                         "files": 3, "errors": []}
+                                         "files": 3, "errors": [], "matching": {"unrated": 6}}
     again = json.loads(run("ingest", str(tmp_path), "--json").stdout)
     assert (again["stored"], again["duplicates"]) == (0, 3)
 

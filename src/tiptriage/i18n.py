@@ -61,6 +61,7 @@ NL = {
     "Classification": "Classificatie",
     "Hashes": "Hashes",
     "No such path: {path}": "Pad bestaat niet: {path}",
+    "Files {status}": "Bestanden {status}",
     # media
     "A mapping is CODE=CATEGORY, not {text}": "Een koppeling is CODE=CATEGORIE, niet {text}",
     "Added": "Toegevoegd",

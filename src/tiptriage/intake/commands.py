@@ -10,6 +10,7 @@ from rich.table import Table
 
 from tiptriage.cliutil import EXIT_SOME_REFUSED, EXIT_USAGE, actor, console, emit_json, err_console, session
 from tiptriage.i18n import _, number
+from tiptriage import pipeline
 from tiptriage.intake import service
 
 reports_app = typer.Typer(no_args_is_help=True, help="Stored reports.")
@@ -28,26 +29,29 @@ def ingest(paths: list[Path] = typer.Argument(..., help="Report files or folders
     files = service.find_inputs(paths)
     with session() as s:
         if as_json:
-            summary = service.ingest(s, files, actor=actor())
+            result = pipeline.process(s, files, actor=actor())
         else:
             with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                           console=err_console, transient=True) as progress:
                 task = progress.add_task(_("Reading report files"), total=len(files))
-                summary = service.ingest(s, files, actor=actor(), on_file=lambda _p: progress.advance(task))
+                result = pipeline.process(s, files, actor=actor(), on_file=lambda _p: progress.advance(task))
     if as_json:
-        emit_json(summary.as_dict())
+        emit_json(result.as_dict())
     else:
-        _print_summary(summary)
-    if summary.rejected:
+        _print_summary(result)
+    if result.intake.rejected:
         raise typer.Exit(EXIT_SOME_REFUSED)
 
 
-def _print_summary(summary: service.IngestSummary) -> None:
+def _print_summary(result: pipeline.PipelineSummary) -> None:
+    summary = result.intake
     table = Table(title=_("Ingest summary"), show_header=False)
     for label, value in ((_("Files read"), summary.files), (_("Stored"), summary.stored),
                          (_("New versions"), summary.versions), (_("Duplicates"), summary.duplicates),
                          (_("Rejected"), summary.rejected)):
         table.add_row(label, number(value))
+    for status, n in sorted(result.matching.items()):
+        table.add_row(_("Files {status}", status=_(status)), number(n))
     console.print(table)
     if summary.errors:
         errors = Table(title=_("Rejected input"))
