@@ -79,6 +79,8 @@ def read(path: str, data: bytes) -> Iterator:
     for n, record in enumerate(records, 1):
         rctx = Ctx(path, record=None if single else n)
         try:
+            if _depth(record) > MAX_DEPTH:  # decided here, not by how deep the interpreter's stack happens to be
+                raise rctx.error(f"JSON nested more than {MAX_DEPTH} levels deep")
             rctx.raw = data if single else json.dumps(record, sort_keys=True, ensure_ascii=False).encode(
                 "utf-8", "surrogatepass")  # a lone surrogate is refused by the value checks, with its field
             item = Parsed(parse_record(record, rctx), rctx.raw)
@@ -87,6 +89,24 @@ def read(path: str, data: bytes) -> Iterator:
         except Exception as exc:  # noqa: BLE001 - one bad record never stops the others
             item = rctx.failed(exc)
         yield item
+
+
+MAX_DEPTH = 32  # a report is about six levels deep
+
+
+def _depth(value: object) -> int:
+    """Nesting depth of parsed JSON, without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        deepest = max(deepest, level)
+        if level > MAX_DEPTH:
+            break
+        if isinstance(item, dict):
+            stack.extend((x, level + 1) for x in item.values() if isinstance(x, (dict, list)))
+        elif isinstance(item, list):
+            stack.extend((x, level + 1) for x in item if isinstance(x, (dict, list)))
+    return deepest
 
 
 _ID = partial(v.text, limit=v.MAX_ID)
