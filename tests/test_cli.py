@@ -36,8 +36,9 @@ def test_ingest_with_a_bad_file_exits_1_and_names_it(cli_env, tmp_path):
     doc = json.loads(result.stdout)
     assert doc["stored"] == 2 and doc["rejected"] == 1
     assert doc["errors"][0]["file"].endswith("broken.xml") and "malformed XML" in doc["errors"][0]["reason"]
-    table = run("reports", "quarantine")
-    assert "broken.xml" in table.stdout
+    quarantined = json.loads(run("reports", "quarantine", "--json").stdout)
+    assert quarantined[0]["file"].endswith("broken.xml") and quarantined[0]["report_id"] is None
+    assert "Quarantine" in run("reports", "quarantine").stdout
 
 
 def test_usage_errors_exit_2(cli_env, tmp_path):
