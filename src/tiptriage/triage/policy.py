@@ -1,0 +1,380 @@
+"""Policies: versioned, declarative rule sets that turn facts into an outcome, a priority and reasons.
+
+A policy is a YAML file (see policies/nl-2023.yaml and docs/triage.md). Conditions are a small
+language over facts, never Python: a mapping of `fact: value` comparisons (all must hold), or
+`all: [...]`, `any: [...]`, `not: {...}`, or the word `always`. A comparison is equality (`fact:
+true`, `fact: null`) or one operator: `{eq|ne|lt|lte|gt|gte: v}` or `{in: [...]}`. Because the
+language is this small, the loader can *prove* the hard rules before a policy is used: a WARNING
+rule is accepted only if its condition is false whenever any forbidden fact is true, whatever
+the other facts are. The engine checks the same again for every report it evaluates.
+
+Evaluation: every rule whose condition holds fires. The first firing rule with an outcome decides;
+later firing rules with an outcome are reported as `also_matched`; rules without an outcome are
+modifiers (priority, flags, explanation). Priority is the sum of the deciding rule's and the
+modifiers' contributions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from tiptriage.triage.facts import FACT_SCHEMA
+
+OUTCOMES = ("URGENT", "CRIMINAL_CASE", "WARNING", "YOUTH", "NEEDS_IDENTIFICATION", "NEEDS_REVIEW", "FORWARD",
+            "NO_ACTION")
+# The hard rules: no policy may recommend a WARNING while any of these facts is true.
+HARD_RULES = {
+    "distributed": "never WARNING when anything was distributed",
+    "new_material": "never WARNING when any file is new material",
+    "unrated": "never WARNING when any file is unrated",
+    "contact_risk": "never WARNING when contact-risk indicators are present",
+    "active_warning": "never WARNING when the subject has an active warning",
+    "earlier_warning": "never WARNING when the subject has an earlier warning",
+}
+LANGUAGES = ("nl", "en")
+OPERATORS = ("eq", "ne", "lt", "lte", "gt", "gte", "in")
+MAX_DEPTH = 12
+
+
+class PolicyError(ValueError):
+    """A policy file that cannot be used; the message names the rule and what is wrong."""
+
+
+class HardRuleViolation(RuntimeError):
+    """The engine was about to recommend a WARNING that a hard rule forbids."""
+
+
+# --- conditions ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Always:
+    def evaluate(self, facts: Mapping) -> bool:
+        return True
+
+    def partial(self, known: Mapping) -> bool | None:
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class Compare:
+    fact: str
+    op: str
+    value: object
+
+    def evaluate(self, facts: Mapping) -> bool:
+        return _compare(facts[self.fact], self.op, self.value)
+
+    def partial(self, known: Mapping) -> bool | None:
+        return _compare(known[self.fact], self.op, self.value) if self.fact in known else None
+
+
+@dataclass(frozen=True, slots=True)
+class All:
+    parts: tuple
+
+    def evaluate(self, facts: Mapping) -> bool:
+        return all(p.evaluate(facts) for p in self.parts)
+
+    def partial(self, known: Mapping) -> bool | None:
+        results = [p.partial(known) for p in self.parts]
+        if False in results:
+            return False
+        return True if all(r is True for r in results) else None
+
+
+@dataclass(frozen=True, slots=True)
+class AnyOf:
+    parts: tuple
+
+    def evaluate(self, facts: Mapping) -> bool:
+        return any(p.evaluate(facts) for p in self.parts)
+
+    def partial(self, known: Mapping) -> bool | None:
+        results = [p.partial(known) for p in self.parts]
+        if True in results:
+            return True
+        return False if all(r is False for r in results) else None
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    part: object
+
+    def evaluate(self, facts: Mapping) -> bool:
+        return not self.part.evaluate(facts)
+
+    def partial(self, known: Mapping) -> bool | None:
+        result = self.part.partial(known)
+        return None if result is None else not result
+
+
+def _compare(actual: object, op: str, value: object) -> bool:
+    if op == "eq":
+        return actual == value and type(actual) is type(value) or (actual is None and value is None)
+    if op == "ne":
+        return not _compare(actual, "eq", value)
+    if op == "in":
+        return any(_compare(actual, "eq", v) for v in value)
+    if actual is None:
+        return False  # an unknown value is neither above nor below anything
+    return {"lt": actual < value, "lte": actual <= value, "gt": actual > value, "gte": actual >= value}[op]
+
+
+def parse_condition(node: object, where: str, depth: int = 0):
+    """YAML → condition tree; every fact and value checked against FACT_SCHEMA."""
+    if depth > MAX_DEPTH:
+        raise PolicyError(f"{where}: condition nested deeper than {MAX_DEPTH}")
+    if node == "always":
+        return Always()
+    if not isinstance(node, dict) or not node:
+        raise PolicyError(f"{where}: a condition is `always` or a non-empty mapping, not {node!r}")
+    keys = set(node)
+    if keys & {"all", "any", "not"}:
+        if len(keys) != 1:
+            raise PolicyError(f"{where}: `all`, `any` and `not` stand alone in their mapping")
+        return _combinator(next(iter(keys)), node[next(iter(keys))], where, depth)
+    parts = tuple(_comparison(fact, spec, where) for fact, spec in node.items())
+    return parts[0] if len(parts) == 1 else All(parts)
+
+
+def _combinator(key: str, body: object, where: str, depth: int):
+    if key == "not":
+        return Not(parse_condition(body, where, depth + 1))
+    if not isinstance(body, list) or not body:
+        raise PolicyError(f"{where}: `{key}` takes a non-empty list of conditions")
+    parts = tuple(parse_condition(b, where, depth + 1) for b in body)
+    return All(parts) if key == "all" else AnyOf(parts)
+
+
+def _comparison(fact: object, spec: object, where: str) -> Compare:
+    if fact not in FACT_SCHEMA:
+        raise PolicyError(f"{where}: unknown fact {fact!r}")
+    if isinstance(spec, dict):
+        if len(spec) != 1 or next(iter(spec)) not in OPERATORS:
+            raise PolicyError(f"{where}: {fact}: an operator mapping has one of {', '.join(OPERATORS)}")
+        op, value = next(iter(spec.items()))
+    else:
+        op, value = "eq", spec
+    values = value if op == "in" else [value]
+    if op == "in" and (not isinstance(value, list) or not value):
+        raise PolicyError(f"{where}: {fact}: `in` takes a non-empty list")
+    for v in values:
+        _check_value(fact, op, v, where)
+    return Compare(str(fact), op, tuple(value) if op == "in" else value)
+
+
+def _check_value(fact: str, op: str, value: object, where: str) -> None:
+    kind, nullable = FACT_SCHEMA[fact]
+    if value is None:
+        if not nullable or op not in ("eq", "ne", "in"):
+            raise PolicyError(f"{where}: {fact} is never null; compare it with a {kind}")
+        return
+    ok = {"bool": isinstance(value, bool), "int": isinstance(value, int) and not isinstance(value, bool),
+          "str": isinstance(value, str)}[kind]
+    if not ok:
+        raise PolicyError(f"{where}: {fact} is a {kind}, not {value!r}")
+    if op in ("lt", "lte", "gt", "gte") and kind != "int":
+        raise PolicyError(f"{where}: {fact}: `{op}` compares numbers only")
+
+
+# --- rules and policies ---------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    condition: object
+    outcome: str | None
+    priority: int
+    flags: tuple[str, ...]
+    text: Mapping[str, str]
+    basis: Mapping[str, str]
+    source: object  # the condition as written, for display
+
+    def explain(self, facts: Mapping, lang: str) -> dict:
+        return {"id": self.id, "outcome": self.outcome, "priority": self.priority, "flags": list(self.flags),
+                "text": _fill(self.text[lang], facts), "basis": _fill(self.basis.get(lang, ""), facts)}
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    id: str
+    version: str
+    sha256: str
+    title: Mapping[str, str]
+    outcome_order: tuple[str, ...]
+    rules: tuple[Rule, ...]
+
+    @property
+    def ref(self) -> str:
+        return f"{self.id}@{self.version}"
+
+    def rule(self, rule_id: str) -> Rule:
+        return next(r for r in self.rules if r.id == rule_id)
+
+
+class _Blank(dict):
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+def _fill(text: str, facts: Mapping) -> str:
+    values = _Blank({k: ("?" if v is None else v) for k, v in facts.items()})
+    try:
+        return text.format_map(values)
+    except (ValueError, IndexError, AttributeError):
+        return text  # a brace the author meant literally
+
+
+def load_policy(path: str | Path | None = None) -> Policy:
+    """Read and check a policy file; the packaged nl-2023 policy when no path is given."""
+    if path is None:
+        data = resources.files(__package__).joinpath("policies", "nl-2023.yaml").read_bytes()
+    else:
+        data = Path(path).read_bytes()
+    return parse_policy(data)
+
+
+def parse_policy(data: bytes) -> Policy:
+    try:
+        doc = yaml.load(data, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - a safe loader
+    except yaml.YAMLError as exc:
+        raise PolicyError(f"not valid YAML: {exc}") from None
+    if not isinstance(doc, dict):
+        raise PolicyError("a policy is a mapping with policy, version, outcome_order and rules")
+    for key in ("policy", "version", "rules"):
+        if key not in doc:
+            raise PolicyError(f"the policy lacks `{key}`")
+    rules = tuple(_rule(r, n) for n, r in enumerate(_rule_list(doc["rules"]), 1))
+    policy = Policy(str(doc["policy"]), str(doc["version"]), hashlib.sha256(data).hexdigest(),
+                    _texts(doc.get("title", {"nl": str(doc["policy"]), "en": str(doc["policy"])}), "title"),
+                    _outcome_order(doc.get("outcome_order", OUTCOMES)), rules)
+    check_policy(policy)
+    return policy
+
+
+def _rule_list(rules: object) -> list:
+    if not isinstance(rules, list) or not rules:
+        raise PolicyError("`rules` is a non-empty list")
+    return rules
+
+
+def _rule(node: object, n: int) -> Rule:
+    if not isinstance(node, dict) or "id" not in node:
+        raise PolicyError(f"rule {n}: a rule is a mapping with at least an id")
+    rid = str(node["id"])
+    unknown = set(node) - {"id", "when", "outcome", "priority", "flags", "text", "basis"}
+    if unknown:
+        raise PolicyError(f"rule {rid}: unknown keys {', '.join(sorted(unknown))}")
+    outcome = node.get("outcome")
+    if outcome is not None and outcome not in OUTCOMES:
+        raise PolicyError(f"rule {rid}: outcome {outcome!r} is not one of {', '.join(OUTCOMES)}")
+    priority = node.get("priority", 0)
+    if not isinstance(priority, int) or isinstance(priority, bool) or not -1000 <= priority <= 1000:
+        raise PolicyError(f"rule {rid}: priority is a whole number from -1000 to 1000")
+    flags = node.get("flags", [])
+    if not isinstance(flags, list) or not all(isinstance(f, str) for f in flags):
+        raise PolicyError(f"rule {rid}: flags is a list of words")
+    if "when" not in node:
+        raise PolicyError(f"rule {rid}: a rule needs `when` (a condition, or `always`)")
+    return Rule(rid, parse_condition(node["when"], f"rule {rid}"), outcome, priority, tuple(flags),
+                _texts(node.get("text"), f"rule {rid}: text"), _texts(node.get("basis", {}), f"rule {rid}: basis",
+                                                                    required=False), node["when"])
+
+
+def _texts(node: object, where: str, required: bool = True) -> dict[str, str]:
+    if not isinstance(node, dict):
+        raise PolicyError(f"{where}: give the text per language ({', '.join(LANGUAGES)})")
+    missing = [lang for lang in LANGUAGES if not isinstance(node.get(lang), str) or not node[lang].strip()]
+    if missing and (required or len(missing) < len(LANGUAGES)):
+        raise PolicyError(f"{where}: missing text in {', '.join(missing)}")
+    return {lang: str(node.get(lang, "")).strip() for lang in LANGUAGES}
+
+
+def _outcome_order(order: object) -> tuple[str, ...]:
+    if not isinstance(order, list | tuple) or sorted(order) != sorted(OUTCOMES):
+        raise PolicyError(f"outcome_order lists each outcome once: {', '.join(OUTCOMES)}")
+    return tuple(order)
+
+
+def check_policy(policy: Policy) -> None:
+    """Unique ids, an outcome for every report, no unreachable rule, and the hard-rule proof."""
+    seen: set[str] = set()
+    for rule in policy.rules:
+        if rule.id in seen:
+            raise PolicyError(f"rule {rule.id}: the id is used twice")
+        seen.add(rule.id)
+    deciding = [r for r in policy.rules if r.outcome is not None]
+    for rule in deciding:
+        if rule.outcome == "WARNING":
+            prove_hard_rules(rule)
+    final = next((r for r in deciding if isinstance(r.condition, Always)), None)
+    if final is None:
+        raise PolicyError("no rule with an outcome applies `always`: some reports would get no outcome")
+    if deciding[-1] is not final:
+        later = deciding[deciding.index(final) + 1]
+        raise PolicyError(f"rule {later.id}: unreachable, rule {final.id} before it applies always")
+
+
+def prove_hard_rules(rule: Rule) -> None:
+    """A WARNING rule's condition must be false whenever a forbidden fact is true (any other facts).
+
+    Three-valued evaluation with only that fact known: `False` proves it for every value of the
+    unknown facts. Anything else (true, or undecided) refuses the rule, naming the hard rule.
+    """
+    for fact, meaning in HARD_RULES.items():
+        if rule.condition.partial({fact: True}) is not False:
+            raise PolicyError(f"rule {rule.id}: outcome WARNING does not require {fact} = false "
+                              f"(hard rule: {meaning})")
+
+
+# --- evaluation ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    outcome: str
+    priority: int
+    decided_by: str
+    fired: tuple[str, ...]  # the deciding rule and the modifiers, in policy order
+    also_matched: tuple[str, ...]  # other rules with an outcome whose condition held
+    flags: tuple[str, ...]
+
+    def as_dict(self) -> dict:
+        return {"outcome": self.outcome, "priority": self.priority, "decided_by": self.decided_by,
+                "fired": list(self.fired), "also_matched": list(self.also_matched), "flags": list(self.flags)}
+
+
+def evaluate(policy: Policy, facts: Mapping) -> Evaluation:
+    """The outcome, priority and reasons for one report's facts (a mapping of FACT_SCHEMA names)."""
+    decider: Rule | None = None
+    fired, also = [], []
+    for rule in policy.rules:
+        if not rule.condition.evaluate(facts):
+            continue
+        if rule.outcome is not None and decider is not None:
+            if not isinstance(rule.condition, Always):  # the fallback says nothing about this report
+                also.append(rule.id)
+            continue
+        if rule.outcome is not None:
+            decider = rule
+        fired.append(rule)
+    assert decider is not None, "check_policy guarantees an `always` rule with an outcome"
+    assert_hard_rules(decider, facts)
+    flags = tuple(dict.fromkeys(f for r in fired for f in r.flags))
+    return Evaluation(decider.outcome, sum(r.priority for r in fired), decider.id, tuple(r.id for r in fired),
+                      tuple(also), flags)
+
+
+def assert_hard_rules(rule: Rule, facts: Mapping) -> None:
+    """The run-time half of the guarantee: a loaded policy cannot reach this, a tampered one can."""
+    if rule.outcome != "WARNING":
+        return
+    broken = [fact for fact in HARD_RULES if facts[fact] is True]
+    if broken:
+        raise HardRuleViolation(f"rule {rule.id} recommends WARNING while {', '.join(broken)} "
+                                f"({'; '.join(HARD_RULES[f] for f in broken)})")
