@@ -98,10 +98,10 @@ _SIGNATURE_HALF = np.where(np.arange(CHUNKS) < CHUNKS // 2, 1, 0)
 
 def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """The concatenation of arange(s, s + n) for each (s, n), without a Python loop."""
-    total = int(lengths.sum())
+    ends = np.cumsum(lengths)
+    total = int(ends[-1]) if len(ends) else 0
     if total == 0:
         return np.empty(0, dtype=np.int64)
-    ends = np.cumsum(lengths)
     shift = np.repeat(starts - (ends - lengths), lengths)
     return shift + np.arange(total, dtype=np.int64)
 
@@ -176,6 +176,8 @@ class MultiIndex:
         np.bitwise_xor(signatures, np.repeat(query_halves, groups, axis=0), out=signatures)
         lanes = np.bitwise_count(signatures).view("<u2").ravel()  # two byte-sized counts per candidate
         keep = np.flatnonzero((lanes & 0xFF) + (lanes >> 8) <= max_distance)
+        if len(keep) == 0:  # the usual answer for an unknown image: stop here
+            return _empty_hits()
         query = np.searchsorted(np.cumsum(groups), keep, side="right") >> 1
         rows = np.take(self.members, positions[keep]).astype(np.int64)
         # Second pass, on the few survivors: the exact distance over all 256 bits.
@@ -227,8 +229,8 @@ def _empty_hits() -> Hits:
 
 def _concat(parts: list[Hits]) -> Hits:
     parts = [p for p in parts if len(p)]
-    if not parts:
-        return _empty_hits()
+    if len(parts) <= 1:
+        return parts[0] if parts else _empty_hits()
     return Hits(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("query", "row", "distance")))
 
 
