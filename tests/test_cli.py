@@ -56,6 +56,7 @@ def test_reports_list_and_show(cli_env, tmp_path):
     doc = json.loads(shown.stdout)
     assert doc["id"] == 2 and doc["persons"][0]["identifiers"][0]["kind"] == "email"
     assert doc["files"][0]["hashes"][0]["hash_type"] == "md5"
+    assert doc["files"][0]["match"]["status"] == "unrated"  # no bank knows it, the platform did not classify it
     assert run("reports", "show", "99").exit_code == 1
     human = run("reports", "show", "2")
     assert "de Vries" in human.stdout

@@ -62,6 +62,7 @@ NL = {
     "Hashes": "Hashes",
     "No such path: {path}": "Pad bestaat niet: {path}",
     "Files {status}": "Bestanden {status}",
+    "Match": "Match",
     # media
     "A mapping is CODE=CATEGORY, not {text}": "Een koppeling is CODE=CATEGORIE, niet {text}",
     "Added": "Toegevoegd",

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from tiptriage.cliutil import EXIT_SOME_REFUSED, EXIT_USAGE, actor, console, emit_json, err_console, session
 from tiptriage.i18n import _, number
-from tiptriage import pipeline
+from tiptriage import dossier, pipeline
 from tiptriage.intake import service
 
 reports_app = typer.Typer(no_args_is_help=True, help="Stored reports.")
@@ -93,7 +93,7 @@ def show(report_id: int = typer.Argument(..., help="The report's id in the store
          as_json: bool = typer.Option(False, "--json")) -> None:
     """Everything known about one report. The access is recorded in the audit log."""
     with session() as s:
-        doc = service.report_document(s, report_id, actor=actor(), reason=reason)
+        doc = dossier.report_dossier(s, report_id, actor=actor(), reason=reason)
     if doc is None:
         err_console.print(_("No report with id {id}.", id=report_id))
         raise typer.Exit(EXIT_SOME_REFUSED)
@@ -112,10 +112,13 @@ def show(report_id: int = typer.Argument(..., help="The report's id in the store
         persons.add_row(p["ref"], p["role"], name, p["date_of_birth"] or str(p["age"] or ""), ids, ips)
     console.print(persons)
     files = Table(title=_("Files"))
-    for column in ("ref", _("Action"), _("Classification"), _("Hashes")):
+    for column in ("ref", _("Action"), _("Classification"), _("Match"), _("Hashes")):
         files.add_column(column, overflow="fold")
     for f in doc["files"]:
+        match = f["match"]
+        banks = ", ".join(sorted({f"{m['bank']} ({m['category']})" for m in match["matches"]}))
         files.add_row(f["ref"], f["action"], f["classification"] or "",
+                      " ".join(x for x in (_(match["status"]) if match["status"] else "", banks) if x),
                       " ".join(f"{h['hash_type']}:{h['value'][:12]}…" for h in f["hashes"]))
     console.print(files)
 
