@@ -32,7 +32,7 @@ from tiptriage.intake.formats import csv_lists, cybertip, tiptriage_json
 from tiptriage.synth import reference as ref
 from tiptriage.synth.media import KnownMedia, make_pool, write_known_csv, write_vics
 from tiptriage.synth.people import Person, Pools
-from tiptriage.synth.plan import ReportPlan, SynthOptions, Warning, World, plan_world, warning_date
+from tiptriage.synth.plan import PoliceWarning, ReportPlan, SynthOptions, World, plan_world, warning_date
 from tiptriage.synth.render import Renderer
 from tiptriage.synth.truth import expected_outcome_nl_2023
 
@@ -285,7 +285,7 @@ def _person_doc(p: Person, role: str) -> dict:
             "date_of_birth": p.dob.isoformat(), "country": p.country, "unit": p.homes[0][1].unit}
 
 
-def _warning_doc(w: Warning) -> dict:
+def _warning_doc(w: PoliceWarning) -> dict:
     return {"person_id": w.person.pid, "date": w.date.isoformat(), "unit": w.unit,
             "report": {"source": w.plan.source, "external_id": w.plan.external_id}}
 
@@ -297,7 +297,7 @@ def _incident_days(plans: list[ReportPlan]) -> dict[str, list]:
     return by_person
 
 
-def _maybe_warn(rng: random.Random, plan: ReportPlan, incidents: dict[str, list]) -> Warning | None:
+def _maybe_warn(rng: random.Random, plan: ReportPlan, incidents: dict[str, list]) -> PoliceWarning | None:
     """A warning for a warning outcome, when capacity allows and no later report of the person follows
     it (the re-reports after a warning are exactly the planned ones, so their share stays as asked)."""
     if rng.random() >= WARNING_DELIVERY_SHARE:
@@ -305,4 +305,4 @@ def _maybe_warn(rng: random.Random, plan: ReportPlan, incidents: dict[str, list]
     day = warning_date(rng, plan.reported_at)
     if any(d >= day for d in incidents[plan.person.pid]):
         return None
-    return Warning(plan.person, day, plan.person.home_on(day).unit or "", plan)
+    return PoliceWarning(plan.person, day, plan.person.home_on(day).unit or "", plan)

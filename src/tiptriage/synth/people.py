@@ -83,15 +83,19 @@ class Pools:
         self.female = tuple(NlNames.first_names_female)
         self.family = tuple(sorted({n for n in NlNames.last_names if _SANE_NAME.match(n)}))
         self.streets = tuple(sorted({fake.street_name() for _ in range(1500)}))
-        self.foreign: dict[str, dict[str, tuple[str, ...]]] = {}
+        self.foreign_places: dict[str, tuple[tuple[str, str, str], ...]] = {}  # (street, postcode, city)
         for country, info in ref.FOREIGN.items():
             local = Faker(info["locale"])
             local.seed_instance(seed)
-            places = sorted({(local.street_name(), local.postcode(), local.city()) for _ in range(150)})
-            self.foreign[country] = {"places": tuple(places)}
+            self.foreign_places[country] = tuple(sorted({(local.street_name(), local.postcode(), local.city())
+                                                          for _ in range(150)}))
         self.city_weights = [c[4] for c in ref.CITIES]
         self.country_weights = [info["weight"] for info in ref.FOREIGN.values()]
-        self.networks = {c: tuple(ipaddress.ip_network(b) for b in blocks) for c, blocks in ref.IP_BLOCKS.items()}
+        self.networks: dict[tuple[str, int], tuple] = {}  # (country, IP version) -> networks
+        for country, blocks in ref.IP_BLOCKS.items():
+            nets = [ipaddress.ip_network(b) for b in blocks]
+            for version in (4, 6):
+                self.networks[country, version] = tuple(n for n in nets if n.version == version) or tuple(nets)
 
 
 def nl_postcode(rng: random.Random, low: int, high: int) -> str:
@@ -106,20 +110,19 @@ def make_home(pools: Pools, rng: random.Random, country: str) -> Home:
         city, low, high, unit, _ = rng.choices(ref.CITIES, weights=pools.city_weights)[0]
         street = f"{rng.choice(pools.streets)} {rng.randint(1, 180)}{rng.choice(('', '', '', 'A', 'B', '-2'))}"
         return Home(street, nl_postcode(rng, low, high), city, "NL", unit)
-    street, postcode, city = rng.choice(pools.foreign[country]["places"])
+    street, postcode, city = rng.choice(pools.foreign_places[country])
     return Home(f"{street} {rng.randint(1, 120)}", postcode, city, country, None)
 
 
 def make_phone(rng: random.Random, country: str) -> str:
     if country == "NL":
-        return "+316" + "".join(rng.choice("0123456789") for _ in range(8))
+        return f"+316{rng.randrange(10**8):08d}"
     prefix, digits = ref.FOREIGN[country]["mobile"]
-    return prefix + "".join(rng.choice("0123456789") for _ in range(digits))
+    return f"{prefix}{rng.randrange(10**digits):0{digits}d}"
 
 
 def random_ip(pools: Pools, rng: random.Random, country: str, *, v6: bool = False) -> str:
-    nets = [n for n in pools.networks[country] if (n.version == 6) == v6] or list(pools.networks[country])
-    net = rng.choice(nets)
+    net = rng.choice(pools.networks[country, 6 if v6 else 4])
     host = rng.randrange(1, min(net.num_addresses - 1, 2**64))
     return str(net.network_address + host)
 
@@ -171,7 +174,7 @@ def make_person(pools: Pools, rng: random.Random, pid: str, *, dob: date, countr
 
 def device_id(rng: random.Random) -> str:
     if rng.random() < 0.5:
-        return "35" + "".join(rng.choice("0123456789") for _ in range(13))  # IMEI-shaped
+        return f"35{rng.randrange(10**13):013d}"  # IMEI-shaped
     return "%08x-%04x-4%03x-%04x-%012x" % (rng.getrandbits(32), rng.getrandbits(16), rng.getrandbits(12),
                                            0x8000 | rng.getrandbits(14), rng.getrandbits(48))
 

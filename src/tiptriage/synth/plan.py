@@ -57,7 +57,7 @@ class TrapUse:
 
 
 @dataclass(slots=True, eq=False)
-class Warning:
+class PoliceWarning:
     person: Person
     date: date
     unit: str
@@ -86,7 +86,7 @@ class ReportPlan:
     non_pertinent: bool = False
     non_pertinent_only: bool = False
     warning_profile: bool = False  # planned to end in a warning that a later report follows
-    after_warning: Warning | None = None
+    after_warning: PoliceWarning | None = None
     trap_uses: list[TrapUse] = field(default_factory=list)
     external_id: str = ""
     prior_ids: tuple[str, ...] = ()
@@ -98,7 +98,7 @@ class World:
     contacts_minor: list[Person]
     contacts_adult: list[Person]
     plans: list[ReportPlan]
-    warnings: list[Warning]
+    warnings: list[PoliceWarning]
     traps: dict[str, list]
 
 
@@ -183,7 +183,7 @@ def plan_world(seed: int, pools: Pools, reports: int, options: SynthOptions) -> 
         if warned is not None:
             head = person_plans[0]
             head.warning_profile = True
-            warning = Warning(person, warned, "", head)
+            warning = PoliceWarning(person, warned, "", head)
             warnings.append(warning)
             for later in person_plans[1:]:
                 later.after_warning = warning
@@ -218,16 +218,13 @@ def _namesakes(rng: random.Random, persons: list[Person], plans: list[ReportPlan
     """Distinct adults with one common name and one birth year, living apart."""
     first = _first_dates(plans)
     adults = [p for p in persons if not p.abroad and p.age_on(first[p.pid]) >= 18]
-    groups = []
-    for _ in range(max(1, round(0.02 * len(persons)))):
-        if len(adults) < 2:
-            break
+    groups, used = [], set()
+    for _ in range(max(1, round(0.02 * len(persons))) if len(adults) >= 2 else 0):
         a, b = rng.sample(adults, 2)
         dob = b.dob.replace(year=a.dob.year, day=min(b.dob.day, 28))
-        if age_at(dob, first[b.pid]) < 18:
-            continue  # b stays the adult the plan made
-        adults.remove(a)
-        adults.remove(b)
+        if a.pid in used or b.pid in used or age_at(dob, first[b.pid]) < 18:
+            continue  # each person in one pair; b stays the adult the plan made
+        used |= {a.pid, b.pid}
         a.family = b.family = rng.choice(ref.NAMESAKE_FAMILY_NAMES)
         b.sex, b.given, b.call_name, b.dob = a.sex, a.given, a.call_name, dob
         for person in (a, b):
@@ -240,20 +237,20 @@ def _households(rng: random.Random, pools: Pools, persons: list[Person], plans: 
                 traps: dict[str, list]) -> None:
     """Twins and siblings: one family name, one address, one home connection, different people."""
     first = _first_dates(plans)
-    free = [p for p in persons if not p.abroad]
+    residents = [p for p in persons if not p.abroad]
+    if len(residents) < 2:
+        return
+    used: set[str] = set()
     for kind in ("twins", "siblings"):
         for _ in range(max(1, round(0.01 * len(persons)))):
-            if len(free) < 2:
-                return
-            a, b = rng.sample(free, 2)
+            a, b = rng.sample(residents, 2)
             if kind == "twins":
                 dob = a.dob
             else:
                 dob = date(a.dob.year + rng.choice((-3, -2, -1, 1, 2, 3)), a.dob.month, min(a.dob.day, 28))
-            if (age_at(dob, first[b.pid]) < 18) != (b.age_on(first[b.pid]) < 18):
-                continue  # b stays the juvenile or adult the plan made
-            free.remove(a)
-            free.remove(b)
+            if a.pid in used or b.pid in used or (age_at(dob, first[b.pid]) < 18) != (b.age_on(first[b.pid]) < 18):
+                continue  # each person in one household; b stays the juvenile or adult the plan made
+            used |= {a.pid, b.pid}
             b.dob, b.family, b.homes = dob, a.family, list(a.homes)
             b.emails = [make_email(rng, b.call_name, b.family, b.dob.year)]
             b.home_ips = a.home_ips[:1] + [random_ip(pools, rng, "NL")]

@@ -37,7 +37,7 @@ The facts, as the generator defines them:
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 OUTCOMES = ("URGENT", "CRIMINAL_CASE", "YOUTH", "NEEDS_IDENTIFICATION", "FORWARD", "NEEDS_REVIEW", "WARNING",
             "NO_ACTION")
@@ -56,7 +56,7 @@ class ReportFacts:
     re_report_after_warning: bool
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        return {name: getattr(self, name) for name in self.__slots__}
 
 
 def expected_outcome_nl_2023(facts: ReportFacts) -> str:
