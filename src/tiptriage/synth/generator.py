@@ -17,6 +17,7 @@ day and with any number of worker processes (a fixed reference period, seeded Fa
 
 from __future__ import annotations
 
+import itertools
 import json
 import multiprocessing
 import os
@@ -238,15 +239,30 @@ class Collector:
 # --- truth ----------------------------------------------------------------------------------------
 
 class TruthWriter:
-    """truth.json, streamed: the world first, reports as they are made, warnings last."""
+    """truth.json, streamed: the world first, reports as they are made, warnings last.
+
+    Header values that are mappings of iterators (media, persons) are written entry by entry, so
+    the file never has to be held in memory whole.
+    """
 
     def __init__(self, path: Path, header: dict):
         self.out = path.open("w", encoding="utf-8")
         self.out.write("{\n")
         for key, value in header.items():
-            self.out.write(f"{json.dumps(key)}: {json.dumps(value, ensure_ascii=False)},\n")
+            self.out.write(f"{json.dumps(key)}: ")
+            if isinstance(value, Iterator):
+                self._mapping(value)
+            else:
+                self.out.write(json.dumps(value, ensure_ascii=False))
+            self.out.write(",\n")
         self.out.write('"reports": [')
         self.first = True
+
+    def _mapping(self, items: Iterator[tuple[str, object]]) -> None:
+        self.out.write("{")
+        for n, (key, value) in enumerate(items):
+            self.out.write(("\n" if n == 0 else ",\n") + f"{json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}")
+        self.out.write("\n}")
 
     def add(self, entry: dict) -> None:
         self.out.write(("\n" if self.first else ",\n") + json.dumps(entry, ensure_ascii=False))
@@ -261,14 +277,15 @@ class TruthWriter:
 
 
 def _header(seed: int, reports: int, options: SynthOptions, world: World, pool: list[KnownMedia]) -> dict:
-    persons = {p.pid: _person_doc(p, "reported") for p in world.persons}
-    persons |= {p.pid: _person_doc(p, "contact") for p in world.contacts_minor + world.contacts_adult}
+    contacts = world.contacts_minor + world.contacts_adult
+    persons = itertools.chain(((p.pid, _person_doc(p, "reported")) for p in world.persons),
+                              ((p.pid, _person_doc(p, "contact")) for p in contacts))
     return {
         "generator": {"seed": seed, "reports": reports, "options": asdict(options),
                       "period": [ref.PERIOD_START.isoformat(), ref.PERIOD_END.isoformat()],
                       "policy_model": "tiptriage.synth.truth.expected_outcome_nl_2023"},
         "ip_blocks": {country: list(blocks) for country, blocks in ref.IP_BLOCKS.items()},
-        "media": {m.mid: _media_doc(m) for m in pool},
+        "media": ((m.mid, _media_doc(m)) for m in pool),
         "persons": persons,
         "traps": world.traps,
     }
