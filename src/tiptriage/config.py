@@ -23,6 +23,17 @@ class Settings(BaseSettings):
     ingest_batch_size: int = 500
     # Processes that parse input files while the main process stores (1 = parse in-process).
     ingest_workers: int = Field(default_factory=lambda: min(4, os.cpu_count() or 1))
+    # Triage: the policy file (empty: the packaged nl-2023 policy), the country whose reports are
+    # ours, the age under which a subject takes the youth track, and an IP → country table (CSV:
+    # network,country) that places IP addresses (empty: IP addresses place no one).
+    policy_file: str | None = None
+    jurisdiction: str = "NL"
+    youth_age: int = 18
+    ip_countries_file: str | None = None
+    # Registry: how long a delivered warning stays active (years).
+    warning_active_years: int = 5
+    # Operations: units, postcode ranges, weekly capacity and costs (empty: the packaged units.yaml).
+    units_file: str | None = None
 
 
 @lru_cache(maxsize=1)

@@ -231,13 +231,16 @@ def _fill(text: str, facts: Mapping) -> str:
         return text  # a brace the author meant literally
 
 
-def load_policy(path: str | Path | None = None) -> Policy:
-    """Read and check a policy file; the packaged nl-2023 policy when no path is given."""
+def policy_bytes(path: str | Path | None = None) -> bytes:
+    """A policy file's bytes; the packaged nl-2023 policy when no path is given."""
     if path is None:
-        data = resources.files(__package__).joinpath("policies", "nl-2023.yaml").read_bytes()
-    else:
-        data = Path(path).read_bytes()
-    return parse_policy(data)
+        return resources.files(__package__).joinpath("policies", "nl-2023.yaml").read_bytes()
+    return Path(path).read_bytes()
+
+
+def load_policy(path: str | Path | None = None) -> Policy:
+    """Read and check a policy file (see `policy_bytes`)."""
+    return parse_policy(policy_bytes(path))
 
 
 def parse_policy(data: bytes) -> Policy:

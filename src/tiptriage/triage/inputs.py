@@ -1,0 +1,259 @@
+"""From the database to the pure inputs of `derive_facts`, in bulk (a few queries per batch).
+
+One batch of report ids → per report a `ReportInput`, a `SubjectHistory`, and what unit
+assignment needs (this report's and the subject's Dutch postcodes). The subject comes through
+the `SubjectLinks` seam; warnings and investigations through the registry's service.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tiptriage.intake.models import AddressRow, FileRow, IdentifierRow, IpEventRow, Report, ReportedPersonRow
+from tiptriage.media import service as media
+from tiptriage.media.matching import chunks
+from tiptriage.registry import service as registry
+from tiptriage.triage.facts import (
+    AgeEvidence, FileInput, InvestigationInput, PersonInput, ReportInput, SubjectHistory, WarningInput,
+)
+from tiptriage.triage.models import RiskItem
+from tiptriage.triage.places import IpCountries, PhoneRegions, address_country
+from tiptriage.triage.subjectlinks import SubjectLinks
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    report: ReportInput
+    history: SubjectHistory
+    key: tuple[str, str]  # source, external id: the same report in all its versions
+    version: int
+    received_at: datetime
+    postcodes: tuple[str, ...]  # this report's reported persons
+    subject_postcodes: tuple[tuple[date, str], ...]  # the subject's other reports, with their day
+
+
+@dataclass(frozen=True, slots=True)
+class _Report:
+    id: int
+    key: tuple[str, str]
+    version: int
+    day: date
+    row: object
+
+
+@dataclass(frozen=True, slots=True)
+class _Person:
+    id: int
+    report_id: int
+    ref: str
+    role: str
+    named: bool
+    dob: date | None
+    age: int | None
+    estimated_country: str | None
+    prior_reports: int
+
+
+class Places:
+    """What places persons: the IP table and a memo of phone regions, shared by one triage run."""
+
+    def __init__(self, ips: IpCountries, jurisdiction: str):
+        self.ips = ips
+        self.phones = PhoneRegions(jurisdiction)
+
+
+def load(session: Session, report_ids: list[int], links: SubjectLinks, places: Places) -> dict[int, Loaded]:
+    reports = _reports(session, report_ids)
+    persons = _persons(session, report_ids)
+    own = [p.id for ps in persons.values() for p in ps if p.role == "reported"]
+    subject_of = links.subjects_of(session, own)
+    members = links.members_of(session, sorted(set(subject_of.values())))
+    mine = {p.id for ps in persons.values() for p in ps}
+    others = _persons_by_id(session, sorted({m for ms in members.values() for m in ms} - mine))
+    reports |= _reports(session, sorted({p.report_id for p in others.values()} - set(reports)))
+    everyone = {p.id: p for ps in persons.values() for p in ps} | others
+    context = _Context(
+        reports, persons, subject_of, members, others,
+        _identifiers(session, own), _addresses(session, sorted(everyone)), _ips(session, own),
+        _files(session, report_ids),
+        registry.warning_inputs(session, sorted(set(own) | set(others))),
+        registry.investigation_inputs(session, sorted({p.report_id for p in everyone.values()})),
+        _risk_items(session, sorted(set(own) | set(others))), places)
+    return {rid: context.assemble(rid) for rid in report_ids if rid in reports}
+
+
+# --- queries ------------------------------------------------------------------------------------
+
+def _reports(session: Session, ids: list[int]) -> dict[int, _Report]:
+    out = {}
+    cols = (Report.id, Report.source, Report.external_id, Report.version, Report.incident_at, Report.reported_at,
+            Report.ingested_at, Report.incident_type, Report.annotations)
+    for part in chunks(ids):
+        for row in session.execute(select(*cols).where(Report.id.in_(part))):
+            day = (row.incident_at or row.reported_at or row.ingested_at).date()
+            out[row.id] = _Report(row.id, (row.source, row.external_id), row.version, day, row)
+    return out
+
+
+def _person(row) -> _Person:
+    return _Person(row.id, row.report_id, row.ref, row.role, bool(row.given_name or row.family_name),
+                   row.date_of_birth, row.age, row.estimated_country, len(row.prior_reports or ()))
+
+
+_PERSON_COLS = (ReportedPersonRow.id, ReportedPersonRow.report_id, ReportedPersonRow.ref, ReportedPersonRow.role,
+                ReportedPersonRow.given_name, ReportedPersonRow.family_name, ReportedPersonRow.date_of_birth,
+                ReportedPersonRow.age, ReportedPersonRow.estimated_country, ReportedPersonRow.prior_reports)
+
+
+def _persons(session: Session, report_ids: list[int]) -> dict[int, list[_Person]]:
+    out: dict[int, list[_Person]] = defaultdict(list)
+    for part in chunks(report_ids):
+        for row in session.execute(select(*_PERSON_COLS).where(ReportedPersonRow.report_id.in_(part))
+                                   .order_by(ReportedPersonRow.id)):
+            out[row.report_id].append(_person(row))
+    return out
+
+
+def _persons_by_id(session: Session, ids: list[int]) -> dict[int, _Person]:
+    out = {}
+    for part in chunks(ids):
+        for row in session.execute(select(*_PERSON_COLS).where(ReportedPersonRow.id.in_(part))):
+            out[row.id] = _person(row)
+    return out
+
+
+def _identifiers(session: Session, person_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
+    out: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for part in chunks(person_ids):
+        rows = session.execute(select(IdentifierRow.person_id, IdentifierRow.kind, IdentifierRow.value)
+                               .where(IdentifierRow.person_id.in_(part), IdentifierRow.kind.in_(("email", "phone"))))
+        for person_id, kind, value in rows:
+            out[person_id].append((kind, value))
+    return out
+
+
+def _addresses(session: Session, person_ids: list[int]) -> dict[int, list[tuple[str | None, str | None]]]:
+    out: dict[int, list[tuple[str | None, str | None]]] = defaultdict(list)
+    for part in chunks(person_ids):
+        rows = session.execute(select(AddressRow.person_id, AddressRow.postcode, AddressRow.country)
+                               .where(AddressRow.person_id.in_(part)).order_by(AddressRow.id))
+        for person_id, postcode, country in rows:
+            out[person_id].append((postcode, country))
+    return out
+
+
+def _ips(session: Session, person_ids: list[int]) -> dict[int, set[str]]:
+    out: dict[int, set[str]] = defaultdict(set)
+    for part in chunks(person_ids):
+        for person_id, ip in session.execute(select(IpEventRow.person_id, IpEventRow.ip)
+                                             .where(IpEventRow.person_id.in_(part))):
+            out[person_id].add(ip)
+    return out
+
+
+def _files(session: Session, report_ids: list[int]) -> dict[int, list[tuple]]:
+    rows = []
+    for part in chunks(report_ids):
+        rows.extend(session.execute(
+            select(FileRow.id, FileRow.report_id, FileRow.person_ref, FileRow.action, FileRow.recipients,
+                   FileRow.publicly_available, FileRow.classification, FileRow.annotations)
+            .where(FileRow.report_id.in_(part)).order_by(FileRow.id)))
+    status = media.file_status(session, [r.id for r in rows])
+    out: dict[int, list[tuple]] = defaultdict(list)
+    for r in rows:
+        found = status.get(r.id, {})
+        series = tuple(sorted({m["series"] for m in found.get("matches", ()) if m.get("series")}))
+        out[r.report_id].append((r, found.get("status"), series))
+    return out
+
+
+def _risk_items(session: Session, person_ids: list[int]) -> dict[int, list[tuple[int, str, bool]]]:
+    out: dict[int, list[tuple[int, str, bool]]] = defaultdict(list)
+    for part in chunks(person_ids):
+        for row in session.execute(select(RiskItem.id, RiskItem.person_id, RiskItem.item, RiskItem.value)
+                                   .where(RiskItem.person_id.in_(part))):
+            out[row.person_id].append((row.id, row.item, row.value))
+    return out
+
+
+# --- assembly -----------------------------------------------------------------------------------
+
+@dataclass
+class _Context:
+    reports: dict[int, _Report]
+    persons: dict[int, list[_Person]]
+    subject_of: dict[int, int]
+    members: dict[int, list[int]]
+    others: dict[int, _Person]
+    identifiers: dict[int, list[tuple[str, str]]]
+    addresses: dict[int, list[tuple[str | None, str | None]]]
+    ips: dict[int, set[str]]
+    files: dict[int, list[tuple]]
+    warnings: dict[int, list[tuple[int, WarningInput]]]  # person → (report, warning)
+    investigations: dict[int, list[tuple[int, InvestigationInput]]]  # report → (report, investigation)
+    risk: dict[int, list[tuple[int, str, bool]]]
+    places: Places
+
+    def assemble(self, rid: int) -> Loaded:
+        rep = self.reports[rid]
+        persons = self.persons.get(rid, [])
+        subjects = sorted({self.subject_of[p.id] for p in persons if p.id in self.subject_of})
+        members = [m for s in subjects for m in self.members.get(s, ()) if m in self.others]
+        # Other versions of this same report are not other reports of the subject.
+        related = [self.others[m] for m in members if self.reports[self.others[m].report_id].key != rep.key]
+        report = ReportInput(rid, rep.row.incident_at, rep.row.reported_at, rep.row.ingested_at,
+                             rep.row.incident_type, tuple(rep.row.annotations or ()),
+                             tuple(self._person_input(p) for p in persons), self._file_inputs(rid, persons))
+        history = self._history(rep, persons, related, subjects)
+        return Loaded(report, history, rep.key, rep.version, rep.row.reported_at or rep.row.ingested_at,
+                      self._postcodes(p for p in persons if p.role == "reported"),
+                      tuple((self.reports[p.report_id].day, pc) for p in related for pc in self._postcodes([p])))
+
+    def _person_input(self, p: _Person) -> PersonInput:
+        ids = self.identifiers.get(p.id, ())
+        addresses = self.addresses.get(p.id, ())
+        countries = [address_country(country, postcode) for postcode, country in addresses]
+        countries += [self.places.phones.region(v) for k, v in ids if k == "phone"]
+        countries += [self.places.ips.country(ip) for ip in sorted(self.ips.get(p.id, ()))]
+        countries.append(p.estimated_country.upper() if p.estimated_country else None)
+        return PersonInput(p.role, p.dob, p.age, p.named, bool(ids), bool(addresses),
+                           tuple(c for c in countries if c), p.prior_reports)
+
+    def _file_inputs(self, rid: int, persons: list[_Person]) -> tuple[FileInput, ...]:
+        roles = {p.ref: p.role for p in persons}
+        return tuple(
+            FileInput(r.action, status, len(r.recipients or ()), r.publicly_available, r.classification,
+                      tuple(r.annotations or ()), series, roles.get(r.person_ref, "reported") == "reported")
+            for r, status, series in self.files.get(rid, ()))
+
+    def _history(self, rep: _Report, persons: list[_Person], related: list[_Person],
+                 subjects: list[int]) -> SubjectHistory:
+        people = [p for p in persons if p.role == "reported"] + related
+        report_ids = {p.report_id for p in people}
+        same = {r for r in report_ids | {rep.id} if self.reports[r].key == rep.key}
+        warnings = {w.warning_id: w for p in people for r, w in self.warnings.get(p.id, ())}
+        covered = {w.warning_id for p in people for r, w in self.warnings.get(p.id, ()) if r in same}
+        investigations = {i.investigation_id: (r, i) for r in report_ids for _, i in self.investigations.get(r, ())}
+        return SubjectHistory(
+            subject_ids=tuple(subjects),
+            other_report_days=tuple(d for d, _ in sorted({(self.reports[p.report_id].day, p.report_id)
+                                                          for p in related})),
+            ages=tuple(AgeEvidence(p.dob, p.age, self.reports[p.report_id].day) for p in related
+                       if p.dob is not None or p.age is not None),
+            warnings=tuple(_covering(w, w.warning_id in covered) for w in warnings.values()),
+            investigations=tuple(_covering(i, r in same) for r, i in investigations.values()),
+            risk_items=tuple((item, value) for _, item, value in
+                             sorted(x for p in people for x in self.risk.get(p.id, ()))))
+
+    def _postcodes(self, persons) -> tuple[str, ...]:
+        return tuple(pc for p in persons for pc, country in self.addresses.get(p.id, ())
+                     if pc and address_country(country, pc) == "NL")
+
+
+def _covering(item, covers: bool):
+    return replace(item, covers_report=covers)

@@ -1,0 +1,112 @@
+"""Triage's tables: recommendations (immutable history), the queue's current state, decisions and
+the risk items analysts record.
+
+A recommendation is never updated or deleted: re-triage adds the next one (`seq`) and keeps the
+rest. `triage_state` is the one mutable row per report, a projection of the newest recommendation
+and decision that the queue and the plan read.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tiptriage.db import Base, Id, UTCDateTime
+
+# Where a report stands in the queue.
+QUEUE_STATUSES = ("open", "reopened", "awaiting_approval", "decided", "superseded")
+DECISION_KINDS = ("confirm", "override")
+TRIGGERS = ("ingest", "manual", "all", "bank", "subject", "risk_item", "policy", "warning", "decision")
+
+
+class Recommendation(Base):
+    __tablename__ = "recommendations"
+    __table_args__ = (UniqueConstraint("report_id", "seq"),)  # also the index for report_id
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    report_id: Mapped[int] = mapped_column(Id, ForeignKey("reports.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    policy_id: Mapped[str] = mapped_column(String(64))
+    policy_version: Mapped[str] = mapped_column(String(64))
+    policy_sha256: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(24))
+    priority: Mapped[int] = mapped_column(Integer)
+    decided_by: Mapped[str] = mapped_column(String(100))  # the rule that gave the outcome
+    fired: Mapped[list] = mapped_column(JSON)  # rule ids: the deciding rule and the modifiers
+    also_matched: Mapped[list] = mapped_column(JSON)
+    flags: Mapped[list] = mapped_column(JSON)
+    facts: Mapped[dict] = mapped_column(JSON)  # the snapshot the policy saw
+    subject_ids: Mapped[list] = mapped_column(JSON)
+    unit: Mapped[str] = mapped_column(String(100))
+    trigger: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(200))
+
+
+@event.listens_for(Recommendation, "before_update")
+def _immutable(_mapper, _connection, target: Recommendation) -> None:
+    raise RuntimeError(f"recommendation {target.id} is immutable: triage again to add a new one")
+
+
+class TriageState(Base):
+    """The queue's row for a report: its newest recommendation and where the human decision stands."""
+
+    __tablename__ = "triage_state"
+    __table_args__ = (Index("ix_triage_state_status_unit", "status", "unit"),)
+
+    report_id: Mapped[int] = mapped_column(Id, ForeignKey("reports.id"), primary_key=True, autoincrement=False)
+    recommendation_id: Mapped[int] = mapped_column(Id, ForeignKey("recommendations.id"))
+    outcome: Mapped[str] = mapped_column(String(24), index=True)
+    priority: Mapped[int] = mapped_column(Integer)
+    unit: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(24))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the queue's "age": when it reached us
+    decision_id: Mapped[int | None] = mapped_column(Id, ForeignKey("decisions.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Decision(Base):
+    """A human's confirmation or override of one recommendation. Never changed afterwards."""
+
+    __tablename__ = "decisions"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    report_id: Mapped[int] = mapped_column(Id, ForeignKey("reports.id"), index=True)
+    recommendation_id: Mapped[int] = mapped_column(Id, ForeignKey("recommendations.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # one of DECISION_KINDS
+    outcome: Mapped[str] = mapped_column(String(24))
+    justification: Mapped[str] = mapped_column(Text)
+    unit: Mapped[str] = mapped_column(String(100))
+    actor: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RiskItem(Base):
+    """A structured risk item an analyst recorded (KIRAT/CPORT-like), with its source; newest counts."""
+
+    __tablename__ = "risk_items"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    report_id: Mapped[int] = mapped_column(Id, ForeignKey("reports.id"), index=True)
+    person_id: Mapped[int] = mapped_column(Id, ForeignKey("reported_persons.id"), index=True)
+    item: Mapped[str] = mapped_column(String(32))
+    value: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str] = mapped_column(Text)  # where the analyst found it
+    actor: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class TriagePolicy(Base):
+    """Every policy file triage has used, by content hash: a recommendation stays explainable in
+    the exact words of the policy that made it, after the policy file changed."""
+
+    __tablename__ = "triage_policies"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    policy_id: Mapped[str] = mapped_column(String(64))
+    version: Mapped[str] = mapped_column(String(64))
+    document: Mapped[str] = mapped_column(Text)
+    first_used_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,434 @@
+"""Triage services: recommend, explain, queue, decide, record risk items.
+
+Entry points for other domains:
+- `triage_reports(session, report_ids, *, actor, trigger="ingest")` after matching and linkage;
+- `triage_pending(session, *, actor)`: reports never triaged, and those media (bank changes) or
+  subjects (merge, split) queued for re-triage;
+- `report_triage(session, report_id)`: the latest recommendation and its history, for report views.
+
+A recommendation is stored only when something changed since the report's last one (facts,
+policy, unit): triaging again is cheap and never buries the history under copies.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import case, insert, select, update
+from sqlalchemy.orm import Session
+
+from tiptriage.audit import service as audit
+from tiptriage.config import get_settings
+from tiptriage.db import allocate_ids, utcnow
+from tiptriage.intake.models import Report, ReportedPersonRow
+from tiptriage.media import service as media
+from tiptriage.media.matching import chunks
+from tiptriage.operations.units import Units, load_units
+from tiptriage.registry import service as registry
+from tiptriage.triage import inputs
+from tiptriage.triage.facts import RISK_ITEMS, FactSettings, derive_facts
+from tiptriage.triage.models import Decision, Recommendation, RiskItem, TriagePolicy, TriageState
+from tiptriage.triage.places import load_ip_countries
+from tiptriage.triage.policy import HARD_RULES, OUTCOMES, Policy, evaluate, parse_policy, policy_bytes
+from tiptriage.triage.subjectlinks import SubjectLinks, default_links
+
+BATCH = 1000
+OPEN_STATUSES = ("open", "reopened", "awaiting_approval")
+CASE_OUTCOMES = ("URGENT", "CRIMINAL_CASE")
+
+
+class DecisionError(ValueError):
+    """A decision that is not allowed: no justification, a forbidden warning, the wrong state."""
+
+
+@dataclass
+class Triager:
+    """Everything one triage run uses, read once: the policy, units, places, links and the day."""
+
+    policy: Policy
+    document: str
+    units: Units
+    places: inputs.Places
+    links: SubjectLinks
+    settings: FactSettings
+
+
+def make_triager(links: SubjectLinks | None = None, as_of: date | None = None) -> Triager:
+    settings = get_settings()
+    data = policy_bytes(settings.policy_file)
+    return Triager(parse_policy(data), data.decode("utf-8"), load_units(),
+                   inputs.Places(load_ip_countries(settings.ip_countries_file), settings.jurisdiction),
+                   links or default_links(), FactSettings(settings.jurisdiction, settings.youth_age,
+                                                          as_of or utcnow().date()))
+
+
+@dataclass
+class TriageSummary:
+    trigger: str
+    policy: str = ""
+    triaged: int = 0
+    recommended: int = 0  # new recommendations stored
+    unchanged: int = 0
+    by_outcome: Counter = field(default_factory=Counter)
+    alerts: int = 0
+    report_ids: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"trigger": self.trigger, "policy": self.policy, "triaged": self.triaged,
+                "recommended": self.recommended, "unchanged": self.unchanged,
+                "by_outcome": dict(sorted(self.by_outcome.items())), "alerts": self.alerts,
+                "report_ids": self.report_ids}
+
+
+# --- recommending ----------------------------------------------------------------------------------
+
+def triage_reports(session: Session, report_ids: list[int], *, actor: str, trigger: str = "ingest",
+                   reason: str | None = None, links: SubjectLinks | None = None, as_of: date | None = None,
+                   triager: Triager | None = None) -> TriageSummary:
+    """Derive facts, evaluate the policy and store what changed, in batches (one commit each).
+
+    Also takes the reports off media's and subjects' re-triage queues and raises alerts for
+    re-reports after a warning and for subjects another unit already investigates.
+    """
+    triager = triager or make_triager(links, as_of)
+    _remember_policy(session, triager)
+    summary = TriageSummary(trigger, triager.policy.ref)
+    for part in chunks(sorted(set(report_ids)), BATCH):
+        _triage_batch(session, triager, part, actor, trigger, reason, summary)
+        session.commit()
+    return summary
+
+
+def triage_pending(session: Session, *, actor: str, links: SubjectLinks | None = None,
+                   as_of: date | None = None) -> TriageSummary:
+    """Reports never triaged, and reports queued again by media or subjects."""
+    never = select(Report.id).where(~select(TriageState.report_id).where(TriageState.report_id == Report.id).exists())
+    ids = set(session.execute(never).scalars()) | set(media.pending_retriage(session))
+    links = links or default_links()
+    ids |= set(links.pending_retriage(session))
+    return triage_reports(session, sorted(ids), actor=actor, trigger="manual", links=links, as_of=as_of,
+                          reason="pending: new reports, bank and subject changes")
+
+
+def triage_all(session: Session, *, actor: str, reason: str | None = None, links: SubjectLinks | None = None,
+               as_of: date | None = None) -> TriageSummary:
+    """Every stored report (after a policy change, or to bring everything up to date)."""
+    ids = list(session.execute(select(Report.id).order_by(Report.id)).scalars())
+    return triage_reports(session, ids, actor=actor, trigger="all", reason=reason, links=links, as_of=as_of)
+
+
+def _remember_policy(session: Session, triager: Triager) -> None:
+    if session.get(TriagePolicy, triager.policy.sha256) is None:
+        session.add(TriagePolicy(sha256=triager.policy.sha256, policy_id=triager.policy.id,
+                                 version=triager.policy.version, document=triager.document, first_used_at=utcnow()))
+        session.flush()
+
+
+def _triage_batch(session: Session, triager: Triager, part: list[int], actor: str, trigger: str,
+                  reason: str | None, summary: TriageSummary) -> None:
+    loaded = inputs.load(session, part, triager.links, triager.places)
+    previous = _previous(session, list(loaded))
+    newest = _newest_versions(session, loaded)
+    fresh, found = [], []
+    for rid, item in loaded.items():
+        facts = derive_facts(item.report, item.history, triager.settings).as_dict()
+        result = evaluate(triager.policy, facts)
+        unit = unit_for(triager.units, item)
+        summary.by_outcome[result.outcome] += 1
+        prev = previous.get(rid)
+        if prev and (prev[1].policy_sha256, prev[1].facts, prev[1].unit) == (triager.policy.sha256, facts, unit):
+            rec_id = prev[1].id
+        else:
+            rec_id = None
+            fresh.append((rid, item, facts, result, unit, prev))
+        found.append((rid, item, rec_id, unit, result.outcome))
+    ids = _store(session, triager, fresh, newest, actor, trigger, reason)
+    alerts = [e for rid, item, rec_id, unit, outcome in found
+              for e in registry.escalations(rid, rec_id or ids[rid], unit, outcome, item.history.warnings,
+                                            item.history.investigations, item.report.day)]
+    summary.alerts += len(registry.raise_alerts(session, alerts, actor=actor))
+    summary.triaged += len(loaded)
+    summary.recommended += len(fresh)
+    summary.unchanged += len(loaded) - len(fresh)
+    summary.report_ids.extend(rid for rid, *_ in fresh)
+    _leave_queues(session, triager.links, part)
+    if fresh:
+        audit.record(session, actor=actor, action="triage.recommend", entity="report",
+                     entity_ids=[rid for rid, *_ in fresh], reason=reason,
+                     details={"policy": triager.policy.ref, "trigger": trigger,
+                              "by_outcome": dict(Counter(r.outcome for _, _, _, r, _, _ in fresh))})
+
+
+def _leave_queues(session: Session, links: SubjectLinks, report_ids: list[int]) -> None:
+    media.mark_retriaged(session, report_ids)
+    links.mark_retriaged(session, report_ids)
+
+
+def unit_for(units: Units, item: inputs.Loaded) -> str:
+    """This report's own Dutch postcode, else the subject's latest known one, else the default unit."""
+    for postcode in item.postcodes:
+        unit = units.unit_for_postcode(postcode)
+        if unit:
+            return unit
+    for _, postcode in sorted(item.subject_postcodes, reverse=True):
+        unit = units.unit_for_postcode(postcode)
+        if unit:
+            return unit
+    return units.default_unit
+
+
+def _previous(session: Session, report_ids: list[int]) -> dict[int, tuple[TriageState, Recommendation]]:
+    out = {}
+    for part in chunks(report_ids):
+        rows = session.execute(select(TriageState, Recommendation)
+                               .join(Recommendation, Recommendation.id == TriageState.recommendation_id)
+                               .where(TriageState.report_id.in_(part)))
+        out.update({state.report_id: (state, rec) for state, rec in rows})
+    return out
+
+
+def _newest_versions(session: Session, loaded: dict[int, inputs.Loaded]) -> dict[tuple[str, str], tuple[int, list]]:
+    """Per report key, the newest version number and the ids of all stored versions."""
+    externals = sorted({item.key[1] for item in loaded.values()})
+    keys = {item.key for item in loaded.values()}
+    out: dict[tuple[str, str], tuple[int, list]] = {}
+    for part in chunks(externals):
+        rows = session.execute(select(Report.id, Report.source, Report.external_id, Report.version)
+                               .where(Report.external_id.in_(part)))
+        for rid, source, external_id, version in rows:
+            if (source, external_id) in keys:
+                newest, ids = out.get((source, external_id), (0, []))
+                out[(source, external_id)] = (max(newest, version), ids + [(rid, version)])
+    return out
+
+
+def _store(session: Session, triager: Triager, fresh: list, newest: dict, actor: str, trigger: str,
+           reason: str | None) -> dict[int, int]:
+    if not fresh:
+        return {}
+    now = utcnow()
+    ids = allocate_ids(session.connection(), Recommendation.__table__, len(fresh))
+    policy = triager.policy
+    rows, inserts, updates = [], [], []
+    for rec_id, (rid, item, facts, result, unit, prev) in zip(ids, fresh, strict=True):
+        rows.append({"id": rec_id, "report_id": rid, "seq": prev[1].seq + 1 if prev else 1, "policy_id": policy.id,
+                     "policy_version": policy.version, "policy_sha256": policy.sha256, "outcome": result.outcome,
+                     "priority": result.priority, "decided_by": result.decided_by, "fired": list(result.fired),
+                     "also_matched": list(result.also_matched), "flags": list(result.flags), "facts": facts,
+                     "subject_ids": facts["subject_ids"], "unit": unit, "trigger": trigger, "reason": reason,
+                     "created_at": now, "created_by": actor})
+        superseded = newest.get(item.key, (item.version,))[0] > item.version
+        state = {"report_id": rid, "recommendation_id": rec_id, "outcome": result.outcome,
+                 "priority": result.priority, "unit": unit, "received_at": item.received_at, "updated_at": now,
+                 "status": _status(prev[0] if prev else None, result.outcome, superseded)}
+        (updates if prev else inserts).append(state)
+    session.execute(insert(Recommendation.__table__), rows)
+    if inserts:
+        session.execute(insert(TriageState.__table__), [s | {"decision_id": None} for s in inserts])
+    if updates:
+        session.execute(update(TriageState), updates)
+    _supersede_older(session, fresh, newest)
+    return {row["report_id"]: row["id"] for row in rows}
+
+
+def _status(prev: TriageState | None, outcome: str, superseded: bool) -> str:
+    """Where the report stands after a new recommendation: a changed outcome reopens a decision."""
+    if superseded:
+        return "superseded"
+    if prev is None or prev.status == "superseded":
+        return "open"
+    if prev.status in ("decided", "awaiting_approval") and prev.outcome != outcome:
+        return "reopened"
+    return prev.status
+
+
+def _supersede_older(session: Session, fresh: list, newest: dict) -> None:
+    """A newer version of a report replaces the older ones in the queue."""
+    older = [rid for _, item, *_ in fresh for rid, version in newest.get(item.key, (0, []))[1]
+             if version < item.version]
+    for part in chunks(sorted(set(older))):
+        session.execute(update(TriageState).where(TriageState.report_id.in_(part))
+                        .values(status="superseded", updated_at=utcnow()))
+
+
+# --- related reports -------------------------------------------------------------------------------
+
+def related_reports(session: Session, report_ids: list[int], links: SubjectLinks) -> list[int]:
+    """All reports of the subjects behind these reports' reported persons (themselves included)."""
+    persons = list(session.execute(select(ReportedPersonRow.id).where(
+        ReportedPersonRow.report_id.in_(report_ids), ReportedPersonRow.role == "reported")).scalars())
+    subjects = sorted(set(links.subjects_of(session, persons).values()))
+    members = sorted({m for ms in links.members_of(session, subjects).values() for m in ms})
+    found = set(report_ids)
+    for part in chunks(members):
+        found.update(session.execute(select(ReportedPersonRow.report_id).where(ReportedPersonRow.id.in_(part))).scalars())
+    return sorted(found)
+
+
+def retriage_related(session: Session, report_ids: list[int], *, actor: str, trigger: str, reason: str | None = None,
+                     links: SubjectLinks | None = None, as_of: date | None = None) -> TriageSummary:
+    """Something about a subject changed (a warning, a case, a risk item): triage all its reports."""
+    links = links or default_links()
+    return triage_reports(session, related_reports(session, report_ids, links), actor=actor, trigger=trigger,
+                          reason=reason, links=links, as_of=as_of)
+
+
+# --- decisions ---------------------------------------------------------------------------------------
+
+def current(session: Session, report_id: int) -> tuple[TriageState, Recommendation]:
+    state = session.get(TriageState, report_id, with_for_update=True)
+    if state is None:
+        raise LookupError(f"report {report_id} has not been triaged")
+    return state, session.get(Recommendation, state.recommendation_id)
+
+
+def decide(session: Session, report_id: int, *, actor: str, justification: str, outcome: str | None = None,
+           unit: str | None = None, links: SubjectLinks | None = None) -> Decision:
+    """Confirm (no outcome, or the recommended one) or override a recommendation. Commits.
+
+    A WARNING becomes a proposed warning awaiting a second person's approval; a search or an
+    urgent case opens an investigation, which the subject's other reports then show.
+    """
+    state, rec = current(session, report_id)
+    final = outcome or rec.outcome
+    _check_decision(state, rec, final, justification)
+    decision = Decision(report_id=report_id, recommendation_id=rec.id, kind="confirm" if final == rec.outcome
+                        else "override", outcome=final, justification=justification, unit=unit or rec.unit,
+                        actor=actor, at=utcnow())
+    session.add(decision)
+    session.flush()
+    audit.record(session, actor=actor, action="triage.decide", entity="report", entity_ids=[report_id],
+                 reason=justification, details={"decision_id": decision.id, "kind": decision.kind, "outcome": final,
+                                                "recommended": rec.outcome, "recommendation_id": rec.id})
+    state.decision_id, state.updated_at = decision.id, utcnow()
+    state.status = "awaiting_approval" if final == "WARNING" else "decided"
+    subject = rec.subject_ids[0] if rec.subject_ids else None
+    if final == "WARNING":
+        registry.propose(session, [report_id], actor=actor, unit=decision.unit, justification=justification,
+                         subject_id=subject, decision_id=decision.id)
+    elif final in CASE_OUTCOMES:
+        registry.open_investigation(session, report_id, unit=decision.unit, actor=actor, subject_id=subject,
+                                    decision_id=decision.id)
+    session.commit()
+    if final in CASE_OUTCOMES:
+        retriage_related(session, [report_id], actor=actor, trigger="decision", links=links,
+                         reason=f"decision {decision.id}: {final}")
+    return decision
+
+
+def _check_decision(state: TriageState, rec: Recommendation, final: str, justification: str) -> None:
+    if final not in OUTCOMES:
+        raise DecisionError(f"outcome must be one of {', '.join(OUTCOMES)}")
+    if not justification.strip():
+        raise DecisionError("a decision needs a justification")
+    if state.status in ("awaiting_approval", "superseded"):
+        raise DecisionError(f"report {state.report_id} is {state.status}: no decision now")
+    broken = [f for f in HARD_RULES if rec.facts.get(f)]
+    if final == "WARNING" and broken:
+        raise DecisionError(f"no WARNING for report {state.report_id}: "
+                            + "; ".join(HARD_RULES[f] for f in broken) + " (hard rules)")
+
+
+# --- risk items -----------------------------------------------------------------------------------------
+
+def record_risk_item(session: Session, report_id: int, item: str, value: bool, *, actor: str, note: str,
+                     links: SubjectLinks | None = None) -> RiskItem:
+    """An analyst's structured risk item for the reported person of a report; the subject's
+    reports are triaged again at once. Commits."""
+    if item not in RISK_ITEMS:
+        raise ValueError(f"a risk item is one of {', '.join(RISK_ITEMS)}")
+    if not note.strip():
+        raise ValueError("say where the risk item comes from (a note)")
+    person = session.execute(select(ReportedPersonRow.id).where(
+        ReportedPersonRow.report_id == report_id, ReportedPersonRow.role == "reported")
+        .order_by(ReportedPersonRow.id).limit(1)).scalar_one_or_none()
+    if person is None:
+        raise LookupError(f"report {report_id} has no reported person")
+    row = RiskItem(report_id=report_id, person_id=person, item=item, value=value, note=note, actor=actor, at=utcnow())
+    session.add(row)
+    session.flush()
+    audit.record(session, actor=actor, action="triage.risk_item", entity="report", entity_ids=[report_id],
+                 reason=note, details={"item": item, "value": value, "risk_item_id": row.id, "person_id": person})
+    session.commit()
+    retriage_related(session, [report_id], actor=actor, trigger="risk_item", links=links, reason=f"risk item {item}")
+    return row
+
+
+# --- reading: explanation, history, queue ---------------------------------------------------------------
+
+def stored_policy(session: Session, sha256: str) -> Policy:
+    row = session.get(TriagePolicy, sha256)
+    return parse_policy(row.document.encode("utf-8"))
+
+
+def explain_recommendation(session: Session, rec: Recommendation, lang: str,
+                           policies: dict[str, Policy] | None = None) -> dict:
+    """A recommendation with each rule that fired in the words of the policy that made it."""
+    policies = policies if policies is not None else {}
+    if rec.policy_sha256 not in policies:
+        policies[rec.policy_sha256] = stored_policy(session, rec.policy_sha256)
+    policy = policies[rec.policy_sha256]
+    return {"id": rec.id, "seq": rec.seq, "outcome": rec.outcome, "priority": rec.priority,
+            "decided_by": rec.decided_by, "flags": rec.flags, "unit": rec.unit,
+            "policy": {"id": rec.policy_id, "version": rec.policy_version, "sha256": rec.policy_sha256},
+            "rules": [policy.rule(r).explain(rec.facts, lang) for r in rec.fired],
+            "also_matched": [policy.rule(r).explain(rec.facts, lang) for r in rec.also_matched],
+            "facts": rec.facts, "subject_ids": rec.subject_ids, "trigger": rec.trigger, "reason": rec.reason,
+            "created_at": rec.created_at, "created_by": rec.created_by}
+
+
+def report_triage(session: Session, report_id: int, *, lang: str = "nl") -> dict | None:
+    """The latest recommendation explained, its history and the decisions (for report views)."""
+    state = session.get(TriageState, report_id)
+    if state is None:
+        return None
+    recs = list(session.execute(select(Recommendation).where(Recommendation.report_id == report_id)
+                                .order_by(Recommendation.seq)).scalars())
+    decisions = session.execute(select(Decision).where(Decision.report_id == report_id).order_by(Decision.id)).scalars()
+    latest = next(r for r in recs if r.id == state.recommendation_id)
+    return {"report_id": report_id, "status": state.status, "unit": state.unit,
+            "recommendation": explain_recommendation(session, latest, lang),
+            "history": [{"seq": r.seq, "outcome": r.outcome, "priority": r.priority, "decided_by": r.decided_by,
+                         "flags": r.flags, "policy": f"{r.policy_id}@{r.policy_version}", "trigger": r.trigger,
+                         "reason": r.reason, "created_at": r.created_at} for r in recs],
+            "decisions": [{"id": d.id, "kind": d.kind, "outcome": d.outcome, "justification": d.justification,
+                           "unit": d.unit, "actor": d.actor, "at": d.at, "recommendation_id": d.recommendation_id}
+                          for d in decisions]}
+
+
+def queue(session: Session, *, unit: str | None = None, statuses: tuple[str, ...] = OPEN_STATUSES,
+          outcome: str | None = None, limit: int | None = 100, offset: int = 0,
+          order: tuple[str, ...] | None = None) -> list[dict]:
+    """The work queue: by outcome class (the policy's order), then priority, then age."""
+    order = order or make_order()
+    rank = case({o: i for i, o in enumerate(order)}, value=TriageState.outcome, else_=len(order))
+    query = (select(TriageState, Report.source, Report.external_id, Recommendation.decided_by, Recommendation.flags,
+                    Recommendation.subject_ids)
+             .join(Report, Report.id == TriageState.report_id)
+             .join(Recommendation, Recommendation.id == TriageState.recommendation_id)
+             .where(TriageState.status.in_(statuses))
+             .order_by(rank, TriageState.priority.desc(), TriageState.received_at, TriageState.report_id)
+             .offset(offset))
+    if unit:
+        query = query.where(TriageState.unit == unit)
+    if outcome:
+        query = query.where(TriageState.outcome == outcome)
+    if limit is not None:
+        query = query.limit(limit)
+    return [{"report_id": s.report_id, "source": source, "external_id": external_id, "outcome": s.outcome,
+             "priority": s.priority, "unit": s.unit, "status": s.status, "received_at": s.received_at,
+             "decided_by": rule, "flags": flags, "subject_ids": subjects}
+            for s, source, external_id, rule, flags, subjects in session.execute(query)]
+
+
+def make_order() -> tuple[str, ...]:
+    return parse_policy(policy_bytes(get_settings().policy_file)).outcome_order
+
+
+def audit_view(session: Session, *, actor: str, action: str, report_ids: list[int], details: dict | None = None) -> None:
+    """Consulting personal data is logged (LED art. 25): who looked at which reports, and how."""
+    audit.record(session, actor=actor, action=action, entity="report", entity_ids=sorted(set(report_ids)),
+                 details=details or {})
+    session.commit()
