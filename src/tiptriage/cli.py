@@ -7,7 +7,10 @@ import typer
 from tiptriage.audit.commands import app as audit_app
 from tiptriage.intake.commands import ingest, reports_app
 from tiptriage.media.commands import bank_app, hash_, match, media_app
+from tiptriage.operations.commands import plan, units
+from tiptriage.registry.commands import alerts_app, investigations_app, warnings_app
 from tiptriage.synth.commands import synth
+from tiptriage.triage.commands import decide, explain, policy_app, queue, risk_app, triage
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="tiptriage: triage of CSAM reports on metadata and hashes only.")
@@ -19,6 +22,17 @@ app.command("hash")(hash_)
 app.command()(match)
 app.add_typer(bank_app, name="bank")
 app.add_typer(media_app, name="media")
+app.command()(triage)
+app.command()(queue)
+app.command()(explain)
+app.command()(decide)
+app.add_typer(risk_app, name="risk")
+app.add_typer(policy_app, name="policy")
+app.add_typer(warnings_app, name="warnings")
+app.add_typer(alerts_app, name="alerts")
+app.add_typer(investigations_app, name="investigations")
+app.command()(plan)
+app.command()(units)
 
 
 if __name__ == "__main__":

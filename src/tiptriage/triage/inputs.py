@@ -78,7 +78,7 @@ def load(session: Session, report_ids: list[int], links: SubjectLinks, places: P
     reports |= _reports(session, sorted({p.report_id for p in others.values()} - set(reports)))
     everyone = {p.id: p for ps in persons.values() for p in ps} | others
     context = _Context(
-        reports, persons, subject_of, members, others,
+        reports, persons, subject_of, members, everyone,
         _identifiers(session, own), _addresses(session, sorted(everyone)), _ips(session, own),
         _files(session, report_ids),
         registry.warning_inputs(session, sorted(set(own) | set(others))),
@@ -189,7 +189,7 @@ class _Context:
     persons: dict[int, list[_Person]]
     subject_of: dict[int, int]
     members: dict[int, list[int]]
-    others: dict[int, _Person]
+    others: dict[int, _Person]  # every person loaded, by id: the batch's and the subjects' other members
     identifiers: dict[int, list[tuple[str, str]]]
     addresses: dict[int, list[tuple[str | None, str | None]]]
     ips: dict[int, set[str]]
@@ -203,9 +203,9 @@ class _Context:
         rep = self.reports[rid]
         persons = self.persons.get(rid, [])
         subjects = sorted({self.subject_of[p.id] for p in persons if p.id in self.subject_of})
-        members = [m for s in subjects for m in self.members.get(s, ()) if m in self.others]
+        members = [self.others[m] for s in subjects for m in self.members.get(s, ()) if m in self.others]
         # Other versions of this same report are not other reports of the subject.
-        related = [self.others[m] for m in members if self.reports[self.others[m].report_id].key != rep.key]
+        related = [p for p in members if p.report_id != rid and self.reports[p.report_id].key != rep.key]
         report = ReportInput(rid, rep.row.incident_at, rep.row.reported_at, rep.row.ingested_at,
                              rep.row.incident_type, tuple(rep.row.annotations or ()),
                              tuple(self._person_input(p) for p in persons), self._file_inputs(rid, persons))

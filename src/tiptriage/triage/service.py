@@ -432,3 +432,12 @@ def audit_view(session: Session, *, actor: str, action: str, report_ids: list[in
     audit.record(session, actor=actor, action=action, entity="report", entity_ids=sorted(set(report_ids)),
                  details=details or {})
     session.commit()
+
+
+def settle_warning(session: Session, report_ids: list[int], *, approved: bool) -> None:
+    """A proposed warning was approved (the decision stands) or revoked before delivery (reopen)."""
+    status = "decided" if approved else "reopened"
+    for part in chunks(sorted(set(report_ids))):
+        session.execute(update(TriageState).where(TriageState.report_id.in_(part),
+                                                  TriageState.status == "awaiting_approval")
+                        .values(status=status, updated_at=utcnow()))

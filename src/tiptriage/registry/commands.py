@@ -1,0 +1,212 @@
+"""`tiptriage warnings ...`, `tiptriage alerts [ack]` and `tiptriage investigations ...`."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import typer
+from rich.table import Table
+from sqlalchemy import select
+
+from tiptriage.cliutil import EXIT_SOME_REFUSED, EXIT_USAGE, actor, console, emit_json, err_console, session
+from tiptriage.i18n import _
+from tiptriage.intake.models import Report
+from tiptriage.registry import flows
+from tiptriage.registry import service as registry
+from tiptriage.registry.models import WARNING_STATES, PoliceWarning
+from tiptriage.triage.service import DecisionError, audit_view
+
+warnings_app = typer.Typer(no_args_is_help=True, help="Official police warnings: propose, approve, deliver, revoke.")
+alerts_app = typer.Typer(help="Alerts for units: re-reports after a warning, subjects another unit works.")
+investigations_app = typer.Typer(no_args_is_help=True, help="Investigations units work (for de-confliction).")
+
+REFUSED = (registry.RegistryError, DecisionError, LookupError)
+
+
+def _refuse(exc: Exception) -> None:
+    err_console.print(str(exc))
+    raise typer.Exit(EXIT_SOME_REFUSED)
+
+
+def _print_warning(doc: dict, as_json: bool) -> None:
+    if as_json:
+        emit_json(doc)
+        return
+    console.print(_("Warning {id}: {state}, unit {unit}", id=doc["id"], state=_(doc["state"]), unit=doc["unit"]))
+    for key in ("proposed_by", "approved_by", "delivered_on", "delivered_by", "referral_offered", "referral_accepted",
+                "expires_on", "revoked_by", "revoke_reason"):
+        if doc.get(key) is not None:
+            console.print(f"  {_(key)}: {doc[key]}")
+    for r in doc["reports"]:
+        console.print("  " + _("report {id} ({source} {external_id})", id=r["report_id"], source=r["source"],
+                               external_id=r["external_id"]))
+    for e in doc.get("history", []):
+        console.print(f"  {e['at']:%Y-%m-%d %H:%M} {_(e['state'])} — {e['actor']}")
+
+
+@warnings_app.command("list")
+def warnings_list(state: str | None = typer.Option(None, help=f"{', '.join(WARNING_STATES)} or expired."),
+                  unit: str | None = typer.Option(None), as_json: bool = typer.Option(False, "--json")) -> None:
+    """Warnings, newest first."""
+    if state is not None and state not in (*WARNING_STATES, "expired"):
+        err_console.print(_("Unknown state."))
+        raise typer.Exit(EXIT_USAGE)
+    with session() as s:
+        docs = [registry.warning_doc(s, w) for w in registry.list_warnings(s, state=state, unit=unit)]
+        audit_view(s, actor=actor(), action="warning.view", report_ids=[r["report_id"] for d in docs
+                                                                          for r in d["reports"]])
+    if as_json:
+        emit_json(docs)
+        return
+    table = Table(title=_("Warnings"))
+    for column in (_("Warning"), _("State"), _("Unit"), _("Reports"), _("Proposed by"), _("Approved by"),
+                   _("Delivered"), _("Expires")):
+        table.add_column(column)
+    for d in docs:
+        table.add_row(str(d["id"]), _(d["state"]), d["unit"], ", ".join(str(r["report_id"]) for r in d["reports"]),
+                      d["proposed_by"], d["approved_by"] or "", str(d["delivered_on"] or ""), str(d["expires_on"] or ""))
+    console.print(table)
+
+
+@warnings_app.command("show")
+def warnings_show(warning_id: int = typer.Argument(...), as_json: bool = typer.Option(False, "--json")) -> None:
+    """One warning with its reports and its full history."""
+    with session() as s:
+        warning = s.get(PoliceWarning, warning_id)
+        if warning is None:
+            err_console.print(_("No warning with id {id}.", id=warning_id))
+            raise typer.Exit(EXIT_USAGE)
+        doc = registry.warning_doc(s, warning, history=True)
+        audit_view(s, actor=actor(), action="warning.view", report_ids=[r["report_id"] for r in doc["reports"]])
+    _print_warning(doc, as_json)
+
+
+@warnings_app.command("propose")
+def warnings_propose(report_id: int = typer.Argument(...),
+                     justification: str = typer.Option(..., "--justification", "-j"),
+                     unit: str | None = typer.Option(None), as_json: bool = typer.Option(False, "--json")) -> None:
+    """Propose a warning for a report (a decision WARNING; the hard rules are checked)."""
+    with session() as s:
+        try:
+            warning = flows.propose_warning(s, report_id, actor=actor(), justification=justification, unit=unit)
+        except REFUSED as exc:
+            _refuse(exc)
+        _print_warning(registry.warning_doc(s, warning), as_json)
+
+
+@warnings_app.command("approve")
+def warnings_approve(warning_id: int = typer.Argument(...), note: str | None = typer.Option(None),
+                     as_json: bool = typer.Option(False, "--json")) -> None:
+    """Approve a proposed warning (four eyes: not by the person who proposed it)."""
+    with session() as s:
+        try:
+            warning = flows.approve_warning(s, warning_id, actor=actor(), note=note)
+        except REFUSED as exc:
+            _refuse(exc)
+        _print_warning(registry.warning_doc(s, warning), as_json)
+
+
+@warnings_app.command("deliver")
+def warnings_deliver(warning_id: int = typer.Argument(...),
+                     on: str = typer.Option(..., "--date", help="Delivery date, YYYY-MM-DD."),
+                     officer: str = typer.Option(..., help="The officer who delivered it."),
+                     unit: str | None = typer.Option(None, help="The delivering unit (default: the warning's)."),
+                     referral_offered: bool = typer.Option(True, "--referral-offered/--no-referral-offered"),
+                     referral_accepted: bool | None = typer.Option(None, "--referral-accepted/--referral-declined"),
+                     as_json: bool = typer.Option(False, "--json")) -> None:
+    """Record delivery of an approved warning; the subject's reports are triaged again."""
+    try:
+        day = date.fromisoformat(on)
+    except ValueError:
+        err_console.print(_("A date is YYYY-MM-DD, not {text}", text=on))
+        raise typer.Exit(EXIT_USAGE) from None
+    with session() as s:
+        try:
+            warning = flows.deliver_warning(s, warning_id, actor=actor(), on=day, officer=officer, unit=unit,
+                                            referral_offered=referral_offered, referral_accepted=referral_accepted)
+        except REFUSED as exc:
+            _refuse(exc)
+        _print_warning(registry.warning_doc(s, warning), as_json)
+
+
+@warnings_app.command("revoke")
+def warnings_revoke(warning_id: int = typer.Argument(...), reason: str = typer.Option(..., "--reason"),
+                    as_json: bool = typer.Option(False, "--json")) -> None:
+    """Revoke a warning (e.g. the wrong person); the subject's reports are triaged again."""
+    with session() as s:
+        try:
+            warning = flows.revoke_warning(s, warning_id, actor=actor(), reason=reason)
+        except REFUSED as exc:
+            _refuse(exc)
+        _print_warning(registry.warning_doc(s, warning), as_json)
+
+
+@alerts_app.callback(invoke_without_command=True)
+def alerts(ctx: typer.Context, unit: str | None = typer.Option(None, help="Only alerts for this unit."),
+           all_: bool = typer.Option(False, "--all", help="Also acknowledged alerts."),
+           as_json: bool = typer.Option(False, "--json")) -> None:
+    """Open alerts, newest first."""
+    if ctx.invoked_subcommand is not None:
+        return
+    with session() as s:
+        rows = registry.list_alerts(s, unit=unit, open_only=not all_)
+        reports = {r.id: r for r in s.execute(select(Report).where(Report.id.in_({a.report_id for a in rows})))
+                   .scalars()}
+        docs = [registry.alert_doc(a, reports.get(a.report_id)) for a in rows]
+        audit_view(s, actor=actor(), action="alert.view", report_ids=[a.report_id for a in rows], details={"unit": unit})
+    if as_json:
+        emit_json(docs)
+        return
+    table = Table(title=_("Alerts"))
+    for column in (_("Alert"), _("Kind"), _("Unit"), _("Report"), _("Other unit"), _("Details"), _("Raised")):
+        table.add_column(column, overflow="fold")
+    for d in docs:
+        table.add_row(str(d["id"]), _(d["kind"]), d["unit"], f"{d['report_id']} ({d.get('external_id', '')})",
+                      d["other_unit"] or "", ", ".join(f"{k}={v}" for k, v in d["details"].items()),
+                      f"{d['raised_at']:%Y-%m-%d %H:%M}")
+    console.print(table)
+
+
+@alerts_app.command("ack")
+def alerts_ack(alert_id: int = typer.Argument(...)) -> None:
+    """Acknowledge an alert: the unit has seen it."""
+    with session() as s:
+        try:
+            registry.acknowledge(s, alert_id, actor=actor())
+        except LookupError as exc:
+            _refuse(exc)
+        s.commit()
+    console.print(_("Alert {id} acknowledged.", id=alert_id))
+
+
+@investigations_app.command("list")
+def investigations_list(all_: bool = typer.Option(False, "--all", help="Also closed ones."),
+                        unit: str | None = typer.Option(None), as_json: bool = typer.Option(False, "--json")) -> None:
+    """Investigations units work on (opened by a decision for a search or an urgent case)."""
+    with session() as s:
+        rows = registry.list_investigations(s, open_only=not all_, unit=unit)
+        docs = [{"id": i.id, "report_id": i.report_id, "subject_id": i.subject_id, "unit": i.unit,
+                 "opened_at": i.opened_at, "opened_by": i.opened_by, "closed_at": i.closed_at,
+                 "close_reason": i.close_reason} for i in rows]
+        audit_view(s, actor=actor(), action="investigation.view", report_ids=[i.report_id for i in rows])
+    if as_json:
+        emit_json(docs)
+        return
+    table = Table(title=_("Investigations"))
+    for column in (_("Investigation"), _("Report"), _("Unit"), _("Opened"), _("Closed")):
+        table.add_column(column)
+    for d in docs:
+        table.add_row(str(d["id"]), str(d["report_id"]), d["unit"], f"{d['opened_at']:%Y-%m-%d}",
+                      f"{d['closed_at']:%Y-%m-%d}" if d["closed_at"] else "")
+    console.print(table)
+
+
+@investigations_app.command("close")
+def investigations_close(investigation_id: int = typer.Argument(...), reason: str = typer.Option(..., "--reason")) -> None:
+    """Close an investigation; the subject's reports are triaged again."""
+    with session() as s:
+        try:
+            flows.close_investigation(s, investigation_id, actor=actor(), reason=reason)
+        except REFUSED as exc:
+            _refuse(exc)
+    console.print(_("Investigation {id} closed.", id=investigation_id))

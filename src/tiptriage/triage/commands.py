@@ -1,0 +1,185 @@
+"""`tiptriage triage`, `queue`, `explain`, `decide`, `risk ...` and `policy ...`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from tiptriage.cliutil import EXIT_SOME_REFUSED, EXIT_USAGE, actor, console, emit_json, err_console, session
+from tiptriage.i18n import _, lang, number
+from tiptriage.triage import service
+from tiptriage.triage.facts import RISK_ITEMS
+from tiptriage.triage.models import QUEUE_STATUSES
+from tiptriage.triage.policy import OUTCOMES, PolicyError, load_policy
+
+risk_app = typer.Typer(no_args_is_help=True, help="Structured risk items (KIRAT/CPORT-like) an analyst records.")
+policy_app = typer.Typer(no_args_is_help=True, help="Triage policies: show the active one, check a file.")
+
+
+def triage(report_ids: list[int] = typer.Argument(None, help="Reports to triage (default: the pending ones)."),
+           all_: bool = typer.Option(False, "--all", help="Triage every stored report (e.g. after a policy change)."),
+           reason: str | None = typer.Option(None, help="Why (kept with the recommendations)."),
+           as_json: bool = typer.Option(False, "--json")) -> None:
+    """Recommend an outcome for reports: new ones, those whose files or subject changed, or those named."""
+    if all_ and report_ids:
+        err_console.print(_("Give report ids or --all, not both."))
+        raise typer.Exit(EXIT_USAGE)
+    with session() as s:
+        if all_:
+            summary = service.triage_all(s, actor=actor(), reason=reason)
+        elif report_ids:
+            summary = service.triage_reports(s, report_ids, actor=actor(), trigger="manual", reason=reason)
+        else:
+            summary = service.triage_pending(s, actor=actor())
+    if as_json:
+        emit_json(summary.as_dict())
+        return
+    table = Table(title=_("Triage ({policy})", policy=summary.policy))
+    table.add_column(_("Outcome"))
+    table.add_column(_("Count"), justify="right")
+    for outcome in OUTCOMES:
+        if summary.by_outcome.get(outcome):
+            table.add_row(_(outcome), number(summary.by_outcome[outcome]))
+    console.print(table)
+    console.print(_("{triaged} reports triaged: {new} new recommendations, {same} unchanged, {alerts} alerts.",
+                    triaged=number(summary.triaged), new=number(summary.recommended),
+                    same=number(summary.unchanged), alerts=number(summary.alerts)))
+
+
+def queue(unit: str | None = typer.Option(None, help="Only this unit."),
+          status: list[str] = typer.Option([], help=f"Statuses ({', '.join(QUEUE_STATUSES)}); default: open work."),
+          outcome: str | None = typer.Option(None, help="Only this outcome."),
+          limit: int = typer.Option(50, min=1), offset: int = typer.Option(0, min=0),
+          as_json: bool = typer.Option(False, "--json")) -> None:
+    """The work queue: by outcome class, then priority, then age."""
+    if any(s not in QUEUE_STATUSES for s in status) or (outcome and outcome not in OUTCOMES):
+        err_console.print(_("Unknown status or outcome."))
+        raise typer.Exit(EXIT_USAGE)
+    with session() as s:
+        rows = service.queue(s, unit=unit, statuses=tuple(status) or service.OPEN_STATUSES, outcome=outcome,
+                             limit=limit, offset=offset)
+        service.audit_view(s, actor=actor(), action="triage.queue.view", report_ids=[r["report_id"] for r in rows],
+                           details={"unit": unit, "status": status, "outcome": outcome})
+    if as_json:
+        emit_json(rows)
+        return
+    table = Table(title=_("Queue"))
+    for column in (_("Report"), _("External id"), _("Outcome"), _("Priority"), _("Unit"), _("Status"),
+                   _("Received"), _("Rule")):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(str(r["report_id"]), r["external_id"], _(r["outcome"]), str(r["priority"]), r["unit"],
+                      _(r["status"]), r["received_at"].date().isoformat(), r["decided_by"])
+    console.print(table)
+
+
+def explain(report_id: int = typer.Argument(...), as_json: bool = typer.Option(False, "--json")) -> None:
+    """Why a report got its recommendation: the facts, each rule that fired with its text, the history."""
+    with session() as s:
+        doc = service.report_triage(s, report_id, lang=lang())
+        if doc is None:
+            err_console.print(_("Report {id} has not been triaged.", id=report_id))
+            raise typer.Exit(EXIT_USAGE)
+        service.audit_view(s, actor=actor(), action="triage.view", report_ids=[report_id])
+    if as_json:
+        emit_json(doc)
+        return
+    rec = doc["recommendation"]
+    console.print(_("Report {id}: {outcome} (priority {priority}), unit {unit}, status {status}", id=report_id,
+                    outcome=_(rec["outcome"]), priority=rec["priority"], unit=rec["unit"], status=_(doc["status"])))
+    for rule in rec["rules"]:
+        console.print(f"  [bold]{rule['id']}[/bold] (+{rule['priority']}): {rule['text']}")
+        if rule["basis"]:
+            console.print(f"    {rule['basis']}")
+    for rule in rec["also_matched"]:
+        console.print("  " + _("also: {rule} → {outcome}", rule=rule["id"], outcome=_(rule["outcome"])))
+    console.print(_("Policy {policy}; history: {n} recommendations, {d} decisions.",
+                    policy=f"{rec['policy']['id']}@{rec['policy']['version']}", n=len(doc["history"]),
+                    d=len(doc["decisions"])))
+
+
+def decide(report_id: int = typer.Argument(...),
+           confirm: bool = typer.Option(False, "--confirm", help="Confirm the recommendation."),
+           override: str | None = typer.Option(None, "--override", help="Decide this outcome instead."),
+           justification: str = typer.Option(..., "--justification", "-j", help="Why (required)."),
+           unit: str | None = typer.Option(None, help="The unit that takes it up (default: the recommended one)."),
+           as_json: bool = typer.Option(False, "--json")) -> None:
+    """Confirm or override a recommendation. A WARNING then waits for a second person's approval."""
+    if confirm == (override is not None):
+        err_console.print(_("Give --confirm or --override OUTCOME."))
+        raise typer.Exit(EXIT_USAGE)
+    with session() as s:
+        try:
+            d = service.decide(s, report_id, actor=actor(), justification=justification, outcome=override, unit=unit)
+        except (service.DecisionError, LookupError) as exc:
+            err_console.print(str(exc))
+            raise typer.Exit(EXIT_SOME_REFUSED) from None
+    doc = {"decision_id": d.id, "report_id": report_id, "kind": d.kind, "outcome": d.outcome, "unit": d.unit,
+           "actor": d.actor}
+    if as_json:
+        emit_json(doc)
+        return
+    console.print(_("Decision {id}: {kind} {outcome} for report {report}.", id=d.id, kind=_(d.kind),
+                    outcome=_(d.outcome), report=report_id))
+
+
+@risk_app.command("add")
+def risk_add(report_id: int = typer.Argument(...),
+             item: str = typer.Argument(..., help=", ".join(RISK_ITEMS)),
+             value: bool = typer.Option(True, "--yes/--no", help="Present (default) or checked and absent."),
+             note: str = typer.Option(..., "--note", help="Where it comes from (required)."),
+             as_json: bool = typer.Option(False, "--json")) -> None:
+    """Record a risk item for the reported person of a report; its subject's reports are triaged again."""
+    with session() as s:
+        try:
+            row = service.record_risk_item(s, report_id, item, value, actor=actor(), note=note)
+        except (ValueError, LookupError) as exc:
+            err_console.print(str(exc))
+            raise typer.Exit(EXIT_USAGE) from None
+    doc = {"risk_item_id": row.id, "report_id": report_id, "item": item, "value": value}
+    if as_json:
+        emit_json(doc)
+        return
+    console.print(_("Risk item {item} recorded for report {report}.", item=item, report=report_id))
+
+
+@policy_app.command("show")
+def policy_show(as_json: bool = typer.Option(False, "--json")) -> None:
+    """The active policy: its rules in order, with their outcome, priority and text."""
+    from tiptriage.config import get_settings
+
+    policy = load_policy(get_settings().policy_file)
+    doc = {"policy": policy.id, "version": policy.version, "sha256": policy.sha256,
+           "outcome_order": list(policy.outcome_order),
+           "rules": [{"id": r.id, "when": r.source, "outcome": r.outcome, "priority": r.priority,
+                      "flags": list(r.flags), "text": r.text[lang()]} for r in policy.rules]}
+    if as_json:
+        emit_json(doc)
+        return
+    table = Table(title=f"{policy.ref} — {policy.title[lang()]}")
+    for column in (_("Rule"), _("Outcome"), _("Priority"), _("Text")):
+        table.add_column(column, overflow="fold")
+    for r in policy.rules:
+        table.add_row(r.id, _(r.outcome) if r.outcome else "+", str(r.priority), r.text[lang()])
+    console.print(table)
+
+
+@policy_app.command("check")
+def policy_check(path: Path = typer.Argument(..., exists=True, dir_okay=False),
+                 as_json: bool = typer.Option(False, "--json")) -> None:
+    """Check a policy file: the language, and the proof that no WARNING rule can break a hard rule."""
+    try:
+        policy = load_policy(path)
+    except PolicyError as exc:
+        if as_json:
+            emit_json({"ok": False, "error": str(exc)})
+        else:
+            err_console.print(_("Policy refused: {error}", error=str(exc)))
+        raise typer.Exit(EXIT_SOME_REFUSED) from None
+    if as_json:
+        emit_json({"ok": True, "policy": policy.id, "version": policy.version, "sha256": policy.sha256,
+                   "rules": len(policy.rules)})
+        return
+    console.print(_("Policy {ref} is valid: {n} rules, hard rules proven.", ref=policy.ref, n=len(policy.rules)))
