@@ -9,6 +9,7 @@ from tiptriage.intake.commands import ingest, reports_app
 from tiptriage.media.commands import bank_app, hash_, match, media_app
 from tiptriage.operations.commands import plan, units
 from tiptriage.registry.commands import alerts_app, investigations_app, warnings_app
+from tiptriage.subjects.commands import subjects_app
 from tiptriage.synth.commands import synth
 from tiptriage.triage.commands import decide, explain, policy_app, queue, risk_app, triage
 
@@ -22,6 +23,7 @@ app.command("hash")(hash_)
 app.command()(match)
 app.add_typer(bank_app, name="bank")
 app.add_typer(media_app, name="media")
+app.add_typer(subjects_app, name="subjects")
 app.command()(triage)
 app.command()(queue)
 app.command()(explain)

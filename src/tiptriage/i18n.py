@@ -199,6 +199,35 @@ NL = {
     "Units": "Eenheden",
     "Postcodes": "Postcodes",
     "(default unit)": "(standaardeenheid)",
+    # subjects
+    "No subject with id {id}.": "Geen subject met nummer {id}.",
+    "merged into {id}": "samengevoegd met {id}",
+    "Person {person}: {decision} (weight {weight}, model {version})":
+        "Persoon {person}: {decision} (gewicht {weight}, model {version})",
+    "linked": "gekoppeld",
+    "review": "ter beoordeling",
+    "Person": "Persoon",
+    "Subject": "Subject",
+    "Level": "Niveau",
+    "Weight": "Gewicht",
+    "This report": "Deze melding",
+    "Candidate": "Kandidaat",
+    "Held back by: {guards}": "Tegengehouden door: {guards}",
+    "{n} subjects found: {ids}": "{n} subjecten gevonden: {ids}",
+    "No review with id {id}.": "Geen beoordeling met nummer {id}.",
+    "Open reviews": "Open beoordelingen",
+    "possible_match": "mogelijke match",
+    "possible_same_subject": "mogelijk hetzelfde subject",
+    "Done (operation {op}): subjects {subjects}; {n} reports queued for re-triage.":
+        "Klaar (handeling {op}): subjecten {subjects}; {n} meldingen opnieuw in triage.",
+    "Model {version} trained on {n} records and activated.": "Model {version} getraind op {n} records en in gebruik.",
+    "Unknown engine {engine}.": "Onbekende engine {engine}.",
+    "Relink run {id} ({status}): {clusters} clusters for {subjects} subjects; {joins} joins, {splits} splits, "
+    "{moved} reported persons would move.":
+        "Herkoppeling {id} ({status}): {clusters} clusters voor {subjects} subjecten; {joins} samenvoegingen, "
+        "{splits} splitsingen, {moved} gemelde personen zouden verhuizen.",
+    "applied": "toegepast",
+    "discarded": "verworpen",
 }
 
 

@@ -644,3 +644,35 @@ def review_evidence(session: Session, review: SubjectReview) -> dict | None:
     """The per-field evidence side by side, from the link that opened the review."""
     link = session.get(SubjectLink, review.link_id) if review.link_id else None
     return link.evidence if link else None
+
+
+# ---------------------------------------------------------------------------------------------
+# For triage (tiptriage.triage.subjectlinks.SubjectLinks)
+
+
+def members_of(session: Session, subject_ids: Iterable[int]) -> dict[int, list[int]]:
+    """Subject id → the reported person ids that belong to it now."""
+    subject_ids = list(subject_ids)
+    found: dict[int, list[int]] = {s: [] for s in subject_ids}
+    if subject_ids:
+        for sid, pid in session.execute(select(SubjectMember.subject_id, SubjectMember.reported_person_id).where(
+                SubjectMember.subject_id.in_(subject_ids), SubjectMember.until.is_(None))
+                .order_by(SubjectMember.reported_person_id)):
+            found[sid].append(pid)
+    return found
+
+
+class StoredLinks:
+    """The subject registry as triage reads it (the SubjectLinks protocol of triage/subjectlinks.py)."""
+
+    def subjects_of(self, session: Session, person_ids: Iterable[int]) -> dict[int, int]:
+        return subject_of_persons(session, person_ids)
+
+    def members_of(self, session: Session, subject_ids: Iterable[int]) -> dict[int, list[int]]:
+        return members_of(session, subject_ids)
+
+    def pending_retriage(self, session: Session) -> list[int]:
+        return pending_retriage(session)
+
+    def mark_retriaged(self, session: Session, report_ids: list[int]) -> int:
+        return mark_retriaged(session, report_ids)

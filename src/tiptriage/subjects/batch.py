@@ -1,0 +1,326 @@
+"""Batch work with Splink: training on the stored records, and relinking everything from scratch.
+
+Relinking scores all blocked pairs with Splink (DuckDB in process, or Spark for a unit that has
+outgrown one machine), applies the same guards as the fast path, clusters with Splink's connected
+components and breaks up any cluster that holds a conflict, then compares the result with the
+current subjects. Nothing changes until an analyst applies the run.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tiptriage.audit import service as audit
+from tiptriage.db import utcnow
+from tiptriage.subjects import features, linkage, service
+from tiptriage.subjects.models import (
+    RelinkRun, Subject, SubjectKey, SubjectMember, SubjectOperation, SubjectRecord, SubjectReview,
+)
+
+HOUSEHOLD_GUARDS = frozenset({"given_name_conflict", "birth_conflict"})
+# Thresholds tried, above the model's link threshold, to break up a cluster that holds a conflict.
+GUARD_STEPS = (4.0, 8.0, 16.0, 32.0)
+
+
+def stored_records(session: Session) -> list[dict]:
+    rows = session.execute(select(SubjectRecord.features).order_by(SubjectRecord.reported_person_id)).scalars()
+    return [r if isinstance(r, dict) else json.loads(r) for r in rows]
+
+
+def train_from_store(session: Session, *, actor: str, engine: str = "duckdb", reason: str | None = None,
+                     spark=None) -> dict:
+    """Train on every stored record, keep the active thresholds, store and activate the new version."""
+    records = _without_shared_ips(session, stored_records(session), service.active_model(session).max_ip_fanout)
+    current = service.active_model(session)
+    document = linkage.train(records, engine=engine, thresholds=current.thresholds, spark=spark)
+    service.save_model(session, document, actor=actor, reason=reason)
+    return document
+
+
+def _without_shared_ips(session: Session, records: list[dict], limit: int) -> list[dict]:
+    """Drop the tokens of addresses seen with `limit` or more records, as the fast path does."""
+    rows = session.execute(select(SubjectKey.key, func.count()).where(
+        SubjectKey.key.like(features.IP_KEY_PREFIX + "%")).group_by(SubjectKey.key)).all()
+    shared = {key[len(features.IP_KEY_PREFIX):] for key, n in rows if n >= limit}
+    return [features.drop_ips(r, shared) for r in records]
+
+
+# ---------------------------------------------------------------------------------------------
+# Scoring all pairs with Splink
+
+
+def settings_for(model: linkage.Model, dialect: str) -> dict:
+    """The model's m and u probabilities in settings built for the target SQL dialect (the saved
+    JSON holds DuckDB's SQL; Spark needs its own)."""
+    fresh = linkage.settings_creator().create_settings_dict(dialect)
+    trained = model.splink_settings
+    fresh["probability_two_random_records_match"] = trained["probability_two_random_records_match"]
+    by_name = {c["output_column_name"]: c for c in trained["comparisons"]}
+    for comparison in fresh["comparisons"]:
+        levels = by_name[comparison["output_column_name"]]["comparison_levels"]
+        for target, source in zip(comparison["comparison_levels"], levels, strict=True):
+            for key in ("m_probability", "u_probability"):
+                if key in source:
+                    target[key] = source[key]
+    return fresh
+
+
+@dataclass(frozen=True)
+class Pair:
+    left: int
+    right: int
+    weight: float
+    guards: tuple[str, ...]
+
+
+def score_all(model: linkage.Model, records: list[dict], *, engine: str = "duckdb", spark=None) -> list[Pair]:
+    """Every blocked pair scored by Splink, with the fast path's guards from its levels."""
+    from splink import Linker
+
+    api = linkage.db_api(engine, spark=spark)
+    linker = Linker(linkage.register(api, records, engine), settings_for(model, api.sql_dialect.sql_dialect_str),
+                    log_level=None)
+    frame = linker.inference.predict().as_pandas_dataframe()
+    return [_pair(model, row) for row in frame.to_dict("records")]
+
+
+def _pair(model: linkage.Model, row: dict) -> Pair:
+    levels, weights = {}, {}
+    for cf in model.fields:
+        name = cf.field.name
+        gamma = int(row[f"gamma_{name}"])
+        index = 0 if gamma == -1 else len(cf.field.levels) - 1 - gamma
+        levels[name] = cf.field.levels[index].label
+        bf = float(row.get(f"bf_{name}", 1.0)) * float(row.get(f"bf_tf_adj_{name}", 1.0) or 1.0)
+        weights[name] = math.log2(bf) if bf > 0 else -math.inf
+    left, right = sorted((int(row["unique_id_l"]), int(row["unique_id_r"])))
+    return Pair(left, right, float(row["match_weight"]), linkage.guards(levels, weights))
+
+
+# ---------------------------------------------------------------------------------------------
+# Clustering with the chaining guard
+
+
+def cluster(model: linkage.Model, person_ids: list[int], pairs: list[Pair], *, must: set[tuple[int, int]],
+            cannot: set[tuple[int, int]], engine: str = "duckdb", spark=None) -> dict[int, int]:
+    """person id → cluster label. Edges: unguarded pairs at the link threshold and the analysts'
+    must-links. A cluster that holds a conflict (household guard, analyst's cannot-link) or grows
+    past the size limit is clustered again on stronger edges only, until none does."""
+    conflicts = {(p.left, p.right) for p in pairs if HOUSEHOLD_GUARDS & set(p.guards)} | cannot
+    edges = [(p.left, p.right, p.weight) for p in pairs
+             if p.weight >= model.thresholds.link and not p.guards and (p.left, p.right) not in cannot]
+    edges += [(a, b, math.inf) for a, b in must]
+    labels = _components(person_ids, edges, model.thresholds.link, engine, spark)
+    for step in GUARD_STEPS:
+        bad = _conflicting(labels, conflicts)
+        if not bad:
+            break
+        inside = [p for p in person_ids if labels[p] in bad]
+        again = _components(inside, [e for e in edges if labels[e[0]] in bad and labels[e[1]] in bad],
+                            model.thresholds.link + step, engine, spark)
+        labels.update({p: ("g", step, c) for p, c in again.items()})
+    return _relabel(labels)
+
+
+def _conflicting(labels: dict, conflicts: set[tuple[int, int]]) -> set:
+    return {labels[a] for a, b in conflicts if a in labels and b in labels and labels[a] == labels[b]}
+
+
+def _components(person_ids: list[int], edges: list[tuple[int, int, float]], threshold: float, engine: str,
+                spark) -> dict[int, object]:
+    """Splink's connected components over the edges at or above the threshold."""
+    from splink.clustering import cluster_pairwise_predictions_at_threshold
+
+    strong = [(a, b, w) for a, b, w in edges if w >= threshold]
+    if not strong:
+        return {p: p for p in person_ids}
+    api = linkage.db_api(engine, spark=spark)
+    nodes, links = _tables(person_ids, strong, engine, api)
+    result = cluster_pairwise_predictions_at_threshold(nodes, links, api, "unique_id",
+                                                       threshold_match_probability=None).as_pandas_dataframe()
+    return {int(r["unique_id"]): int(r["cluster_id"]) for r in result.to_dict("records")}
+
+
+def _tables(person_ids: list[int], edges, engine: str, api):
+    nodes = [{"unique_id": p} for p in person_ids]
+    links = [{"unique_id_l": a, "unique_id_r": b, "match_weight": min(w, 1e6)} for a, b, w in edges]
+    if engine == "spark":
+        return api.spark.createDataFrame(nodes), api.spark.createDataFrame(links)
+    import pandas as pd
+
+    return pd.DataFrame(nodes), pd.DataFrame(links)
+
+
+def _relabel(labels: dict[int, object]) -> dict[int, int]:
+    """Stable labels: each cluster is named after its smallest person id."""
+    smallest: dict[object, int] = {}
+    for person, label in labels.items():
+        smallest[label] = min(smallest.get(label, person), person)
+    return {person: smallest[label] for person, label in labels.items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# Analysts' decisions as constraints
+
+
+def analyst_constraints(session: Session) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
+    """(must-link, cannot-link) person pairs: what analysts decided stays decided."""
+    must, cannot = set(), set()
+    analyst_ops = select(SubjectOperation.id).where(SubjectOperation.kind.in_(("merge", "confirm", "split")))
+    touched = set(session.execute(select(SubjectMember.subject_id).where(
+        SubjectMember.until.is_(None), SubjectMember.started_by.in_(analyst_ops))).scalars())
+    for members in service.members_of(session, touched).values():
+        must.update(_pair_key(a, b) for a, b in zip(members, members[1:]))
+    for review in session.execute(select(SubjectReview).where(SubjectReview.status == "rejected")).scalars():
+        left = [review.reported_person_id] if review.reported_person_id else _ever_members(session, review.subject_id)
+        right = _ever_members(session, review.candidate_subject_id)
+        cannot.update(_pair_key(a, b) for a in left for b in right if a != b)
+    for op in session.execute(select(SubjectOperation).where(SubjectOperation.kind == "split")).scalars():
+        moved = op.details.get("persons", [])
+        stayed = [p for p in _members_at(session, op.details["from"], op.id) if p not in moved]
+        cannot.update(_pair_key(a, b) for a in moved for b in stayed)
+    return must - cannot, cannot
+
+
+def _pair_key(a: int, b: int) -> tuple[int, int]:
+    return (a, b) if a < b else (b, a)
+
+
+def _ever_members(session: Session, subject_id: int) -> list[int]:
+    return sorted(set(session.execute(select(SubjectMember.reported_person_id).where(
+        SubjectMember.subject_id == subject_id)).scalars()))
+
+
+def _members_at(session: Session, subject_id: int, op_id: int) -> list[int]:
+    """Members of the subject just before the operation."""
+    return list(session.execute(select(SubjectMember.reported_person_id).where(
+        SubjectMember.subject_id == subject_id, SubjectMember.started_by < op_id,
+        (SubjectMember.ended_by.is_(None)) | (SubjectMember.ended_by >= op_id))).scalars())
+
+
+# ---------------------------------------------------------------------------------------------
+# Proposing and applying a relink
+
+
+def propose_relink(session: Session, *, actor: str, engine: str = "duckdb", spark=None) -> RelinkRun:
+    """Re-cluster everything with Splink and store what would change (nothing is applied)."""
+    model = service.active_model(session)
+    records = _without_shared_ips(session, stored_records(session), model.max_ip_fanout)
+    person_ids = [r["unique_id"] for r in records]
+    pairs = score_all(model, records, engine=engine, spark=spark) if len(records) > 1 else []
+    must, cannot = analyst_constraints(session)
+    clusters = cluster(model, person_ids, pairs, must=must, cannot=cannot, engine=engine, spark=spark)
+    current = service.subject_of_persons(session, person_ids)
+    summary = compare(clusters, current) | {"pairs_scored": len(pairs), "last_operation": _last_op(session)}
+    run = RelinkRun(created_at=utcnow(), created_by=actor, engine=engine, model_version=model.version,
+                    status="proposed", summary=summary, clusters={str(p): c for p, c in clusters.items()})
+    session.add(run)
+    session.flush()
+    audit.record(session, actor=actor, action="subjects.relink.propose", entity="subject_relink_run",
+                 entity_ids=[run.id], details=summary)
+    return run
+
+
+def _last_op(session: Session) -> int:
+    return session.execute(select(func.coalesce(func.max(SubjectOperation.id), 0))).scalar_one()
+
+
+def compare(clusters: dict[int, int], current: dict[int, int]) -> dict:
+    """What a proposal changes: clusters that join subjects, subjects that fall apart, moved persons."""
+    subjects_per_cluster: dict[int, set] = defaultdict(set)
+    clusters_per_subject: dict[int, set] = defaultdict(set)
+    for person, label in clusters.items():
+        subject = current.get(person)
+        subjects_per_cluster[label].add(subject)
+        if subject is not None:
+            clusters_per_subject[subject].add(label)
+    targets = _targets(clusters, current)
+    moved = sorted(p for p, label in clusters.items() if current.get(p) != targets.get(label))
+    return {
+        "clusters": len(subjects_per_cluster), "subjects": len(clusters_per_subject),
+        "joins": sorted(sorted(s for s in subs if s is not None) for subs in subjects_per_cluster.values()
+                        if len({s for s in subs if s is not None}) > 1),
+        "splits": sorted(s for s, labels in clusters_per_subject.items() if len(labels) > 1),
+        "moved_persons": moved, "unlinked_persons": sorted(p for p in clusters if p not in current),
+    }
+
+
+def _targets(clusters: dict[int, int], current: dict[int, int]) -> dict[int, int | None]:
+    """Which current subject each proposed cluster continues: the one with most of its persons
+    (ties: the older subject), each subject continued by one cluster at most; else a new one."""
+    votes: dict[int, Counter] = defaultdict(Counter)
+    for person, label in clusters.items():
+        if person in current:
+            votes[label][current[person]] += 1
+    ranked = sorted(((n, -s, label, s) for label, c in votes.items() for s, n in c.items()), reverse=True)
+    targets, used = {}, set()
+    for _, _, label, subject in ranked:
+        if label not in targets and subject not in used:
+            targets[label] = subject
+            used.add(subject)
+    return {label: targets.get(label) for label in set(clusters.values())}
+
+
+def apply_relink(session: Session, run_id: int, *, actor: str, reason: str | None) -> service.ActionResult:
+    """Carry out a proposed run, if nothing changed subjects since it was proposed (audited)."""
+    reason = service._require_reason(reason)
+    run = session.get(RelinkRun, run_id)
+    if run is None or run.status != "proposed":
+        raise service.SubjectError(f"no proposed relink run {run_id}")
+    if _last_op(session) != run.summary["last_operation"]:
+        raise service.SubjectError("subjects changed since this run was proposed: propose a new one")
+    clusters = {int(p): c for p, c in run.clusters.items()}
+    current = service.subject_of_persons(session, clusters)
+    targets = _targets(clusters, current)
+    op = service._operation(session, "relink", actor, reason, {"run": run.id})
+    now = utcnow()
+    new_subjects = {label: target or service._new_subject(session, actor, now) for label, target in targets.items()}
+    moved, affected = _apply_moves(session, clusters, current, new_subjects, op.id, now)
+    run.status, run.decided_at, run.decided_by, run.operation_id = "applied", now, actor, op.id
+    audit.record(session, actor=actor, action="subjects.relink.apply", entity="subject_relink_run",
+                 entity_ids=[run.id], reason=reason, details={"operation": op.id, "moved_persons": len(moved)})
+    queued = service._queue_retriage(session, affected, op.id)
+    return service.ActionResult(op.id, tuple(sorted(set(new_subjects.values()))), tuple(moved), tuple(queued))
+
+
+def _apply_moves(session: Session, clusters: dict[int, int], current: dict[int, int], new_subjects: dict,
+                 op_id: int, now) -> tuple[list[int], set[int]]:
+    moved, touched = [], set()
+    members = {m.reported_person_id: m for m in session.execute(select(SubjectMember).where(
+        SubjectMember.reported_person_id.in_(list(clusters)), SubjectMember.until.is_(None))).scalars()}
+    for person, label in sorted(clusters.items()):
+        target = new_subjects[label]
+        if current.get(person) == target or person not in members:
+            continue
+        touched.update({current[person], target})
+        service._move(session, [members[person]], target, op_id, now)
+        moved.append(person)
+    for subject_id in touched:
+        subject = session.get(Subject, subject_id)
+        if subject.retired_at is None and not service.current_members(session, subject_id):
+            went = Counter(new_subjects[clusters[p]] for p, s in current.items() if s == subject_id)
+            subject.retired_at, subject.merged_into_id = now, went.most_common(1)[0][0]
+    return moved, set(service.affected_reports(session, touched)) | _reports_of(session, moved)
+
+
+def _reports_of(session: Session, person_ids: list[int]) -> set[int]:
+    if not person_ids:
+        return set()
+    return set(session.execute(select(SubjectRecord.report_id).where(
+        SubjectRecord.reported_person_id.in_(person_ids))).scalars())
+
+
+def discard_relink(session: Session, run_id: int, *, actor: str, reason: str | None) -> RelinkRun:
+    run = session.get(RelinkRun, run_id)
+    if run is None or run.status != "proposed":
+        raise service.SubjectError(f"no proposed relink run {run_id}")
+    run.status, run.decided_at, run.decided_by = "discarded", utcnow(), actor
+    audit.record(session, actor=actor, action="subjects.relink.discard", entity="subject_relink_run",
+                 entity_ids=[run.id], reason=reason)
+    return run
