@@ -8,7 +8,7 @@ from tiptriage.audit.commands import app as audit_app
 from tiptriage.intake.commands import ingest, reports_app
 from tiptriage.media.commands import bank_app, hash_, match, media_app
 from tiptriage.operations.commands import plan, units
-from tiptriage.registry.commands import alerts_app, investigations_app, warnings_app
+from tiptriage.registry.commands import alerts_app, history, investigations_app, warnings_app
 from tiptriage.subjects.commands import subjects_app
 from tiptriage.synth.commands import synth
 from tiptriage.triage.commands import decide, explain, policy_app, queue, risk_app, triage
@@ -33,6 +33,7 @@ app.add_typer(policy_app, name="policy")
 app.add_typer(warnings_app, name="warnings")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(investigations_app, name="investigations")
+app.command()(history)
 app.command()(plan)
 app.command()(units)
 

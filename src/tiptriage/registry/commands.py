@@ -210,3 +210,24 @@ def investigations_close(investigation_id: int = typer.Argument(...), reason: st
         except REFUSED as exc:
             _refuse(exc)
     console.print(_("Investigation {id} closed.", id=investigation_id))
+
+
+def history(subject_id: int = typer.Argument(...), as_json: bool = typer.Option(False, "--json")) -> None:
+    """A subject's reports with their recommendations, and its warnings, investigations and alerts."""
+    with session() as s:
+        doc = flows.subject_history(s, subject_id)
+        audit_view(s, actor=actor(), action="subject.history.view", report_ids=[r["report_id"] for r in doc["reports"]],
+                   details={"subject_id": subject_id})
+    if as_json:
+        emit_json(doc)
+        return
+    console.print(_("Subject {id}", id=subject_id))
+    for r in doc["reports"]:
+        when = f"{r['incident_at']:%Y-%m-%d}" if r["incident_at"] else "?"
+        shown = _("report {id} ({source} {external_id})", id=r["report_id"], source=r["source"],
+                  external_id=r["external_id"])
+        console.print(f"  {when} {shown}: {_(r['outcome']) if r['outcome'] else '-'} {' '.join(r['flags'])}")
+    for w in doc["warnings"]:
+        console.print("  " + _("Warning {id}: {state}, unit {unit}", id=w["id"], state=_(w["state"]), unit=w["unit"]))
+    for a in doc["alerts"]:
+        console.print(f"  {_('Alert')} {a['id']}: {_(a['kind'])} → {a['unit']}")

@@ -13,10 +13,12 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tiptriage.intake.models import Report, ReportedPersonRow
 from tiptriage.registry import service as registry
-from tiptriage.registry.models import Investigation, PoliceWarning, WarningReport
+from tiptriage.registry.models import Alert, Investigation, PoliceWarning, WarningReport
 from tiptriage.triage import service as triage
-from tiptriage.triage.subjectlinks import SubjectLinks
+from tiptriage.triage.models import Recommendation, TriageState
+from tiptriage.triage.subjectlinks import SubjectLinks, default_links
 
 
 def propose_warning(session: Session, report_id: int, *, actor: str, justification: str, unit: str | None = None,
@@ -68,3 +70,31 @@ def close_investigation(session: Session, investigation_id: int, *, actor: str, 
 def covered_reports(session: Session, warning_id: int) -> list[int]:
     return list(session.execute(select(WarningReport.report_id).where(WarningReport.warning_id == warning_id)
                                 .order_by(WarningReport.report_id)).scalars())
+
+
+def subject_history(session: Session, subject_id: int, *, links: SubjectLinks | None = None) -> dict:
+    """A subject's reports in time order with their recommendation, and its warnings, investigations
+    and alerts: what a unit sees before it acts on the subject."""
+    links = links or default_links()
+    persons = links.members_of(session, [subject_id]).get(subject_id, [])
+    report_ids = sorted(set(session.execute(select(ReportedPersonRow.report_id).where(
+        ReportedPersonRow.id.in_(persons))).scalars())) if persons else []
+    rows = session.execute(select(Report, TriageState, Recommendation)
+                           .outerjoin(TriageState, TriageState.report_id == Report.id)
+                           .outerjoin(Recommendation, Recommendation.id == TriageState.recommendation_id)
+                           .where(Report.id.in_(report_ids))).all()
+    reports = sorted(({"report_id": r.id, "source": r.source, "external_id": r.external_id,
+                       "incident_at": r.incident_at, "outcome": s.outcome if s else None,
+                       "priority": s.priority if s else None, "status": s.status if s else None,
+                       "unit": s.unit if s else None, "decided_by": rec.decided_by if rec else None,
+                       "flags": rec.flags if rec else []} for r, s, rec in rows),
+                     key=lambda d: (d["incident_at"] is None, d["incident_at"], d["report_id"]))
+    warnings = registry.warnings_of_persons(session, persons)
+    alerts = list(session.execute(select(Alert).where(Alert.report_id.in_(report_ids)).order_by(Alert.id)).scalars())
+    investigations = list(session.execute(select(Investigation).where(Investigation.report_id.in_(report_ids))
+                                          .order_by(Investigation.id)).scalars())
+    return {"subject_id": subject_id, "reports": reports,
+            "warnings": [registry.warning_doc(session, w, history=True) for w in warnings],
+            "investigations": [{"id": i.id, "report_id": i.report_id, "unit": i.unit, "opened_at": i.opened_at,
+                                "closed_at": i.closed_at} for i in investigations],
+            "alerts": [registry.alert_doc(a) for a in alerts]}

@@ -12,6 +12,8 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
+from tiptriage.subjects.service import StoredLinks
+
 
 class SubjectLinks(Protocol):
     def subjects_of(self, session: Session, person_ids: Iterable[int]) -> dict[int, int]:
@@ -62,4 +64,5 @@ class FixedLinks(_NoQueue):
 
 
 def default_links() -> SubjectLinks:
-    return NoLinks()
+    """The subject registry, as linkage keeps it."""
+    return StoredLinks()

@@ -1,0 +1,143 @@
+"""The warning registry, escalation and de-confliction on the database."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import select
+
+from tiptriage.audit.models import AuditEvent
+from tiptriage.registry import flows
+from tiptriage.registry import service as registry
+from tiptriage.registry.models import Alert, WarningEvent
+from tiptriage.triage import service as triage
+from tiptriage.triage.models import TriageState
+from tiptriage.triage.subjectlinks import FixedLinks
+from triage.dbdata import bank, ingest, known, report, reported_person
+
+LATER = datetime(2024, 2, 1, 10, tzinfo=UTC)
+
+
+@pytest.fixture
+def warned_pair(session, tmp_path):
+    """Two reports of one subject: the first ends in a warning, the second came in later."""
+    bank(session, tmp_path)
+    ids = ingest(session, tmp_path / "in", report("first", known(0)), report("later", known(1), incident=LATER))
+    links = FixedLinks({reported_person(session, i): 7 for i in ids})
+    triage.triage_reports(session, ids[:1], actor="analyst", links=links)
+    return ids, links
+
+
+def test_warning_lifecycle_with_four_eyes(session, warned_pair):
+    (first, _), links = warned_pair
+    warning = flows.propose_warning(session, first, actor="anna", justification="First-time download.", links=links)
+    assert (warning.state, session.get(TriageState, first).status) == ("proposed", "awaiting_approval")
+    with pytest.raises(registry.RegistryError, match="a second person must approve"):
+        flows.approve_warning(session, warning.id, actor="anna")
+    session.rollback()
+    with pytest.raises(registry.RegistryError, match="only a approved warning can deliver"):
+        registry.deliver(session, warning.id, actor="bob", on=date(2023, 11, 14), officer="x", referral_offered=True)
+    session.rollback()
+    flows.approve_warning(session, warning.id, actor="bob")
+    assert session.get(TriageState, first).status == "decided"
+    flows.deliver_warning(session, warning.id, actor="carla", on=date(2023, 11, 14), officer="Agent 12",
+                          unit="Limburg", referral_offered=True, referral_accepted=True, links=links)
+    doc = registry.warning_doc(session, warning, history=True)
+    assert (doc["state"], doc["expires_on"], doc["delivered_by"]) == ("delivered", date(2028, 11, 14), "Agent 12")
+    assert [e["state"] for e in doc["history"]] == ["proposed", "approved", "delivered"]
+    actions = list(session.execute(select(AuditEvent.action).where(AuditEvent.action.like("warning.%"))
+                        .order_by(AuditEvent.seq)).scalars())
+    assert actions == ["warning.propose", "warning.approve", "warning.deliver"]
+
+
+def test_expiry_is_shown_from_the_end_date(session, warned_pair, monkeypatch):
+    (first, _), links = warned_pair
+    monkeypatch.setenv("TIPTRIAGE_WARNING_ACTIVE_YEARS", "1")
+    from tiptriage import config
+    config.get_settings.cache_clear()
+    warning = flows.propose_warning(session, first, actor="anna", justification="x", links=links)
+    flows.approve_warning(session, warning.id, actor="bob")
+    flows.deliver_warning(session, warning.id, actor="bob", on=date(2020, 3, 9), officer="o", referral_offered=False,
+                          links=links)
+    assert registry.warning_doc(session, warning)["state"] == "expired"
+    assert [w.id for w in registry.list_warnings(session, state="expired")] == [warning.id]
+    assert registry.list_warnings(session, state="delivered") == []
+
+
+def test_a_re_report_after_delivery_escalates_with_aggravation_and_alerts_both_units(session, warned_pair):
+    (first, later), links = warned_pair
+    warning = flows.propose_warning(session, first, actor="anna", justification="x", links=links)
+    flows.approve_warning(session, warning.id, actor="bob")
+    flows.deliver_warning(session, warning.id, actor="bob", on=date(2023, 11, 14), officer="o", unit="Rotterdam",
+                          referral_offered=True, links=links)
+    triage.triage_reports(session, [later], actor="analyst", links=links)
+    doc = triage.report_triage(session, later, lang="en")["recommendation"]
+    assert (doc["outcome"], doc["decided_by"], "aggravation" in doc["flags"]) == (
+        "CRIMINAL_CASE", "rereport-after-warning", True)
+    assert "(2023-11-14, Rotterdam)" in doc["rules"][0]["text"]
+    alerts = {(a.kind, a.unit, a.other_unit) for a in session.execute(select(Alert)).scalars()}
+    assert alerts == {("rereport_after_warning", "Limburg", "Rotterdam"),
+                      ("rereport_after_warning", "Rotterdam", "Limburg")}
+    triage.triage_all(session, actor="analyst", links=links)
+    assert len(registry.list_alerts(session)) == 2  # raised once
+    first_doc = triage.report_triage(session, first, lang="en")["recommendation"]
+    assert first_doc["outcome"] == "WARNING"  # the warned report itself stays what it was
+
+
+def test_a_revoked_warning_no_longer_escalates(session, warned_pair):
+    (first, later), links = warned_pair
+    warning = flows.propose_warning(session, first, actor="anna", justification="x", links=links)
+    flows.approve_warning(session, warning.id, actor="bob")
+    flows.deliver_warning(session, warning.id, actor="bob", on=date(2023, 11, 14), officer="o",
+                          referral_offered=True, links=links)
+    assert triage.report_triage(session, later)["recommendation"]["outcome"] == "CRIMINAL_CASE"
+    flows.revoke_warning(session, warning.id, actor="chief", reason="Wrong person: a namesake.", links=links)
+    assert triage.report_triage(session, later)["recommendation"]["outcome"] == "WARNING"
+    with pytest.raises(registry.RegistryError, match="already revoked"):
+        registry.revoke(session, warning.id, actor="chief", reason="again")
+
+
+def test_a_pending_warning_can_be_revoked_and_the_decision_reopens(session, warned_pair):
+    (first, _), links = warned_pair
+    warning = flows.propose_warning(session, first, actor="anna", justification="x", links=links)
+    flows.revoke_warning(session, warning.id, actor="bob", reason="Not yet: await the bank update.", links=links)
+    assert session.get(TriageState, first).status == "reopened"
+    events = session.execute(select(WarningEvent.state).where(WarningEvent.warning_id == warning.id)
+                             .order_by(WarningEvent.id)).scalars()
+    assert list(events) == ["proposed", "revoked"]
+
+
+def test_deconfliction_tells_both_units_and_closing_ends_it(session, warned_pair):
+    (first, later), links = warned_pair
+    triage.decide(session, first, actor="anna", justification="Known searcher.", outcome="CRIMINAL_CASE",
+                  unit="Oost-Nederland", links=links)
+    doc = triage.report_triage(session, later)["recommendation"]
+    assert (doc["outcome"], doc["flags"]) == ("CRIMINAL_CASE", ["deconfliction"])
+    units = sorted((a.unit, a.other_unit) for a in registry.list_alerts(session))
+    assert units == [("Limburg", "Oost-Nederland"), ("Oost-Nederland", "Limburg")]
+    item = registry.list_investigations(session)[0]
+    flows.close_investigation(session, item.id, actor="anna", reason="Case closed by the prosecutor.", links=links)
+    assert triage.report_triage(session, later)["recommendation"]["outcome"] == "WARNING"
+
+
+def test_acknowledging_an_alert(session, warned_pair):
+    (first, _), links = warned_pair
+    triage.decide(session, first, actor="anna", justification="x", outcome="URGENT", links=links)
+    alert = registry.list_alerts(session)[0]
+    registry.acknowledge(session, alert.id, actor="bob")
+    session.commit()
+    assert alert not in registry.list_alerts(session)
+    assert registry.list_alerts(session, open_only=False)[0].acknowledged_by == "bob"
+
+
+def test_history_of_a_subject(session, warned_pair):
+    (first, later), links = warned_pair
+    warning = flows.propose_warning(session, first, actor="anna", justification="x", links=links)
+    flows.approve_warning(session, warning.id, actor="bob")
+    flows.deliver_warning(session, warning.id, actor="bob", on=date(2023, 11, 14), officer="o",
+                          referral_offered=True, links=links)
+    doc = flows.subject_history(session, 7, links=links)
+    assert [(r["report_id"], r["outcome"]) for r in doc["reports"]] == [(first, "WARNING"), (later, "CRIMINAL_CASE")]
+    assert [w["state"] for w in doc["warnings"]] == ["delivered"]
+    assert {a["kind"] for a in doc["alerts"]} == {"rereport_after_warning"}
