@@ -251,6 +251,11 @@ class Model:
     def splink_settings(self) -> dict:
         return self.document["splink"]
 
+    @property
+    def exact_u(self) -> dict[str, float]:
+        """u probability of the exact level of each term-frequency column."""
+        return {info[0]: 2.0 ** info[2] for cf in self.fields for info in cf.tf if info is not None}
+
 
 def model_version(splink_settings: dict, thresholds: dict) -> str:
     body = json.dumps([splink_settings, thresholds], sort_keys=True, separators=(",", ":"), default=str)

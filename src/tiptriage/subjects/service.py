@@ -139,7 +139,7 @@ def decide(session: Session, model: linkage.Model, rec: dict, ips: set[str]) -> 
     """Candidates through the key index, scored with the model's weights; reads only."""
     shared = _fanout_ips(session, ips, model.max_ip_fanout)
     scored_rec = features.drop_ips(rec, shared)
-    tf = _term_frequencies(session, rec)
+    tf = _term_frequencies(session, model, rec)
     candidates = _candidates(session, rec["keys"] or (), model.max_key_candidates)
     return Decision(scored_rec, _choose(model, scored_rec, candidates, tf, shared), tf, shared)
 
@@ -166,18 +166,26 @@ def _fanout_ips(session: Session, ips: set[str], limit: int) -> set[str]:
     return {key[len(features.IP_KEY_PREFIX):] for key, n in rows if n >= limit}
 
 
-def _term_frequencies(session: Session, rec: dict) -> linkage.TermFrequency:
-    """Share of records with the same value, counting this record (as Splink's batch TF would)."""
+# Pseudo-records behind the model's own base rate: a registry of a few hundred records says little
+# about how common a name is, so its counts only take over as the registry grows.
+TF_PRIOR_RECORDS = 1000
+
+
+def _term_frequencies(session: Session, model: linkage.Model, rec: dict) -> linkage.TermFrequency:
+    """Share of records with the same value, counting this record (as Splink's batch TF would),
+    shrunk towards the model's u probability of an exact match while the registry is small."""
     wanted = [(c, rec[c]) for c in linkage.TF_COLUMNS if rec[c] is not None]
     counts: dict[tuple[str, str], int] = {}
     if wanted:
         condition = or_(*[(SubjectTermCount.field == c) & SubjectTermCount.value.in_([v, TOTAL]) for c, v in wanted])
         counts = {(f, v): n for f, v, n in session.execute(
             select(SubjectTermCount.field, SubjectTermCount.value, SubjectTermCount.n).where(condition))}
+    base = model.exact_u
 
     def tf(column: str, value: str) -> float | None:
         total = counts.get((column, TOTAL), 0) + 1
-        return (counts.get((column, value), 0) + 1) / total
+        seen = counts.get((column, value), 0) + 1
+        return (seen + TF_PRIOR_RECORDS * base[column]) / (total + TF_PRIOR_RECORDS)
     return tf
 
 

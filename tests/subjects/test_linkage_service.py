@@ -1,0 +1,168 @@
+"""Linking stored reports to subjects, and the analyst's actions, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import select
+
+from tiptriage.audit import service as audit
+from tiptriage.intake import service as intake
+from tiptriage.intake.models import Report, ReportedPersonRow
+from tiptriage.subjects import service
+from tiptriage.subjects.models import SubjectLink, SubjectMember
+
+from .dbdata import add_report
+
+AT = datetime(2023, 5, 1, 12, tzinfo=UTC)
+
+
+def _resolve(session, *report_ids):
+    result = service.resolve_reports(session, list(report_ids), actor="test")
+    session.commit()
+    return result
+
+
+def test_a_second_report_with_the_same_mailbox_and_name_joins_the_subject(session):
+    r1, p1 = add_report(session, given="Jan", family="de Vries", dob=date(1980, 1, 2), emails=("jan@x.nl",))
+    r2, p2 = add_report(session, given="jan", family="de vries", emails=("Jan@X.nl",), uid="998877")
+    first, = _resolve(session, r1)
+    second, = _resolve(session, r2)
+    assert first.decision == "new" and second.decision == "linked"
+    assert second.subject_id == first.subject_id
+    link = session.get(SubjectLink, second.link_id)
+    assert link.model_version == service.active_model(session).version
+    email = next(f for f in link.evidence["fields"] if f["field"] == "email")
+    assert email["level"] == "same" and email["weight"] > 0
+    assert service.affected_reports(session, [first.subject_id]) == sorted([r1, r2])
+
+
+def test_resolving_again_changes_nothing_and_recipients_are_no_subjects(session):
+    r1, _ = add_report(session, given="Piet", family="Bakker", emails=("piet@x.nl",))
+    r2, p2 = add_report(session, given="Kim", family="Bakker", role="recipient")
+    assert len(_resolve(session, r1, r2)) == 1
+    assert _resolve(session, r1, r2) == []
+    assert service.subject_of_persons(session, [p2]) == {}
+
+
+def test_twins_at_one_address_stay_apart_and_go_to_review(session):
+    home = ("Dorpsstraat 12", "1234 AB", "Utrecht")
+    r1, _ = add_report(session, given="Daan", family="Visser", dob=date(2001, 4, 2), address=home,
+                       ips=(("94.210.1.2", AT),))
+    r2, _ = add_report(session, given="Sem", family="Visser", dob=date(2001, 4, 2), address=home,
+                       ips=(("94.210.1.2", AT),))
+    a, = _resolve(session, r1)
+    b, = _resolve(session, r2)
+    assert b.subject_id != a.subject_id
+    assert b.decision == "review" and len(b.review_ids) == 1
+
+
+def test_a_widely_shared_address_is_no_evidence(session):
+    """A NAT address seen with many persons counts for nothing, even at the same moment."""
+    reports = [add_report(session, given=g, family="Jansen", ips=(("145.100.9.9", AT),))[0]
+               for g in ("Anna", "Bram", "Cas", "Daan", "Eva", "Finn")]
+    results = [_resolve(session, r)[0] for r in reports]
+    last = session.get(SubjectLink, results[-1].link_id)
+    assert "145.100.9.9" in last.evidence["shared_ips_ignored"]
+    assert len({r.subject_id for r in results}) == len(results)
+
+
+def test_merge_then_split_restores_both_subjects_with_their_reports(session):
+    r1, p1 = add_report(session, given="Ali", family="Yilmaz", emails=("ali@x.nl",))
+    r2, p2 = add_report(session, given="Bo", family="Smit", emails=("bo@x.nl",))
+    a, = _resolve(session, r1)
+    b, = _resolve(session, r2)
+    with pytest.raises(service.SubjectError):
+        service.merge(session, a.subject_id, b.subject_id, actor="analyst", reason=" ")
+    merged = service.merge(session, a.subject_id, b.subject_id, actor="analyst", reason="same phone in case file")
+    session.commit()
+    assert service.members_of(session, [a.subject_id]) == {a.subject_id: sorted([p1, p2])}
+    assert sorted(merged.affected_report_ids) == sorted([r1, r2])
+    split = service.split(session, a.subject_id, [p2], actor="analyst", reason="phone was a family line")
+    session.commit()
+    assert split.subject_ids == (a.subject_id, b.subject_id)  # the merged subject is back, with its id
+    assert service.subject_of_persons(session, [p1, p2]) == {p1: a.subject_id, p2: b.subject_id}
+    assert service.subject_document(session, b.subject_id)["merged_into"] is None
+    history = session.execute(select(SubjectMember).where(SubjectMember.reported_person_id == p2)
+                              .order_by(SubjectMember.id)).scalars().all()
+    assert [m.subject_id for m in history] == [b.subject_id, a.subject_id, b.subject_id]
+    assert sorted(service.pending_retriage(session)) == sorted([r1, r2])
+    actions = [e.action for e in audit.events(session, limit=10)]
+    assert "subjects.merge" in actions and "subjects.split" in actions
+    assert audit.verify(session).ok
+
+
+def test_confirming_a_review_moves_the_person_and_split_undoes_it(session):
+    home = ("Dorpsstraat 12", "1234 AB", "Utrecht")
+    r1, _ = add_report(session, given="Daan", family="Visser", dob=date(2001, 4, 2), address=home)
+    r2, p2 = add_report(session, given="Sem", family="Visser", dob=date(2001, 4, 2), address=home)
+    a, = _resolve(session, r1)
+    b, = _resolve(session, r2)
+    review_id = b.review_ids[0]
+    result = service.confirm_review(session, review_id, actor="analyst", reason="one person, two names in use")
+    session.commit()
+    assert service.subject_of_persons(session, [p2]) == {p2: a.subject_id}
+    assert result.affected_report_ids == tuple(sorted([r1, r2]))
+    with pytest.raises(service.SubjectError):
+        service.reject_review(session, review_id, actor="analyst", reason="again")
+    undone = service.split(session, a.subject_id, [p2], actor="analyst", reason="confirmed by mistake")
+    assert undone.subject_ids == (a.subject_id, b.subject_id)
+
+
+def test_rejecting_a_review_is_audited(session):
+    home = ("Dorpsstraat 12", "1234 AB", "Utrecht")
+    r1, _ = add_report(session, given="Daan", family="Visser", dob=date(2001, 4, 2), address=home)
+    r2, _ = add_report(session, given="Sem", family="Visser", dob=date(2001, 4, 2), address=home)
+    _resolve(session, r1)
+    b, = _resolve(session, r2)
+    service.reject_review(session, b.review_ids[0], actor="analyst", reason="twins, checked in BRP")
+    session.commit()
+    event = audit.events(session, limit=1, action="subjects.review.reject")[0]
+    assert event.reason == "twins, checked in BRP" and event.actor == "analyst"
+    assert service.open_reviews(session) == []
+
+
+def test_search_by_identifier_is_audited_with_its_reason(session):
+    r1, _ = add_report(session, given="Jan", family="de Vries", phones=("06-12345678",))
+    a, = _resolve(session, r1)
+    with pytest.raises(service.SubjectError):
+        service.search(session, "+31612345678", actor="analyst", reason="")
+    assert service.search(session, "0031 6 1234 5678", actor="analyst", reason="request 2023-17") == [a.subject_id]
+    event = audit.events(session, limit=1, action="subjects.search")[0]
+    assert event.reason == "request 2023-17" and event.entity_ids == [a.subject_id]
+
+
+def _truth_pairs(session, truth: dict) -> tuple[dict[int, str], dict[int, int]]:
+    by_block = {(r["source"], r["external_id"], ref): pid for r in truth["reports"] for ref, pid in r["persons"].items()}
+    rows = session.execute(select(ReportedPersonRow.id, Report.source, Report.external_id, ReportedPersonRow.ref)
+                           .join(Report).where(ReportedPersonRow.role == "reported")).all()
+    person_of = {pid: by_block[(source, ext, ref)] for pid, source, ext, ref in rows}
+    return person_of, service.subject_of_persons(session, person_of)
+
+
+def _pairs(groups: dict) -> set[tuple[int, int]]:
+    by = defaultdict(list)
+    for item, group in groups.items():
+        by[group].append(item)
+    return {pair for items in by.values() for pair in itertools.combinations(sorted(items), 2)}
+
+
+def test_generated_reports_link_without_false_merges_and_traps_stay_apart(session, small_set):
+    summary = intake.ingest(session, [small_set.out / "reports"], actor="test")
+    session.commit()
+    resolutions = _resolve(session, *summary.report_ids)
+    person_of, subject_of = _truth_pairs(session, small_set.truth)
+    assert set(subject_of) == set(person_of) == {r.reported_person_id for r in resolutions}
+    predicted, true = _pairs(subject_of), _pairs(person_of)
+    assert len(predicted & true) / len(predicted) >= 0.99
+    assert len(predicted & true) / len(true) >= 0.3  # most evidence-poor pairs go to review, not to a link
+    for trap in small_set.truth["traps"]["shared_ips"]:
+        subjects = [subject_of[p] for p, who in person_of.items() if who in trap["person_ids"]]
+        by_subject = defaultdict(set)
+        for p, who in person_of.items():
+            if who in trap["person_ids"]:
+                by_subject[subject_of[p]].add(who)
+        assert all(len(who) == 1 for who in by_subject.values()), (trap, subjects)
