@@ -149,11 +149,14 @@ def test_an_expired_warning_is_an_earlier_warning_and_still_escalates():
     assert evaluate(POLICY, f.as_dict()).outcome == "CRIMINAL_CASE"
 
 
-def test_a_warning_delivered_after_the_incident_forbids_a_second_warning():
+def test_a_warning_delivered_after_the_incident_is_no_re_report_but_is_shown():
     later = warning(date(2024, 6, 1))
-    f = derive_facts(report(KNOWN_DOWNLOAD), SubjectHistory(warnings=(later,)), FactSettings(as_of=date(2024, 7, 1)))
-    assert (f.active_warning, f.rereport_after_warning) == (True, False)
-    assert evaluate(POLICY, f.as_dict()).decided_by == "warned-before"
+    f = derive_facts(report(KNOWN_DOWNLOAD), SubjectHistory(warnings=(later,)))
+    assert (f.active_warning, f.rereport_after_warning, f.warned_after_incident, f.warning_date) == (
+        False, False, True, "2024-06-01")
+    result = evaluate(POLICY, f.as_dict())
+    assert (result.outcome, "warned-since" in result.fired, result.flags) == (
+        "WARNING", True, ("needs_second_approval", "already_warned"))
 
 
 def test_investigations_and_risk_items():
@@ -178,6 +181,7 @@ def test_property_facts_are_deterministic_and_the_policy_keeps_the_hard_rules(r,
     f = derive_facts(r, h)
     assert derive_facts(replace(r), replace(h)) == f
     assert f.known_only is False or f.new_material is False
+    assert f.rereport_after_warning == (f.active_warning or f.earlier_warning)
     assert f.contact_risk == any((f.enticement, f.sextortion, f.self_production, f.minor_recipient,
                                   f.csam_solicitation))
     assert f.distributed_files <= f.files and f.volume == f.known_files + f.new_files

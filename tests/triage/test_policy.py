@@ -64,7 +64,7 @@ def test_default_policy_loads_with_identity():
     ({"identified": False, "known_only": True}, "NEEDS_IDENTIFICATION", "not-identified"),
     ({"identified": True, "in_jurisdiction": False, "known_only": True}, "FORWARD", "abroad"),
     ({"identified": True, "unrated": True, "known_only": True}, "NEEDS_REVIEW", "unrated-files"),
-    ({"identified": True, "active_warning": True, "known_only": True}, "NEEDS_REVIEW", "warned-before"),
+    ({"identified": True, "warned_after_incident": True, "known_only": True}, "WARNING", "first-time-download"),
     ({"identified": True, "known_only": True}, "WARNING", "first-time-download"),
     ({"identified": True, "in_jurisdiction": True, "known_only": True}, "WARNING", "first-time-download"),
     ({"identified": True}, "NO_ACTION", "nothing-pertinent"),

@@ -38,12 +38,12 @@ def approve_warning(session: Session, warning_id: int, *, actor: str, note: str 
 
 def deliver_warning(session: Session, warning_id: int, *, actor: str, on: date, officer: str, unit: str | None = None,
                     referral_offered: bool, referral_accepted: bool | None = None,
-                    links: SubjectLinks | None = None, as_of: date | None = None) -> PoliceWarning:
+                    links: SubjectLinks | None = None) -> PoliceWarning:
     warning = registry.deliver(session, warning_id, actor=actor, on=on, officer=officer, unit=unit,
                                referral_offered=referral_offered, referral_accepted=referral_accepted)
     session.commit()
     triage.retriage_related(session, covered_reports(session, warning_id), actor=actor, trigger="warning",
-                            reason=f"warning {warning_id} delivered", links=links, as_of=as_of)
+                            reason=f"warning {warning_id} delivered", links=links)
     return warning
 
 

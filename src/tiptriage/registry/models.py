@@ -43,10 +43,10 @@ class PoliceWarning(Base):
 
 
 class WarningReport(Base):
-    """The reports (and the reported person in each) a warning was given for."""
+    """The reported persons (and their reports) a warning was given for."""
 
     __tablename__ = "warning_reports"
-    __table_args__ = (UniqueConstraint("warning_id", "report_id"),)
+    __table_args__ = (UniqueConstraint("warning_id", "person_id"),)
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     warning_id: Mapped[int] = mapped_column(Id, ForeignKey("warnings.id"))

@@ -117,7 +117,6 @@ class SubjectHistory:
 class FactSettings:
     jurisdiction: str = "NL"
     youth_age: int = 18
-    as_of: date | None = None  # the day triage runs (warning expiry); None: the report's day
 
 
 # --- the facts ----------------------------------------------------------------------------------
@@ -148,6 +147,7 @@ class Facts:
     active_warning: bool
     earlier_warning: bool
     rereport_after_warning: bool
+    warned_after_incident: bool
     pending_warning: bool
     warning_date: str | None
     warning_unit: str | None
@@ -199,7 +199,7 @@ def derive_facts(report: ReportInput, history: SubjectHistory, settings: FactSet
         in_jurisdiction=_in_jurisdiction(reported, settings.jurisdiction),
         prior_reports=sum(1 for d in history.other_report_days if d <= day),
         esp_prior_reports=max((p.esp_prior_reports for p in reported), default=0),
-        **_warning_facts(history.warnings, day, settings.as_of or day),
+        **_warning_facts(history.warnings, day),
         **_investigation_facts(history.investigations),
         **_contact_facts(report, day, settings.youth_age),
         **_risk_facts(history.risk_items),
@@ -291,15 +291,19 @@ def _counts(w: WarningInput) -> bool:
     return w.state == "delivered" and w.delivered_on is not None and not w.covers_report
 
 
-def _warning_facts(warnings: tuple[WarningInput, ...], day: date, as_of: date) -> dict:
+def _warning_facts(warnings: tuple[WarningInput, ...], day: date) -> dict:
+    """Warnings as they stood on the report's day: a warning delivered before the incident makes it
+    a re-report (active, or earlier when it had already expired by then); one delivered after the
+    incident only tells the analyst that the subject was warned since."""
     delivered = sorted((w for w in warnings if _counts(w)), key=lambda w: (w.delivered_on, w.warning_id))
-    active = [w for w in delivered if w.expires_on is None or w.expires_on > as_of]
     before = [w for w in delivered if w.delivered_on < day]
+    active = [w for w in before if w.expires_on is None or w.expires_on > day]
     shown = (before or delivered or [None])[-1]
     return {
         "active_warning": bool(active),
-        "earlier_warning": len(active) < len(delivered),
+        "earlier_warning": len(active) < len(before),
         "rereport_after_warning": bool(before),
+        "warned_after_incident": len(before) < len(delivered),
         "pending_warning": any(w.state in ("proposed", "approved") and not w.covers_report for w in warnings),
         "warning_date": shown.delivered_on.isoformat() if shown else None,
         "warning_unit": shown.unit if shown else None,

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
 
 from sqlalchemy import case, insert, select, update
 from sqlalchemy.orm import Session
@@ -55,13 +54,12 @@ class Triager:
     settings: FactSettings
 
 
-def make_triager(links: SubjectLinks | None = None, as_of: date | None = None) -> Triager:
+def make_triager(links: SubjectLinks | None = None) -> Triager:
     settings = get_settings()
     data = policy_bytes(settings.policy_file)
     return Triager(parse_policy(data), data.decode("utf-8"), load_units(),
                    inputs.Places(load_ip_countries(settings.ip_countries_file), settings.jurisdiction),
-                   links or default_links(), FactSettings(settings.jurisdiction, settings.youth_age,
-                                                          as_of or utcnow().date()))
+                   links or default_links(), FactSettings(settings.jurisdiction, settings.youth_age))
 
 
 @dataclass
@@ -85,14 +83,14 @@ class TriageSummary:
 # --- recommending ----------------------------------------------------------------------------------
 
 def triage_reports(session: Session, report_ids: list[int], *, actor: str, trigger: str = "ingest",
-                   reason: str | None = None, links: SubjectLinks | None = None, as_of: date | None = None,
+                   reason: str | None = None, links: SubjectLinks | None = None,
                    triager: Triager | None = None) -> TriageSummary:
     """Derive facts, evaluate the policy and store what changed, in batches (one commit each).
 
     Also takes the reports off media's and subjects' re-triage queues and raises alerts for
     re-reports after a warning and for subjects another unit already investigates.
     """
-    triager = triager or make_triager(links, as_of)
+    triager = triager or make_triager(links)
     _remember_policy(session, triager)
     summary = TriageSummary(trigger, triager.policy.ref)
     for part in chunks(sorted(set(report_ids)), BATCH):
@@ -101,22 +99,21 @@ def triage_reports(session: Session, report_ids: list[int], *, actor: str, trigg
     return summary
 
 
-def triage_pending(session: Session, *, actor: str, links: SubjectLinks | None = None,
-                   as_of: date | None = None) -> TriageSummary:
+def triage_pending(session: Session, *, actor: str, links: SubjectLinks | None = None) -> TriageSummary:
     """Reports never triaged, and reports queued again by media or subjects."""
     never = select(Report.id).where(~select(TriageState.report_id).where(TriageState.report_id == Report.id).exists())
     ids = set(session.execute(never).scalars()) | set(media.pending_retriage(session))
     links = links or default_links()
     ids |= set(links.pending_retriage(session))
-    return triage_reports(session, sorted(ids), actor=actor, trigger="manual", links=links, as_of=as_of,
+    return triage_reports(session, sorted(ids), actor=actor, trigger="manual", links=links,
                           reason="pending: new reports, bank and subject changes")
 
 
-def triage_all(session: Session, *, actor: str, reason: str | None = None, links: SubjectLinks | None = None,
-               as_of: date | None = None) -> TriageSummary:
+def triage_all(session: Session, *, actor: str, reason: str | None = None,
+               links: SubjectLinks | None = None) -> TriageSummary:
     """Every stored report (after a policy change, or to bring everything up to date)."""
     ids = list(session.execute(select(Report.id).order_by(Report.id)).scalars())
-    return triage_reports(session, ids, actor=actor, trigger="all", reason=reason, links=links, as_of=as_of)
+    return triage_reports(session, ids, actor=actor, trigger="all", reason=reason, links=links)
 
 
 def _remember_policy(session: Session, triager: Triager) -> None:
@@ -268,11 +265,11 @@ def related_reports(session: Session, report_ids: list[int], links: SubjectLinks
 
 
 def retriage_related(session: Session, report_ids: list[int], *, actor: str, trigger: str, reason: str | None = None,
-                     links: SubjectLinks | None = None, as_of: date | None = None) -> TriageSummary:
+                     links: SubjectLinks | None = None) -> TriageSummary:
     """Something about a subject changed (a warning, a case, a risk item): triage all its reports."""
     links = links or default_links()
     return triage_reports(session, related_reports(session, report_ids, links), actor=actor, trigger=trigger,
-                          reason=reason, links=links, as_of=as_of)
+                          reason=reason, links=links)
 
 
 # --- decisions ---------------------------------------------------------------------------------------

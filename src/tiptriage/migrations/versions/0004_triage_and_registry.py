@@ -192,7 +192,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['report_id'], ['reports.id'], name=op.f('fk_warning_reports_report_id_reports')),
     sa.ForeignKeyConstraint(['warning_id'], ['warnings.id'], name=op.f('fk_warning_reports_warning_id_warnings')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_warning_reports')),
-    sa.UniqueConstraint('warning_id', 'report_id', name=op.f('uq_warning_reports_warning_id_report_id'))
+    sa.UniqueConstraint('warning_id', 'person_id', name=op.f('uq_warning_reports_warning_id_person_id'))
     )
     with op.batch_alter_table('warning_reports', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_warning_reports_person_id'), ['person_id'], unique=False)

@@ -1,0 +1,120 @@
+"""A synthetic data set taken through the whole path, and triage compared with its ground truth.
+
+Used by the accuracy test and by bench/triage.py. The truth's historic warnings are registered
+through the registry's service functions (proposed, approved by a second person, delivered), as
+the product has no import for them. The synthetic world's IP allocation (truth.json `ip_blocks`)
+becomes the IP → country table a deployment would take from a GeoIP source.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tiptriage import pipeline
+from tiptriage.intake.models import Report
+from tiptriage.media import service as media
+from tiptriage.media.matching import chunks
+from tiptriage.registry import service as registry
+from tiptriage.subjects import service as subjects
+from tiptriage.triage.models import TriageState
+
+ACTOR = "synthetic-load"
+
+
+def write_ip_table(truth: dict, path: Path) -> Path:
+    path.write_text("network,country\n" + "".join(f"{net},{country}\n" for country, nets in truth["ip_blocks"].items()
+                                                  for net in nets), encoding="utf-8")
+    return path
+
+
+def load_truth(out: Path) -> dict:
+    return json.loads((out / "truth.json").read_text(encoding="utf-8"))
+
+
+def store(session: Session, out: Path) -> list[int]:
+    """Banks, then the reports (stored and matched), then linkage of every reported person."""
+    media.import_bank(session, out / "banks" / "vics.json", name="vics", fmt="vics", actor=ACTOR)
+    media.import_bank(session, out / "banks" / "known.csv", name="known", fmt="csv", actor=ACTOR,
+                      category_map={**dict.fromkeys(("A1", "A2", "B1", "B2"), "child_abuse"), "NP": "non_pertinent"})
+    stored = pipeline.process(session, [out / "reports"], actor=ACTOR)
+    ids = sorted(stored.intake.report_ids)
+    link(session, ids)
+    return ids
+
+
+def link(session: Session, report_ids: list[int]) -> None:
+    for part in chunks(report_ids, 500):
+        subjects.resolve_reports(session, part, actor=ACTOR)
+        session.commit()
+
+
+def report_ids(session: Session) -> dict[tuple[str, str], int]:
+    """(source, external id) → the newest stored version's id."""
+    rows = session.execute(select(Report.source, Report.external_id, Report.id).order_by(Report.version))
+    return {(source, external_id): rid for source, external_id, rid in rows}
+
+
+def register_warnings(session: Session, truth: dict) -> int:
+    ids = report_ids(session)
+    for w in truth["warnings"]:
+        rid = ids[(w["report"]["source"], w["report"]["external_id"])]
+        warning = registry.propose(session, [rid], actor="synthetic-proposer", unit=w["unit"],
+                                   justification="Historic warning of the synthetic data set.")
+        registry.approve(session, warning.id, actor="synthetic-approver")
+        registry.deliver(session, warning.id, actor="synthetic-approver", on=date.fromisoformat(w["date"]),
+                         officer="synthetic officer", unit=w["unit"], referral_offered=True)
+    session.commit()
+    return len(truth["warnings"])
+
+
+@dataclass
+class Accuracy:
+    total: int = 0
+    equal: int = 0
+    groups: dict[str, list[int]] = field(default_factory=dict)  # group → [equal, total]
+    confusion: Counter = field(default_factory=Counter)  # (expected, got) for mismatches
+    mismatches: list[dict] = field(default_factory=list)
+
+    def share(self, group: str | None = None) -> float:
+        equal, total = (self.equal, self.total) if group is None else self.groups.get(group, [0, 0])
+        return equal / total if total else 1.0
+
+    def as_dict(self) -> dict:
+        return {"reports": self.total, "equal": self.equal, "share": round(self.share(), 5),
+                "groups": {g: {"equal": e, "total": t, "share": round(e / t, 5) if t else None}
+                           for g, (e, t) in sorted(self.groups.items())},
+                "confusion": {f"{a} -> {b}": n for (a, b), n in self.confusion.most_common()}}
+
+
+def compare(session: Session, truth: dict) -> Accuracy:
+    ids = report_ids(session)
+    got = dict(session.execute(select(TriageState.report_id, TriageState.outcome)).all())
+    acc = Accuracy()
+    for r in truth["reports"]:
+        rid = ids[(r["source"], r["external_id"])]
+        same = got.get(rid) == r["outcome"]
+        acc.total += 1
+        acc.equal += same
+        for group in _groups(r):
+            counts = acc.groups.setdefault(group, [0, 0])
+            counts[0] += same
+            counts[1] += 1
+        if not same:
+            acc.confusion[(r["outcome"], got.get(rid))] += 1
+            acc.mismatches.append({"report_id": rid, "external_id": r["external_id"], "expected": r["outcome"],
+                                   "got": got.get(rid), "truth_facts": r["facts"]})
+    return acc
+
+
+def _groups(r: dict) -> list[str]:
+    facts = r["facts"]
+    found = ["re_report_after_warning"] if facts.get("re_report_after_warning") else []
+    found += [name for name in ("distributed", "new_material") if facts.get(name)]
+    return found + [f"outcome:{r['outcome']}"]
