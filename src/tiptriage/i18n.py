@@ -131,6 +131,7 @@ NL = {
     "revoked": "ingetrokken",
     "rereport_after_warning": "nieuwe melding na waarschuwing",
     "deconfliction": "deconflictie",
+    "possible_rereport": "mogelijk nieuwe melding na waarschuwing",
     "proposed_by": "voorgesteld door",
     "approved_by": "goedgekeurd door",
     "delivered_on": "uitgereikt op",

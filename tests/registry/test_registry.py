@@ -141,3 +141,21 @@ def test_history_of_a_subject(session, warned_pair):
     assert [(r["report_id"], r["outcome"]) for r in doc["reports"]] == [(first, "WARNING"), (later, "CRIMINAL_CASE")]
     assert [w["state"] for w in doc["warnings"]] == ["delivered"]
     assert {a["kind"] for a in doc["alerts"]} == {"rereport_after_warning"}
+
+
+def test_a_possible_match_with_a_warned_subject_blocks_the_warning_and_alerts(session, warned_pair):
+    (first, later), _ = warned_pair
+    one, other = reported_person(session, first), reported_person(session, later)
+    unsure = FixedLinks({one: 7, other: 8}, candidates={other: [7]})
+    warning = flows.propose_warning(session, first, actor="anna", justification="x", links=unsure)
+    flows.approve_warning(session, warning.id, actor="bob")
+    flows.deliver_warning(session, warning.id, actor="bob", on=date(2023, 11, 14), officer="o", unit="Limburg",
+                          referral_offered=True, links=unsure)
+    triage.triage_reports(session, [later], actor="analyst", links=unsure)
+    doc = triage.report_triage(session, later, lang="en")["recommendation"]
+    assert (doc["outcome"], doc["decided_by"], doc["facts"]["possible_warned_subject"]) == (
+        "NEEDS_REVIEW", "possible-rereport", 7)
+    assert [(a.kind, a.warning_id) for a in registry.list_alerts(session)] == [("possible_rereport", warning.id)]
+    sure = FixedLinks({one: 7, other: 7})
+    triage.triage_reports(session, [later], actor="analyst", links=sure)
+    assert triage.report_triage(session, later)["recommendation"]["outcome"] == "CRIMINAL_CASE"

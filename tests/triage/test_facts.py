@@ -188,3 +188,10 @@ def test_property_facts_are_deterministic_and_the_policy_keeps_the_hard_rules(r,
     result = evaluate(POLICY, f.as_dict())
     if result.outcome == "WARNING":
         assert not any(getattr(f, name) for name in HARD_RULES)
+
+
+def test_a_possible_match_with_a_warned_subject():
+    candidates = ((9, warning(date(2023, 11, 14))), (11, warning(date(2024, 6, 1))))
+    f = derive_facts(report(KNOWN_DOWNLOAD), SubjectHistory(candidate_warnings=candidates))
+    assert (f.possible_rereport_after_warning, f.possible_warned_subject, f.rereport_after_warning) == (True, 9, False)
+    assert evaluate(POLICY, f.as_dict()).decided_by == "possible-rereport"

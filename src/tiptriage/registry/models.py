@@ -16,7 +16,7 @@ from tiptriage.db import Base, Id, UTCDateTime
 
 # Stored states; `expired` is derived from `expires_on`, so no job has to run for it.
 WARNING_STATES = ("proposed", "approved", "delivered", "revoked")
-ALERT_KINDS = ("rereport_after_warning", "deconfliction")
+ALERT_KINDS = ("rereport_after_warning", "possible_rereport", "deconfliction")
 
 
 class PoliceWarning(Base):

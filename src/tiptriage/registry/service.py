@@ -249,9 +249,10 @@ class Escalation:
 
 
 def escalations(report_id: int, recommendation_id: int, unit: str, outcome: str, warnings, investigations,
-                day: date) -> list[Escalation]:
+                day: date, candidates=()) -> list[Escalation]:
     """Alerts this report calls for: each warning delivered before its incident, each running
-    investigation of the subject by a unit; the responsible unit and the other unit are told."""
+    investigation of the subject by a unit (the responsible unit and the other unit are told), and
+    each warned subject linkage could not tell apart from this one (`candidates`)."""
     found = []
     for w in warnings:
         if w.state == "delivered" and w.delivered_on and w.delivered_on < day and not w.covers_report:
@@ -260,6 +261,12 @@ def escalations(report_id: int, recommendation_id: int, unit: str, outcome: str,
             for target in dict.fromkeys((unit, w.unit or unit)):
                 found.append(Escalation("rereport_after_warning", report_id, recommendation_id, target,
                                         w.unit if target == unit else unit, warning_id=w.warning_id, details=details))
+    for subject, w in candidates:
+        if w.state == "delivered" and w.delivered_on and w.delivered_on < day:
+            details = {"warning_date": w.delivered_on.isoformat(), "warning_unit": w.unit, "outcome": outcome,
+                       "possible_subject": subject}
+            found.append(Escalation("possible_rereport", report_id, recommendation_id, unit, w.unit,
+                                    warning_id=w.warning_id, details=details))
     for i in investigations:
         if i.open and not i.covers_report:
             details = {"investigating_unit": i.unit, "outcome": outcome}

@@ -111,6 +111,8 @@ class SubjectHistory:
     warnings: tuple[WarningInput, ...] = ()
     investigations: tuple[InvestigationInput, ...] = ()
     risk_items: tuple[tuple[str, bool], ...] = ()  # (item, value), newest last
+    # Subjects linkage holds as possibly the same person (open reviews), with their warnings.
+    candidate_warnings: tuple[tuple[int, WarningInput], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +150,8 @@ class Facts:
     earlier_warning: bool
     rereport_after_warning: bool
     warned_after_incident: bool
+    possible_rereport_after_warning: bool
+    possible_warned_subject: int | None
     pending_warning: bool
     warning_date: str | None
     warning_unit: str | None
@@ -200,6 +204,7 @@ def derive_facts(report: ReportInput, history: SubjectHistory, settings: FactSet
         prior_reports=sum(1 for d in history.other_report_days if d <= day),
         esp_prior_reports=max((p.esp_prior_reports for p in reported), default=0),
         **_warning_facts(history.warnings, day),
+        **_possible_rereport(history.candidate_warnings, day),
         **_investigation_facts(history.investigations),
         **_contact_facts(report, day, settings.youth_age),
         **_risk_facts(history.risk_items),
@@ -308,6 +313,12 @@ def _warning_facts(warnings: tuple[WarningInput, ...], day: date) -> dict:
         "warning_date": shown.delivered_on.isoformat() if shown else None,
         "warning_unit": shown.unit if shown else None,
     }
+
+
+def _possible_rereport(candidates: tuple[tuple[int, WarningInput], ...], day: date) -> dict:
+    """A warned subject that linkage could not tell apart from this one (an open review)."""
+    found = sorted(subject for subject, w in candidates if _counts(w) and w.delivered_on < day)
+    return {"possible_rereport_after_warning": bool(found), "possible_warned_subject": found[0] if found else None}
 
 
 def _investigation_facts(investigations: tuple[InvestigationInput, ...]) -> dict:

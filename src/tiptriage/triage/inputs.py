@@ -77,13 +77,16 @@ def load(session: Session, report_ids: list[int], links: SubjectLinks, places: P
     others = _persons_by_id(session, sorted({m for ms in members.values() for m in ms} - mine))
     reports |= _reports(session, sorted({p.report_id for p in others.values()} - set(reports)))
     everyone = {p.id: p for ps in persons.values() for p in ps} | others
+    candidates = links.candidates_of(session, own)
+    candidate_members = links.members_of(session, sorted({c for cs in candidates.values() for c in cs}))
+    maybe = {m for ms in candidate_members.values() for m in ms}
     context = _Context(
         reports, persons, subject_of, members, everyone,
         _identifiers(session, own), _addresses(session, sorted(everyone)), _ips(session, own),
         _files(session, report_ids),
-        registry.warning_inputs(session, sorted(set(own) | set(others))),
+        registry.warning_inputs(session, sorted(set(own) | set(others) | maybe)),
         registry.investigation_inputs(session, sorted({p.report_id for p in everyone.values()})),
-        _risk_items(session, sorted(set(own) | set(others))), places)
+        _risk_items(session, sorted(set(own) | set(others))), places, candidates, candidate_members)
     return {rid: context.assemble(rid) for rid in report_ids if rid in reports}
 
 
@@ -198,6 +201,8 @@ class _Context:
     investigations: dict[int, list[tuple[int, InvestigationInput]]]  # report → (report, investigation)
     risk: dict[int, list[tuple[int, str, bool]]]
     places: Places
+    candidates: dict[int, list[int]]  # person → subjects it may also be (open linkage reviews)
+    candidate_members: dict[int, list[int]]
 
     def assemble(self, rid: int) -> Loaded:
         rep = self.reports[rid]
@@ -248,7 +253,13 @@ class _Context:
             warnings=tuple(_covering(w, w.warning_id in covered) for w in warnings.values()),
             investigations=tuple(_covering(i, r in same) for r, i in investigations.values()),
             risk_items=tuple((item, value) for _, item, value in
-                             sorted(x for p in people for x in self.risk.get(p.id, ()))))
+                             sorted(x for p in people for x in self.risk.get(p.id, ()))),
+            candidate_warnings=self._candidate_warnings(persons, set(subjects)))
+
+    def _candidate_warnings(self, persons: list[_Person], subjects: set[int]) -> tuple:
+        maybe = sorted({c for p in persons for c in self.candidates.get(p.id, ()) if c not in subjects})
+        return tuple((c, w) for c in maybe for m in self.candidate_members.get(c, ())
+                     for _, w in self.warnings.get(m, ()))
 
     def _postcodes(self, persons) -> tuple[str, ...]:
         return tuple(pc for p in persons for pc, country in self.addresses.get(p.id, ())

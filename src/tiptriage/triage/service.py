@@ -144,7 +144,8 @@ def _triage_batch(session: Session, triager: Triager, part: list[int], actor: st
     ids = _store(session, triager, fresh, newest, actor, trigger, reason)
     alerts = [e for rid, item, rec_id, unit, outcome in found
               for e in registry.escalations(rid, rec_id or ids[rid], unit, outcome, item.history.warnings,
-                                            item.history.investigations, item.report.day)]
+                                            item.history.investigations, item.report.day,
+                                            item.history.candidate_warnings)]
     summary.alerts += len(registry.raise_alerts(session, alerts, actor=actor))
     summary.triaged += len(loaded)
     summary.recommended += len(fresh)

@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol
 
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from tiptriage.subjects.models import SubjectReview
 from tiptriage.subjects.service import StoredLinks
 
 
@@ -28,10 +30,16 @@ class SubjectLinks(Protocol):
     def mark_retriaged(self, session: Session, report_ids: list[int]) -> int:
         """Triage took these reports up again."""
 
+    def candidates_of(self, session: Session, person_ids: Iterable[int]) -> dict[int, list[int]]:
+        """Reported person → other subjects linkage holds as possibly the same (open reviews)."""
+
 
 class _NoQueue:
     def pending_retriage(self, session: Session) -> list[int]:
         return []
+
+    def candidates_of(self, session: Session, person_ids: Iterable[int]) -> dict[int, list[int]]:
+        return {}
 
     def mark_retriaged(self, session: Session, report_ids: list[int]) -> int:
         return 0
@@ -48,10 +56,11 @@ class NoLinks(_NoQueue):
 
 
 class FixedLinks(_NoQueue):
-    """Links given as a mapping person → subject: for tests and for evaluations against ground truth."""
+    """Links given as a mapping person → subject (and possible matches): for tests and evaluations."""
 
-    def __init__(self, subject_of: dict[int, int]):
+    def __init__(self, subject_of: dict[int, int], candidates: dict[int, list[int]] | None = None):
         self.subject_of = dict(subject_of)
+        self.candidates = dict(candidates or {})
         self.members: dict[int, list[int]] = {}
         for person, subject in sorted(self.subject_of.items()):
             self.members.setdefault(subject, []).append(person)
@@ -62,7 +71,37 @@ class FixedLinks(_NoQueue):
     def members_of(self, session: Session, subject_ids: Iterable[int]) -> dict[int, list[int]]:
         return {s: list(self.members.get(s, ())) for s in subject_ids}
 
+    def candidates_of(self, session: Session, person_ids: Iterable[int]) -> dict[int, list[int]]:
+        return {p: list(self.candidates[p]) for p in person_ids if p in self.candidates}
+
+
+class RegistryLinks(StoredLinks):
+    """The subject registry as linkage keeps it, with its open reviews as possible matches."""
+
+    def candidates_of(self, session: Session, person_ids: Iterable[int]) -> dict[int, list[int]]:
+        person_ids = sorted(set(person_ids))
+        if not person_ids:
+            return {}
+        found: dict[int, set[int]] = {}
+        subject_of = self.subjects_of(session, person_ids)
+        open_reviews = (SubjectReview.status == "open")
+        for person, candidate in session.execute(select(SubjectReview.reported_person_id,
+                                                        SubjectReview.candidate_subject_id)
+                                                 .where(open_reviews, SubjectReview.reported_person_id.in_(person_ids))):
+            found.setdefault(person, set()).add(candidate)
+        by_subject: dict[int, list[int]] = {}
+        for person, subject in subject_of.items():
+            by_subject.setdefault(subject, []).append(person)
+        pairs = session.execute(select(SubjectReview.subject_id, SubjectReview.candidate_subject_id).where(
+            open_reviews, SubjectReview.reported_person_id.is_(None),
+            or_(SubjectReview.subject_id.in_(by_subject), SubjectReview.candidate_subject_id.in_(by_subject))))
+        for a, b in pairs:
+            for subject, other in ((a, b), (b, a)):
+                for person in by_subject.get(subject, ()):
+                    found.setdefault(person, set()).add(other)
+        return {p: sorted(c - {subject_of.get(p)}) for p, c in found.items() if c - {subject_of.get(p)}}
+
 
 def default_links() -> SubjectLinks:
     """The subject registry, as linkage keeps it."""
-    return StoredLinks()
+    return RegistryLinks()
