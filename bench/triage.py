@@ -1,0 +1,178 @@
+"""Triage benchmark: reports triaged per second, accuracy against the ground truth, re-triage time.
+
+    .venv/bin/python bench/triage.py                      # 10k, 20k and 100k reports on SQLite
+    .venv/bin/python bench/triage.py --sizes 2000         # a quick look
+
+For each size N it generates (once, cached under var/bench/triage-N/) a synthetic set of N reports,
+stores it (ingest, hash matching against both synthetic banks), links every reported person to a
+subject, registers the truth's historic warnings through the registry service (proposed, approved
+by a second person, delivered), and then prints:
+- reports/s for triaging every report (facts, policy, recommendations, alerts), linkage and
+  matching already done; the times of the earlier stages for context;
+- the share of reports whose recommended outcome equals the ground truth's, overall and for
+  re-reports after a warning, distributors and new material, with the differences by cause;
+- after a bank update that changes the status of 1% of all files: the retro-matching time and the
+  time to re-triage the reports it queued.
+Figures only: nothing here passes or fails. Measured on SQLite (the embedded default).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "var" / "bench"
+SEED = 29
+
+sys.path.insert(0, str(ROOT / "tests"))
+
+
+def dataset(n: int) -> Path:
+    out = WORK / f"triage-{n}" / "set"
+    if not (out / "truth.json").exists():
+        from tiptriage.synth.generator import generate
+
+        generate(out, reports=n, seed=SEED)
+    return out
+
+
+def prepare(n: int):
+    """A store with the set stored, matched and linked, and the warnings registered (cached)."""
+    from triage import synthset
+
+    out = dataset(n)
+    folder = out.parent
+    truth = synthset.load_truth(out)
+    os.environ["TIPTRIAGE_IP_COUNTRIES_FILE"] = str(synthset.write_ip_table(truth, folder / "ips.csv"))
+    os.environ["TIPTRIAGE_PDQ_INDEX_DIR"] = str(folder / "pdq")
+    os.environ["TIPTRIAGE_DATABASE_URL"] = f"sqlite:///{folder / 'bench.db'}"
+    from tiptriage.db import make_engine, migrate, session_factory
+
+    ready = folder / "prepared.json"
+    fresh = not ready.exists()
+    if fresh and (folder / "bench.db").exists():
+        (folder / "bench.db").unlink()
+    engine = make_engine()
+    migrate(engine)
+    session = session_factory(engine)()
+    stages = json.loads(ready.read_text()) if not fresh else {}
+    if fresh:
+        start = time.perf_counter()
+        ids = synthset.store(session, out)
+        stages["store_match_link_s"] = round(time.perf_counter() - start, 1)
+        stages["reports"] = len(ids)
+        synthset.register_warnings(session, truth)
+        ready.write_text(json.dumps(stages))
+    return session, truth, stages
+
+
+def triage_rate(session) -> tuple[float, dict]:
+    from sqlalchemy import delete
+
+    from tiptriage.registry.models import Alert
+    from tiptriage.triage import service
+    from tiptriage.triage.models import Recommendation, TriageState
+
+    # Start from no recommendations, so every report is triaged and stored (the ingest case).
+    session.execute(delete(Alert))
+    session.execute(delete(TriageState))
+    session.execute(delete(Recommendation))
+    session.commit()
+    start = time.perf_counter()
+    summary = service.triage_all(session, actor="bench")
+    return time.perf_counter() - start, summary.as_dict()
+
+
+def accuracy(session, truth) -> dict:
+    from triage import synthset
+
+    acc = synthset.compare(session, truth)
+    doc = acc.as_dict()
+    doc["causes"] = dict(Counter(_cause(session, m, truth) for m in acc.mismatches))
+    return doc
+
+
+def _cause(session, m: dict, truth: dict) -> str:
+    from tiptriage.triage import service
+
+    facts = service.report_triage(session, m["report_id"])["recommendation"]["facts"]
+    t = m["truth_facts"]
+    if t["re_report_after_warning"] and not facts["rereport_after_warning"]:
+        return ("re-report: possible match only" if facts["possible_rereport_after_warning"]
+                else "re-report: not linked to the warned subject")
+    if facts["possible_rereport_after_warning"]:
+        return "possible match with a warned subject (not the same person)"
+    if t["minor"] and facts["minor"] is None:
+        return "minor: no age in any linked report"
+    if t["minor"] != facts["minor"]:
+        return "minor: date of birth reported wrongly"
+    return "other"
+
+
+def retriage_after_bank_update(session, share: float = 0.01) -> dict:
+    """A bank now knows 1% of all files that were new or unrated: retro-match, then re-triage."""
+    from sqlalchemy import func, select
+
+    from tiptriage.intake.models import FileHashRow, FileRow
+    from tiptriage.media import service as media
+    from tiptriage.media.models import FileMatchState
+    from tiptriage.triage import service
+
+    total = session.execute(select(func.count()).select_from(FileRow)).scalar_one()
+    wanted = max(1, round(total * share))
+    rows = session.execute(select(FileHashRow.value).join(FileMatchState, FileMatchState.file_id == FileHashRow.file_id)
+                           .where(FileMatchState.status.in_(("new", "unrated")), FileHashRow.hash_type == "md5")
+                           .order_by(FileHashRow.file_id).limit(wanted)).scalars().all()
+    path = WORK / "bank-update.csv"
+    path.write_text("hash_type,hash,category\n" + "".join(f"md5,{h},child_abuse\n" for h in rows))
+    start = time.perf_counter()
+    result = media.import_bank(session, path, name=f"update-{time.time_ns()}", fmt="csv", actor="bench")
+    retro = time.perf_counter() - start
+    queued = len(media.pending_retriage(session))
+    start = time.perf_counter()
+    summary = service.triage_pending(session, actor="bench")
+    return {"files": total, "files_changed": len(result.retro.changes) if result.retro else 0,
+            "reports_queued": queued, "retro_match_s": round(retro, 2),
+            "retriage_s": round(time.perf_counter() - start, 2), "retriaged": summary.triaged,
+            "new_recommendations": summary.recommended}
+
+
+def run(n: int) -> dict:
+    session, truth, stages = prepare(n)
+    seconds, summary = triage_rate(session)
+    doc = {"reports": n, **stages, "triage_s": round(seconds, 2), "triage_reports_per_s": round(n / seconds),
+           "by_outcome": summary["by_outcome"], "alerts": summary["alerts"], "accuracy": accuracy(session, truth),
+           "bank_update": retriage_after_bank_update(session)}
+    session.close()
+    return doc
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 20_000, 100_000])
+    args = parser.parse_args()
+    WORK.mkdir(parents=True, exist_ok=True)
+    for n in args.sizes:
+        doc = run(n)
+        acc = doc["accuracy"]
+        groups = acc["groups"]
+        print(f"{n:>7} reports: triage {doc['triage_reports_per_s']:,} reports/s ({doc['triage_s']} s); "
+              f"store+match+link took {doc.get('store_match_link_s', '?')} s")
+        print(f"         outcome = truth: {acc['share']:.2%} overall; re-reports after a warning "
+              f"{groups.get('re_report_after_warning', {}).get('share')}, distributors "
+              f"{groups.get('distributed', {}).get('share')}, new material {groups.get('new_material', {}).get('share')}")
+        print(f"         differences by cause: {acc['causes']}")
+        b = doc["bank_update"]
+        print(f"         bank update touching {b['files_changed']} of {b['files']} files: retro-match {b['retro_match_s']} s, "
+              f"re-triage of {b['retriaged']} reports {b['retriage_s']} s")
+        print(json.dumps(doc, default=str), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
