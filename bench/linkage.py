@@ -42,8 +42,12 @@ def _pairs(groups: dict) -> set[tuple[int, int]]:
 
 def _scores(predicted: set, true: set) -> dict:
     tp = len(predicted & true)
-    return {"precision": tp / max(1, len(predicted)), "recall": tp / max(1, len(true)),
-            "false_pairs": len(predicted) - tp, "true_pairs": len(true)}
+    return {
+        "precision": tp / max(1, len(predicted)),
+        "recall": tp / max(1, len(true)),
+        "false_pairs": len(predicted) - tp,
+        "true_pairs": len(true),
+    }
 
 
 def synthetic_accuracy(work: Path, reports: int, seed: int) -> tuple[dict, str]:
@@ -56,11 +60,14 @@ def synthetic_accuracy(work: Path, reports: int, seed: int) -> tuple[dict, str]:
     with session_factory(engine)() as s:
         ids = intake.ingest(s, [out / "reports"], actor="bench").report_ids
         s.commit()
-        order = list(s.execute(select(Report.id).where(Report.id.in_(ids)).order_by(Report.reported_at, Report.id))
-                     .scalars())
+        order = list(
+            s.execute(
+                select(Report.id).where(Report.id.in_(ids)).order_by(Report.reported_at, Report.id)
+            ).scalars()
+        )
         started = time.perf_counter()
         for chunk in range(0, len(order), 200):  # as ingest would call it, in arrival order
-            service.resolve_reports(s, order[chunk:chunk + 200], actor="bench")
+            service.resolve_reports(s, order[chunk : chunk + 200], actor="bench")
             s.commit()
         resolve_s = time.perf_counter() - started
         figures = _evaluate(s, truth)
@@ -69,15 +76,24 @@ def synthetic_accuracy(work: Path, reports: int, seed: int) -> tuple[dict, str]:
         s.commit()
         person_of = _truth_persons(s, truth)
         relinked = {int(p): c for p, c in run.clusters.items()}
-        figures["relink"] = _scores(_pairs(relinked), _pairs(person_of)) | {"pairs_scored": run.summary["pairs_scored"]}
+        figures["relink"] = _scores(_pairs(relinked), _pairs(person_of)) | {
+            "pairs_scored": run.summary["pairs_scored"]
+        }
     engine.dispose()
     return figures, url
 
 
 def _truth_persons(session, truth: dict) -> dict[int, str]:
-    by_block = {(r["source"], r["external_id"], ref): pid for r in truth["reports"] for ref, pid in r["persons"].items()}
-    rows = session.execute(select(ReportedPersonRow.id, Report.source, Report.external_id, ReportedPersonRow.ref)
-                           .join(Report).where(ReportedPersonRow.role == "reported")).all()
+    by_block = {
+        (r["source"], r["external_id"], ref): pid
+        for r in truth["reports"]
+        for ref, pid in r["persons"].items()
+    }
+    rows = session.execute(
+        select(ReportedPersonRow.id, Report.source, Report.external_id, ReportedPersonRow.ref)
+        .join(Report)
+        .where(ReportedPersonRow.role == "reported")
+    ).all()
     return {pid: by_block[(source, ext, ref)] for pid, source, ext, ref in rows}
 
 
@@ -88,8 +104,9 @@ def _evaluate(session, truth: dict) -> dict:
     records = {r["unique_id"]: r for r in batch.stored_records(session)}
     identified = {p for p, r in records.items() if r["keys"]}
     figures = _scores(predicted, true)
-    figures["recall_identified"] = _scores({p for p in predicted if set(p) <= identified},
-                                           {p for p in true if set(p) <= identified})["recall"]
+    figures["recall_identified"] = _scores(
+        {p for p in predicted if set(p) <= identified}, {p for p in true if set(p) <= identified}
+    )["recall"]
     figures["pairs_sharing_no_key_even_transitively"] = _unreachable(records, true)
     reviews = _review_pairs(session, subject_of)
     figures["recall_if_reviews_confirmed_correctly"] = len((predicted | (reviews & true)) & true) / len(true)
@@ -106,6 +123,7 @@ def _unreachable(records: dict, true: set) -> float:
             parent[x] = parent[parent[x]]
             x = parent[x]
         return x
+
     blocks = defaultdict(list)
     for p, r in records.items():
         for k in r["keys"] or ():
@@ -171,30 +189,48 @@ def _febrl_splink(a, b, true: set) -> dict:
         df = df.replace("", None)
         frames.append(df)
     settings = SettingsCreator(
-        link_type="link_only", unique_id_column_name="unique_id",
-        comparisons=[cl.NameComparison("given_name").configure(term_frequency_adjustments=True),
-                     cl.NameComparison("surname").configure(term_frequency_adjustments=True),
-                     cl.DateOfBirthComparison("date_of_birth", input_is_string=True, datetime_format="%Y%m%d"),
-                     cl.DamerauLevenshteinAtThresholds("soc_sec_id", [2]),
-                     cl.ExactMatch("street_number").configure(term_frequency_adjustments=True),
-                     cl.ExactMatch("postcode").configure(term_frequency_adjustments=True),
-                     cl.JaroWinklerAtThresholds("address_1", [0.9, 0.7]),
-                     cl.ExactMatch("suburb").configure(term_frequency_adjustments=True),
-                     cl.ExactMatch("state")],
-        blocking_rules_to_generate_predictions=[block_on("given_name"), block_on("surname"),
-                                                block_on("date_of_birth"), block_on("soc_sec_id"),
-                                                block_on("postcode", "street_number")],
-        retain_intermediate_calculation_columns=False)
+        link_type="link_only",
+        unique_id_column_name="unique_id",
+        comparisons=[
+            cl.NameComparison("given_name").configure(term_frequency_adjustments=True),
+            cl.NameComparison("surname").configure(term_frequency_adjustments=True),
+            cl.DateOfBirthComparison("date_of_birth", input_is_string=True, datetime_format="%Y%m%d"),
+            cl.DamerauLevenshteinAtThresholds("soc_sec_id", [2]),
+            cl.ExactMatch("street_number").configure(term_frequency_adjustments=True),
+            cl.ExactMatch("postcode").configure(term_frequency_adjustments=True),
+            cl.JaroWinklerAtThresholds("address_1", [0.9, 0.7]),
+            cl.ExactMatch("suburb").configure(term_frequency_adjustments=True),
+            cl.ExactMatch("state"),
+        ],
+        blocking_rules_to_generate_predictions=[
+            block_on("given_name"),
+            block_on("surname"),
+            block_on("date_of_birth"),
+            block_on("soc_sec_id"),
+            block_on("postcode", "street_number"),
+        ],
+        retain_intermediate_calculation_columns=False,
+    )
     api = DuckDBAPI()
-    linker = Linker([api.register(frames[0], dataset_display_name="a"), api.register(frames[1], dataset_display_name="b")],
-                    settings, log_level=None)
+    linker = Linker(
+        [
+            api.register(frames[0], dataset_display_name="a"),
+            api.register(frames[1], dataset_display_name="b"),
+        ],
+        settings,
+        log_level=None,
+    )
     linker.training.estimate_probability_two_random_records_match([block_on("soc_sec_id")], recall=0.8)
     linker.training.estimate_u_using_random_sampling(max_pairs=5e6, seed=1)
     for rule in (block_on("date_of_birth"), block_on("postcode"), block_on("surname")):
         linker.training.estimate_parameters_using_expectation_maximisation(rule)
     pred = linker.inference.predict(threshold_match_probability=0.5).as_pandas_dataframe()
-    best = pred.sort_values("match_weight", ascending=False).drop_duplicates("unique_id_l").drop_duplicates("unique_id_r")
-    predicted = {tuple(sorted((l, r), key=lambda x: "dup" in x)) for l, r in zip(best.unique_id_l, best.unique_id_r)}
+    best = (
+        pred.sort_values("match_weight", ascending=False)
+        .drop_duplicates("unique_id_l")
+        .drop_duplicates("unique_id_r")
+    )
+    predicted = {tuple(sorted(p, key=lambda x: "dup" in x)) for p in zip(best.unique_id_l, best.unique_id_r)}
     return _f1(predicted, true)
 
 
@@ -236,8 +272,14 @@ def _registry_record(i: int, template: dict, rng: random.Random) -> dict:
     dob = f"{year}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
     rec = {c: None for c in features.COLUMNS}
     rec.update({k: template[k] for k in ("given", "given_word", "given_initial", "family", "family_sound")})
-    rec.update(unique_id=i, dob_lo=dob, dob_hi=dob, dob_kind="day", emails=[f"r{i}@example.nl"],
-               accounts=[f"uid:kwebbel:9{i:09d}"])
+    rec.update(
+        unique_id=i,
+        dob_lo=dob,
+        dob_hi=dob,
+        dob_kind="day",
+        emails=[f"r{i}@example.nl"],
+        accounts=[f"uid:kwebbel:9{i:09d}"],
+    )
     keys = {f"email:r{i}@example.nl", f"uid:kwebbel:9{i:09d}"} | features.extra_keys(rec)
     if rec["family_sound"]:
         keys.add(f"name_yob:{rec['family_sound']}:{year}")
@@ -254,8 +296,11 @@ def build_registry(path: Path, size: int, pool: list[dict], seed: int = 1) -> st
     now = utcnow()
     with engine.begin() as conn:
         bulk = BulkInsert(conn)
-        bulk.insert(SubjectOperation.__table__, ("id", "kind", "at", "actor", "details"),
-                    [(1, "link", bulk.ts(now), "bench", "{}")])
+        bulk.insert(
+            SubjectOperation.__table__,
+            ("id", "kind", "at", "actor", "details"),
+            [(1, "link", bulk.ts(now), "bench", "{}")],
+        )
         for start in range(1, size + 1, 50_000):
             ids = range(start, min(size, start + 49_999) + 1)
             _write_chunk(bulk, ids, [_registry_record(i, rng.choice(pool), rng) for i in ids], now)
@@ -266,18 +311,42 @@ def build_registry(path: Path, size: int, pool: list[dict], seed: int = 1) -> st
 
 def _write_chunk(bulk: BulkInsert, ids, records: list[dict], now) -> None:
     ts = bulk.ts(now)
-    bulk.insert(Report.__table__, ("id", "source", "external_id", "version", "content_sha256", "format",
-                                   "annotations", "ingested_at", "ingested_by"),
-                [(i, "bench", str(i), 1, "0" * 64, "bench", "[]", ts, "bench") for i in ids])
-    bulk.insert(ReportedPersonRow.__table__, ("id", "report_id", "ref", "role", "prior_reports"),
-                [(i, i, "p1", "reported", "[]") for i in ids])
+    bulk.insert(
+        Report.__table__,
+        (
+            "id",
+            "source",
+            "external_id",
+            "version",
+            "content_sha256",
+            "format",
+            "annotations",
+            "ingested_at",
+            "ingested_by",
+        ),
+        [(i, "bench", str(i), 1, "0" * 64, "bench", "[]", ts, "bench") for i in ids],
+    )
+    bulk.insert(
+        ReportedPersonRow.__table__,
+        ("id", "report_id", "ref", "role", "prior_reports"),
+        [(i, i, "p1", "reported", "[]") for i in ids],
+    )
     bulk.insert(Subject.__table__, ("id", "created_at", "created_by"), [(i, ts, "bench") for i in ids])
-    bulk.insert(SubjectMember.__table__, ("subject_id", "reported_person_id", "report_id", "since", "started_by"),
-                [(i, i, i, ts, 1) for i in ids])
-    bulk.insert(SubjectRecord.__table__, ("reported_person_id", "report_id", "features"),
-                [(r["unique_id"], r["unique_id"], json.dumps(r)) for r in records])
-    bulk.insert(SubjectKey.__table__, ("key", "reported_person_id"),
-                [(k, r["unique_id"]) for r in records for k in r["keys"]])
+    bulk.insert(
+        SubjectMember.__table__,
+        ("subject_id", "reported_person_id", "report_id", "since", "started_by"),
+        [(i, i, i, ts, 1) for i in ids],
+    )
+    bulk.insert(
+        SubjectRecord.__table__,
+        ("reported_person_id", "report_id", "features"),
+        [(r["unique_id"], r["unique_id"], json.dumps(r)) for r in records],
+    )
+    bulk.insert(
+        SubjectKey.__table__,
+        ("key", "reported_person_id"),
+        [(k, r["unique_id"]) for r in records for k in r["keys"]],
+    )
 
 
 def _write_term_counts(engine, path: Path) -> None:
@@ -286,10 +355,12 @@ def _write_term_counts(engine, path: Path) -> None:
             conn.exec_driver_sql(
                 f"INSERT INTO subject_term_counts (field, value, n) SELECT '{column}', "
                 f"json_extract(features, '$.{column}'), count(*) FROM subject_records "
-                f"WHERE json_extract(features, '$.{column}') IS NOT NULL GROUP BY 2")
+                f"WHERE json_extract(features, '$.{column}') IS NOT NULL GROUP BY 2"
+            )
             conn.exec_driver_sql(
                 f"INSERT INTO subject_term_counts (field, value, n) SELECT '{column}', '*', count(*) "
-                f"FROM subject_records WHERE json_extract(features, '$.{column}') IS NOT NULL")
+                f"FROM subject_records WHERE json_extract(features, '$.{column}') IS NOT NULL"
+            )
 
 
 def time_fast_path(url: str, queries: list[dict], repeat: int = 1) -> list[float]:
@@ -326,7 +397,8 @@ def time_predict_between(url: str, queries: list[dict], limit_records: int) -> l
         total = sum(counts.values())
         table = pd.DataFrame({column: list(counts), f"tf_{column}": [n / total for n in counts.values()]})
         linker.table_management.register_term_frequency_lookup(
-            api.register(table, dataset_display_name=f"tf_{column}_lookup"), column)
+            api.register(table, dataset_display_name=f"tf_{column}_lookup"), column
+        )
     times = []
     for n, q in enumerate(queries):
         new = api.register(_arrow([q | {"unique_id": 10**12 + n}]), dataset_display_name=f"new{n}")
@@ -340,14 +412,18 @@ def _arrow(records: list[dict]):
     import pyarrow as pa
 
     columns = list(features.COLUMNS)
-    schema = pa.schema([("unique_id", pa.int64())] + [(c, pa.string()) for c in features.SCALAR_COLUMNS]
-                       + [(c, pa.list_(pa.string())) for c in features.LIST_COLUMNS])
+    schema = pa.schema(
+        [("unique_id", pa.int64())]
+        + [(c, pa.string()) for c in features.SCALAR_COLUMNS]
+        + [(c, pa.list_(pa.string())) for c in features.LIST_COLUMNS]
+    )
     return pa.table({c: [r.get(c) for r in records] for c in columns}, schema=schema)
 
 
 def _ms(times: list[float]) -> str:
     ordered = sorted(times)
-    return f"median {statistics.median(ordered) * 1e3:.2f} ms, p95 {ordered[int(0.95 * (len(ordered) - 1))] * 1e3:.2f} ms"
+    p95 = ordered[int(0.95 * (len(ordered) - 1))]
+    return f"median {statistics.median(ordered) * 1e3:.2f} ms, p95 {p95 * 1e3:.2f} ms"
 
 
 def main() -> None:
@@ -364,17 +440,29 @@ def main() -> None:
 
     figures, synth_url = synthetic_accuracy(work, args.reports, args.seed)
     print(f"Generated data ({args.reports} reports, seed {args.seed}), fast path in arrival order:")
-    for key in ("precision", "recall", "recall_identified", "recall_if_reviews_confirmed_correctly",
-                "pairs_sharing_no_key_even_transitively"):
+    for key in (
+        "precision",
+        "recall",
+        "recall_identified",
+        "recall_if_reviews_confirmed_correctly",
+        "pairs_sharing_no_key_even_transitively",
+    ):
         print(f"  {key}: {figures[key]:.4f}")
-    print(f"  false-merge pairs: {figures['false_pairs']} of {figures['true_pairs']} true pairs; "
-          f"shared-IP trap false merges: {figures['trap_false_merges']}; decisions {figures['decisions']}")
+    print(
+        f"  false-merge pairs: {figures['false_pairs']} of {figures['true_pairs']} true pairs; "
+        f"shared-IP trap false merges: {figures['trap_false_merges']}; decisions {figures['decisions']}"
+    )
     relink = figures["relink"]
-    print(f"  batch relink (Splink, DuckDB): precision {relink['precision']:.4f}, recall {relink['recall']:.4f}, "
-          f"false-merge pairs {relink['false_pairs']}")
+    print(
+        f"  batch relink (Splink, DuckDB): precision {relink['precision']:.4f}, "
+        f"recall {relink['recall']:.4f}, "
+        f"false-merge pairs {relink['false_pairs']}"
+    )
     feb = febrl4()
-    print(f"FEBRL4: Splink unsupervised F1 {feb['splink']['f1']:.4f} (P {feb['splink']['precision']:.4f}, "
-          f"R {feb['splink']['recall']:.4f}); recordlinkage classic F1 {feb['recordlinkage']['f1']:.4f}")
+    print(
+        f"FEBRL4: Splink unsupervised F1 {feb['splink']['f1']:.4f} (P {feb['splink']['precision']:.4f}, "
+        f"R {feb['splink']['recall']:.4f}); recordlinkage classic F1 {feb['recordlinkage']['f1']:.4f}"
+    )
 
     pool = _template_pool(synth_url)
     rng = random.Random(7)
@@ -383,13 +471,18 @@ def main() -> None:
     for size in [int(x) for x in args.sizes.split(",")]:
         url = build_registry(work / f"registry-{size}.db", size, pool)
         fast = time_fast_path(url, queries)
-        between = time_predict_between(url, queries[:args.predict_between_queries], size)
+        between = time_predict_between(url, queries[: args.predict_between_queries], size)
         per_size[size] = statistics.median(fast)
-        print(f"Registry {size:>9,}: fast path {_ms(fast)}; Splink predict_between {_ms(between)}; "
-              f"speed-up x{statistics.median(between) / statistics.median(fast):.0f}")
+        print(
+            f"Registry {size:>9,}: fast path {_ms(fast)}; Splink predict_between {_ms(between)}; "
+            f"speed-up x{statistics.median(between) / statistics.median(fast):.0f}"
+        )
     sizes = sorted(per_size)
     if len(sizes) > 1:
-        print(f"Per-report time at {sizes[-1]:,} / at {sizes[0]:,}: {per_size[sizes[-1]] / per_size[sizes[0]]:.2f}")
+        print(
+            f"Per-report time at {sizes[-1]:,} / at {sizes[0]:,}: "
+            f"{per_size[sizes[-1]] / per_size[sizes[0]]:.2f}"
+        )
 
 
 if __name__ == "__main__":

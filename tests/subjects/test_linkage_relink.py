@@ -21,8 +21,14 @@ def _two_subjects_of_one_person(session):
     r1, p1 = add_report(session, given="Noor", family="Bakker", dob=date(1990, 5, 6), emails=("noor@x.nl",))
     r2, p2 = add_report(session, given="Lisa", family="Mulder", phones=("0611112222",), uid="4455")
     service.resolve_reports(session, [r1, r2], actor="test")
-    r3, p3 = add_report(session, given="Noor", family="Bakker", dob=date(1990, 5, 6), emails=("noor@x.nl",),
-                        phones=("0611112222",))
+    r3, p3 = add_report(
+        session,
+        given="Noor",
+        family="Bakker",
+        dob=date(1990, 5, 6),
+        emails=("noor@x.nl",),
+        phones=("0611112222",),
+    )
     service.resolve_reports(session, [r3], actor="test")
     session.commit()
     return p1, p2, p3

@@ -29,8 +29,8 @@ def _resolve(session, *report_ids):
 def test_a_second_report_with_the_same_mailbox_and_name_joins_the_subject(session):
     r1, p1 = add_report(session, given="Jan", family="de Vries", dob=date(1980, 1, 2), emails=("jan@x.nl",))
     r2, p2 = add_report(session, given="jan", family="de vries", emails=("Jan@X.nl",), uid="998877")
-    first, = _resolve(session, r1)
-    second, = _resolve(session, r2)
+    (first,) = _resolve(session, r1)
+    (second,) = _resolve(session, r2)
     assert first.decision == "new" and second.decision == "linked"
     assert second.subject_id == first.subject_id
     link = session.get(SubjectLink, second.link_id)
@@ -50,20 +50,24 @@ def test_resolving_again_changes_nothing_and_recipients_are_no_subjects(session)
 
 def test_twins_at_one_address_stay_apart_and_go_to_review(session):
     home = ("Dorpsstraat 12", "1234 AB", "Utrecht")
-    r1, _ = add_report(session, given="Daan", family="Visser", dob=date(2001, 4, 2), address=home,
-                       ips=(("94.210.1.2", AT),))
-    r2, _ = add_report(session, given="Sem", family="Visser", dob=date(2001, 4, 2), address=home,
-                       ips=(("94.210.1.2", AT),))
-    a, = _resolve(session, r1)
-    b, = _resolve(session, r2)
+    r1, _ = add_report(
+        session, given="Daan", family="Visser", dob=date(2001, 4, 2), address=home, ips=(("94.210.1.2", AT),)
+    )
+    r2, _ = add_report(
+        session, given="Sem", family="Visser", dob=date(2001, 4, 2), address=home, ips=(("94.210.1.2", AT),)
+    )
+    (a,) = _resolve(session, r1)
+    (b,) = _resolve(session, r2)
     assert b.subject_id != a.subject_id
     assert b.decision == "review" and len(b.review_ids) == 1
 
 
 def test_a_widely_shared_address_is_no_evidence(session):
     """A NAT address seen with many persons counts for nothing, even at the same moment."""
-    reports = [add_report(session, given=g, family="Jansen", ips=(("145.100.9.9", AT),))[0]
-               for g in ("Anna", "Bram", "Cas", "Daan", "Eva", "Finn")]
+    reports = [
+        add_report(session, given=g, family="Jansen", ips=(("145.100.9.9", AT),))[0]
+        for g in ("Anna", "Bram", "Cas", "Daan", "Eva", "Finn")
+    ]
     results = [_resolve(session, r)[0] for r in reports]
     last = session.get(SubjectLink, results[-1].link_id)
     assert "145.100.9.9" in last.evidence["shared_ips_ignored"]
@@ -73,11 +77,13 @@ def test_a_widely_shared_address_is_no_evidence(session):
 def test_merge_then_split_restores_both_subjects_with_their_reports(session):
     r1, p1 = add_report(session, given="Ali", family="Yilmaz", emails=("ali@x.nl",))
     r2, p2 = add_report(session, given="Bo", family="Smit", emails=("bo@x.nl",))
-    a, = _resolve(session, r1)
-    b, = _resolve(session, r2)
+    (a,) = _resolve(session, r1)
+    (b,) = _resolve(session, r2)
     with pytest.raises(service.SubjectError):
         service.merge(session, a.subject_id, b.subject_id, actor="analyst", reason=" ")
-    merged = service.merge(session, a.subject_id, b.subject_id, actor="analyst", reason="same phone in case file")
+    merged = service.merge(
+        session, a.subject_id, b.subject_id, actor="analyst", reason="same phone in case file"
+    )
     session.commit()
     assert service.members_of(session, [a.subject_id]) == {a.subject_id: sorted([p1, p2])}
     assert sorted(merged.affected_report_ids) == sorted([r1, r2])
@@ -86,8 +92,13 @@ def test_merge_then_split_restores_both_subjects_with_their_reports(session):
     assert split.subject_ids == (a.subject_id, b.subject_id)  # the merged subject is back, with its id
     assert service.subject_of_persons(session, [p1, p2]) == {p1: a.subject_id, p2: b.subject_id}
     assert service.subject_document(session, b.subject_id)["merged_into"] is None
-    history = session.execute(select(SubjectMember).where(SubjectMember.reported_person_id == p2)
-                              .order_by(SubjectMember.id)).scalars().all()
+    history = (
+        session.execute(
+            select(SubjectMember).where(SubjectMember.reported_person_id == p2).order_by(SubjectMember.id)
+        )
+        .scalars()
+        .all()
+    )
     assert [m.subject_id for m in history] == [b.subject_id, a.subject_id, b.subject_id]
     assert sorted(service.pending_retriage(session)) == sorted([r1, r2])
     actions = [e.action for e in audit.events(session, limit=10)]
@@ -99,10 +110,12 @@ def test_confirming_a_review_moves_the_person_and_split_undoes_it(session):
     home = ("Dorpsstraat 12", "1234 AB", "Utrecht")
     r1, _ = add_report(session, given="Daan", family="Visser", dob=date(2001, 4, 2), address=home)
     r2, p2 = add_report(session, given="Sem", family="Visser", dob=date(2001, 4, 2), address=home)
-    a, = _resolve(session, r1)
-    b, = _resolve(session, r2)
+    (a,) = _resolve(session, r1)
+    (b,) = _resolve(session, r2)
     review_id = b.review_ids[0]
-    result = service.confirm_review(session, review_id, actor="analyst", reason="one person, two names in use")
+    result = service.confirm_review(
+        session, review_id, actor="analyst", reason="one person, two names in use"
+    )
     session.commit()
     assert service.subject_of_persons(session, [p2]) == {p2: a.subject_id}
     assert result.affected_report_ids == tuple(sorted([r1, r2]))
@@ -117,7 +130,7 @@ def test_rejecting_a_review_is_audited(session):
     r1, _ = add_report(session, given="Daan", family="Visser", dob=date(2001, 4, 2), address=home)
     r2, _ = add_report(session, given="Sem", family="Visser", dob=date(2001, 4, 2), address=home)
     _resolve(session, r1)
-    b, = _resolve(session, r2)
+    (b,) = _resolve(session, r2)
     service.reject_review(session, b.review_ids[0], actor="analyst", reason="twins, checked in BRP")
     session.commit()
     event = audit.events(session, limit=1, action="subjects.review.reject")[0]
@@ -127,18 +140,27 @@ def test_rejecting_a_review_is_audited(session):
 
 def test_search_by_identifier_is_audited_with_its_reason(session):
     r1, _ = add_report(session, given="Jan", family="de Vries", phones=("06-12345678",))
-    a, = _resolve(session, r1)
+    (a,) = _resolve(session, r1)
     with pytest.raises(service.SubjectError):
         service.search(session, "+31612345678", actor="analyst", reason="")
-    assert service.search(session, "0031 6 1234 5678", actor="analyst", reason="request 2023-17") == [a.subject_id]
+    assert service.search(session, "0031 6 1234 5678", actor="analyst", reason="request 2023-17") == [
+        a.subject_id
+    ]
     event = audit.events(session, limit=1, action="subjects.search")[0]
     assert event.reason == "request 2023-17" and event.entity_ids == [a.subject_id]
 
 
 def _truth_pairs(session, truth: dict) -> tuple[dict[int, str], dict[int, int]]:
-    by_block = {(r["source"], r["external_id"], ref): pid for r in truth["reports"] for ref, pid in r["persons"].items()}
-    rows = session.execute(select(ReportedPersonRow.id, Report.source, Report.external_id, ReportedPersonRow.ref)
-                           .join(Report).where(ReportedPersonRow.role == "reported")).all()
+    by_block = {
+        (r["source"], r["external_id"], ref): pid
+        for r in truth["reports"]
+        for ref, pid in r["persons"].items()
+    }
+    rows = session.execute(
+        select(ReportedPersonRow.id, Report.source, Report.external_id, ReportedPersonRow.ref)
+        .join(Report)
+        .where(ReportedPersonRow.role == "reported")
+    ).all()
     person_of = {pid: by_block[(source, ext, ref)] for pid, source, ext, ref in rows}
     return person_of, service.subject_of_persons(session, person_of)
 

@@ -20,7 +20,13 @@ from tiptriage.audit import service as audit
 from tiptriage.db import utcnow
 from tiptriage.subjects import features, linkage, service
 from tiptriage.subjects.models import (
-    RelinkRun, Subject, SubjectKey, SubjectMember, SubjectOperation, SubjectRecord, SubjectReview,
+    RelinkRun,
+    Subject,
+    SubjectKey,
+    SubjectMember,
+    SubjectOperation,
+    SubjectRecord,
+    SubjectReview,
 )
 
 HOUSEHOLD_GUARDS = frozenset({"given_name_conflict", "birth_conflict"})
@@ -29,14 +35,19 @@ GUARD_STEPS = (4.0, 8.0, 16.0, 32.0)
 
 
 def stored_records(session: Session) -> list[dict]:
-    rows = session.execute(select(SubjectRecord.features).order_by(SubjectRecord.reported_person_id)).scalars()
+    rows = session.execute(
+        select(SubjectRecord.features).order_by(SubjectRecord.reported_person_id)
+    ).scalars()
     return [r if isinstance(r, dict) else json.loads(r) for r in rows]
 
 
-def train_from_store(session: Session, *, actor: str, engine: str = "duckdb", reason: str | None = None,
-                     spark=None) -> dict:
+def train_from_store(
+    session: Session, *, actor: str, engine: str = "duckdb", reason: str | None = None, spark=None
+) -> dict:
     """Train on every stored record, keep the active thresholds, store and activate the new version."""
-    records = _without_shared_ips(session, stored_records(session), service.active_model(session).max_ip_fanout)
+    records = _without_shared_ips(
+        session, stored_records(session), service.active_model(session).max_ip_fanout
+    )
     current = service.active_model(session)
     document = linkage.train(records, engine=engine, thresholds=current.thresholds, spark=spark)
     service.save_model(session, document, actor=actor, reason=reason)
@@ -45,9 +56,12 @@ def train_from_store(session: Session, *, actor: str, engine: str = "duckdb", re
 
 def _without_shared_ips(session: Session, records: list[dict], limit: int) -> list[dict]:
     """Drop the tokens of addresses seen with `limit` or more records, as the fast path does."""
-    rows = session.execute(select(SubjectKey.key, func.count()).where(
-        SubjectKey.key.like(features.IP_KEY_PREFIX + "%")).group_by(SubjectKey.key)).all()
-    shared = {key[len(features.IP_KEY_PREFIX):] for key, n in rows if n >= limit}
+    rows = session.execute(
+        select(SubjectKey.key, func.count())
+        .where(SubjectKey.key.like(features.IP_KEY_PREFIX + "%"))
+        .group_by(SubjectKey.key)
+    ).all()
+    shared = {key[len(features.IP_KEY_PREFIX) :] for key, n in rows if n >= limit}
     return [features.drop_ips(r, shared) for r in records]
 
 
@@ -84,8 +98,11 @@ def score_all(model: linkage.Model, records: list[dict], *, engine: str = "duckd
     from splink import Linker
 
     api = linkage.db_api(engine, spark=spark)
-    linker = Linker(linkage.register(api, records, engine), settings_for(model, api.sql_dialect.sql_dialect_str),
-                    log_level=None)
+    linker = Linker(
+        linkage.register(api, records, engine),
+        settings_for(model, api.sql_dialect.sql_dialect_str),
+        log_level=None,
+    )
     frame = linker.inference.predict().as_pandas_dataframe()
     return [_pair(model, row) for row in frame.to_dict("records")]
 
@@ -107,14 +124,25 @@ def _pair(model: linkage.Model, row: dict) -> Pair:
 # Clustering with the chaining guard
 
 
-def cluster(model: linkage.Model, person_ids: list[int], pairs: list[Pair], *, must: set[tuple[int, int]],
-            cannot: set[tuple[int, int]], engine: str = "duckdb", spark=None) -> dict[int, int]:
+def cluster(
+    model: linkage.Model,
+    person_ids: list[int],
+    pairs: list[Pair],
+    *,
+    must: set[tuple[int, int]],
+    cannot: set[tuple[int, int]],
+    engine: str = "duckdb",
+    spark=None,
+) -> dict[int, int]:
     """person id → cluster label. Edges: unguarded pairs at the link threshold and the analysts'
     must-links. A cluster that holds a conflict (household guard, analyst's cannot-link) or grows
     past the size limit is clustered again on stronger edges only, until none does."""
     conflicts = {(p.left, p.right) for p in pairs if HOUSEHOLD_GUARDS & set(p.guards)} | cannot
-    edges = [(p.left, p.right, p.weight) for p in pairs
-             if p.weight >= model.thresholds.link and not p.guards and (p.left, p.right) not in cannot]
+    edges = [
+        (p.left, p.right, p.weight)
+        for p in pairs
+        if p.weight >= model.thresholds.link and not p.guards and (p.left, p.right) not in cannot
+    ]
     edges += [(a, b, math.inf) for a, b in must]
     labels = _components(person_ids, edges, model.thresholds.link, engine, spark)
     for step in GUARD_STEPS:
@@ -122,8 +150,13 @@ def cluster(model: linkage.Model, person_ids: list[int], pairs: list[Pair], *, m
         if not bad:
             break
         inside = [p for p in person_ids if labels[p] in bad]
-        again = _components(inside, [e for e in edges if labels[e[0]] in bad and labels[e[1]] in bad],
-                            model.thresholds.link + step, engine, spark)
+        again = _components(
+            inside,
+            [e for e in edges if labels[e[0]] in bad and labels[e[1]] in bad],
+            model.thresholds.link + step,
+            engine,
+            spark,
+        )
         labels.update({p: ("g", step, c) for p, c in again.items()})
     return _relabel(labels)
 
@@ -132,8 +165,9 @@ def _conflicting(labels: dict, conflicts: set[tuple[int, int]]) -> set:
     return {labels[a] for a, b in conflicts if a in labels and b in labels and labels[a] == labels[b]}
 
 
-def _components(person_ids: list[int], edges: list[tuple[int, int, float]], threshold: float, engine: str,
-                spark) -> dict[int, object]:
+def _components(
+    person_ids: list[int], edges: list[tuple[int, int, float]], threshold: float, engine: str, spark
+) -> dict[int, object]:
     """Splink's connected components over the edges at or above the threshold."""
     from splink.clustering import cluster_pairwise_predictions_at_threshold
 
@@ -142,8 +176,9 @@ def _components(person_ids: list[int], edges: list[tuple[int, int, float]], thre
         return {p: p for p in person_ids}
     api = linkage.db_api(engine, spark=spark)
     nodes, links = _tables(person_ids, strong, engine, api)
-    result = cluster_pairwise_predictions_at_threshold(nodes, links, api, "unique_id",
-                                                       threshold_match_probability=None).as_pandas_dataframe()
+    result = cluster_pairwise_predictions_at_threshold(
+        nodes, links, api, "unique_id", threshold_match_probability=None
+    ).as_pandas_dataframe()
     return {int(r["unique_id"]): int(r["cluster_id"]) for r in result.to_dict("records")}
 
 
@@ -173,12 +208,21 @@ def analyst_constraints(session: Session) -> tuple[set[tuple[int, int]], set[tup
     """(must-link, cannot-link) person pairs: what analysts decided stays decided."""
     must, cannot = set(), set()
     analyst_ops = select(SubjectOperation.id).where(SubjectOperation.kind.in_(("merge", "confirm", "split")))
-    touched = set(session.execute(select(SubjectMember.subject_id).where(
-        SubjectMember.until.is_(None), SubjectMember.started_by.in_(analyst_ops))).scalars())
+    touched = set(
+        session.execute(
+            select(SubjectMember.subject_id).where(
+                SubjectMember.until.is_(None), SubjectMember.started_by.in_(analyst_ops)
+            )
+        ).scalars()
+    )
     for members in service.members_of(session, touched).values():
         must.update(_pair_key(a, b) for a, b in zip(members, members[1:]))
     for review in session.execute(select(SubjectReview).where(SubjectReview.status == "rejected")).scalars():
-        left = [review.reported_person_id] if review.reported_person_id else _ever_members(session, review.subject_id)
+        left = (
+            [review.reported_person_id]
+            if review.reported_person_id
+            else _ever_members(session, review.subject_id)
+        )
         right = _ever_members(session, review.candidate_subject_id)
         cannot.update(_pair_key(a, b) for a in left for b in right if a != b)
     for op in session.execute(select(SubjectOperation).where(SubjectOperation.kind == "split")).scalars():
@@ -193,15 +237,26 @@ def _pair_key(a: int, b: int) -> tuple[int, int]:
 
 
 def _ever_members(session: Session, subject_id: int) -> list[int]:
-    return sorted(set(session.execute(select(SubjectMember.reported_person_id).where(
-        SubjectMember.subject_id == subject_id)).scalars()))
+    return sorted(
+        set(
+            session.execute(
+                select(SubjectMember.reported_person_id).where(SubjectMember.subject_id == subject_id)
+            ).scalars()
+        )
+    )
 
 
 def _members_at(session: Session, subject_id: int, op_id: int) -> list[int]:
     """Members of the subject just before the operation."""
-    return list(session.execute(select(SubjectMember.reported_person_id).where(
-        SubjectMember.subject_id == subject_id, SubjectMember.started_by < op_id,
-        (SubjectMember.ended_by.is_(None)) | (SubjectMember.ended_by >= op_id))).scalars())
+    return list(
+        session.execute(
+            select(SubjectMember.reported_person_id).where(
+                SubjectMember.subject_id == subject_id,
+                SubjectMember.started_by < op_id,
+                (SubjectMember.ended_by.is_(None)) | (SubjectMember.ended_by >= op_id),
+            )
+        ).scalars()
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -218,12 +273,25 @@ def propose_relink(session: Session, *, actor: str, engine: str = "duckdb", spar
     clusters = cluster(model, person_ids, pairs, must=must, cannot=cannot, engine=engine, spark=spark)
     current = service.subject_of_persons(session, person_ids)
     summary = compare(clusters, current) | {"pairs_scored": len(pairs), "last_operation": _last_op(session)}
-    run = RelinkRun(created_at=utcnow(), created_by=actor, engine=engine, model_version=model.version,
-                    status="proposed", summary=summary, clusters={str(p): c for p, c in clusters.items()})
+    run = RelinkRun(
+        created_at=utcnow(),
+        created_by=actor,
+        engine=engine,
+        model_version=model.version,
+        status="proposed",
+        summary=summary,
+        clusters={str(p): c for p, c in clusters.items()},
+    )
     session.add(run)
     session.flush()
-    audit.record(session, actor=actor, action="subjects.relink.propose", entity="subject_relink_run",
-                 entity_ids=[run.id], details=summary)
+    audit.record(
+        session,
+        actor=actor,
+        action="subjects.relink.propose",
+        entity="subject_relink_run",
+        entity_ids=[run.id],
+        details=summary,
+    )
     return run
 
 
@@ -243,11 +311,16 @@ def compare(clusters: dict[int, int], current: dict[int, int]) -> dict:
     targets = _targets(clusters, current)
     moved = sorted(p for p, label in clusters.items() if current.get(p) != targets.get(label))
     return {
-        "clusters": len(subjects_per_cluster), "subjects": len(clusters_per_subject),
-        "joins": sorted(sorted(s for s in subs if s is not None) for subs in subjects_per_cluster.values()
-                        if len({s for s in subs if s is not None}) > 1),
+        "clusters": len(subjects_per_cluster),
+        "subjects": len(clusters_per_subject),
+        "joins": sorted(
+            sorted(s for s in subs if s is not None)
+            for subs in subjects_per_cluster.values()
+            if len({s for s in subs if s is not None}) > 1
+        ),
         "splits": sorted(s for s, labels in clusters_per_subject.items() if len(labels) > 1),
-        "moved_persons": moved, "unlinked_persons": sorted(p for p in clusters if p not in current),
+        "moved_persons": moved,
+        "unlinked_persons": sorted(p for p in clusters if p not in current),
     }
 
 
@@ -280,20 +353,36 @@ def apply_relink(session: Session, run_id: int, *, actor: str, reason: str | Non
     targets = _targets(clusters, current)
     op = service._operation(session, "relink", actor, reason, {"run": run.id})
     now = utcnow()
-    new_subjects = {label: target or service._new_subject(session, actor, now) for label, target in targets.items()}
+    new_subjects = {
+        label: target or service._new_subject(session, actor, now) for label, target in targets.items()
+    }
     moved, affected = _apply_moves(session, clusters, current, new_subjects, op.id, now)
     run.status, run.decided_at, run.decided_by, run.operation_id = "applied", now, actor, op.id
-    audit.record(session, actor=actor, action="subjects.relink.apply", entity="subject_relink_run",
-                 entity_ids=[run.id], reason=reason, details={"operation": op.id, "moved_persons": len(moved)})
+    audit.record(
+        session,
+        actor=actor,
+        action="subjects.relink.apply",
+        entity="subject_relink_run",
+        entity_ids=[run.id],
+        reason=reason,
+        details={"operation": op.id, "moved_persons": len(moved)},
+    )
     queued = service._queue_retriage(session, affected, op.id)
     return service.ActionResult(op.id, tuple(sorted(set(new_subjects.values()))), tuple(moved), tuple(queued))
 
 
-def _apply_moves(session: Session, clusters: dict[int, int], current: dict[int, int], new_subjects: dict,
-                 op_id: int, now) -> tuple[list[int], set[int]]:
+def _apply_moves(
+    session: Session, clusters: dict[int, int], current: dict[int, int], new_subjects: dict, op_id: int, now
+) -> tuple[list[int], set[int]]:
     moved, touched = [], set()
-    members = {m.reported_person_id: m for m in session.execute(select(SubjectMember).where(
-        SubjectMember.reported_person_id.in_(list(clusters)), SubjectMember.until.is_(None))).scalars()}
+    members = {
+        m.reported_person_id: m
+        for m in session.execute(
+            select(SubjectMember).where(
+                SubjectMember.reported_person_id.in_(list(clusters)), SubjectMember.until.is_(None)
+            )
+        ).scalars()
+    }
     for person, label in sorted(clusters.items()):
         target = new_subjects[label]
         if current.get(person) == target or person not in members:
@@ -312,8 +401,11 @@ def _apply_moves(session: Session, clusters: dict[int, int], current: dict[int, 
 def _reports_of(session: Session, person_ids: list[int]) -> set[int]:
     if not person_ids:
         return set()
-    return set(session.execute(select(SubjectRecord.report_id).where(
-        SubjectRecord.reported_person_id.in_(person_ids))).scalars())
+    return set(
+        session.execute(
+            select(SubjectRecord.report_id).where(SubjectRecord.reported_person_id.in_(person_ids))
+        ).scalars()
+    )
 
 
 def discard_relink(session: Session, run_id: int, *, actor: str, reason: str | None) -> RelinkRun:
@@ -321,6 +413,12 @@ def discard_relink(session: Session, run_id: int, *, actor: str, reason: str | N
     if run is None or run.status != "proposed":
         raise service.SubjectError(f"no proposed relink run {run_id}")
     run.status, run.decided_at, run.decided_by = "discarded", utcnow(), actor
-    audit.record(session, actor=actor, action="subjects.relink.discard", entity="subject_relink_run",
-                 entity_ids=[run.id], reason=reason)
+    audit.record(
+        session,
+        actor=actor,
+        action="subjects.relink.discard",
+        entity="subject_relink_run",
+        entity_ids=[run.id],
+        reason=reason,
+    )
     return run

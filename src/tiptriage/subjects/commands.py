@@ -20,8 +20,11 @@ def _fail(exc: Exception) -> None:
 
 
 @subjects_app.command("show")
-def show(subject_id: int = typer.Argument(...), reason: str | None = typer.Option(None, help="Why (audit log)."),
-         as_json: bool = typer.Option(False, "--json")) -> None:
+def show(
+    subject_id: int = typer.Argument(...),
+    reason: str | None = typer.Option(None, help="Why (audit log)."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
     """A subject's reports, identifiers and links with their evidence."""
     with session() as s:
         doc = service.subject_document(s, subject_id, actor=actor(), reason=reason)
@@ -53,15 +56,26 @@ def _print_subject(doc: dict) -> None:
 
 def _print_link(link: dict) -> None:
     weight = link["match_weight"]
-    console.print(_("Person {person}: {decision} (weight {weight}, model {version})", person=link["reported_person_id"],
-                    decision=_(link["decision"]), weight="–" if weight is None else f"{weight:.1f}",
-                    version=link["model_version"]))
+    console.print(
+        _(
+            "Person {person}: {decision} (weight {weight}, model {version})",
+            person=link["reported_person_id"],
+            decision=_(link["decision"]),
+            weight="–" if weight is None else f"{weight:.1f}",
+            version=link["model_version"],
+        )
+    )
     table = Table(show_header=True)
     for column in (_("Field"), _("Level"), _("Weight"), _("This report"), _("Candidate")):
         table.add_column(column)
     for f in link["evidence"].get("fields", []):
-        table.add_row(f["field"], f["level"], f"{f['weight'] + f['tf_adjustment']:+.1f}", _fmt(f["left"]),
-                      _fmt(f["right"]))
+        table.add_row(
+            f["field"],
+            f["level"],
+            f"{f['weight'] + f['tf_adjustment']:+.1f}",
+            _fmt(f["left"]),
+            _fmt(f["right"]),
+        )
     if link["evidence"].get("fields"):
         console.print(table)
     if link["evidence"].get("guards"):
@@ -75,10 +89,12 @@ def _fmt(value) -> str:
 
 
 @subjects_app.command("search")
-def search(value: str = typer.Argument(..., help="E-mail, phone number, device id, or platform:account."),
-           reason: str = typer.Option(..., help=REASON_HELP),
-           kind: str | None = typer.Option(None, help="email | phone | device | account (default: any)."),
-           as_json: bool = typer.Option(False, "--json")) -> None:
+def search(
+    value: str = typer.Argument(..., help="E-mail, phone number, device id, or platform:account."),
+    reason: str = typer.Option(..., help=REASON_HELP),
+    kind: str | None = typer.Option(None, help="email | phone | device | account (default: any)."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
     """Subjects that carry an identifier. Every search is audited with its reason."""
     with session() as s:
         try:
@@ -93,8 +109,11 @@ def search(value: str = typer.Argument(..., help="E-mail, phone number, device i
 
 
 @subjects_app.command("review")
-def review(review_id: int | None = typer.Argument(None, help="One review with its evidence; none: the open list."),
-           limit: int = typer.Option(50), as_json: bool = typer.Option(False, "--json")) -> None:
+def review(
+    review_id: int | None = typer.Argument(None, help="One review with its evidence; none: the open list."),
+    limit: int = typer.Option(50),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
     """Possible matches waiting for an analyst, strongest first; or one with the evidence side by side."""
     with session() as s:
         if review_id is None:
@@ -112,51 +131,85 @@ def review(review_id: int | None = typer.Argument(None, help="One review with it
     for column in ("#", _("Kind"), _("Person"), _("Subject"), _("Candidate"), _("Weight")):
         table.add_column(column)
     for d in docs:
-        table.add_row(str(d["id"]), _(d["kind"]), str(d["reported_person_id"] or ""), str(d["subject_id"]),
-                      str(d["candidate_subject_id"]), f"{d['match_weight']:.1f}")
+        table.add_row(
+            str(d["id"]),
+            _(d["kind"]),
+            str(d["reported_person_id"] or ""),
+            str(d["subject_id"]),
+            str(d["candidate_subject_id"]),
+            f"{d['match_weight']:.1f}",
+        )
     console.print(table)
     if review_id is not None and docs[0]["evidence"]:
-        _print_link({"reported_person_id": docs[0]["reported_person_id"], "decision": "review",
-                     "match_weight": docs[0]["match_weight"], "model_version": "", "evidence": docs[0]["evidence"]})
+        _print_link(
+            {
+                "reported_person_id": docs[0]["reported_person_id"],
+                "decision": "review",
+                "match_weight": docs[0]["match_weight"],
+                "model_version": "",
+                "evidence": docs[0]["evidence"],
+            }
+        )
 
 
 def _print_result(result: service.ActionResult, as_json: bool) -> None:
-    doc = {"operation": result.operation_id, "subjects": list(result.subject_ids),
-           "moved_persons": list(result.moved_person_ids), "retriage_reports": list(result.affected_report_ids)}
+    doc = {
+        "operation": result.operation_id,
+        "subjects": list(result.subject_ids),
+        "moved_persons": list(result.moved_person_ids),
+        "retriage_reports": list(result.affected_report_ids),
+    }
     if as_json:
         emit_json(doc)
         return
-    console.print(_("Done (operation {op}): subjects {subjects}; {n} reports queued for re-triage.",
-                    op=result.operation_id, subjects=", ".join(map(str, result.subject_ids)),
-                    n=number(len(result.affected_report_ids))))
+    console.print(
+        _(
+            "Done (operation {op}): subjects {subjects}; {n} reports queued for re-triage.",
+            op=result.operation_id,
+            subjects=", ".join(map(str, result.subject_ids)),
+            n=number(len(result.affected_report_ids)),
+        )
+    )
 
 
 @subjects_app.command("confirm")
-def confirm(review_id: int = typer.Argument(...), reason: str = typer.Option(..., help=REASON_HELP),
-            as_json: bool = typer.Option(False, "--json")) -> None:
+def confirm(
+    review_id: int = typer.Argument(...),
+    reason: str = typer.Option(..., help=REASON_HELP),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
     """Confirm a possible match: the same person."""
     _act(lambda s: service.confirm_review(s, review_id, actor=actor(), reason=reason), as_json)
 
 
 @subjects_app.command("reject")
-def reject(review_id: int = typer.Argument(...), reason: str = typer.Option(..., help=REASON_HELP),
-           as_json: bool = typer.Option(False, "--json")) -> None:
+def reject(
+    review_id: int = typer.Argument(...),
+    reason: str = typer.Option(..., help=REASON_HELP),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
     """Reject a possible match: different persons (relinking will respect it)."""
     _act(lambda s: service.reject_review(s, review_id, actor=actor(), reason=reason), as_json)
 
 
 @subjects_app.command("merge")
-def merge(subject_id: int = typer.Argument(..., help="The subject that remains."),
-          other_id: int = typer.Argument(..., help="The subject merged into it."),
-          reason: str = typer.Option(..., help=REASON_HELP), as_json: bool = typer.Option(False, "--json")) -> None:
+def merge(
+    subject_id: int = typer.Argument(..., help="The subject that remains."),
+    other_id: int = typer.Argument(..., help="The subject merged into it."),
+    reason: str = typer.Option(..., help=REASON_HELP),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
     """Merge two subjects (undo with split)."""
     _act(lambda s: service.merge(s, subject_id, other_id, actor=actor(), reason=reason), as_json)
 
 
 @subjects_app.command("split")
-def split(subject_id: int = typer.Argument(...),
-          persons: list[int] = typer.Option(..., "--person", help="Reported person id to split off (repeat)."),
-          reason: str = typer.Option(..., help=REASON_HELP), as_json: bool = typer.Option(False, "--json")) -> None:
+def split(
+    subject_id: int = typer.Argument(...),
+    persons: list[int] = typer.Option(..., "--person", help="Reported person id to split off (repeat)."),
+    reason: str = typer.Option(..., help=REASON_HELP),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
     """Split reported persons off into a subject of their own (restores a merged subject)."""
     _act(lambda s: service.split(s, subject_id, persons, actor=actor(), reason=reason), as_json)
 
@@ -172,9 +225,11 @@ def _act(action, as_json: bool) -> None:
 
 
 @subjects_app.command("train")
-def train(engine: str = typer.Option("duckdb", help="duckdb | spark"),
-          reason: str | None = typer.Option(None, help="Why (audit log)."),
-          as_json: bool = typer.Option(False, "--json")) -> None:
+def train(
+    engine: str = typer.Option("duckdb", help="duckdb | spark"),
+    reason: str | None = typer.Option(None, help="Why (audit log)."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
     """Train the linkage model on the stored data with Splink (unsupervised) and activate it."""
     with session() as s:
         try:
@@ -182,21 +237,32 @@ def train(engine: str = typer.Option("duckdb", help="duckdb | spark"),
         except ValueError as exc:
             _fail(exc)
         s.commit()
-    doc = {"version": document["version"], "trained": document["trained"], "thresholds": document["thresholds"]}
+    doc = {
+        "version": document["version"],
+        "trained": document["trained"],
+        "thresholds": document["thresholds"],
+    }
     if as_json:
         emit_json(doc)
         return
-    console.print(_("Model {version} trained on {n} records and activated.", version=document["version"],
-                    n=number(document["trained"]["records"])))
+    console.print(
+        _(
+            "Model {version} trained on {n} records and activated.",
+            version=document["version"],
+            n=number(document["trained"]["records"]),
+        )
+    )
 
 
 @subjects_app.command("relink")
-def relink(engine: str = typer.Option("duckdb", help="duckdb | spark"),
-           apply: int | None = typer.Option(None, help="Apply this proposed run."),
-           discard: int | None = typer.Option(None, help="Discard this proposed run."),
-           reason: str | None = typer.Option(None, help=REASON_HELP + " Needed to apply."),
-           as_json: bool = typer.Option(False, "--json")) -> None:
-    """Re-cluster everything from scratch with Splink and show what would change; --apply RUN carries it out."""
+def relink(
+    engine: str = typer.Option("duckdb", help="duckdb | spark"),
+    apply: int | None = typer.Option(None, help="Apply this proposed run."),
+    discard: int | None = typer.Option(None, help="Discard this proposed run."),
+    reason: str | None = typer.Option(None, help=REASON_HELP + " Needed to apply."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Re-cluster everything from scratch with Splink and show what would change; --apply RUN applies it."""
     if engine not in ("duckdb", "spark"):
         _fail(ValueError(_("Unknown engine {engine}.", engine=engine)))
     if apply is not None:
@@ -204,19 +270,35 @@ def relink(engine: str = typer.Option("duckdb", help="duckdb | spark"),
         return
     with session() as s:
         try:
-            run = batch.discard_relink(s, discard, actor=actor(), reason=reason) if discard is not None else \
-                batch.propose_relink(s, actor=actor(), engine=engine)
+            run = (
+                batch.discard_relink(s, discard, actor=actor(), reason=reason)
+                if discard is not None
+                else batch.propose_relink(s, actor=actor(), engine=engine)
+            )
         except service.SubjectError as exc:
             _fail(exc)
         s.commit()
-    doc = {"run": run.id, "status": run.status, "engine": run.engine, "model_version": run.model_version,
-           "summary": run.summary}
+    doc = {
+        "run": run.id,
+        "status": run.status,
+        "engine": run.engine,
+        "model_version": run.model_version,
+        "summary": run.summary,
+    }
     if as_json:
         emit_json(doc)
         return
     summary = run.summary
-    console.print(_("Relink run {id} ({status}): {clusters} clusters for {subjects} subjects; {joins} joins, "
-                    "{splits} splits, {moved} reported persons would move.", id=run.id, status=_(run.status),
-                    clusters=number(summary["clusters"]), subjects=number(summary["subjects"]),
-                    joins=number(len(summary["joins"])), splits=number(len(summary["splits"])),
-                    moved=number(len(summary["moved_persons"]))))
+    console.print(
+        _(
+            "Relink run {id} ({status}): {clusters} clusters for {subjects} subjects; {joins} joins, "
+            "{splits} splits, {moved} reported persons would move.",
+            id=run.id,
+            status=_(run.status),
+            clusters=number(summary["clusters"]),
+            subjects=number(summary["subjects"]),
+            joins=number(len(summary["joins"])),
+            splits=number(len(summary["splits"])),
+            moved=number(len(summary["moved_persons"])),
+        )
+    )

@@ -13,14 +13,38 @@ from collections.abc import Iterable
 from tiptriage.intake.domain import Address, Identifier, IpEvent, ReportedPerson
 from tiptriage.intake.models import Report, ReportedPersonRow
 from tiptriage.subjects.identifiers import (
-    BirthPrecision, IpClass, NormalisedPerson, blocking_keys, canonical_given_name, normalise_person,
+    IpClass,
+    NormalisedPerson,
+    blocking_keys,
+    canonical_given_name,
+    normalise_person,
     split_particles,
 )
 
 # The columns of a record, in a fixed order (Splink's input table and the JSON features).
-SCALAR_COLUMNS = ("given", "given_word", "given_initial", "family", "family_sound", "dob_lo", "dob_hi", "dob_kind")
-LIST_COLUMNS = ("emails", "phones", "accounts", "screen_names", "devices", "addresses", "postcodes", "cities",
-                "ip_hours", "ip_days", "keys")
+SCALAR_COLUMNS = (
+    "given",
+    "given_word",
+    "given_initial",
+    "family",
+    "family_sound",
+    "dob_lo",
+    "dob_hi",
+    "dob_kind",
+)
+LIST_COLUMNS = (
+    "emails",
+    "phones",
+    "accounts",
+    "screen_names",
+    "devices",
+    "addresses",
+    "postcodes",
+    "cities",
+    "ip_hours",
+    "ip_days",
+    "keys",
+)
 COLUMNS = ("unique_id", *SCALAR_COLUMNS, *LIST_COLUMNS)
 # Keys of the `subject_keys` table that find candidates; `ip:` keys are stored only to count how
 # many records share an address (the fan-out guard), never to find candidates.
@@ -31,17 +55,24 @@ HOUR, DAY = 3600, 86400
 def domain_person(row: ReportedPersonRow) -> ReportedPerson:
     """The stored rows of a reported person, back in the shape the normalisers take."""
     return ReportedPerson(
-        ref=row.ref, role=row.role, given_name=row.given_name, family_name=row.family_name,
-        date_of_birth=row.date_of_birth, age=row.age,
+        ref=row.ref,
+        role=row.role,
+        given_name=row.given_name,
+        family_name=row.family_name,
+        date_of_birth=row.date_of_birth,
+        age=row.age,
         identifiers=tuple(Identifier(i.kind, i.value, i.verified, i.platform) for i in row.identifiers),
         addresses=tuple(Address(a.street, a.postcode, a.city, a.country) for a in row.addresses),
         ip_events=tuple(IpEvent(e.ip, e.event, e.at, e.port) for e in row.ip_events),
-        estimated_country=row.estimated_country)
+        estimated_country=row.estimated_country,
+    )
 
 
 def normalised(row: ReportedPersonRow, report: Report) -> NormalisedPerson:
     # The reporting platform scopes user ids and screen names that name no platform themselves.
-    return normalise_person(domain_person(row), incident_at=report.incident_at, default_platform=report.reporter)
+    return normalise_person(
+        domain_person(row), incident_at=report.incident_at, default_platform=report.reporter
+    )
 
 
 def _sorted_or_none(values: Iterable[str]) -> list[str] | None:
@@ -72,12 +103,20 @@ def public_ips(person: NormalisedPerson) -> set[str]:
 def _name_columns(person: NormalisedPerson) -> dict[str, str | None]:
     name = person.name
     if name is None:
-        return {"given": None, "given_word": None, "given_initial": None, "family": None, "family_sound": None}
+        return {
+            "given": None,
+            "given_word": None,
+            "given_initial": None,
+            "family": None,
+            "family_sound": None,
+        }
     # A given-name field that starts with a tussenvoegsel holds a family name ("van Leeuwen" in the
     # wrong field): its first real word is what a swapped record would carry as family name.
     words = split_particles(name.given_names)[1] if name.given_names else ()
     first = words[0] if words else None
-    canonical = canonical_given_name(first) if first and first != name.given_names[0] else name.given_canonical
+    canonical = (
+        canonical_given_name(first) if first and first != name.given_names[0] else name.given_canonical
+    )
     return {
         "given": canonical,
         "given_word": first,
@@ -92,8 +131,11 @@ def _birth_columns(person: NormalisedPerson) -> dict[str, str | None]:
     birth = person.birth
     if birth is None:
         return {"dob_lo": None, "dob_hi": None, "dob_kind": None}
-    return {"dob_lo": birth.earliest.isoformat(), "dob_hi": birth.latest.isoformat(),
-            "dob_kind": birth.precision.value}
+    return {
+        "dob_lo": birth.earliest.isoformat(),
+        "dob_hi": birth.latest.isoformat(),
+        "dob_kind": birth.precision.value,
+    }
 
 
 def extra_keys(rec: dict) -> set[str]:
@@ -148,5 +190,14 @@ def drop_ips(rec: dict, ips: set[str]) -> dict:
     return out
 
 
-__all__ = ["COLUMNS", "LIST_COLUMNS", "SCALAR_COLUMNS", "IP_KEY_PREFIX", "domain_person", "normalised", "record",
-           "drop_ips", "public_ips"]
+__all__ = [
+    "COLUMNS",
+    "LIST_COLUMNS",
+    "SCALAR_COLUMNS",
+    "IP_KEY_PREFIX",
+    "domain_person",
+    "normalised",
+    "record",
+    "drop_ips",
+    "public_ips",
+]

@@ -65,13 +65,18 @@ def _cll():
 
 
 def _null(col: str) -> Level:
-    return Level("missing", lambda: _cll().NullLevel(col).configure(label_for_charts="missing"),
-                 lambda a, b: a[col] is None or b[col] is None, null=True)
+    return Level(
+        "missing",
+        lambda: _cll().NullLevel(col).configure(label_for_charts="missing"),
+        lambda a, b: a[col] is None or b[col] is None,
+        null=True,
+    )
 
 
 def _exact(col: str, label: str, tf: bool = False) -> Level:
     def creator():
         return _cll().ExactMatchLevel(col, term_frequency_adjustments=tf).configure(label_for_charts=label)
+
     return Level(label, creator, lambda a, b: a[col] is not None and a[col] == b[col], tf=col if tf else None)
 
 
@@ -81,6 +86,7 @@ def _reversed(first: str, second: str, label: str) -> Level:
 
     def test(a, b):
         return None not in (a[first], a[second]) and a[first] == b[second] and a[second] == b[first]
+
     return Level(label, creator, test)
 
 
@@ -89,13 +95,19 @@ def _levenshtein(col: str, distance: int, label: str) -> Level:
         return _cll().LevenshteinLevel(col, distance).configure(label_for_charts=label)
 
     def test(a, b):
-        return a[col] is not None and b[col] is not None and jellyfish.levenshtein_distance(a[col], b[col]) <= distance
+        return (
+            a[col] is not None
+            and b[col] is not None
+            and jellyfish.levenshtein_distance(a[col], b[col]) <= distance
+        )
+
     return Level(label, creator, test)
 
 
 def _intersect(col: str, label: str = "agree") -> Level:
     def creator():
         return _cll().ArrayIntersectLevel(col, 1).configure(label_for_charts=label)
+
     return Level(label, creator, lambda a, b: bool(a[col] and b[col] and not set(a[col]).isdisjoint(b[col])))
 
 
@@ -103,6 +115,7 @@ def _custom(sql: str, label: str, test: Callable[[Mapping, Mapping], bool], null
     def creator():
         level = _cll().CustomLevel(sql, label_for_charts=label)
         return level.configure(is_null_level=True) if null else level
+
     return Level(label, creator, test, null=null)
 
 
@@ -126,27 +139,45 @@ _SAME_YEAR_SQL = "substr(dob_lo_l, 1, 4) = substr(dob_lo_r, 1, 4)"
 def _birth_levels() -> tuple[Level, ...]:
     return (
         _null("dob_lo"),
-        _custom(f"{_BOTH_DAYS_SQL} AND dob_lo_l = dob_lo_r", "same date",
-                lambda a, b: _both_days(a, b) and a["dob_lo"] == b["dob_lo"]),
-        _custom(f"{_BOTH_DAYS_SQL} AND {_SAME_YEAR_SQL} AND substr(dob_lo_l, 6, 2) = substr(dob_lo_r, 9, 2) "
-                "AND substr(dob_lo_l, 9, 2) = substr(dob_lo_r, 6, 2)", "day and month swapped",
-                lambda a, b: (_both_days(a, b) and _same_year(a, b) and a["dob_lo"][5:7] == b["dob_lo"][8:10]
-                              and a["dob_lo"][8:10] == b["dob_lo"][5:7])),
+        _custom(
+            f"{_BOTH_DAYS_SQL} AND dob_lo_l = dob_lo_r",
+            "same date",
+            lambda a, b: _both_days(a, b) and a["dob_lo"] == b["dob_lo"],
+        ),
+        _custom(
+            f"{_BOTH_DAYS_SQL} AND {_SAME_YEAR_SQL} AND substr(dob_lo_l, 6, 2) = substr(dob_lo_r, 9, 2) "
+            "AND substr(dob_lo_l, 9, 2) = substr(dob_lo_r, 6, 2)",
+            "day and month swapped",
+            lambda a, b: (
+                _both_days(a, b)
+                and _same_year(a, b)
+                and a["dob_lo"][5:7] == b["dob_lo"][8:10]
+                and a["dob_lo"][8:10] == b["dob_lo"][5:7]
+            ),
+        ),
         # 1 January is what platforms fill in when they know only the year.
-        _custom(f"{_BOTH_DAYS_SQL} AND {_SAME_YEAR_SQL} AND (substr(dob_lo_l, 6, 5) = '01-01' "
-                "OR substr(dob_lo_r, 6, 5) = '01-01')", "same year, one a 1 January default",
-                lambda a, b: (_both_days(a, b) and _same_year(a, b)
-                              and "01-01" in (a["dob_lo"][5:10], b["dob_lo"][5:10]))),
-        _custom(f"NOT ({_BOTH_DAYS_SQL}) AND dob_lo_l <= dob_hi_r AND dob_lo_r <= dob_hi_l",
-                "consistent (age, month or year only)",
-                lambda a, b: not _both_days(a, b) and a["dob_lo"] <= b["dob_hi"] and b["dob_lo"] <= a["dob_hi"]),
+        _custom(
+            f"{_BOTH_DAYS_SQL} AND {_SAME_YEAR_SQL} AND (substr(dob_lo_l, 6, 5) = '01-01' "
+            "OR substr(dob_lo_r, 6, 5) = '01-01')",
+            "same year, one a 1 January default",
+            lambda a, b: (
+                _both_days(a, b) and _same_year(a, b) and "01-01" in (a["dob_lo"][5:10], b["dob_lo"][5:10])
+            ),
+        ),
+        _custom(
+            f"NOT ({_BOTH_DAYS_SQL}) AND dob_lo_l <= dob_hi_r AND dob_lo_r <= dob_hi_l",
+            "consistent (age, month or year only)",
+            lambda a, b: not _both_days(a, b) and a["dob_lo"] <= b["dob_hi"] and b["dob_lo"] <= a["dob_hi"],
+        ),
         _custom(_SAME_YEAR_SQL, "same year, other day", _same_year),
         _else("conflict"),
     )
 
 
-_ADDRESS_NULL_SQL = ("(addresses_l IS NULL AND postcodes_l IS NULL AND cities_l IS NULL) OR "
-                     "(addresses_r IS NULL AND postcodes_r IS NULL AND cities_r IS NULL)")
+_ADDRESS_NULL_SQL = (
+    "(addresses_l IS NULL AND postcodes_l IS NULL AND cities_l IS NULL) OR "
+    "(addresses_r IS NULL AND postcodes_r IS NULL AND cities_r IS NULL)"
+)
 
 
 def _no_address(rec) -> bool:
@@ -158,40 +189,66 @@ def _identifier(name: str, col: str, description: str) -> Field:
 
 
 FIELDS: tuple[Field, ...] = (
-    Field("given_name", "First given name (baptismal form: Kees = Cornelis), term-frequency adjusted",
-          ("given_word", "given"), (
-              _null("given_initial"),
-              _exact("given", "same", tf=True),
-              _reversed("given_word", "family", "given and family name swapped"),
-              _levenshtein("given_word", 2, "one or two typing errors"),
-              _exact("given_initial", "same initial"),
-              _else())),
-    Field("family_name", "Family name without tussenvoegsels, term-frequency adjusted", ("family",), (
-        _null("family"),
-        _exact("family", "same", tf=True),
-        _reversed("family", "given_word", "given and family name swapped"),
-        _exact("family_sound", "sounds the same"),
-        _levenshtein("family", 2, "one or two typing errors"),
-        _else())),
-    Field("birth", "Date of birth, or the range a reported age allows", ("dob_lo", "dob_hi", "dob_kind"),
-          _birth_levels()),
+    Field(
+        "given_name",
+        "First given name (baptismal form: Kees = Cornelis), term-frequency adjusted",
+        ("given_word", "given"),
+        (
+            _null("given_initial"),
+            _exact("given", "same", tf=True),
+            _reversed("given_word", "family", "given and family name swapped"),
+            _levenshtein("given_word", 2, "one or two typing errors"),
+            _exact("given_initial", "same initial"),
+            _else(),
+        ),
+    ),
+    Field(
+        "family_name",
+        "Family name without tussenvoegsels, term-frequency adjusted",
+        ("family",),
+        (
+            _null("family"),
+            _exact("family", "same", tf=True),
+            _reversed("family", "given_word", "given and family name swapped"),
+            _exact("family_sound", "sounds the same"),
+            _levenshtein("family", 2, "one or two typing errors"),
+            _else(),
+        ),
+    ),
+    Field(
+        "birth",
+        "Date of birth, or the range a reported age allows",
+        ("dob_lo", "dob_hi", "dob_kind"),
+        _birth_levels(),
+    ),
     _identifier("email", "emails", "E-mail mailbox (provider rules applied)"),
     _identifier("phone", "phones", "Phone number (E.164)"),
     _identifier("account", "accounts", "Platform user id"),
     _identifier("screen_name", "screen_names", "Screen name on a platform"),
     _identifier("device", "devices", "Device id"),
-    Field("address", "Home address, else postcode, else town", ("addresses", "postcodes", "cities"), (
-        _custom(_ADDRESS_NULL_SQL, "missing", lambda a, b: _no_address(a) or _no_address(b), null=True),
-        _intersect("addresses", "same address"),
-        _intersect("postcodes", "same postcode"),
-        _intersect("cities", "same town"),
-        _else())),
-    Field("ip", "Same public IP address close in time (never CGNAT, shared ranges or widely shared addresses)",
-          ("ip_days",), (
-              _null("ip_days"),
-              _intersect("ip_hours", "same address within hours"),
-              _intersect("ip_days", "same address within days"),
-              _else("no shared address in time"))),
+    Field(
+        "address",
+        "Home address, else postcode, else town",
+        ("addresses", "postcodes", "cities"),
+        (
+            _custom(_ADDRESS_NULL_SQL, "missing", lambda a, b: _no_address(a) or _no_address(b), null=True),
+            _intersect("addresses", "same address"),
+            _intersect("postcodes", "same postcode"),
+            _intersect("cities", "same town"),
+            _else(),
+        ),
+    ),
+    Field(
+        "ip",
+        "Same public IP address close in time (never CGNAT, shared ranges or widely shared addresses)",
+        ("ip_days",),
+        (
+            _null("ip_days"),
+            _intersect("ip_hours", "same address within hours"),
+            _intersect("ip_days", "same address within days"),
+            _else("no shared address in time"),
+        ),
+    ),
 )
 FIELD_BY_NAME = {f.name: f for f in FIELDS}
 TF_COLUMNS = ("given", "family")
@@ -200,18 +257,28 @@ TF_COLUMNS = ("given", "family")
 def splink_comparisons() -> list:
     from splink.comparison_library import CustomComparison
 
-    return [CustomComparison([level.splink() for level in f.levels], output_column_name=f.name,
-                             comparison_description=f.description) for f in FIELDS]
+    return [
+        CustomComparison(
+            [level.splink() for level in f.levels],
+            output_column_name=f.name,
+            comparison_description=f.description,
+        )
+        for f in FIELDS
+    ]
 
 
 def settings_creator(**overrides):
     from splink import SettingsCreator, block_on
 
     options = dict(
-        link_type="dedupe_only", unique_id_column_name="unique_id", comparisons=splink_comparisons(),
+        link_type="dedupe_only",
+        unique_id_column_name="unique_id",
+        comparisons=splink_comparisons(),
         # The same keys the fast path looks up in `subject_keys`: pairs that share any key.
         blocking_rules_to_generate_predictions=[block_on("keys", arrays_to_explode=["keys"])],
-        retain_intermediate_calculation_columns=True, retain_matching_columns=True)
+        retain_intermediate_calculation_columns=True,
+        retain_matching_columns=True,
+    )
     options.update(overrides)
     return SettingsCreator(**options)
 
@@ -265,8 +332,14 @@ def model_version(splink_settings: dict, thresholds: dict) -> str:
 def wrap(splink_settings: dict, *, thresholds: Thresholds, trained: dict, guard: dict | None = None) -> dict:
     """Our model document: Splink's saved model, the thresholds and how it was trained."""
     guard = guard or {"max_ip_fanout": 4, "max_key_candidates": 50}
-    return {"format": MODEL_FORMAT, "version": model_version(splink_settings, thresholds.as_dict()),
-            "thresholds": thresholds.as_dict(), "guard": guard, "trained": trained, "splink": splink_settings}
+    return {
+        "format": MODEL_FORMAT,
+        "version": model_version(splink_settings, thresholds.as_dict()),
+        "thresholds": thresholds.as_dict(),
+        "guard": guard,
+        "trained": trained,
+        "splink": splink_settings,
+    }
 
 
 def compile_model(document: dict) -> Model:
@@ -283,12 +356,21 @@ def compile_model(document: dict) -> Model:
         comparison = by_name.get(f.name)
         labels = [lvl.label_for_charts for lvl in comparison.comparison_levels] if comparison else None
         if labels != [lvl.label for lvl in f.levels]:
-            raise ValueError(f"the model's comparison {f.name!r} does not fit this version's fields: {labels}")
+            raise ValueError(
+                f"the model's comparison {f.name!r} does not fit this version's fields: {labels}"
+            )
         compiled.append(_compile_field(f, comparison.comparison_levels))
     guard = document.get("guard", {})
     thresholds = Thresholds(**document["thresholds"])
-    return Model(document["version"], document, prior_weight(settings, prob_to_match_weight), tuple(compiled),
-                 thresholds, guard.get("max_ip_fanout", 4), guard.get("max_key_candidates", 50))
+    return Model(
+        document["version"],
+        document,
+        prior_weight(settings, prob_to_match_weight),
+        tuple(compiled),
+        thresholds,
+        guard.get("max_ip_fanout", 4),
+        guard.get("max_key_candidates", 50),
+    )
 
 
 def prior_weight(settings, prob_to_match_weight) -> float:
@@ -300,12 +382,20 @@ def _compile_field(f: Field, levels) -> CompiledField:
     for level in levels:
         weight = level._match_weight
         if weight is None:
-            raise ValueError(f"{f.name}: level {level.label_for_charts!r} has no trained m and u probabilities")
+            raise ValueError(
+                f"{f.name}: level {level.label_for_charts!r} has no trained m and u probabilities"
+            )
         weights.append(weight)
         if level._has_tf_adjustments and not level.is_null_level:
             u_exact = level._u_probability_corresponding_to_exact_match(levels)
-            tfs.append((level._tf_adjustment_input_column_name, level._tf_adjustment_weight, math.log2(u_exact),
-                        level._tf_minimum_u_value))
+            tfs.append(
+                (
+                    level._tf_adjustment_input_column_name,
+                    level._tf_adjustment_weight,
+                    math.log2(u_exact),
+                    level._tf_minimum_u_value,
+                )
+            )
         else:
             tfs.append(None)
     return CompiledField(f, tuple(weights), tuple(tfs))
@@ -344,8 +434,14 @@ class FieldEvidence:
     right: Any
 
     def as_dict(self) -> dict:
-        return {"field": self.field, "level": self.level, "weight": round(self.weight, 4),
-                "tf_adjustment": round(self.tf_adjustment, 4), "left": self.left, "right": self.right}
+        return {
+            "field": self.field,
+            "level": self.level,
+            "weight": round(self.weight, 4),
+            "tf_adjustment": round(self.tf_adjustment, 4),
+            "left": self.left,
+            "right": self.right,
+        }
 
 
 @dataclass(frozen=True)
@@ -360,15 +456,19 @@ class Scored:
         return probability(self.match_weight)
 
     def as_dict(self) -> dict:
-        return {"match_weight": round(self.match_weight, 4), "match_probability": self.match_probability,
-                "fields": [e.as_dict() for e in self.evidence], "guards": list(self.guards)}
+        return {
+            "match_weight": round(self.match_weight, 4),
+            "match_probability": self.match_probability,
+            "fields": [e.as_dict() for e in self.evidence],
+            "guards": list(self.guards),
+        }
 
 
 def probability(weight: float) -> float:
     # Splink: match_probability = 2^w / (1 + 2^w); written to stay finite for large |w|.
     if weight >= 0:
-        return 1.0 / (1.0 + 2.0 ** -weight)
-    power = 2.0 ** weight
+        return 1.0 / (1.0 + 2.0**-weight)
+    power = 2.0**weight
     return power / (1.0 + power)
 
 
@@ -380,8 +480,9 @@ def _shown(rec: Mapping, columns: tuple[str, ...]) -> Any:
     return values or None
 
 
-def levels_and_weights(model: Model, a: Mapping, b: Mapping,
-                       tf: TermFrequency | None = None) -> tuple[float, list[int], list[float]]:
+def levels_and_weights(
+    model: Model, a: Mapping, b: Mapping, tf: TermFrequency | None = None
+) -> tuple[float, list[int], list[float]]:
     """The fast path's inner loop: match weight, level index and weight (TF-adjusted) per field."""
     total = model.prior
     indexes, weights = [], []
@@ -416,8 +517,16 @@ def score(model: Model, a: Mapping, b: Mapping, tf: TermFrequency | None = None)
         label = cf.field.levels[index].label
         levels[cf.field.name] = label
         by_field[cf.field.name] = weight
-        evidence.append(FieldEvidence(cf.field.name, label, cf.weights[index], weight - cf.weights[index],
-                                      _shown(a, cf.field.columns), _shown(b, cf.field.columns)))
+        evidence.append(
+            FieldEvidence(
+                cf.field.name,
+                label,
+                cf.weights[index],
+                weight - cf.weights[index],
+                _shown(a, cf.field.columns),
+                _shown(b, cf.field.columns),
+            )
+        )
     return Scored(total, levels, tuple(evidence), guards(levels, by_field))
 
 
@@ -445,7 +554,9 @@ def guards(levels: Mapping[str, str], weights: Mapping[str, float] | None = None
 
 def _positive_fields(weights: Mapping[str, float]) -> int:
     # Given and family name are one piece of evidence: a name.
-    kinds = {"name" if name in ("given_name", "family_name") else name for name, w in weights.items() if w > 0}
+    kinds = {
+        "name" if name in ("given_name", "family_name") else name for name, w in weights.items() if w > 0
+    }
     return len(kinds)
 
 
@@ -481,9 +592,14 @@ def local_spark():
 
     from pyspark.sql import SparkSession
 
-    spark = (SparkSession.builder.master("local[2]").appName("tiptriage-subjects")
-             .config("spark.sql.shuffle.partitions", "8").config("spark.ui.enabled", "false")
-             .config("spark.driver.memory", "2g").getOrCreate())
+    spark = (
+        SparkSession.builder.master("local[2]")
+        .appName("tiptriage-subjects")
+        .config("spark.sql.shuffle.partitions", "8")
+        .config("spark.ui.enabled", "false")
+        .config("spark.driver.memory", "2g")
+        .getOrCreate()
+    )
     spark.sparkContext.setCheckpointDir(tempfile.mkdtemp(prefix="tiptriage-spark-"))
     return spark
 
@@ -493,9 +609,11 @@ def spark_schema():
 
     from tiptriage.subjects.features import LIST_COLUMNS, SCALAR_COLUMNS
 
-    return StructType([StructField("unique_id", LongType(), False)]
-                      + [StructField(c, StringType(), True) for c in SCALAR_COLUMNS]
-                      + [StructField(c, ArrayType(StringType()), True) for c in LIST_COLUMNS])
+    return StructType(
+        [StructField("unique_id", LongType(), False)]
+        + [StructField(c, StringType(), True) for c in SCALAR_COLUMNS]
+        + [StructField(c, ArrayType(StringType()), True) for c in LIST_COLUMNS]
+    )
 
 
 def register(api, records: list[dict], engine: str, name: str = "records"):
@@ -508,10 +626,14 @@ def register(api, records: list[dict], engine: str, name: str = "records"):
         return api.register(frame, dataset_display_name=name)
     import pyarrow as pa
 
-    table = pa.table({c: [r[c] for r in records] for c in COLUMNS},
-                     schema=pa.schema([("unique_id", pa.int64())]
-                                      + [(c, pa.string()) for c in COLUMNS[1:9]]
-                                      + [(c, pa.list_(pa.string())) for c in COLUMNS[9:]]))
+    table = pa.table(
+        {c: [r[c] for r in records] for c in COLUMNS},
+        schema=pa.schema(
+            [("unique_id", pa.int64())]
+            + [(c, pa.string()) for c in COLUMNS[1:9]]
+            + [(c, pa.list_(pa.string())) for c in COLUMNS[9:]]
+        ),
+    )
     return api.register(table, dataset_display_name=name)
 
 
@@ -522,8 +644,15 @@ class TrainingReport:
     em_sessions: list[str] = field(default_factory=list)
 
 
-def train(records: list[dict], *, engine: str = "duckdb", seed: int = 1, recall: float = 0.7,
-          thresholds: Thresholds | None = None, spark=None) -> dict:
+def train(
+    records: list[dict],
+    *,
+    engine: str = "duckdb",
+    seed: int = 1,
+    recall: float = 0.7,
+    thresholds: Thresholds | None = None,
+    spark=None,
+) -> dict:
     """Unsupervised training on stored records; returns a model document (not yet saved).
 
     The prior comes from deterministic rules (same user id, mailbox, phone or device) and their

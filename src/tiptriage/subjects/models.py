@@ -70,8 +70,9 @@ class SubjectRecord(Base):
 
     __tablename__ = "subject_records"
 
-    reported_person_id: Mapped[int] = mapped_column(Id, ForeignKey("reported_persons.id"), primary_key=True,
-                                                    autoincrement=False)
+    reported_person_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("reported_persons.id"), primary_key=True, autoincrement=False
+    )
     report_id: Mapped[int] = mapped_column(Id, ForeignKey("reports.id"), index=True)
     features: Mapped[dict] = mapped_column(JSON)
 

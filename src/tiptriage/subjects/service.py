@@ -24,8 +24,16 @@ from tiptriage.db import utcnow
 from tiptriage.intake.models import Report, ReportedPersonRow
 from tiptriage.subjects import features, linkage
 from tiptriage.subjects.models import (
-    LinkageModel, Subject, SubjectKey, SubjectLink, SubjectMember, SubjectOperation, SubjectRecord, SubjectRetriage,
-    SubjectReview, SubjectTermCount,
+    LinkageModel,
+    Subject,
+    SubjectKey,
+    SubjectLink,
+    SubjectMember,
+    SubjectOperation,
+    SubjectRecord,
+    SubjectRetriage,
+    SubjectReview,
+    SubjectTermCount,
 )
 
 SUBJECT_ROLE = "reported"  # recipients and victims are not subjects of triage and stay out of clusters
@@ -49,16 +57,26 @@ def active_model(session: Session) -> linkage.Model:
 def save_model(session: Session, document: dict, *, actor: str, reason: str | None = None) -> LinkageModel:
     """Store a model version and make it the active one (audited)."""
     linkage.compile_model(document)  # refuse a document the fast path could not use
-    existing = session.execute(select(LinkageModel).where(LinkageModel.version == document["version"])).scalar_one_or_none()
+    existing = session.execute(
+        select(LinkageModel).where(LinkageModel.version == document["version"])
+    ).scalar_one_or_none()
     session.execute(update(LinkageModel).values(active=False))
     if existing is None:
-        existing = LinkageModel(version=document["version"], created_at=utcnow(), created_by=actor, active=True,
-                                document=document)
+        existing = LinkageModel(
+            version=document["version"], created_at=utcnow(), created_by=actor, active=True, document=document
+        )
         session.add(existing)
     existing.active = True
     session.flush()
-    audit.record(session, actor=actor, action="subjects.model", entity="subject_model", entity_ids=[existing.id],
-                 reason=reason, details={"version": document["version"], "trained": document.get("trained")})
+    audit.record(
+        session,
+        actor=actor,
+        action="subjects.model",
+        entity="subject_model",
+        entity_ids=[existing.id],
+        reason=reason,
+        details={"version": document["version"], "trained": document.get("trained")},
+    )
     return existing
 
 
@@ -103,25 +121,42 @@ def resolve_reports(session: Session, report_ids: Iterable[int], *, actor: str) 
     if not report_ids:
         return []
     model = active_model(session)
-    op = _operation(session, "link", actor, None, {"reports": len(report_ids), "model_version": model.version})
+    op = _operation(
+        session, "link", actor, None, {"reports": len(report_ids), "model_version": model.version}
+    )
     done = []
     for report in _reports_with_persons(session, report_ids):
         for person in report.persons:
             if person.role != SUBJECT_ROLE or _current_subject(session, person.id) is not None:
                 continue
             done.append(_resolve_person(session, model, op, report, person))
-    audit.record(session, actor=actor, action="subjects.resolve", entity="report", entity_ids=report_ids,
-                 details={"operation": op.id, "model_version": model.version,
-                          "decisions": dict(Counter(r.decision for r in done))})
+    audit.record(
+        session,
+        actor=actor,
+        action="subjects.resolve",
+        entity="report",
+        entity_ids=report_ids,
+        details={
+            "operation": op.id,
+            "model_version": model.version,
+            "decisions": dict(Counter(r.decision for r in done)),
+        },
+    )
     return done
 
 
 def _reports_with_persons(session: Session, report_ids: list[int]) -> list[Report]:
     persons = selectinload(Report.persons)
-    query = (select(Report).where(Report.id.in_(report_ids)).order_by(Report.id)
-             .options(persons.selectinload(ReportedPersonRow.identifiers),
-                      persons.selectinload(ReportedPersonRow.addresses),
-                      persons.selectinload(ReportedPersonRow.ip_events)))
+    query = (
+        select(Report)
+        .where(Report.id.in_(report_ids))
+        .order_by(Report.id)
+        .options(
+            persons.selectinload(ReportedPersonRow.identifiers),
+            persons.selectinload(ReportedPersonRow.addresses),
+            persons.selectinload(ReportedPersonRow.ip_events),
+        )
+    )
     return list(session.execute(query).scalars())
 
 
@@ -144,8 +179,9 @@ def decide(session: Session, model: linkage.Model, rec: dict, ips: set[str]) -> 
     return Decision(scored_rec, _choose(model, scored_rec, candidates, tf, shared), tf, shared)
 
 
-def _resolve_person(session: Session, model: linkage.Model, op: SubjectOperation, report: Report,
-                    person: ReportedPersonRow) -> Resolution:
+def _resolve_person(
+    session: Session, model: linkage.Model, op: SubjectOperation, report: Report, person: ReportedPersonRow
+) -> Resolution:
     normalised = features.normalised(person, report)
     rec = features.record(person.id, normalised)
     ips = features.public_ips(normalised)
@@ -161,9 +197,10 @@ def _fanout_ips(session: Session, ips: set[str], limit: int) -> set[str]:
     if not ips:
         return set()
     keys = [features.IP_KEY_PREFIX + ip for ip in ips]
-    rows = session.execute(select(SubjectKey.key, func.count()).where(SubjectKey.key.in_(keys))
-                           .group_by(SubjectKey.key)).all()
-    return {key[len(features.IP_KEY_PREFIX):] for key, n in rows if n >= limit}
+    rows = session.execute(
+        select(SubjectKey.key, func.count()).where(SubjectKey.key.in_(keys)).group_by(SubjectKey.key)
+    ).all()
+    return {key[len(features.IP_KEY_PREFIX) :] for key, n in rows if n >= limit}
 
 
 # Pseudo-records behind the model's own base rate: a registry of a few hundred records says little
@@ -177,15 +214,22 @@ def _term_frequencies(session: Session, model: linkage.Model, rec: dict) -> link
     wanted = [(c, rec[c]) for c in linkage.TF_COLUMNS if rec[c] is not None]
     counts: dict[tuple[str, str], int] = {}
     if wanted:
-        condition = or_(*[(SubjectTermCount.field == c) & SubjectTermCount.value.in_([v, TOTAL]) for c, v in wanted])
-        counts = {(f, v): n for f, v, n in session.execute(
-            select(SubjectTermCount.field, SubjectTermCount.value, SubjectTermCount.n).where(condition))}
+        condition = or_(
+            *[(SubjectTermCount.field == c) & SubjectTermCount.value.in_([v, TOTAL]) for c, v in wanted]
+        )
+        counts = {
+            (f, v): n
+            for f, v, n in session.execute(
+                select(SubjectTermCount.field, SubjectTermCount.value, SubjectTermCount.n).where(condition)
+            )
+        }
     base = model.exact_u
 
     def tf(column: str, value: str) -> float | None:
         total = counts.get((column, TOTAL), 0) + 1
         seen = counts.get((column, value), 0) + 1
         return (seen + TF_PRIOR_RECORDS * base[column]) / (total + TF_PRIOR_RECORDS)
+
     return tf
 
 
@@ -200,10 +244,14 @@ def _candidates(session: Session, keys: Iterable[str], cap: int) -> list[_Candid
         return []
     parts = " UNION ALL ".join(
         f"SELECT reported_person_id FROM (SELECT reported_person_id FROM subject_keys WHERE key = :k{i} "
-        f"ORDER BY reported_person_id DESC LIMIT :cap) AS k{i}" for i in range(len(keys)))
-    sql = ("SELECT r.reported_person_id, r.features, m.subject_id FROM subject_records r "
-           "JOIN subject_members m ON m.reported_person_id = r.reported_person_id AND m.until IS NULL "
-           f"WHERE r.reported_person_id IN ({parts})")
+        f"ORDER BY reported_person_id DESC LIMIT :cap) AS k{i}"
+        for i in range(len(keys))
+    )
+    sql = (
+        "SELECT r.reported_person_id, r.features, m.subject_id FROM subject_records r "
+        "JOIN subject_members m ON m.reported_person_id = r.reported_person_id AND m.until IS NULL "
+        f"WHERE r.reported_person_id IN ({parts})"
+    )
     params = {f"k{i}": k for i, k in enumerate(keys)} | {"cap": cap}
     rows = session.execute(text(sql), params).all()
     return [_Candidate(pid, sid, rec if isinstance(rec, dict) else json.loads(rec)) for pid, rec, sid in rows]
@@ -221,24 +269,42 @@ def _choose(model: linkage.Model, rec: dict, candidates: list[_Candidate], tf, s
             blocked.add(cand.subject_id)
         if cand.subject_id not in best or weight > best[cand.subject_id][0]:
             best[cand.subject_id] = (weight, cand, guards)
-    linkable = sorted(((w, c) for sid, (w, c, g) in best.items()
-                       if w >= model.thresholds.link and not g and sid not in blocked),
-                      key=lambda x: (-x[0], x[1].subject_id))
-    reviewable = sorted(((w, c) for sid, (w, c, g) in best.items() if w >= model.thresholds.review),
-                        key=lambda x: (-x[0], x[1].subject_id))
+    linkable = sorted(
+        (
+            (w, c)
+            for sid, (w, c, g) in best.items()
+            if w >= model.thresholds.link and not g and sid not in blocked
+        ),
+        key=lambda x: (-x[0], x[1].subject_id),
+    )
+    reviewable = sorted(
+        ((w, c) for sid, (w, c, g) in best.items() if w >= model.thresholds.review),
+        key=lambda x: (-x[0], x[1].subject_id),
+    )
     if linkable:
         chosen = linkable[0]
-        others = [("possible_same_subject", c.subject_id, w) for w, c in reviewable
-                  if c.subject_id != chosen[1].subject_id]
+        others = [
+            ("possible_same_subject", c.subject_id, w)
+            for w, c in reviewable
+            if c.subject_id != chosen[1].subject_id
+        ]
         return _Choice(chosen[1].subject_id, "linked", chosen, others)
     if reviewable:
-        return _Choice(None, "review", reviewable[0], [("possible_match", c.subject_id, w) for w, c in reviewable[:3]])
+        return _Choice(
+            None, "review", reviewable[0], [("possible_match", c.subject_id, w) for w, c in reviewable[:3]]
+        )
     top = max(((w, c) for w, c, g in best.values()), key=lambda x: x[0], default=None)
     return _Choice(None, "new", top)
 
 
-def _store_resolution(session: Session, model: linkage.Model, op: SubjectOperation, report_id: int,
-                      person_id: int, decision: Decision) -> Resolution:
+def _store_resolution(
+    session: Session,
+    model: linkage.Model,
+    op: SubjectOperation,
+    report_id: int,
+    person_id: int,
+    decision: Decision,
+) -> Resolution:
     rec, choice, tf, shared = decision.record, decision.choice, decision.tf, decision.shared_ips
     now = utcnow()
     subject_id = choice.subject_id or _new_subject(session, op.actor, now)
@@ -248,42 +314,98 @@ def _store_resolution(session: Session, model: linkage.Model, op: SubjectOperati
         weight, candidate = choice.best[0], choice.best[1]
         evidence = linkage.score(model, rec, features.drop_ips(candidate.record, shared), tf).as_dict()
     evidence["shared_ips_ignored"] = sorted(shared)
-    link_id = session.execute(insert(SubjectLink).values(
-        reported_person_id=person_id, subject_id=subject_id, decision=choice.decision,
-        candidate_subject_id=candidate.subject_id if candidate else None,
-        candidate_person_id=candidate.person_id if candidate else None, match_weight=weight,
-        match_probability=linkage.probability(weight) if weight is not None else None,
-        model_version=model.version, evidence=evidence, at=now, operation_id=op.id)
-        .returning(SubjectLink.id)).scalar_one()
-    review_ids = tuple(_open_review(session, kind, person_id if kind == "possible_match" else None, subject_id,
-                                    other, link_id, w, now) for kind, other, w in choice.reviews)
-    return Resolution(person_id, report_id, subject_id, choice.decision, weight,
-                      candidate.subject_id if candidate else None, link_id, review_ids)
+    link_id = session.execute(
+        insert(SubjectLink)
+        .values(
+            reported_person_id=person_id,
+            subject_id=subject_id,
+            decision=choice.decision,
+            candidate_subject_id=candidate.subject_id if candidate else None,
+            candidate_person_id=candidate.person_id if candidate else None,
+            match_weight=weight,
+            match_probability=linkage.probability(weight) if weight is not None else None,
+            model_version=model.version,
+            evidence=evidence,
+            at=now,
+            operation_id=op.id,
+        )
+        .returning(SubjectLink.id)
+    ).scalar_one()
+    review_ids = tuple(
+        _open_review(
+            session, kind, person_id if kind == "possible_match" else None, subject_id, other, link_id, w, now
+        )
+        for kind, other, w in choice.reviews
+    )
+    return Resolution(
+        person_id,
+        report_id,
+        subject_id,
+        choice.decision,
+        weight,
+        candidate.subject_id if candidate else None,
+        link_id,
+        review_ids,
+    )
 
 
 def _new_subject(session: Session, actor: str, now) -> int:
-    return session.execute(insert(Subject).values(created_at=now, created_by=actor).returning(Subject.id)).scalar_one()
+    return session.execute(
+        insert(Subject).values(created_at=now, created_by=actor).returning(Subject.id)
+    ).scalar_one()
 
 
-def _open_membership(session: Session, subject_id: int, person_id: int, report_id: int, op_id: int, now) -> None:
-    session.execute(insert(SubjectMember).values(subject_id=subject_id, reported_person_id=person_id,
-                                                 report_id=report_id, since=now, started_by=op_id))
+def _open_membership(
+    session: Session, subject_id: int, person_id: int, report_id: int, op_id: int, now
+) -> None:
+    session.execute(
+        insert(SubjectMember).values(
+            subject_id=subject_id,
+            reported_person_id=person_id,
+            report_id=report_id,
+            since=now,
+            started_by=op_id,
+        )
+    )
 
 
-def _open_review(session: Session, kind: str, person_id: int | None, subject_id: int, other: int, link_id: int,
-                 weight: float, now) -> int:
-    return session.execute(insert(SubjectReview).values(
-        kind=kind, status="open", reported_person_id=person_id, subject_id=subject_id, candidate_subject_id=other,
-        link_id=link_id, match_weight=weight, created_at=now).returning(SubjectReview.id)).scalar_one()
+def _open_review(
+    session: Session,
+    kind: str,
+    person_id: int | None,
+    subject_id: int,
+    other: int,
+    link_id: int,
+    weight: float,
+    now,
+) -> int:
+    return session.execute(
+        insert(SubjectReview)
+        .values(
+            kind=kind,
+            status="open",
+            reported_person_id=person_id,
+            subject_id=subject_id,
+            candidate_subject_id=other,
+            link_id=link_id,
+            match_weight=weight,
+            created_at=now,
+        )
+        .returning(SubjectReview.id)
+    ).scalar_one()
 
 
 def index_record(session: Session, report_id: int, rec: dict, ips: set[str]) -> None:
     """Make the record findable: features, keys (and `ip:` keys for fan-out), term counts."""
     person_id = rec["unique_id"]
-    session.execute(insert(SubjectRecord).values(reported_person_id=person_id, report_id=report_id, features=rec))
+    session.execute(
+        insert(SubjectRecord).values(reported_person_id=person_id, report_id=report_id, features=rec)
+    )
     keys = set(rec["keys"] or ()) | {features.IP_KEY_PREFIX + ip for ip in ips}
     if keys:
-        session.execute(insert(SubjectKey), [{"key": k, "reported_person_id": person_id} for k in sorted(keys)])
+        session.execute(
+            insert(SubjectKey), [{"key": k, "reported_person_id": person_id} for k in sorted(keys)]
+        )
     for column in linkage.TF_COLUMNS:
         if rec[column] is not None:
             _count(session, column, rec[column])
@@ -292,12 +414,18 @@ def index_record(session: Session, report_id: int, rec: dict, ips: set[str]) -> 
 
 def _count(session: Session, column: str, value: str) -> None:
     # An upsert (SQLite 3.24+ and PostgreSQL): concurrent ingests may count the same name.
-    session.execute(text("INSERT INTO subject_term_counts (field, value, n) VALUES (:f, :v, 1) "
-                         "ON CONFLICT (field, value) DO UPDATE SET n = subject_term_counts.n + 1"),
-                    {"f": column, "v": value})
+    session.execute(
+        text(
+            "INSERT INTO subject_term_counts (field, value, n) VALUES (:f, :v, 1) "
+            "ON CONFLICT (field, value) DO UPDATE SET n = subject_term_counts.n + 1"
+        ),
+        {"f": column, "v": value},
+    )
 
 
-def _operation(session: Session, kind: str, actor: str, reason: str | None, details: dict) -> SubjectOperation:
+def _operation(
+    session: Session, kind: str, actor: str, reason: str | None, details: dict
+) -> SubjectOperation:
     op = SubjectOperation(kind=kind, at=utcnow(), actor=actor, reason=reason, details=details)
     session.add(op)
     session.flush()
@@ -309,13 +437,21 @@ def _operation(session: Session, kind: str, actor: str, reason: str | None, deta
 
 
 def _current_subject(session: Session, person_id: int) -> int | None:
-    return session.execute(select(SubjectMember.subject_id).where(
-        SubjectMember.reported_person_id == person_id, SubjectMember.until.is_(None))).scalar_one_or_none()
+    return session.execute(
+        select(SubjectMember.subject_id).where(
+            SubjectMember.reported_person_id == person_id, SubjectMember.until.is_(None)
+        )
+    ).scalar_one_or_none()
 
 
 def current_members(session: Session, subject_id: int) -> list[SubjectMember]:
-    return list(session.execute(select(SubjectMember).where(
-        SubjectMember.subject_id == subject_id, SubjectMember.until.is_(None)).order_by(SubjectMember.id)).scalars())
+    return list(
+        session.execute(
+            select(SubjectMember)
+            .where(SubjectMember.subject_id == subject_id, SubjectMember.until.is_(None))
+            .order_by(SubjectMember.id)
+        ).scalars()
+    )
 
 
 def subject_of_persons(session: Session, person_ids: Iterable[int]) -> dict[int, int]:
@@ -323,8 +459,13 @@ def subject_of_persons(session: Session, person_ids: Iterable[int]) -> dict[int,
     person_ids = list(person_ids)
     if not person_ids:
         return {}
-    return dict(session.execute(select(SubjectMember.reported_person_id, SubjectMember.subject_id).where(
-        SubjectMember.reported_person_id.in_(person_ids), SubjectMember.until.is_(None))).all())
+    return dict(
+        session.execute(
+            select(SubjectMember.reported_person_id, SubjectMember.subject_id).where(
+                SubjectMember.reported_person_id.in_(person_ids), SubjectMember.until.is_(None)
+            )
+        ).all()
+    )
 
 
 def affected_reports(session: Session, subject_ids: Iterable[int]) -> list[int]:
@@ -333,23 +474,35 @@ def affected_reports(session: Session, subject_ids: Iterable[int]) -> list[int]:
     subject_ids = list(subject_ids)
     if not subject_ids:
         return []
-    return sorted(set(session.execute(select(SubjectMember.report_id).where(
-        SubjectMember.subject_id.in_(subject_ids), SubjectMember.until.is_(None))).scalars()))
+    return sorted(
+        set(
+            session.execute(
+                select(SubjectMember.report_id).where(
+                    SubjectMember.subject_id.in_(subject_ids), SubjectMember.until.is_(None)
+                )
+            ).scalars()
+        )
+    )
 
 
 def _queue_retriage(session: Session, report_ids: Iterable[int], op_id: int) -> list[int]:
     report_ids = sorted(set(report_ids))
     if report_ids:
         now = utcnow()
-        session.execute(insert(SubjectRetriage), [{"report_id": r, "operation_id": op_id, "queued_at": now}
-                                                  for r in report_ids])
+        session.execute(
+            insert(SubjectRetriage),
+            [{"report_id": r, "operation_id": op_id, "queued_at": now} for r in report_ids],
+        )
     return report_ids
 
 
 def pending_retriage(session: Session) -> list[int]:
     """Report ids waiting for triage because their subject changed, oldest first, each once."""
-    rows = session.execute(select(SubjectRetriage.report_id).where(SubjectRetriage.retriaged_at.is_(None))
-                           .order_by(SubjectRetriage.id)).scalars()
+    rows = session.execute(
+        select(SubjectRetriage.report_id)
+        .where(SubjectRetriage.retriaged_at.is_(None))
+        .order_by(SubjectRetriage.id)
+    ).scalars()
     return list(dict.fromkeys(rows))
 
 
@@ -357,9 +510,11 @@ def mark_retriaged(session: Session, report_ids: Iterable[int]) -> int:
     report_ids = list(report_ids)
     if not report_ids:
         return 0
-    return session.execute(update(SubjectRetriage).where(SubjectRetriage.report_id.in_(report_ids),
-                                                         SubjectRetriage.retriaged_at.is_(None))
-                           .values(retriaged_at=utcnow())).rowcount
+    return session.execute(
+        update(SubjectRetriage)
+        .where(SubjectRetriage.report_id.in_(report_ids), SubjectRetriage.retriaged_at.is_(None))
+        .values(retriaged_at=utcnow())
+    ).rowcount
 
 
 # ---------------------------------------------------------------------------------------------
@@ -400,8 +555,15 @@ def _retire_if_empty(session: Session, subject: Subject, into: int, now) -> None
         subject.retired_at, subject.merged_into_id = now, into
 
 
-def merge(session: Session, subject_id: int, other_id: int, *, actor: str, reason: str | None,
-          review_id: int | None = None) -> ActionResult:
+def merge(
+    session: Session,
+    subject_id: int,
+    other_id: int,
+    *,
+    actor: str,
+    reason: str | None,
+    review_id: int | None = None,
+) -> ActionResult:
     """Move every reported person of `other_id` into `subject_id`; `other_id` is retired and points
     at `subject_id`. Undone by `split` with the moved persons, which brings `other_id` back."""
     reason = _require_reason(reason)
@@ -411,18 +573,28 @@ def merge(session: Session, subject_id: int, other_id: int, *, actor: str, reaso
     if target.retired_at is not None or other.retired_at is not None:
         raise SubjectError("only active subjects can be merged")
     affected = affected_reports(session, [subject_id, other_id])
-    op = _operation(session, "merge", actor, reason, {"into": subject_id, "from": other_id, "review": review_id})
+    op = _operation(
+        session, "merge", actor, reason, {"into": subject_id, "from": other_id, "review": review_id}
+    )
     now = utcnow()
     moved = _move(session, current_members(session, other_id), subject_id, op.id, now)
     other.retired_at, other.merged_into_id = now, subject_id
     _supersede_reviews(session, [subject_id, other_id], review_id)
-    audit.record(session, actor=actor, action="subjects.merge", entity="subject", entity_ids=[subject_id, other_id],
-                 reason=reason, details={"operation": op.id, "moved_persons": moved, "review": review_id})
+    audit.record(
+        session,
+        actor=actor,
+        action="subjects.merge",
+        entity="subject",
+        entity_ids=[subject_id, other_id],
+        reason=reason,
+        details={"operation": op.id, "moved_persons": moved, "review": review_id},
+    )
     return ActionResult(op.id, (subject_id,), tuple(moved), tuple(_queue_retriage(session, affected, op.id)))
 
 
-def split(session: Session, subject_id: int, person_ids: Iterable[int], *, actor: str,
-          reason: str | None) -> ActionResult:
+def split(
+    session: Session, subject_id: int, person_ids: Iterable[int], *, actor: str, reason: str | None
+) -> ActionResult:
     """Move the given reported persons out of `subject_id` into a subject of their own.
 
     When exactly these persons came in together from one subject that a merge retired, that subject
@@ -439,8 +611,9 @@ def split(session: Session, subject_id: int, person_ids: Iterable[int], *, actor
     affected = affected_reports(session, [subject_id])
     now = utcnow()
     restored = _restorable(session, subject_id, person_ids)
-    op = _operation(session, "split", actor, reason, {"from": subject_id, "persons": person_ids,
-                                                     "restored": restored})
+    op = _operation(
+        session, "split", actor, reason, {"from": subject_id, "persons": person_ids, "restored": restored}
+    )
     if restored is not None:
         old = session.get(Subject, restored)
         old.retired_at, old.merged_into_id = None, None
@@ -448,25 +621,43 @@ def split(session: Session, subject_id: int, person_ids: Iterable[int], *, actor
     else:
         target = _new_subject(session, actor, now)
     moved = _move(session, members, target, op.id, now)
-    audit.record(session, actor=actor, action="subjects.split", entity="subject", entity_ids=[subject_id, target],
-                 reason=reason, details={"operation": op.id, "moved_persons": moved, "restored": restored})
-    return ActionResult(op.id, (subject_id, target), tuple(moved), tuple(_queue_retriage(session, affected, op.id)))
+    audit.record(
+        session,
+        actor=actor,
+        action="subjects.split",
+        entity="subject",
+        entity_ids=[subject_id, target],
+        reason=reason,
+        details={"operation": op.id, "moved_persons": moved, "restored": restored},
+    )
+    return ActionResult(
+        op.id, (subject_id, target), tuple(moved), tuple(_queue_retriage(session, affected, op.id))
+    )
 
 
 def _restorable(session: Session, subject_id: int, person_ids: list[int]) -> int | None:
     """The retired subject these persons all left by one merge into `subject_id`, if they are
     exactly the persons that merge moved."""
-    rows = session.execute(select(SubjectMember.reported_person_id, SubjectMember.started_by).where(
-        SubjectMember.subject_id == subject_id, SubjectMember.until.is_(None),
-        SubjectMember.reported_person_id.in_(person_ids))).all()
+    rows = session.execute(
+        select(SubjectMember.reported_person_id, SubjectMember.started_by).where(
+            SubjectMember.subject_id == subject_id,
+            SubjectMember.until.is_(None),
+            SubjectMember.reported_person_id.in_(person_ids),
+        )
+    ).all()
     ops = {op_id for _, op_id in rows}
     if len(ops) != 1:
         return None
     op = session.get(SubjectOperation, ops.pop())
     if op.kind not in ("merge", "confirm") or op.details.get("into") != subject_id:
         return None
-    moved_by_op = set(session.execute(select(SubjectMember.reported_person_id).where(
-        SubjectMember.started_by == op.id, SubjectMember.subject_id == subject_id)).scalars())
+    moved_by_op = set(
+        session.execute(
+            select(SubjectMember.reported_person_id).where(
+                SubjectMember.started_by == op.id, SubjectMember.subject_id == subject_id
+            )
+        ).scalars()
+    )
     old = session.get(Subject, op.details["from"])
     if moved_by_op != set(person_ids) or old is None or old.merged_into_id != subject_id:
         return None
@@ -475,10 +666,16 @@ def _restorable(session: Session, subject_id: int, person_ids: list[int]) -> int
 
 def _supersede_reviews(session: Session, subject_ids: list[int], except_id: int | None) -> None:
     """Open reviews between subjects that are now one are moot."""
-    session.execute(update(SubjectReview).where(
-        SubjectReview.status == "open", SubjectReview.subject_id.in_(subject_ids),
-        SubjectReview.candidate_subject_id.in_(subject_ids),
-        SubjectReview.id != (except_id or -1)).values(status="superseded"))
+    session.execute(
+        update(SubjectReview)
+        .where(
+            SubjectReview.status == "open",
+            SubjectReview.subject_id.in_(subject_ids),
+            SubjectReview.candidate_subject_id.in_(subject_ids),
+            SubjectReview.id != (except_id or -1),
+        )
+        .values(status="superseded")
+    )
 
 
 def _open_review_row(session: Session, review_id: int) -> SubjectReview:
@@ -496,14 +693,27 @@ def confirm_review(session: Session, review_id: int, *, actor: str, reason: str 
     reason = _require_reason(reason)
     review = _open_review_row(session, review_id)
     if review.kind == "possible_same_subject":
-        result = merge(session, review.subject_id, review.candidate_subject_id, actor=actor, reason=reason,
-                       review_id=review.id)
+        result = merge(
+            session,
+            review.subject_id,
+            review.candidate_subject_id,
+            actor=actor,
+            reason=reason,
+            review_id=review.id,
+        )
     else:
         result = _move_person(session, review, actor=actor, reason=reason)
     review.status, review.decided_at, review.decided_by, review.reason = "confirmed", utcnow(), actor, reason
     review.operation_id = result.operation_id
-    audit.record(session, actor=actor, action="subjects.review.confirm", entity="subject_review",
-                 entity_ids=[review.id], reason=reason, details={"operation": result.operation_id})
+    audit.record(
+        session,
+        actor=actor,
+        action="subjects.review.confirm",
+        entity="subject_review",
+        entity_ids=[review.id],
+        reason=reason,
+        details={"operation": result.operation_id},
+    )
     return result
 
 
@@ -513,9 +723,13 @@ def _move_person(session: Session, review: SubjectReview, *, actor: str, reason:
     while target.merged_into_id is not None:  # the candidate may have been merged meanwhile
         target = _subject(session, target.merged_into_id)
     affected = affected_reports(session, [current, target.id])
-    op = _operation(session, "confirm", actor, reason, {"review": review.id, "into": target.id, "from": current})
+    op = _operation(
+        session, "confirm", actor, reason, {"review": review.id, "into": target.id, "from": current}
+    )
     now = utcnow()
-    members = [m for m in current_members(session, current) if m.reported_person_id == review.reported_person_id]
+    members = [
+        m for m in current_members(session, current) if m.reported_person_id == review.reported_person_id
+    ]
     moved = _move(session, members, target.id, op.id, now)
     # The provisional subject is retired like a merged one, so `split` can undo this confirmation.
     _retire_if_empty(session, _subject(session, current), target.id, now)
@@ -529,14 +743,27 @@ def reject_review(session: Session, review_id: int, *, actor: str, reason: str |
     op = _operation(session, "reject", actor, reason, {"review": review.id})
     review.status, review.decided_at, review.decided_by, review.reason = "rejected", utcnow(), actor, reason
     review.operation_id = op.id
-    audit.record(session, actor=actor, action="subjects.review.reject", entity="subject_review",
-                 entity_ids=[review.id], reason=reason, details={"operation": op.id})
+    audit.record(
+        session,
+        actor=actor,
+        action="subjects.review.reject",
+        entity="subject_review",
+        entity_ids=[review.id],
+        reason=reason,
+        details={"operation": op.id},
+    )
     return ActionResult(op.id, (review.subject_id, review.candidate_subject_id), (), ())
 
 
 def open_reviews(session: Session, *, limit: int = 50) -> list[SubjectReview]:
-    return list(session.execute(select(SubjectReview).where(SubjectReview.status == "open")
-                                .order_by(SubjectReview.match_weight.desc(), SubjectReview.id).limit(limit)).scalars())
+    return list(
+        session.execute(
+            select(SubjectReview)
+            .where(SubjectReview.status == "open")
+            .order_by(SubjectReview.match_weight.desc(), SubjectReview.id)
+            .limit(limit)
+        ).scalars()
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -555,66 +782,124 @@ def search_keys(value: str, kind: str | None = None) -> list[str]:
     if kind in (None, "device") and (device := ids.normalise_device_id(value)):
         keys.append(f"dev:{device}")
     platform, sep, account = value.partition(":")
-    if kind in (None, "account") and sep and (p := ids.normalise_platform(platform)) and (
-            a := ids.normalise_account(account)):
+    if (
+        kind in (None, "account")
+        and sep
+        and (p := ids.normalise_platform(platform))
+        and (a := ids.normalise_account(account))
+    ):
         keys += [f"uid:{p}:{a}", f"sn:{p}:{a}"]
     return keys
 
 
-def search(session: Session, value: str, *, actor: str, reason: str | None, kind: str | None = None) -> list[int]:
+def search(
+    session: Session, value: str, *, actor: str, reason: str | None, kind: str | None = None
+) -> list[int]:
     """Subjects with a reported person carrying this identifier. Consulting personal data by
     identifier is logged with who and why (LED art. 25), found or not."""
     reason = _require_reason(reason)
     keys = search_keys(value, kind)
-    persons = list(session.execute(select(SubjectKey.reported_person_id).where(SubjectKey.key.in_(keys))).scalars()
-                   ) if keys else []
+    persons = (
+        list(session.execute(select(SubjectKey.reported_person_id).where(SubjectKey.key.in_(keys))).scalars())
+        if keys
+        else []
+    )
     subjects = sorted(set(subject_of_persons(session, persons).values()))
-    audit.record(session, actor=actor, action="subjects.search", entity="subject", entity_ids=subjects,
-                 reason=reason, details={"kind": kind, "keys": keys, "found": len(subjects)})
+    audit.record(
+        session,
+        actor=actor,
+        action="subjects.search",
+        entity="subject",
+        entity_ids=subjects,
+        reason=reason,
+        details={"kind": kind, "keys": keys, "found": len(subjects)},
+    )
     return subjects
 
 
-def subject_document(session: Session, subject_id: int, *, actor: str | None = None,
-                     reason: str | None = None) -> dict | None:
+def subject_document(
+    session: Session, subject_id: int, *, actor: str | None = None, reason: str | None = None
+) -> dict | None:
     """Everything known about a subject: reports, identifiers, links with evidence, reviews, history."""
     subject = session.get(Subject, subject_id)
     if subject is None:
         return None
     if actor is not None:
-        audit.record(session, actor=actor, action="subjects.show", entity="subject", entity_ids=[subject_id],
-                     reason=reason)
-    rows = list(session.execute(select(SubjectMember).where(SubjectMember.subject_id == subject_id)
-                                .order_by(SubjectMember.id)).scalars())
+        audit.record(
+            session,
+            actor=actor,
+            action="subjects.show",
+            entity="subject",
+            entity_ids=[subject_id],
+            reason=reason,
+        )
+    rows = list(
+        session.execute(
+            select(SubjectMember).where(SubjectMember.subject_id == subject_id).order_by(SubjectMember.id)
+        ).scalars()
+    )
     current = [m for m in rows if m.until is None]
     person_ids = [m.reported_person_id for m in current]
     return {
-        "id": subject.id, "created_at": subject.created_at, "created_by": subject.created_by,
-        "retired_at": subject.retired_at, "merged_into": subject.merged_into_id,
+        "id": subject.id,
+        "created_at": subject.created_at,
+        "created_by": subject.created_by,
+        "retired_at": subject.retired_at,
+        "merged_into": subject.merged_into_id,
         "reports": _reports_doc(session, current),
         "identifiers": _identifiers_doc(session, person_ids),
         "links": _links_doc(session, person_ids),
         "reviews": _reviews_doc(session, subject_id),
-        "history": [{"reported_person_id": m.reported_person_id, "report_id": m.report_id, "since": m.since,
-                     "until": m.until, "started_by": m.started_by, "ended_by": m.ended_by} for m in rows],
+        "history": [
+            {
+                "reported_person_id": m.reported_person_id,
+                "report_id": m.report_id,
+                "since": m.since,
+                "until": m.until,
+                "started_by": m.started_by,
+                "ended_by": m.ended_by,
+            }
+            for m in rows
+        ],
     }
 
 
 def _reports_doc(session: Session, members: list[SubjectMember]) -> list[dict]:
     report_ids = sorted({m.report_id for m in members})
     reports = {r.id: r for r in session.execute(select(Report).where(Report.id.in_(report_ids))).scalars()}
-    return [{"report_id": m.report_id, "source": reports[m.report_id].source,
-             "external_id": reports[m.report_id].external_id, "incident_at": reports[m.report_id].incident_at,
-             "reported_person_id": m.reported_person_id, "since": m.since} for m in members]
+    return [
+        {
+            "report_id": m.report_id,
+            "source": reports[m.report_id].source,
+            "external_id": reports[m.report_id].external_id,
+            "incident_at": reports[m.report_id].incident_at,
+            "reported_person_id": m.reported_person_id,
+            "since": m.since,
+        }
+        for m in members
+    ]
 
 
-_SHOWN = ("given_word", "family", "dob_lo", "dob_hi", "dob_kind", "emails", "phones", "accounts", "screen_names",
-          "devices", "addresses")
+_SHOWN = (
+    "given_word",
+    "family",
+    "dob_lo",
+    "dob_hi",
+    "dob_kind",
+    "emails",
+    "phones",
+    "accounts",
+    "screen_names",
+    "devices",
+    "addresses",
+)
 
 
 def _identifiers_doc(session: Session, person_ids: list[int]) -> dict:
     found: dict[str, set] = {}
-    for rec in session.execute(select(SubjectRecord.features).where(
-            SubjectRecord.reported_person_id.in_(person_ids))).scalars():
+    for rec in session.execute(
+        select(SubjectRecord.features).where(SubjectRecord.reported_person_id.in_(person_ids))
+    ).scalars():
         for column in _SHOWN:
             value = rec.get(column)
             for v in value if isinstance(value, list) else [value]:
@@ -624,28 +909,51 @@ def _identifiers_doc(session: Session, person_ids: list[int]) -> dict:
 
 
 def _links_doc(session: Session, person_ids: list[int]) -> list[dict]:
-    links = session.execute(select(SubjectLink).where(SubjectLink.reported_person_id.in_(person_ids))
-                            .order_by(SubjectLink.id)).scalars()
-    return [{"id": link.id, "reported_person_id": link.reported_person_id, "decision": link.decision,
-             "subject_id": link.subject_id, "candidate_subject_id": link.candidate_subject_id,
-             "candidate_person_id": link.candidate_person_id, "match_weight": link.match_weight,
-             "match_probability": link.match_probability, "model_version": link.model_version,
-             "evidence": link.evidence, "at": link.at} for link in links]
+    links = session.execute(
+        select(SubjectLink).where(SubjectLink.reported_person_id.in_(person_ids)).order_by(SubjectLink.id)
+    ).scalars()
+    return [
+        {
+            "id": link.id,
+            "reported_person_id": link.reported_person_id,
+            "decision": link.decision,
+            "subject_id": link.subject_id,
+            "candidate_subject_id": link.candidate_subject_id,
+            "candidate_person_id": link.candidate_person_id,
+            "match_weight": link.match_weight,
+            "match_probability": link.match_probability,
+            "model_version": link.model_version,
+            "evidence": link.evidence,
+            "at": link.at,
+        }
+        for link in links
+    ]
 
 
 def _reviews_doc(session: Session, subject_id: int) -> list[dict]:
-    reviews = session.execute(select(SubjectReview).where(
-        (SubjectReview.subject_id == subject_id) | (SubjectReview.candidate_subject_id == subject_id))
-        .order_by(SubjectReview.id)).scalars()
+    reviews = session.execute(
+        select(SubjectReview)
+        .where((SubjectReview.subject_id == subject_id) | (SubjectReview.candidate_subject_id == subject_id))
+        .order_by(SubjectReview.id)
+    ).scalars()
     return [review_doc(r) for r in reviews]
 
 
 def review_doc(review: SubjectReview) -> dict:
-    return {"id": review.id, "kind": review.kind, "status": review.status,
-            "reported_person_id": review.reported_person_id, "subject_id": review.subject_id,
-            "candidate_subject_id": review.candidate_subject_id, "match_weight": review.match_weight,
-            "link_id": review.link_id, "created_at": review.created_at, "decided_at": review.decided_at,
-            "decided_by": review.decided_by, "reason": review.reason}
+    return {
+        "id": review.id,
+        "kind": review.kind,
+        "status": review.status,
+        "reported_person_id": review.reported_person_id,
+        "subject_id": review.subject_id,
+        "candidate_subject_id": review.candidate_subject_id,
+        "match_weight": review.match_weight,
+        "link_id": review.link_id,
+        "created_at": review.created_at,
+        "decided_at": review.decided_at,
+        "decided_by": review.decided_by,
+        "reason": review.reason,
+    }
 
 
 def review_evidence(session: Session, review: SubjectReview) -> dict | None:
@@ -663,9 +971,11 @@ def members_of(session: Session, subject_ids: Iterable[int]) -> dict[int, list[i
     subject_ids = list(subject_ids)
     found: dict[int, list[int]] = {s: [] for s in subject_ids}
     if subject_ids:
-        for sid, pid in session.execute(select(SubjectMember.subject_id, SubjectMember.reported_person_id).where(
-                SubjectMember.subject_id.in_(subject_ids), SubjectMember.until.is_(None))
-                .order_by(SubjectMember.reported_person_id)):
+        for sid, pid in session.execute(
+            select(SubjectMember.subject_id, SubjectMember.reported_person_id)
+            .where(SubjectMember.subject_id.in_(subject_ids), SubjectMember.until.is_(None))
+            .order_by(SubjectMember.reported_person_id)
+        ):
             found[sid].append(pid)
     return found
 
