@@ -60,6 +60,9 @@ def test_twins_at_one_address_stay_apart_and_go_to_review(session):
     (b,) = _resolve(session, r2)
     assert b.subject_id != a.subject_id
     assert b.decision == "review" and len(b.review_ids) == 1
+    assert service.StoredLinks().candidates_of(session, [b.reported_person_id]) == {
+        b.reported_person_id: [a.subject_id]
+    }
 
 
 def test_a_widely_shared_address_is_no_evidence(session):

@@ -994,3 +994,27 @@ class StoredLinks:
 
     def mark_retriaged(self, session: Session, report_ids: list[int]) -> int:
         return mark_retriaged(session, report_ids)
+
+    def candidates_of(self, session: Session, person_ids: Iterable[int]) -> dict[int, list[int]]:
+        return candidates_of(session, person_ids)
+
+
+def candidates_of(session: Session, person_ids: Iterable[int]) -> dict[int, list[int]]:
+    """Reported person → other subjects that open reviews hold as possibly the same person."""
+    subject_of = subject_of_persons(session, person_ids)
+    found: dict[int, set[int]] = {p: set() for p in subject_of}
+    reviews = session.execute(
+        select(SubjectReview).where(
+            SubjectReview.status == "open",
+            SubjectReview.reported_person_id.in_(list(subject_of))
+            | SubjectReview.subject_id.in_(list(subject_of.values()))
+            | SubjectReview.candidate_subject_id.in_(list(subject_of.values())),
+        )
+    ).scalars()
+    for review in reviews:
+        for person, subject in subject_of.items():
+            if review.reported_person_id == person or review.subject_id == subject:
+                found[person].add(review.candidate_subject_id)
+            elif review.kind == "possible_same_subject" and review.candidate_subject_id == subject:
+                found[person].add(review.subject_id)
+    return {p: sorted(s - {subject_of[p]}) for p, s in found.items() if s - {subject_of[p]}}
