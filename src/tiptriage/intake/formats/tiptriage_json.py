@@ -32,9 +32,24 @@ def schema() -> dict:
 
 @lru_cache(maxsize=1)
 def _validator():
-    from jsonschema import Draft202012Validator
+    # jsonschema-rs rather than the pure-Python jsonschema: the same Draft 2020-12 checks at a
+    # small fraction of the cost (the pure-Python validator took ~10 ms per report, more than
+    # everything else ingest does with it).
+    import jsonschema_rs
 
-    return Draft202012Validator(schema())
+    return jsonschema_rs.Draft202012Validator(schema())
+
+
+def _schema_error(record: object) -> tuple[str, str | None] | None:
+    """The first schema violation (by field path) as (message, field), or None."""
+    try:
+        errors = list(_validator().iter_errors(record))
+    except (ValueError, OverflowError, TypeError) as exc:  # values the validator cannot even represent
+        return f"unreadable value: {str(exc)[:200]}", None
+    if not errors:
+        return None
+    first = min(errors, key=lambda e: [str(p) for p in e.instance_path])
+    return first.message[:300], "/".join(str(p) for p in first.instance_path) or None
 
 
 def _no_constant(name: str) -> None:
@@ -125,10 +140,10 @@ def parse_record(record: object, ctx: Ctx) -> ParsedReport:
             ctx.report_id = _ID(record["external_id"])
         except ValueError:
             pass
-    error = next(iter(sorted(_validator().iter_errors(record), key=lambda e: list(e.absolute_path))), None)
+    error = _schema_error(record)
     if error is not None:
-        field = "/".join(str(p) for p in error.absolute_path) or None
-        raise ctx.error(f"does not match the schema: {error.message[:300]}", field)
+        message, field = error
+        raise ctx.error(f"does not match the schema: {message}", field)
     r: dict = record  # type: ignore[assignment]
     persons = tuple(_person(p, ctx, f"persons/{n}") for n, p in enumerate(r.get("persons", ())))
     files = tuple(_file(f, ctx, f"files/{n}") for n, f in enumerate(r.get("files", ())))
