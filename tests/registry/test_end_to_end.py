@@ -82,3 +82,34 @@ def test_a_warned_person_reported_again_is_caught(cli_env, tmp_path, monkeypatch
     assert [(w["id"], w["state"], w["delivered_on"]) for w in history["warnings"]] == [
         (warning["id"], "delivered", date(2023, 11, 14).isoformat())]
     assert history["alerts"][0]["report_id"] == second
+
+
+def test_a_merge_that_joins_a_new_report_to_a_warned_subject_escalates(session, tmp_path):
+    """Linkage kept them apart (nothing shared); an analyst merges: the queue takes it up."""
+    from tiptriage.registry import flows
+    from tiptriage.registry import service as registry
+    from tiptriage.triage import service as triage
+    from triage.dbdata import bank, ingest
+
+    bank(session, tmp_path)
+    first = ingest(session, tmp_path / "1", report("a-1", known(0)))[0]
+    other = person(given="Johannes", family="Vries", email="hansje@example.org", dob=None, postcode="6222 CD")
+    second = ingest(session, tmp_path / "2", report("a-2", known(1), who=other,
+                                                    incident=datetime(2024, 2, 1, 10, tzinfo=UTC)))[0]
+    subjects.resolve_reports(session, [first, second], actor="pipeline")
+    session.commit()
+    triage.triage_pending(session, actor="pipeline")
+    warning = flows.propose_warning(session, first, actor="anna", justification="First-time download.")
+    flows.approve_warning(session, warning.id, actor="bram")
+    flows.deliver_warning(session, warning.id, actor="cor", on=date(2023, 11, 14), officer="Agent 0412",
+                          referral_offered=True)
+    assert triage.report_triage(session, second)["recommendation"]["outcome"] == "WARNING"
+    a, b = (triage.report_triage(session, r)["recommendation"]["subject_ids"][0] for r in (first, second))
+    assert a != b
+    subjects.merge(session, a, b, actor="analyst-dirk", reason="Same person: the address register says so.")
+    session.commit()
+    summary = triage.triage_pending(session, actor="pipeline")
+    assert second in summary.report_ids
+    rec = triage.report_triage(session, second)["recommendation"]
+    assert (rec["outcome"], rec["flags"]) == ("CRIMINAL_CASE", ["aggravation"])
+    assert [(x.kind, x.report_id) for x in registry.list_alerts(session)] == [("rereport_after_warning", second)]
