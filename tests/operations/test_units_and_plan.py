@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -32,7 +33,7 @@ def test_postcodes_are_read_in_their_usual_forms(postcode, unit):
 def test_the_default_units_cover_every_dutch_postcode_once():
     covered = sorted((lo, hi) for u in UNITS.units for lo, hi in u.ranges)
     assert covered[0][0] == 1000 and covered[-1][1] == 9999
-    assert all(b[0] == a[1] + 1 for a, b in zip(covered, covered[1:]))
+    assert all(b[0] == a[1] + 1 for a, b in itertools.pairwise(covered))
     assert UNITS.default_unit == "Landelijke Eenheid" and len(UNITS.units) == 11
 
 

@@ -8,6 +8,7 @@ import json
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
+from triage.dbdata import KNOWN, ids_of, known, person, report
 from typer.testing import CliRunner
 
 from tiptriage import config
@@ -16,7 +17,6 @@ from tiptriage.db import open_session
 from tiptriage.intake.domain import Identifier
 from tiptriage.intake.formats import cybertip
 from tiptriage.subjects import service as subjects
-from triage.dbdata import KNOWN, ids_of, known, person, report
 
 runner = CliRunner()
 
@@ -86,10 +86,11 @@ def test_a_warned_person_reported_again_is_caught(cli_env, tmp_path, monkeypatch
 
 def test_a_merge_that_joins_a_new_report_to_a_warned_subject_escalates(session, tmp_path):
     """Linkage kept them apart (nothing shared); an analyst merges: the queue takes it up."""
+    from triage.dbdata import bank, ingest
+
     from tiptriage.registry import flows
     from tiptriage.registry import service as registry
     from tiptriage.triage import service as triage
-    from triage.dbdata import bank, ingest
 
     bank(session, tmp_path)
     first = ingest(session, tmp_path / "1", report("a-1", known(0)))[0]

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select
+from triage.dbdata import bank, ingest, known, report, reported_person
 
 from tiptriage.audit.models import AuditEvent
 from tiptriage.registry import flows
@@ -14,7 +15,6 @@ from tiptriage.registry.models import Alert, WarningEvent
 from tiptriage.triage import service as triage
 from tiptriage.triage.models import TriageState
 from tiptriage.triage.subjectlinks import FixedLinks
-from triage.dbdata import bank, ingest, known, report, reported_person
 
 LATER = datetime(2024, 2, 1, 10, tzinfo=UTC)
 

@@ -12,7 +12,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tiptriage.intake import service as intake
-from tiptriage.intake.domain import Address, FileHash, Identifier, IpEvent, ParsedReport, ReportedFile, ReportedPerson
+from tiptriage.intake.domain import (
+    Address,
+    FileHash,
+    Identifier,
+    IpEvent,
+    ParsedReport,
+    ReportedFile,
+    ReportedPerson,
+)
 from tiptriage.intake.formats import cybertip
 from tiptriage.intake.models import Report, ReportedPersonRow
 from tiptriage.media import service as media
@@ -61,7 +69,7 @@ def report(external_id: str, *files: ReportedFile, who: ReportedPerson | None = 
 def ingest(session: Session, folder: Path, *reports: ParsedReport) -> list[int]:
     folder.mkdir(parents=True, exist_ok=True)
     for r in reports:
-        data, siblings = cybertip.write(r, inline_files=True)
+        data, _ = cybertip.write(r, inline_files=True)
         (folder / f"{r.external_id}.xml").write_bytes(data)
     stored = intake.ingest(session, [folder / f"{r.external_id}.xml" for r in reports], actor="test")
     media.match_reports(session, stored.report_ids, actor="test")

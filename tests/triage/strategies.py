@@ -12,7 +12,14 @@ from hypothesis import strategies as st
 
 from tiptriage.intake.domain import CLASSIFICATIONS, FILE_ACTIONS, PERSON_ROLES
 from tiptriage.triage.facts import (
-    FACT_SCHEMA, RISK_ITEMS, AgeEvidence, FileInput, InvestigationInput, PersonInput, ReportInput, SubjectHistory,
+    FACT_SCHEMA,
+    RISK_ITEMS,
+    AgeEvidence,
+    FileInput,
+    InvestigationInput,
+    PersonInput,
+    ReportInput,
+    SubjectHistory,
     WarningInput,
 )
 from tiptriage.triage.policy import HARD_RULES

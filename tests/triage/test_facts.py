@@ -8,8 +8,15 @@ from datetime import UTC, date, datetime
 from hypothesis import given, settings
 
 from tiptriage.triage.facts import (
-    AgeEvidence, FactSettings, FileInput, InvestigationInput, PersonInput, ReportInput, SubjectHistory,
-    WarningInput, derive_facts,
+    AgeEvidence,
+    FactSettings,
+    FileInput,
+    InvestigationInput,
+    PersonInput,
+    ReportInput,
+    SubjectHistory,
+    WarningInput,
+    derive_facts,
 )
 from tiptriage.triage.policy import HARD_RULES, evaluate, load_policy
 

@@ -11,7 +11,14 @@ from hypothesis import strategies as st
 
 from tiptriage.triage import policy as pol
 from tiptriage.triage.facts import FACT_SCHEMA
-from tiptriage.triage.policy import HARD_RULES, HardRuleViolation, PolicyError, evaluate, load_policy, parse_policy
+from tiptriage.triage.policy import (
+    HARD_RULES,
+    HardRuleViolation,
+    PolicyError,
+    evaluate,
+    load_policy,
+    parse_policy,
+)
 
 from .strategies import conditions, fact_maps
 

@@ -8,6 +8,7 @@ hours one report of each outcome takes. The loader refuses overlapping ranges an
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from dataclasses import dataclass
 from importlib import resources
@@ -68,7 +69,7 @@ def postcode_digits(postcode: str | None) -> int | None:
 def load_units(path: str | Path | None = None) -> Units:
     path = path or get_settings().units_file
     data = Path(path).read_bytes() if path else resources.files(__package__).joinpath("units.yaml").read_bytes()
-    return parse_units(yaml.load(data, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))  # noqa: S506
+    return parse_units(yaml.load(data, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
 
 
 def parse_units(doc: object) -> Units:
@@ -85,7 +86,7 @@ def parse_units(doc: object) -> Units:
     if not isinstance(costs, dict) or set(costs) - set(OUTCOMES):
         raise UnitsError(f"costs are given per outcome: {', '.join(OUTCOMES)}")
     owners = tuple(sorted((lo, hi, u.name) for u in units for lo, hi in u.ranges))
-    for (lo1, hi1, a), (lo2, _, b) in zip(owners, owners[1:]):
+    for (_, hi1, a), (lo2, _, b) in itertools.pairwise(owners):
         if lo2 <= hi1:
             raise UnitsError(f"postcodes {lo2}-{hi1} belong to both {a} and {b}")
     return Units(default, {o: float(costs.get(o, 1)) for o in OUTCOMES}, units, tuple(o[0] for o in owners), owners)

@@ -287,7 +287,7 @@ def raise_alerts(session: Session, found: list[Escalation], *, actor: str) -> li
     new = [Alert(key=e.key, kind=e.kind, report_id=e.report_id, recommendation_id=e.recommendation_id, unit=e.unit,
                  other_unit=e.other_unit, warning_id=e.warning_id, investigation_id=e.investigation_id,
                  details=e.details or {}, raised_at=now)
-           for e in dict((e.key, e) for e in found).values() if e.key not in existing]
+           for e in {e.key: e for e in found}.values() if e.key not in existing]
     if new:
         session.add_all(new)
         session.flush()

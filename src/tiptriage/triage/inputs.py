@@ -19,7 +19,13 @@ from tiptriage.media.matching import chunks
 from tiptriage.media.models import BankEntry, FileMatch, FileMatchState
 from tiptriage.registry import service as registry
 from tiptriage.triage.facts import (
-    AgeEvidence, FileInput, InvestigationInput, PersonInput, ReportInput, SubjectHistory, WarningInput,
+    AgeEvidence,
+    FileInput,
+    InvestigationInput,
+    PersonInput,
+    ReportInput,
+    SubjectHistory,
+    WarningInput,
 )
 from tiptriage.triage.models import RiskItem
 from tiptriage.triage.places import IpCountries, PhoneRegions, address_country

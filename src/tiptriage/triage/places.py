@@ -12,8 +12,8 @@ import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tiptriage.subjects.identifiers import PhoneNumber, parse_phone
 from tiptriage.operations.units import postcode_digits
+from tiptriage.subjects.identifiers import PhoneNumber, parse_phone
 
 COUNTRY_NAMES = {"NETHERLANDS": "NL", "THE NETHERLANDS": "NL", "NEDERLAND": "NL", "HOLLAND": "NL",
                  "BELGIUM": "BE", "BELGIË": "BE", "GERMANY": "DE", "DEUTSCHLAND": "DE", "UNITED KINGDOM": "GB"}

@@ -245,7 +245,7 @@ def load_policy(path: str | Path | None = None) -> Policy:
 
 def parse_policy(data: bytes) -> Policy:
     try:
-        doc = yaml.load(data, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - a safe loader
+        doc = yaml.load(data, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         raise PolicyError(f"not valid YAML: {exc}") from None
     if not isinstance(doc, dict):
