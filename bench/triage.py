@@ -51,14 +51,20 @@ def prepare(n: int):
     truth = synthset.load_truth(out)
     os.environ["TIPTRIAGE_IP_COUNTRIES_FILE"] = str(synthset.write_ip_table(truth, folder / "ips.csv"))
     os.environ["TIPTRIAGE_PDQ_INDEX_DIR"] = str(folder / "pdq")
-    os.environ["TIPTRIAGE_DATABASE_URL"] = f"sqlite:///{folder / 'bench.db'}"
+    url = f"sqlite:///{folder / 'bench.db'}"
+    os.environ["TIPTRIAGE_DATABASE_URL"] = url
+    from tiptriage import config
     from tiptriage.db import make_engine, migrate, session_factory
+    from tiptriage.media.settings import media_settings
+
+    config.get_settings.cache_clear()  # each size has its own database, index and IP table
+    media_settings.cache_clear()
 
     ready = folder / "prepared.json"
     fresh = not ready.exists()
     if fresh and (folder / "bench.db").exists():
         (folder / "bench.db").unlink()
-    engine = make_engine()
+    engine = make_engine(url)
     migrate(engine)
     session = session_factory(engine)()
     stages = json.loads(ready.read_text()) if not fresh else {}
@@ -106,6 +112,8 @@ def _cause(session, m: dict, truth: dict) -> str:
     if t["re_report_after_warning"] and not facts["rereport_after_warning"]:
         return ("re-report: possible match only" if facts["possible_rereport_after_warning"]
                 else "re-report: not linked to the warned subject")
+    if facts["rereport_after_warning"] and not t["re_report_after_warning"]:
+        return "escalated: linkage joined another person's warning"
     if facts["possible_rereport_after_warning"]:
         return "possible match with a warned subject (not the same person)"
     if t["minor"] and facts["minor"] is None:
