@@ -22,8 +22,12 @@ def test_ingest_json_summary_and_exit_codes(cli_env, tmp_path):
     write_reports(tmp_path, 3)
     result = run("ingest", str(tmp_path), "--json")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == {"stored": 3, "duplicates": 0, "versions": 0, "rejected": 0,
-                                         "files": 3, "errors": [], "matching": {"unrated": 6}}
+    doc = json.loads(result.stdout)
+    assert {k: doc[k] for k in ("stored", "duplicates", "versions", "rejected", "files", "errors", "matching")} == {
+        "stored": 3, "duplicates": 0, "versions": 0, "rejected": 0, "files": 3, "errors": [],
+        "matching": {"unrated": 6}}
+    assert sum(doc["linking"].values()) == 3  # every reported person was linked or given a subject
+    assert sum(doc["triage"].values()) == 3  # and every report got a recommendation
     again = json.loads(run("ingest", str(tmp_path), "--json").stdout)
     assert (again["stored"], again["duplicates"]) == (0, 3)
 

@@ -62,6 +62,9 @@ NL = {
     "Hashes": "Hashes",
     "No such path: {path}": "Pad bestaat niet: {path}",
     "Files {status}": "Bestanden {status}",
+    "Persons {decision}": "Personen {decision}",
+    "Recommended {outcome}": "Advies {outcome}",
+    "Alerts raised": "Signaleringen",
     "Match": "Match",
     # media
     "A mapping is CODE=CATEGORY, not {text}": "Een koppeling is CODE=CATEGORIE, niet {text}",

@@ -1,11 +1,12 @@
 """The one path data takes, as plain function calls: intake → media → subjects → triage.
 
 The CLI's `ingest`, the web app and batch jobs all call `process`, so a report that is stored
-is always matched (and, as those stages land, linked and triaged) in the same way.
+is always matched, linked to a subject and triaged in the same way.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,15 +15,21 @@ from sqlalchemy.orm import Session
 
 from tiptriage.intake import service as intake
 from tiptriage.media import service as media
+from tiptriage.subjects import service as subjects
+from tiptriage.triage import service as triage
 
 
 @dataclass
 class PipelineSummary:
     intake: intake.IngestSummary
     matching: dict[str, int] = field(default_factory=dict)  # files by match status
+    linking: dict[str, int] = field(default_factory=dict)  # reported persons by decision (linked/review/new)
+    triage: dict[str, int] = field(default_factory=dict)  # reports by recommended outcome
+    alerts: int = 0
 
     def as_dict(self) -> dict:
-        return self.intake.as_dict() | {"matching": self.matching}
+        return self.intake.as_dict() | {"matching": self.matching, "linking": self.linking,
+                                        "triage": self.triage, "alerts": self.alerts}
 
 
 def process(session: Session, paths: Iterable[str | Path], *, actor: str,
@@ -30,7 +37,14 @@ def process(session: Session, paths: Iterable[str | Path], *, actor: str,
     """Store the reports in `paths`, then run every later stage on the reports just stored."""
     stored = intake.ingest(session, paths, actor=actor, on_file=on_file)
     summary = PipelineSummary(stored)
-    if stored.report_ids:
-        run = media.match_reports(session, stored.report_ids, actor=actor)
-        summary.matching = dict(run.by_status)
+    if not stored.report_ids:
+        return summary
+    run = media.match_reports(session, stored.report_ids, actor=actor)
+    summary.matching = dict(run.by_status)
+    resolutions = subjects.resolve_reports(session, stored.report_ids, actor=actor)
+    session.commit()
+    summary.linking = dict(Counter(r.decision for r in resolutions))
+    result = triage.triage_reports(session, stored.report_ids, actor=actor)
+    summary.triage = dict(result.by_outcome)
+    summary.alerts = result.alerts
     return summary

@@ -52,6 +52,12 @@ def _print_summary(result: pipeline.PipelineSummary) -> None:
         table.add_row(label, number(value))
     for status, n in sorted(result.matching.items()):
         table.add_row(_("Files {status}", status=_(status)), number(n))
+    for decision, n in sorted(result.linking.items()):
+        table.add_row(_("Persons {decision}", decision=_(decision)), number(n))
+    for outcome, n in sorted(result.triage.items()):
+        table.add_row(_("Recommended {outcome}", outcome=outcome), number(n))
+    if result.alerts:
+        table.add_row(_("Alerts raised"), number(result.alerts))
     console.print(table)
     if summary.errors:
         errors = Table(title=_("Rejected input"))
