@@ -83,12 +83,11 @@ def list_(limit: int = typer.Option(50, min=1, max=10000), offset: int = typer.O
         emit_json({"total": total, "reports": rows})
         return
     table = Table(title=_("Reports"))
-    for column in ("id", _("Source"), _("External id"), _("Version"), _("Incident"), _("Persons"), _("Files"),
-                   _("Ingested")):
-        table.add_column(column)
+    for column in ("id", _("Source"), _("External id"), "v", _("Incident"), _("Persons"), _("Files")):
+        table.add_column(column, no_wrap=column in ("id", _("Incident")))
     for r in rows:
-        table.add_row(str(r["id"]), r["source"], r["external_id"], str(r["version"]), (r["incident_at"] or "")[:16],
-                      str(r["persons"]), str(r["files"]), r["ingested_at"][:16])
+        table.add_row(str(r["id"]), r["source"], r["external_id"], str(r["version"]), (r["incident_at"] or "")[:10],
+                      str(r["persons"]), str(r["files"]))
     console.print(table)
     console.print(_("{total} reports in the store.", total=number(total)))
 
