@@ -203,6 +203,12 @@ NL = {
     "Units": "Eenheden",
     "Postcodes": "Postcodes",
     "(default unit)": "(standaardeenheid)",
+    "Subject {id}": "Subject {id}",
+    "urgent: never deferred, planned past capacity": "urgent: wordt nooit uitgesteld, gepland boven de capaciteit",
+    "fits this week's capacity in queue order": "past deze week in volgorde van de werkvoorraad",
+    "the unit has no capacity for this work": "de eenheid heeft geen capaciteit voor dit werk",
+    "capacity {capacity} h reached; {ahead} h queued ahead; reached in week +{week} at this capacity":
+        "capaciteit {capacity} u bereikt; {ahead} u gaat voor; aan de beurt in week +{week} bij deze capaciteit",
     # subjects
     "No subject with id {id}.": "Geen subject met nummer {id}.",
     "merged into {id}": "samengevoegd met {id}",

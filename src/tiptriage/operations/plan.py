@@ -16,6 +16,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from tiptriage.i18n import _
 from tiptriage.operations.units import Units
 
 
@@ -73,12 +74,12 @@ def plan_week(items: list[PlanItem], units: Units) -> dict[str, UnitPlan]:
 
 def _planned_reason(item: PlanItem, plan: UnitPlan) -> str:
     if item.outcome == "URGENT" and plan.used > plan.capacity:
-        return "urgent: never deferred, planned past capacity"
-    return "fits this week's capacity in queue order"
+        return _("urgent: never deferred, planned past capacity")
+    return _("fits this week's capacity in queue order")
 
 
 def _waiting_reason(plan: UnitPlan, ahead: float, cost: float, week: int | None) -> str:
     if week is None:
-        return "the unit has no capacity for this work"
-    return (f"capacity {plan.capacity:g} h reached; {ahead:g} h queued ahead; "
-            f"reached in week +{week} at this capacity")
+        return _("the unit has no capacity for this work")
+    return _("capacity {capacity} h reached; {ahead} h queued ahead; reached in week +{week} at this capacity",
+             capacity=f"{plan.capacity:g}", ahead=f"{ahead:g}", week=week)

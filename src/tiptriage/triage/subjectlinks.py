@@ -10,10 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol
 
-from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from tiptriage.subjects.models import SubjectReview
 from tiptriage.subjects.service import StoredLinks
 
 
@@ -34,28 +32,7 @@ class SubjectLinks(Protocol):
         """Reported person → other subjects linkage holds as possibly the same (open reviews)."""
 
 
-class _NoQueue:
-    def pending_retriage(self, session: Session) -> list[int]:
-        return []
-
-    def candidates_of(self, session: Session, person_ids: Iterable[int]) -> dict[int, list[int]]:
-        return {}
-
-    def mark_retriaged(self, session: Session, report_ids: list[int]) -> int:
-        return 0
-
-
-class NoLinks(_NoQueue):
-    """Every reported person alone: no history across reports (before linkage has run)."""
-
-    def subjects_of(self, session: Session, person_ids: Iterable[int]) -> dict[int, int]:
-        return {}
-
-    def members_of(self, session: Session, subject_ids: Iterable[int]) -> dict[int, list[int]]:
-        return {}
-
-
-class FixedLinks(_NoQueue):
+class FixedLinks:
     """Links given as a mapping person → subject (and possible matches): for tests and evaluations."""
 
     def __init__(self, subject_of: dict[int, int], candidates: dict[int, list[int]] | None = None):
@@ -74,34 +51,13 @@ class FixedLinks(_NoQueue):
     def candidates_of(self, session: Session, person_ids: Iterable[int]) -> dict[int, list[int]]:
         return {p: list(self.candidates[p]) for p in person_ids if p in self.candidates}
 
+    def pending_retriage(self, session: Session) -> list[int]:
+        return []  # fixed links never change, so nothing waits for re-triage because of them
 
-class RegistryLinks(StoredLinks):
-    """The subject registry as linkage keeps it, with its open reviews as possible matches."""
-
-    def candidates_of(self, session: Session, person_ids: Iterable[int]) -> dict[int, list[int]]:
-        person_ids = sorted(set(person_ids))
-        if not person_ids:
-            return {}
-        found: dict[int, set[int]] = {}
-        subject_of = self.subjects_of(session, person_ids)
-        open_reviews = (SubjectReview.status == "open")
-        for person, candidate in session.execute(select(SubjectReview.reported_person_id,
-                                                        SubjectReview.candidate_subject_id)
-                                                 .where(open_reviews, SubjectReview.reported_person_id.in_(person_ids))):
-            found.setdefault(person, set()).add(candidate)
-        by_subject: dict[int, list[int]] = {}
-        for person, subject in subject_of.items():
-            by_subject.setdefault(subject, []).append(person)
-        pairs = session.execute(select(SubjectReview.subject_id, SubjectReview.candidate_subject_id).where(
-            open_reviews, SubjectReview.reported_person_id.is_(None),
-            or_(SubjectReview.subject_id.in_(by_subject), SubjectReview.candidate_subject_id.in_(by_subject))))
-        for a, b in pairs:
-            for subject, other in ((a, b), (b, a)):
-                for person in by_subject.get(subject, ()):
-                    found.setdefault(person, set()).add(other)
-        return {p: sorted(c - {subject_of.get(p)}) for p, c in found.items() if c - {subject_of.get(p)}}
+    def mark_retriaged(self, session: Session, report_ids: list[int]) -> int:
+        return 0
 
 
 def default_links() -> SubjectLinks:
-    """The subject registry, as linkage keeps it."""
-    return RegistryLinks()
+    """The subject registry, as linkage keeps it (with open reviews as possible matches)."""
+    return StoredLinks()
