@@ -51,6 +51,11 @@ def test_bad_unit_tables_are_refused(doc, message):
         parse_units(doc)
 
 
+@pytest.fixture(autouse=True)
+def _english(monkeypatch):
+    monkeypatch.setenv("TIPTRIAGE_LANG", "en")  # the plan's reasons are user-facing text
+
+
 def item(n: int, outcome: str, unit: str = "Limburg", priority: int = 0) -> PlanItem:
     return PlanItem(n, f"E{n}", outcome, priority, T0 + timedelta(hours=n), unit)
 
@@ -87,3 +92,11 @@ def test_units_cli(cli_env):
     doc = json.loads(result.stdout)
     assert result.exit_code == 0 and doc["default_unit"] == "Landelijke Eenheid"
     assert doc["costs"]["URGENT"] == 16
+
+
+def test_the_reasons_are_in_dutch_by_default(monkeypatch):
+    monkeypatch.delenv("TIPTRIAGE_LANG")
+    units = parse_units({"units": [{"name": "A", "capacity": 3}], "default_unit": "A", "costs": {"WARNING": 3}})
+    plan = plan_week([item(1, "WARNING", "A"), item(2, "WARNING", "A")], units)["A"]
+    assert plan.planned[0]["reason"] == "past deze week in volgorde van de werkvoorraad"
+    assert plan.waiting[0]["reason"].startswith("capaciteit 3 u bereikt; 3 u gaat voor")
