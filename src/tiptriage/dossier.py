@@ -1,7 +1,7 @@
 """The one place that tells everything known about a report, across the domains.
 
-`intake` knows what was reported, `media` what each file is, and (as they land) `subjects` who
-stands behind it and `triage` what is recommended. The CLI's `reports show` and the API return
+`intake` knows what was reported, `media` what each file is, `subjects` who stands behind it
+(with the evidence of each link) and `triage` what is recommended, why, and what was decided. The CLI's `reports show` and the API return
 this document; reading it is an audited access to personal data.
 """
 
@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from tiptriage.i18n import lang
 from tiptriage.intake import service as intake
 from tiptriage.media import service as media
+from tiptriage.subjects import service as subjects
+from tiptriage.triage import service as triage
 
 
 def report_dossier(session: Session, report_id: int, *, actor: str, reason: str | None = None) -> dict | None:
@@ -20,4 +23,13 @@ def report_dossier(session: Session, report_id: int, *, actor: str, reason: str 
     statuses = media.file_status(session, [f["id"] for f in doc["files"]])
     for f in doc["files"]:
         f["match"] = statuses.get(f["id"], {"status": None, "matches": []})
+    person_ids = [p["id"] for p in doc["persons"]]
+    subject_of = subjects.subject_of_persons(session, person_ids)
+    links: dict[int, list[dict]] = {}
+    for link in subjects.links_doc(session, person_ids):
+        links.setdefault(link["reported_person_id"], []).append(link)
+    for p in doc["persons"]:
+        p["subject_id"] = subject_of.get(p["id"])
+        p["links"] = links.get(p["id"], [])
+    doc["triage"] = triage.report_triage(session, report_id, lang=lang())
     return doc

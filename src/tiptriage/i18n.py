@@ -65,6 +65,10 @@ NL = {
     "Persons {decision}": "Personen {decision}",
     "Recommended {outcome}": "Advies {outcome}",
     "Alerts raised": "Signaleringen",
+    "Subject": "Subject",
+    "Recommendation": "Advies",
+    "priority": "prioriteit",
+    "status": "status",
     "Match": "Match",
     # media
     "A mapping is CODE=CATEGORY, not {text}": "Een koppeling is CODE=CATEGORIE, niet {text}",

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.markup import escape
 from rich.table import Table
 
 from tiptriage.cliutil import EXIT_SOME_REFUSED, EXIT_USAGE, actor, console, emit_json, err_console, session
@@ -108,13 +109,17 @@ def show(report_id: int = typer.Argument(..., help="The report's id in the store
     console.print(f"[bold]{_('Report')} {doc['id']}[/bold]  {doc['source']} {doc['external_id']} "
                   f"v{doc['version']}  {doc['incident_type'] or ''}  {doc['incident_at'] or ''}")
     persons = Table(title=_("Persons in report"))
-    for column in ("ref", _("Role"), _("Name"), "DOB", _("Identifiers"), "IP"):
+    for column in ("ref", _("Role"), _("Name"), "DOB", _("Identifiers"), "IP", _("Subject")):
         persons.add_column(column, overflow="fold")
     for p in doc["persons"]:
         name = " ".join(x for x in (p["given_name"], p["family_name"]) if x)
         ids = "; ".join(f"{i['kind']}={i['value']}" for i in p["identifiers"])
         ips = "; ".join(e["ip"] for e in p["ip_events"])
-        persons.add_row(p["ref"], p["role"], name, p["date_of_birth"] or str(p["age"] or ""), ids, ips)
+        link = p["links"][-1] if p["links"] else None
+        subject = "" if p["subject_id"] is None else f"{p['subject_id']}" + (
+            f" ({_(link['decision'])}" + (f", {link['match_weight']:.1f}" if link["match_weight"] is not None else "")
+            + ")" if link else "")
+        persons.add_row(p["ref"], p["role"], name, p["date_of_birth"] or str(p["age"] or ""), ids, ips, subject)
     console.print(persons)
     files = Table(title=_("Files"))
     for column in ("ref", _("Action"), _("Classification"), _("Match"), _("Hashes")):
@@ -126,6 +131,18 @@ def show(report_id: int = typer.Argument(..., help="The report's id in the store
                       " ".join(x for x in (_(match["status"]) if match["status"] else "", banks) if x),
                       " ".join(f"{h['hash_type']}:{h['value'][:12]}…" for h in f["hashes"]))
     console.print(files)
+    _print_recommendation(doc["triage"])
+
+
+def _print_recommendation(triage: dict | None) -> None:
+    if triage is None:
+        return
+    rec = triage["recommendation"]
+    console.print(f"[bold]{_('Recommendation')}: {rec['outcome']}[/bold]  {_('priority')} {rec['priority']}  "
+                  f"({rec['policy']['id']} {rec['policy']['version']}, {_('status')}: {_(triage['status'])})")
+    for rule in rec["rules"]:
+        line = f"  • [{rule['id']}] {rule['text']}" + (f" — {rule['basis']}" if rule["basis"] else "")
+        console.print(escape(line))  # rule ids in brackets are not Rich markup
 
 
 @reports_app.command("quarantine")

@@ -848,7 +848,7 @@ def subject_document(
         "merged_into": subject.merged_into_id,
         "reports": _reports_doc(session, current),
         "identifiers": _identifiers_doc(session, person_ids),
-        "links": _links_doc(session, person_ids),
+        "links": links_doc(session, person_ids),
         "reviews": _reviews_doc(session, subject_id),
         "history": [
             {
@@ -908,7 +908,8 @@ def _identifiers_doc(session: Session, person_ids: list[int]) -> dict:
     return {column: sorted(values) for column, values in found.items()}
 
 
-def _links_doc(session: Session, person_ids: list[int]) -> list[dict]:
+def links_doc(session: Session, person_ids: list[int]) -> list[dict]:
+    """Every link decision made for these reported persons, with its evidence (why)."""
     links = session.execute(
         select(SubjectLink).where(SubjectLink.reported_person_id.in_(person_ids)).order_by(SubjectLink.id)
     ).scalars()
