@@ -285,9 +285,9 @@ def _flags(rng: random.Random, plans: list[ReportPlan], options: SynthOptions) -
         p.distributed = p.contact_by_minor_recipient
     for p in _pick(rng, free, options.new_material, total):
         p.new_material = True
-    already = sum(p.distributed for p in plans)
-    for p in _pick(rng, [p for p in free if not p.distributed], max(0.0, options.distributors - already / total),
-                   total):
+    # Top up to the exact count: subtracting shares first would round twice (half to even) and miss.
+    missing = max(0, round(options.distributors * total) - sum(p.distributed for p in plans))
+    for p in _pick(rng, [p for p in free if not p.distributed], missing / total, total):
         p.distributed = True
     for p in _pick(rng, free, options.unrated, total):
         p.unrated = True
