@@ -27,6 +27,7 @@ from tiptriage.intake.models import Report, ReportedPersonRow
 from tiptriage.subjects import batch, features, linkage, service
 from tiptriage.subjects.models import Subject, SubjectKey, SubjectMember, SubjectOperation, SubjectRecord
 from tiptriage.synth.generator import generate
+from tiptriage.synth.truth import stored_person_ids
 
 
 # ---------------------------------------------------------------------------------------------
@@ -74,7 +75,7 @@ def synthetic_accuracy(work: Path, reports: int, seed: int) -> tuple[dict, str]:
         figures["resolve_seconds"] = resolve_s
         run = batch.propose_relink(s, actor="bench")
         s.commit()
-        person_of = _truth_persons(s, truth)
+        person_of = stored_person_ids(s, truth)
         relinked = {int(p): c for p, c in run.clusters.items()}
         figures["relink"] = _scores(_pairs(relinked), _pairs(person_of)) | {
             "pairs_scored": run.summary["pairs_scored"]
@@ -83,22 +84,8 @@ def synthetic_accuracy(work: Path, reports: int, seed: int) -> tuple[dict, str]:
     return figures, url
 
 
-def _truth_persons(session, truth: dict) -> dict[int, str]:
-    by_block = {
-        (r["source"], r["external_id"], ref): pid
-        for r in truth["reports"]
-        for ref, pid in r["persons"].items()
-    }
-    rows = session.execute(
-        select(ReportedPersonRow.id, Report.source, Report.external_id, ReportedPersonRow.ref)
-        .join(Report)
-        .where(ReportedPersonRow.role == "reported")
-    ).all()
-    return {pid: by_block[(source, ext, ref)] for pid, source, ext, ref in rows}
-
-
 def _evaluate(session, truth: dict) -> dict:
-    person_of = _truth_persons(session, truth)
+    person_of = stored_person_ids(session, truth)
     subject_of = service.subject_of_persons(session, person_of)
     predicted, true = _pairs(subject_of), _pairs(person_of)
     records = {r["unique_id"]: r for r in batch.stored_records(session)}

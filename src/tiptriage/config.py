@@ -23,6 +23,14 @@ class Settings(BaseSettings):
     ingest_batch_size: int = 500
     # Processes that parse input files while the main process stores (1 = parse in-process).
     ingest_workers: int = Field(default_factory=lambda: min(4, os.cpu_count() or 1))
+    # PDQ: a match is a Hamming distance at most this (Meta's confident-match threshold is 31).
+    pdq_max_distance: int = Field(31, ge=0, le=128)
+    # PDQ hashes of lower quality describe flat or featureless images: not matched, marked so.
+    pdq_min_quality: int = Field(50, ge=0, le=100)
+    # Where the PDQ index lives; empty: next to the SQLite file, or under var/ for PostgreSQL.
+    pdq_index_dir: Path | None = None
+    # Files matched per database round trip (retro-matching walks every stored file in such steps).
+    match_batch_files: int = Field(2000, ge=1)
     # Triage: the policy file (empty: the packaged nl-2023 policy), the country whose reports are
     # ours, the age under which a subject takes the youth track, and an IP → country table (CSV:
     # network,country) that places IP addresses (empty: IP addresses place no one).

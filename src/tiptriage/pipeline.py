@@ -41,10 +41,18 @@ def process(session: Session, paths: Iterable[str | Path], *, actor: str,
         return summary
     run = media.match_reports(session, stored.report_ids, actor=actor)
     summary.matching = dict(run.by_status)
-    resolutions = subjects.resolve_reports(session, stored.report_ids, actor=actor)
-    session.commit()
-    summary.linking = dict(Counter(r.decision for r in resolutions))
-    result = triage.triage_reports(session, stored.report_ids, actor=actor)
+    linking: Counter = Counter()
+    # Link in batches, each committed (one transaction over a national year of reports stalled a
+    # 100k run), and only then triage, so every report is triaged knowing all links of this ingest.
+    for start in range(0, len(stored.report_ids), STAGE_BATCH):
+        part = stored.report_ids[start:start + STAGE_BATCH]
+        linking.update(r.decision for r in subjects.resolve_reports(session, part, actor=actor))
+        session.commit()
+    summary.linking = dict(linking)
+    result = triage.triage_reports(session, stored.report_ids, actor=actor)  # commits per 1,000 reports
     summary.triage = dict(result.by_outcome)
     summary.alerts = result.alerts
     return summary
+
+
+STAGE_BATCH = 1000  # reports linked per transaction

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from tiptriage.media.settings import media_settings
+from tiptriage.config import get_settings
 
 
 @pytest.fixture(autouse=True)
 def _index_dir(tmp_path, monkeypatch):
     # The PostgreSQL test database is shared and emptied between tests: its index must not be.
     monkeypatch.setenv("TIPTRIAGE_PDQ_INDEX_DIR", str(tmp_path / "pdq-index"))
-    media_settings.cache_clear()
+    get_settings.cache_clear()
     yield
-    media_settings.cache_clear()
+    get_settings.cache_clear()

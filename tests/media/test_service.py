@@ -8,7 +8,7 @@ from tiptriage.media import service
 from tiptriage.media.banks import BankFormatError
 from tiptriage.media.hashing import pdq_of_image
 from tiptriage.media.models import BankEntry, FileMatch
-from tiptriage.media.settings import media_settings
+from tiptriage.config import get_settings
 
 from . import bankfiles, images
 from .dbdata import add_report
@@ -141,7 +141,7 @@ def test_low_quality_bank_hashes_are_not_matched(session, tmp_path):
 def test_the_index_is_updated_incrementally_and_rebuilt_when_lost(session, tmp_path):
     a, b = bankfiles.pdq(), bankfiles.pdq()
     service.import_bank(session, write(tmp_path, "1.csv", bankfiles.csv([("pdq", a, "child_abuse", "")])), name="b", actor="t")
-    folder = media_settings().pdq_index_dir
+    folder = get_settings().pdq_index_dir
     main = json.loads((folder / "manifest.json").read_text())["main"]
     service.import_bank(session, write(tmp_path, "2.csv", bankfiles.csv([("pdq", a, "child_abuse", ""),
                                                                         ("pdq", b, "child_abuse", "")])),

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from tiptriage.media.settings import media_settings
+from tiptriage.config import get_settings
 
 
 @pytest.fixture(autouse=True)
 def _index_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("TIPTRIAGE_PDQ_INDEX_DIR", str(tmp_path / "pdq-index"))
-    media_settings.cache_clear()
+    get_settings.cache_clear()
     yield
-    media_settings.cache_clear()
+    get_settings.cache_clear()

@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from tiptriage.audit import service as audit
 from tiptriage.intake import service as intake
-from tiptriage.intake.models import Report, ReportedPersonRow
 from tiptriage.subjects import service
 from tiptriage.subjects.models import SubjectLink, SubjectMember
+from tiptriage.synth.truth import stored_person_ids
 
 from .dbdata import add_report
 
@@ -154,17 +154,7 @@ def test_search_by_identifier_is_audited_with_its_reason(session):
 
 
 def _truth_pairs(session, truth: dict) -> tuple[dict[int, str], dict[int, int]]:
-    by_block = {
-        (r["source"], r["external_id"], ref): pid
-        for r in truth["reports"]
-        for ref, pid in r["persons"].items()
-    }
-    rows = session.execute(
-        select(ReportedPersonRow.id, Report.source, Report.external_id, ReportedPersonRow.ref)
-        .join(Report)
-        .where(ReportedPersonRow.role == "reported")
-    ).all()
-    person_of = {pid: by_block[(source, ext, ref)] for pid, source, ext, ref in rows}
+    person_of = stored_person_ids(session, truth)
     return person_of, service.subject_of_persons(session, person_of)
 
 

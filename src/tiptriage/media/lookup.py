@@ -18,8 +18,8 @@ from tiptriage.media import matching
 from tiptriage.media.banks import HEX_LENGTHS, hex_value
 from tiptriage.media.hashing import DIHEDRAL, FileDigest, hash_file
 from tiptriage.media.index import hex_to_rows
-from tiptriage.media.models import Bank, BankEntry
-from tiptriage.media.settings import media_settings
+from tiptriage.media.models import BankEntry
+from tiptriage.config import get_settings
 from tiptriage.media.store import Searcher
 
 
@@ -87,7 +87,7 @@ def _from_hash(text: str) -> Query:
 
 
 def lookup(session: Session, index: Searcher, texts: list[str]) -> list[dict]:
-    settings = media_settings()
+    settings = get_settings()
     queries = [parse_input(t, settings.pdq_min_quality) for t in texts]
     exact = _exact_matches(session, [pair for q in queries for pair in q.exact])
     found: list[dict[int, dict]] = [dict() for _ in queries]

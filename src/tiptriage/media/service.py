@@ -28,7 +28,7 @@ from tiptriage.media.models import (
     CATEGORIES, Bank, BankEntry, BankVersion, FileClassification, FileMatch, FileMatchState, MatchRun,
     StatusChange,
 )
-from tiptriage.media.settings import index_dir, media_settings
+from tiptriage.media.settings import index_dir
 from tiptriage.media.store import IndexStore, Searcher, bank_state
 
 INSERT_BATCH = 5000
@@ -38,7 +38,7 @@ INSERT_BATCH = 5000
 
 def index_store(session: Session) -> IndexStore:
     url = session.get_bind().engine.url.render_as_string(hide_password=True)
-    return IndexStore(index_dir(url), media_settings().pdq_min_quality)
+    return IndexStore(index_dir(url), get_settings().pdq_min_quality)
 
 
 def searcher(session: Session) -> Searcher:
@@ -244,7 +244,7 @@ def match_files(session: Session, file_ids: list[int], *, actor: str | None = No
                 reason: str | None = None) -> RunSummary:
     """Match these files against the banks as they are now; record statuses and changes. Commits."""
     actor = actor or get_settings().actor
-    settings = media_settings()
+    settings = get_settings()
     index = searcher(session)
     run = MatchRun(at=utcnow(), actor=actor, trigger=trigger,
                    banks={k: v[0] for k, v in bank_state(session).items()}, max_distance=settings.pdq_max_distance)
@@ -264,7 +264,7 @@ def match_files(session: Session, file_ids: list[int], *, actor: str | None = No
 
 def _match_batch(session: Session, file_ids: list[int], index: Searcher, run: MatchRun,
                  totals: matching.RunTotals) -> None:
-    settings = media_settings()
+    settings = get_settings()
     hits = matching.exact_hits(session, file_ids)
     for file_id, found in matching.pdq_hits(session, file_ids, index, settings.pdq_max_distance,
                                             settings.pdq_min_quality).items():

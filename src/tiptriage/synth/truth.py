@@ -84,3 +84,20 @@ def expected_outcome_nl_2023(facts: ReportFacts) -> str:
     if facts.known_only:
         return "WARNING"
     return "NO_ACTION"
+
+
+def stored_person_ids(session, truth: dict) -> dict[int, str]:
+    """Each stored reported person (role "reported") mapped to the synthetic person behind it.
+
+    The bridge between a store that ingested a generated set and its truth.json, for the linkage
+    test and benchmark: by source, external id and the person's ref inside the report.
+    """
+    from sqlalchemy import select
+
+    from tiptriage.intake.models import Report, ReportedPersonRow
+
+    by_block = {(r["source"], r["external_id"], ref): pid for r in truth["reports"] for ref, pid in r["persons"].items()}
+    rows = session.execute(
+        select(ReportedPersonRow.id, Report.source, Report.external_id, ReportedPersonRow.ref)
+        .join(Report).where(ReportedPersonRow.role == "reported")).all()
+    return {pid: by_block[(source, ext, ref)] for pid, source, ext, ref in rows}
