@@ -33,9 +33,7 @@ def evaluated(tmp_path_factory):
     patch.setenv("TIPTRIAGE_IP_COUNTRIES_FILE", str(synthset.write_ip_table(truth, folder / "ips.csv")))
     patch.setenv("TIPTRIAGE_PDQ_INDEX_DIR", str(folder / "pdq"))
     from tiptriage import config
-    from tiptriage.media.settings import media_settings
     config.get_settings.cache_clear()
-    media_settings.cache_clear()
     engine = make_engine(f"sqlite:///{folder / 'eval.db'}")
     migrate(engine)
     with session_factory(engine)() as session:
@@ -46,7 +44,6 @@ def evaluated(tmp_path_factory):
     engine.dispose()
     patch.undo()
     config.get_settings.cache_clear()
-    media_settings.cache_clear()
 
 
 def test_distributors_and_new_material_all_match(evaluated):
