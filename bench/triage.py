@@ -55,10 +55,8 @@ def prepare(n: int):
     os.environ["TIPTRIAGE_DATABASE_URL"] = url
     from tiptriage import config
     from tiptriage.db import make_engine, migrate, session_factory
-    from tiptriage.media.settings import media_settings
 
     config.get_settings.cache_clear()  # each size has its own database, index and IP table
-    media_settings.cache_clear()
 
     ready = folder / "prepared.json"
     fresh = not ready.exists()
