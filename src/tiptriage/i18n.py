@@ -101,6 +101,7 @@ NL = {
     "Series": "Serie",
     "Status changes": "Statuswijzigingen",
     "Unknown format or hash type.": "Onbekend formaat of hashtype.",
+    "Use --report or --bank (with --since), not both.": "Gebruik --report of --bank (met --since), niet allebei.",
     "Versions": "Versies",
     "Was": "Was",
     "no match": "geen match",

@@ -62,8 +62,18 @@ def test_a_malformed_bank_exits_1_with_its_problems(cli_env, tmp_path):
     assert run("bank", "show", "b").exit_code == 1
 
 
-def test_rematch_and_changes(cli_env):
+def test_rematch_and_changes(cli_env, tmp_path):
     result = run("media", "rematch", "--json")
     assert result.exit_code == 0 and json.loads(result.stdout)["trigger"] == "retro"
+    assert json.loads(result.stdout)["scope"] == "full"
+    bank = tmp_path / "b.csv"
+    bank.write_bytes(bankfiles.csv([("md5", bankfiles.md5(), "child_abuse", "")]))
+    imported = json.loads(run("bank", "import", str(bank), "--name", "b", "--json").stdout)
+    assert imported["retro_match"]["scope"] == "incremental"
+    again = run("media", "rematch", "--bank", "b", "--since", "0", "--json")
+    assert again.exit_code == 0 and json.loads(again.stdout)["scope"] == "incremental"
+    assert run("media", "rematch", "--bank", "nobank").exit_code == 1
+    assert run("media", "rematch", "--bank", "b", "--since", "7").exit_code == 2
+    assert run("media", "rematch", "--since", "1").exit_code == 2
     assert json.loads(run("media", "changes", "--json").stdout) == []
     assert run("media", "classify", "999", "child_abuse", "--reason", "x").exit_code == 1

@@ -230,12 +230,34 @@ def _print_matches(docs: list[dict]) -> None:
 
 
 @media_app.command("rematch")
-def rematch(report: list[int] = typer.Option([], "--report", help="Only these reports (default: every file)."),
+def rematch(report: list[int] = typer.Option([], "--report", help="Only these reports."),
+            bank: str | None = typer.Option(None, "--bank", help="Only the files that bank's latest version "
+                                            "(or its versions after --since) can affect."),
+            since: int | None = typer.Option(None, "--since", help="With --bank: its changes after this version."),
             as_json: bool = typer.Option(False, "--json")) -> None:
-    """Match stored files against the banks again and list the reports whose files changed status."""
+    """Match stored files against the banks again and list the reports whose files changed status.
+
+    Without options every stored file is matched again: do this after changing the PDQ distance or
+    quality settings. A bank import already matches again the files its changes can affect.
+    """
+    if report and bank is not None or since is not None and bank is None:
+        err_console.print(_("Use --report or --bank (with --since), not both."))
+        raise typer.Exit(EXIT_USAGE)
     with session() as s:
-        summary = (service.match_files(s, service.report_file_ids(s, report), actor=actor(), trigger="manual") if report
-                   else service.retro_match(s, actor=actor(), reason="on demand"))
+        if report:
+            summary = service.match_files(s, service.report_file_ids(s, report), actor=actor(), trigger="manual")
+        elif bank is not None:
+            try:
+                changes = service.bank_changes(s, bank, since)
+            except LookupError as exc:
+                err_console.print(str(exc))
+                raise typer.Exit(EXIT_SOME_REFUSED) from None
+            except ValueError as exc:
+                err_console.print(str(exc))
+                raise typer.Exit(EXIT_USAGE) from None
+            summary = service.retro_match(s, actor=actor(), reason="on demand", changes=changes)
+        else:
+            summary = service.retro_match(s, actor=actor(), reason="on demand")
     if as_json:
         emit_json(summary.as_dict())
         return

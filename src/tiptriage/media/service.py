@@ -2,6 +2,8 @@
 
 Entry points for other domains:
 - `match_reports(session, report_ids)` after ingest stores reports (intake calls it);
+- `retro_match(session, changes=...)` after a bank changed: only the files the change can affect
+  (`changes=None`: every stored file, e.g. after the PDQ settings changed);
 - `pending_retriage(session)` / `mark_retriaged(session, report_ids)` for triage, which takes up
   again the reports whose files changed status after a bank changed;
 - `file_status(session, file_ids)` for report views.
@@ -20,16 +22,17 @@ from sqlalchemy.orm import Session
 from tiptriage.audit import service as audit
 from tiptriage.config import get_settings
 from tiptriage.db import utcnow
-from tiptriage.intake.models import FileRow
+from tiptriage.intake.models import FileHashRow, FileRow
 from tiptriage.media import banks as bankfiles
 from tiptriage.media import matching
 from tiptriage.media.banks import BankFormatError, BankRecord, ImportSettings
+from tiptriage.media.index import hex_to_rows
 from tiptriage.media.models import (
     CATEGORIES, Bank, BankEntry, BankVersion, FileClassification, FileMatch, FileMatchState, MatchRun,
     StatusChange,
 )
 from tiptriage.media.settings import index_dir
-from tiptriage.media.store import IndexStore, Searcher, bank_state
+from tiptriage.media.store import FILES_FOLDER, FileIndexStore, IndexStore, Searcher, bank_state
 
 INSERT_BATCH = 5000
 
@@ -43,6 +46,12 @@ def index_store(session: Session) -> IndexStore:
 
 def searcher(session: Session) -> Searcher:
     return index_store(session).open(session)
+
+
+def file_index_store(session: Session) -> FileIndexStore:
+    """The index over stored files' PDQ values (retro-matching's reverse look-up), beside the banks'."""
+    url = session.get_bind().engine.url.render_as_string(hide_password=True)
+    return FileIndexStore(index_dir(url) / FILES_FOLDER)
 
 
 # --- banks --------------------------------------------------------------------------------------------
@@ -85,11 +94,12 @@ def import_bank(session: Session, path: str | Path, *, name: str, fmt: str | Non
     except BankFormatError as exc:
         _refused(session, name, path.name, digest, exc, actor)
         raise
-    result = _apply(session, bank, name, settings, records, path.name, digest, actor)
+    result, changes = _apply(session, bank, name, settings, records, path.name, digest, actor)
     session.commit()
     if result.changed:
         index_store(session).open(session)  # bring the index up to date now, not at the next match
-        result.retro = retro_match(session, actor=actor, reason=f"bank {name} version {result.version}")
+        result.retro = retro_match(session, actor=actor, reason=f"bank {name} version {result.version}",
+                                   changes=changes)
     return result
 
 
@@ -113,7 +123,7 @@ def _refused(session: Session, name: str, source: str, digest: str, exc: BankFor
 
 
 def _apply(session: Session, bank: Bank | None, name: str, settings: ImportSettings, records: list[BankRecord],
-           source: str, digest: str, actor: str) -> ImportResult:
+           source: str, digest: str, actor: str) -> tuple[ImportResult, BankChanges]:
     now = utcnow()
     if bank is None:
         bank = Bank(name=name, format=settings.format, category_map=settings.category_map,
@@ -130,9 +140,15 @@ def _apply(session: Session, bank: Bank | None, name: str, settings: ImportSetti
     bank.default_category, bank.hash_type = settings.default_category, settings.hash_type
     result = ImportResult(name, bank.id, bank.version, False, len(incoming))
     if bank.version and not (removed or changed or added):
-        return result
+        return result, BankChanges()
     version = bank.version + 1
     closed = [e.id for e in removed] + [e.id for e, _ in changed]
+    changes = BankChanges({bank.id: (bank.version, version)})
+    for hash_type, value in [(e.hash_type, e.value) for e in removed] + [(r.hash_type, r.value) for r in added]:
+        changes.add(hash_type, value)
+    for e, _ in changed:  # the successor carries the same hash
+        changes.add(e.hash_type, e.value)
+    changes.closed.update(closed)
     result.matched_files_affected = _files_using(session, closed)
     _close(session, closed, version)
     _insert_entries(session, bank.id, version, added + [r for _, r in changed])
@@ -145,7 +161,7 @@ def _apply(session: Session, bank: Bank | None, name: str, settings: ImportSetti
     audit.record(session, actor=actor, action="bank.import", entity="bank", entity_ids=[bank.id],
                  details=result.as_dict() | {"source_name": source, "source_sha256": digest,
                                              "category_map": settings.category_map})
-    return result
+    return result, changes
 
 
 def _live_entries(session: Session, bank_id: int) -> dict[tuple[str, str], BankEntry]:
@@ -217,13 +233,15 @@ class RunSummary:
     files: int = 0
     by_status: dict[str, int] = field(default_factory=dict)
     changes: list[dict] = field(default_factory=list)
+    scope: str | None = None  # retro-matching: "incremental" (the files a bank change can affect) or "full"
 
     @property
     def changed_reports(self) -> list[int]:
         return sorted({c["report_id"] for c in self.changes})
 
     def as_dict(self) -> dict:
-        return {"run_id": self.run_id, "trigger": self.trigger, "files": self.files, "by_status": self.by_status,
+        return {"run_id": self.run_id, "trigger": self.trigger, "scope": self.scope, "files": self.files,
+                "by_status": self.by_status,
                 "changed_files": len(self.changes), "changed_reports": self.changed_reports, "changes": self.changes}
 
 
@@ -241,7 +259,7 @@ def report_file_ids(session: Session, report_ids: list[int]) -> list[int]:
 
 
 def match_files(session: Session, file_ids: list[int], *, actor: str | None = None, trigger: str = "manual",
-                reason: str | None = None) -> RunSummary:
+                reason: str | None = None, details: dict | None = None) -> RunSummary:
     """Match these files against the banks as they are now; record statuses and changes. Commits."""
     actor = actor or get_settings().actor
     settings = get_settings()
@@ -257,7 +275,7 @@ def match_files(session: Session, file_ids: list[int], *, actor: str | None = No
     run.files, run.changed = totals.files, len(totals.changes)
     summary = RunSummary(run.id, trigger, totals.files, totals.by_status, [c.as_dict() for c in totals.changes])
     audit.record(session, actor=actor, action=f"media.match.{trigger}", entity="match_run", entity_ids=[run.id],
-                 reason=reason, details={k: v for k, v in summary.as_dict().items() if k != "changes"})
+                 reason=reason, details={k: v for k, v in summary.as_dict().items() if k != "changes"} | (details or {}))
     session.commit()
     return summary
 
@@ -274,11 +292,92 @@ def _match_batch(session: Session, file_ids: list[int], index: Searcher, run: Ma
     matching.record(session, run, results, info, totals)
 
 
-def retro_match(session: Session, *, actor: str | None = None, reason: str | None = None) -> RunSummary:
-    """Match every stored file again (after a bank changed); the reports whose files changed status
-    are queued for re-triage and listed in the summary."""
-    file_ids = list(session.execute(select(FileRow.id).order_by(FileRow.id)).scalars())
-    return match_files(session, file_ids, actor=actor, trigger="retro", reason=reason)
+@dataclass
+class BankChanges:
+    """What bank versions changed: the hashes of entries added, removed or re-categorised, and the
+    ids of the entries they closed. `versions`: bank id → (from version, to version]."""
+
+    versions: dict[int, tuple[int, int]] = field(default_factory=dict)
+    exact: dict[str, set[str]] = field(default_factory=dict)  # hash type → values
+    pdq: set[str] = field(default_factory=set)
+    closed: set[int] = field(default_factory=set)
+
+    def add(self, hash_type: str, value: str) -> None:
+        if hash_type == "pdq":
+            self.pdq.add(value)
+        else:
+            self.exact.setdefault(hash_type, set()).add(value)
+
+    def __bool__(self) -> bool:
+        return bool(self.exact or self.pdq or self.closed)
+
+    def as_dict(self) -> dict:
+        return {"banks": {str(b): {"from_version": v[0], "to_version": v[1]} for b, v in self.versions.items()},
+                "exact_hashes": sum(len(v) for v in self.exact.values()), "pdq_hashes": len(self.pdq),
+                "closed_entries": len(self.closed)}
+
+
+def bank_changes(session: Session, name: str, since: int | None = None) -> BankChanges:
+    """The changes of bank NAME after version `since` (default: its latest version's changes)."""
+    bank = session.execute(select(Bank).where(Bank.name == name)).scalar_one_or_none()
+    if bank is None:
+        raise LookupError(f"no bank named {name}")
+    since = bank.version - 1 if since is None else since
+    if not 0 <= since <= bank.version:
+        raise ValueError(f"bank {name} is at version {bank.version}: --since must be 0..{bank.version}")
+    changes = BankChanges({bank.id: (since, bank.version)})
+    for query in (select(BankEntry.id, BankEntry.hash_type, BankEntry.value, BankEntry.removed_version)
+                  .where(BankEntry.bank_id == bank.id, BankEntry.added_version > since),
+                  select(BankEntry.id, BankEntry.hash_type, BankEntry.value, BankEntry.removed_version)
+                  .where(BankEntry.bank_id == bank.id, BankEntry.removed_version > since)):
+        for entry_id, hash_type, value, removed_version in session.execute(query):
+            changes.add(hash_type, value)
+            if removed_version is not None:
+                changes.closed.add(entry_id)
+    return changes
+
+
+def affected_files(session: Session, changes: BankChanges) -> list[int]:
+    """The stored files whose matches these bank changes can alter, under the current settings:
+    files with an exact hash equal to a changed entry's, files within the PDQ match distance of a
+    changed PDQ entry (looked up in the files' PDQ index), and files whose current matches use a
+    closed entry. Every other file would match exactly as before."""
+    files: set[int] = set()
+    for hash_type, values in changes.exact.items():
+        for part in matching.chunks(sorted(values)):
+            files.update(session.execute(select(FileHashRow.file_id).where(
+                FileHashRow.hash_type == hash_type, FileHashRow.value.in_(part))).scalars())
+    if changes.pdq:
+        found = file_index_store(session).open(session).search(hex_to_rows(sorted(changes.pdq)),
+                                                                  get_settings().pdq_max_distance)
+        for part in matching.chunks(sorted({m.value for m in found})):
+            files.update(session.execute(select(FileHashRow.file_id).where(
+                FileHashRow.hash_type == "pdq", FileHashRow.value.in_(part))).scalars())
+    for part in matching.chunks(sorted(changes.closed)):
+        files.update(session.execute(select(FileMatch.file_id).where(
+            FileMatch.bank_entry_id.in_(part), FileMatch.superseded_run_id.is_(None))).scalars())
+    return sorted(files)
+
+
+def retro_match(session: Session, *, actor: str | None = None, reason: str | None = None,
+                changes: BankChanges | None = None) -> RunSummary:
+    """Match stored files again after a bank changed; the reports whose files changed status are
+    queued for re-triage and listed in the summary.
+
+    With `changes` (what a bank import returns, or `bank_changes`), only the files those changes
+    can affect are matched again: the same statuses and matches as matching every file, in time
+    proportional to the change. Without, every stored file is matched again: needed after the PDQ
+    distance or quality settings changed, which alter matches no bank change names.
+    """
+    if changes is None:
+        file_ids = list(session.execute(select(FileRow.id).order_by(FileRow.id)).scalars())
+    else:
+        file_ids = affected_files(session, changes)
+    summary = match_files(session, file_ids, actor=actor, trigger="retro", reason=reason,
+                          details={"scope": "full" if changes is None else "incremental"}
+                          | ({"bank_changes": changes.as_dict()} if changes is not None else {}))
+    summary.scope = "full" if changes is None else "incremental"
+    return summary
 
 
 def classify_file(session: Session, file_id: int, category: str, *, actor: str | None = None,

@@ -1,4 +1,5 @@
-"""The PDQ index on disk, kept in step with the banks in the database.
+"""The PDQ indexes on disk: the banks' (kept in step with the banks in the database), and the
+stored files' (for retro-matching, which looks changed bank hashes up among the files).
 
 Layout of the folder (next to the SQLite file, or TIPTRIAGE_PDQ_INDEX_DIR):
   manifest.json           which bank versions the index holds, and its current files
@@ -10,6 +11,9 @@ The database is the truth: the index may hold hashes that banks have since dropp
 its hits in the database filters them out), never fewer than the banks hold. A bank import adds
 its new hashes as a delta; when delta and stale hashes pass a fraction of the main index, the
 whole index is rebuilt. A missing, foreign or damaged index is rebuilt from the database.
+
+The files' index (FileIndexStore, in the subfolder `files/`) holds the distinct PDQ values of
+stored files; see its docstring.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import numpy as np
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from tiptriage.intake.models import FileHashRow
 from tiptriage.media.index import Hits, MultiIndex, hex_to_rows
 from tiptriage.media.models import Bank, BankEntry, BankVersion
 
@@ -36,6 +41,10 @@ MANIFEST = "manifest.json"
 REBUILD_FRACTION = 0.10
 REBUILD_FLOOR = 50_000
 VALUE_BATCH = 500
+# The files' index: rebuilt when the files stored since it was built pass this share (or floor).
+FILES_FOLDER = "files"
+FILES_REBUILD_FRACTION = 0.10
+FILES_REBUILD_FLOOR = 20_000
 
 
 @dataclass(frozen=True)
@@ -210,3 +219,91 @@ class IndexStore:
             if path.name not in keep:
                 # A reader that opened the old files keeps its mapping; new readers use the new ones.
                 path.unlink(missing_ok=True)
+
+
+class FileIndexStore:
+    """The PDQ values of stored files, so that retro-matching can ask the reverse question: which
+    files lie within the match distance of the PDQ hashes a bank version added or removed?
+
+    Files are only ever added. The main index, on disk, holds the distinct values of the PDQ rows
+    of `file_hashes` up to an id (`upto`); the rows after it (files stored since) are read and
+    indexed in memory at each use, and the main index is rebuilt when they pass a share of it.
+    The manifest records how many PDQ rows up to `upto` the index holds and the value of row
+    `upto`; a database that no longer agrees (another database, rows committed late under a lower
+    id, rows deleted) gets the index rebuilt. The index holds values only: the database says which
+    files carry them.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with open(self.folder / "lock", "a+b") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def manifest(self) -> dict | None:
+        try:
+            doc = json.loads((self.folder / MANIFEST).read_text())
+        except (OSError, ValueError):
+            return None
+        return doc if doc.get("format") == FORMAT and doc.get("kind") == "files" else None
+
+    def open(self, session: Session) -> Searcher:
+        """The files' PDQ values as they are now: the main index and an in-memory tail."""
+        manifest = self.manifest()
+        if manifest is None or not self._agrees(session, manifest):
+            with self._locked():
+                manifest = self.manifest()  # again, under the lock: another process may have done it
+                if manifest is None or not self._agrees(session, manifest):
+                    manifest = self._rebuild(session)
+        try:
+            main = MultiIndex.load(self.folder, manifest["main"])
+        except (OSError, ValueError):  # replaced meanwhile by another process, or damaged
+            with self._locked():
+                manifest = self._rebuild(session)
+            main = MultiIndex.load(self.folder, manifest["main"])
+        tail = self._values(session, FileHashRow.id > manifest["upto"])
+        if len(tail) > max(FILES_REBUILD_FLOOR, FILES_REBUILD_FRACTION * len(main)):
+            with self._locked():
+                manifest = self._rebuild(session)
+            return Searcher([MultiIndex.load(self.folder, manifest["main"]),
+                             MultiIndex.build(self._values(session, FileHashRow.id > manifest["upto"]))])
+        return Searcher([main, MultiIndex.build(tail)])
+
+    def _agrees(self, session: Session, manifest: dict) -> bool:
+        upto = manifest["upto"]
+        rows = session.execute(select(func.count()).select_from(FileHashRow).where(
+            FileHashRow.hash_type == "pdq", FileHashRow.id <= upto)).scalar_one()
+        last = session.execute(select(FileHashRow.value).where(
+            FileHashRow.id == upto, FileHashRow.hash_type == "pdq")).scalar_one_or_none()
+        return rows == manifest["rows"] and last == manifest["last"]
+
+    def _values(self, session: Session, *where) -> np.ndarray:
+        values = session.execute(select(FileHashRow.value).distinct().where(
+            FileHashRow.hash_type == "pdq", *where)).scalars().all()
+        return hex_to_rows(sorted(values))
+
+    def _rebuild(self, session: Session) -> dict:
+        upto, rows = session.execute(select(func.max(FileHashRow.id), func.count()).where(
+            FileHashRow.hash_type == "pdq")).one()
+        upto = upto or 0
+        last = session.execute(select(FileHashRow.value).where(FileHashRow.id == upto)).scalar_one_or_none()
+        values = self._values(session, FileHashRow.id <= upto)
+        main = f"g{uuid.uuid4().hex[:12]}-files"
+        MultiIndex.build(values).save(self.folder, main)
+        manifest = {"format": FORMAT, "kind": "files", "main": main, "main_size": len(values), "upto": upto,
+                    "rows": rows, "last": last}
+        tmp = self.folder / (MANIFEST + ".tmp")
+        tmp.write_text(json.dumps(manifest, indent=1))
+        os.replace(tmp, self.folder / MANIFEST)
+        keep = set(MultiIndex.files(main))
+        for path in self.folder.glob("g*.npy"):
+            if path.name not in keep:
+                path.unlink(missing_ok=True)
+        return manifest
