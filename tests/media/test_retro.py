@@ -113,6 +113,19 @@ def test_pdq_entries_added_and_removed_reach_the_files_within_the_distance(sessi
     assert_full_rematch_changes_nothing(session)
 
 
+def test_a_large_pdq_import_against_few_files_finds_the_same_files(session, tmp_path):
+    entries = [bankfiles.pdq() for _ in range(40)]  # more changed PDQs than stored files: searched the other way
+    report, files = add_report(session, [{"hashes": {"pdq": near(entries[3], 30)}},
+                                         {"hashes": {"pdq": near(entries[9], 31)}, "classification": "A1"},
+                                         {"hashes": {"pdq": near(entries[9], 33)}}])
+    service.match_reports(session, [report], actor="t")
+    rows = [("pdq", v, "child_abuse" if i != 9 else "non_pertinent", "") for i, v in enumerate(entries)]
+    result = service.import_bank(session, write(tmp_path, "1.csv", bankfiles.csv(rows)), name="b", actor="t")
+    assert result.retro.files == 2
+    assert statuses(session, files) == ["known", "unrated", "unrated"]
+    assert_full_rematch_changes_nothing(session)
+
+
 def test_random_bank_histories_match_a_full_rematch_after_every_version(session, tmp_path):
     rng = random.Random(5)
     pool = [("md5", bankfiles.md5()) for _ in range(30)] + [("sha1", bankfiles.sha1()) for _ in range(10)]

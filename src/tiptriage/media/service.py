@@ -348,9 +348,9 @@ def affected_files(session: Session, changes: BankChanges) -> list[int]:
             files.update(session.execute(select(FileHashRow.file_id).where(
                 FileHashRow.hash_type == hash_type, FileHashRow.value.in_(part))).scalars())
     if changes.pdq:
-        found = file_index_store(session).open(session).search(hex_to_rows(sorted(changes.pdq)),
-                                                                  get_settings().pdq_max_distance)
-        for part in matching.chunks(sorted({m.value for m in found})):
+        near = file_index_store(session).open(session).values_near(hex_to_rows(sorted(changes.pdq)),
+                                                                   get_settings().pdq_max_distance)
+        for part in matching.chunks(sorted(near)):
             files.update(session.execute(select(FileHashRow.file_id).where(
                 FileHashRow.hash_type == "pdq", FileHashRow.value.in_(part))).scalars())
     for part in matching.chunks(sorted(changes.closed)):

@@ -75,6 +75,19 @@ class Searcher:
                 found[key] = min(d, found.get(key, d))
         return [Match(q, v, d) for (q, v), d in sorted(found.items())]
 
+    def values_near(self, queries: np.ndarray, max_distance: int) -> set[str]:
+        """The indexed values within max_distance of any query. Many queries against a small index
+        (a large bank import, few stored files) are answered the other way round: the indexed
+        values are searched in an index built over the queries."""
+        if len(queries) <= len(self):
+            return {m.value for m in self.search(queries, max_distance)}
+        other = MultiIndex.build(np.unique(queries, axis=0))
+        found: set[str] = set()
+        for part in self.parts:
+            rows = np.unique(other.search(part.hashes, max_distance).query)
+            found.update(bytes(r).hex() for r in part.hashes[rows])
+        return found
+
 
 def bank_state(session: Session) -> dict[str, list]:
     """Every bank's current version and that version's token: what an index must reflect."""
