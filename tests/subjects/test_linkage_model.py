@@ -85,7 +85,7 @@ def test_birth_levels(model):
     assert levels(model, rec(1, dob=day), rec(2, dob=date(1995, 3, 5)))["birth"] == "conflict"
 
 
-def test_ip_counts_only_public_addresses_close_in_time(model):
+def test_ip_counts_public_addresses_more_the_closer_in_time(model):
     close = levels(model, rec(1, ips=[("94.210.1.2", AT)]), rec(2, ips=[("94.210.1.2", AT.replace(hour=13))]))
     assert close["ip"] == "same address within hours"
     later = AT.replace(day=2)
@@ -96,8 +96,15 @@ def test_ip_counts_only_public_addresses_close_in_time(model):
     far = AT.replace(month=9)
     assert (
         levels(model, rec(1, ips=[("94.210.1.2", AT)]), rec(2, ips=[("94.210.1.2", far)]))["ip"]
-        == "no shared address in time"
+        == "same address, other time"
     )
+    assert (
+        levels(model, rec(1, ips=[("94.210.1.2", AT)]), rec(2, ips=[("94.210.1.3", AT)]))["ip"]
+        == "no shared address"
+    )
+    weights = {cf.field.name: dict(zip((lv.label for lv in cf.field.levels), cf.weights)) for cf in model.fields}
+    ip = weights["ip"]
+    assert ip["same address within hours"] > ip["no shared address"] and ip["same address, other time"] > 0
     # CGNAT: the same address at the same moment says nothing.
     assert (
         levels(model, rec(1, ips=[("100.64.1.2", AT)]), rec(2, ips=[("100.64.1.2", AT)]))["ip"] == "missing"

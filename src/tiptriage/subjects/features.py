@@ -43,11 +43,12 @@ LIST_COLUMNS = (
     "cities",
     "ip_hours",
     "ip_days",
+    "ip_addrs",
     "keys",
 )
 COLUMNS = ("unique_id", *SCALAR_COLUMNS, *LIST_COLUMNS)
-# Keys of the `subject_keys` table that find candidates; `ip:` keys are stored only to count how
-# many records share an address (the fan-out guard), never to find candidates.
+# Keys of the `subject_keys` table that find candidates. `ip:` keys also count how many records
+# share an address (the fan-out guard): an address seen with that many records finds no one.
 IP_KEY_PREFIX = "ip:"
 HOUR, DAY = 3600, 86400
 
@@ -84,16 +85,18 @@ def _sorted_or_none(values: Iterable[str]) -> list[str] | None:
 def _ip_tokens(person: NormalisedPerson) -> dict[str, list[str] | None]:
     """Address-and-time tokens, each sighting in its own bucket and the two beside it: two records
     share an hour token only when the same public address was seen within three hours of each
-    other, a day token within three days. Addresses in CGNAT, shared or private ranges, and
+    other, a day token within three days; `ip_addrs` holds the addresses themselves (a home
+    connection keeps its address for months). Addresses in CGNAT, shared or private ranges, and
     sightings without a time, give none (no evidence)."""
-    hours, days = set(), set()
+    hours, days, addrs = set(), set(), set()
     for s in person.ip_sightings:
         if s.ip_class is not IpClass.PUBLIC or s.at is None:
             continue
         epoch = int(s.at.timestamp())
         hours.update(f"{s.ip}@{epoch // HOUR + d}" for d in (-1, 0, 1))
         days.update(f"{s.ip}@{epoch // DAY + d}" for d in (-1, 0, 1))
-    return {"ip_hours": _sorted_or_none(hours), "ip_days": _sorted_or_none(days)}
+        addrs.add(s.ip)
+    return {"ip_hours": _sorted_or_none(hours), "ip_days": _sorted_or_none(days), "ip_addrs": _sorted_or_none(addrs)}
 
 
 def public_ips(person: NormalisedPerson) -> set[str]:
@@ -184,7 +187,7 @@ def drop_ips(rec: dict, ips: set[str]) -> dict:
     if not ips:
         return rec
     out = dict(rec)
-    for column in ("ip_hours", "ip_days"):
+    for column in ("ip_hours", "ip_days", "ip_addrs"):
         kept = [t for t in rec[column] or () if t.rsplit("@", 1)[0] not in ips]
         out[column] = kept or None
     return out

@@ -240,13 +240,15 @@ FIELDS: tuple[Field, ...] = (
     ),
     Field(
         "ip",
-        "Same public IP address close in time (never CGNAT, shared ranges or widely shared addresses)",
-        ("ip_days",),
+        "Same public IP address, closer in time counts more (never CGNAT, shared ranges or widely "
+        "shared addresses)",
+        ("ip_addrs",),
         (
-            _null("ip_days"),
+            _null("ip_addrs"),
             _intersect("ip_hours", "same address within hours"),
             _intersect("ip_days", "same address within days"),
-            _else("no shared address in time"),
+            _intersect("ip_addrs", "same address, other time"),
+            _else("no shared address"),
         ),
     ),
 )
@@ -275,7 +277,10 @@ def settings_creator(**overrides):
         unique_id_column_name="unique_id",
         comparisons=splink_comparisons(),
         # The same keys the fast path looks up in `subject_keys`: pairs that share any key.
-        blocking_rules_to_generate_predictions=[block_on("keys", arrays_to_explode=["keys"])],
+        blocking_rules_to_generate_predictions=[
+            block_on("keys", arrays_to_explode=["keys"]),
+            block_on("ip_addrs", arrays_to_explode=["ip_addrs"]),  # shared addresses dropped before
+        ],
         retain_intermediate_calculation_columns=True,
         retain_matching_columns=True,
     )

@@ -175,7 +175,9 @@ def decide(session: Session, model: linkage.Model, rec: dict, ips: set[str]) -> 
     shared = _fanout_ips(session, ips, model.max_ip_fanout)
     scored_rec = features.drop_ips(rec, shared)
     tf = _term_frequencies(session, model, rec)
-    candidates = _candidates(session, rec["keys"] or (), model.max_key_candidates)
+    # A home connection finds candidates too, unless the fan-out guard found it shared.
+    ip_keys = [features.IP_KEY_PREFIX + ip for ip in sorted(ips - shared)]
+    candidates = _candidates(session, [*(rec["keys"] or ()), *ip_keys], model.max_key_candidates)
     return Decision(scored_rec, _choose(model, scored_rec, candidates, tf, shared), tf, shared)
 
 
@@ -239,7 +241,7 @@ def _candidates(session: Session, keys: Iterable[str], cap: int) -> list[_Candid
 
     Plain SQL: the statement's shape changes with the number of keys, and building it through the
     ORM for every reported person would cost more than running it."""
-    keys = sorted(k for k in keys if not k.startswith(features.IP_KEY_PREFIX))
+    keys = sorted(set(keys))
     if not keys:
         return []
     parts = " UNION ALL ".join(

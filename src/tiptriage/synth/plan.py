@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from tiptriage.synth import reference as ref
-from tiptriage.synth.noise import age_at
+from tiptriage.synth.noise import age_at, gmail_canonical
 from tiptriage.synth.people import (
     Account, Person, Pools, make_contact, make_email, make_person, new_account, random_ip,
 )
@@ -197,6 +197,7 @@ def plan_world(seed: int, pools: Pools, reports: int, options: SynthOptions) -> 
     _channels(rng, plans, options)
     _flags(rng, plans, options)
     _accounts(rng, persons, plans)
+    _unique_identifiers(persons)
     traps["shared_ips"] = _shared_ips(rng, pools, plans)
     _external_ids(rng, plans)
     contacts_minor = [make_contact(pools, rng, f"P{n + j + 1:06d}", minor=True) for j in range(max(20, n // 20))]
@@ -310,6 +311,34 @@ def _accounts(rng: random.Random, persons: list[Person], plans: list[ReportPlan]
         p.account = own[-1] if own and rng.random() < 0.7 else new_account(rng, person, p.platform)
         if p.channel != "csv" and not p.unidentified and rng.random() < 0.03:
             p.extra_account = new_account(rng, person, p.platform)
+
+
+def _unique_identifiers(persons: list[Person]) -> None:
+    """One mailbox per person and one screen name per platform, as providers and platforms enforce.
+
+    Name-built addresses and handles collide (namesakes, twins: "jan.devries@..."); in the real world
+    the second person gets "jan.devries2@...", so the later person gets a number here too."""
+    mailboxes: set[str] = set()
+    handles: set[tuple[str, str]] = set()
+    for person in persons:
+        renamed = {}
+        for email in person.emails:
+            fresh, n = email, 1
+            while gmail_canonical(fresh) in mailboxes:
+                n += 1
+                local, _, domain = email.partition("@")
+                fresh = f"{local}{n}@{domain}"
+            mailboxes.add(gmail_canonical(fresh))
+            renamed[email] = fresh
+        person.emails = [renamed[e] for e in person.emails]
+        for account in (a for accounts in person.accounts.values() for a in accounts):
+            account.email = renamed.get(account.email, account.email)
+            fresh, n = account.screen_name, 1
+            while (account.platform, fresh) in handles:
+                n += 1
+                fresh = f"{account.screen_name}{n}"
+            handles.add((account.platform, fresh))
+            account.screen_name = fresh
 
 
 def _trap_ip(rng: random.Random, kind: str, taken: set[str]) -> str:
