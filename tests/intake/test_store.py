@@ -149,7 +149,7 @@ def test_a_batch_the_database_refuses_is_retried_report_by_report(session, tmp_p
     real = service._insert_reports
 
     def failing(session_, new, actor, now):
-        if any(c.report.external_id == "9000002" for c, _, _ in new):
+        if any(c.external_id == "9000002" for c, _, _ in new):
             from sqlalchemy.exc import IntegrityError  # what a constraint violation raises
             raise IntegrityError("insert", {}, Exception("simulated constraint violation"))
         return real(session_, new, actor, now)
@@ -253,7 +253,7 @@ def test_a_driver_error_from_the_bulk_path_refuses_only_that_report(session, tmp
     real = service._insert_reports
 
     def failing(session_, new, actor, now):
-        if any(c.report.external_id == "9000001" for c, _, _ in new):
+        if any(c.external_id == "9000001" for c, _, _ in new):
             raise psycopg.errors.StringDataRightTruncation("value too long for type character varying(200)")
         return real(session_, new, actor, now)
 

@@ -9,11 +9,15 @@ transaction, so a report is always stored whole or not at all and the rest still
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import re
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from sqlalchemy import select
 import psycopg
@@ -49,11 +53,79 @@ class Candidate:
 
     @property
     def content_sha256(self) -> str:
-        if len(self.parts) == 1:
-            return hashlib.sha256(self.parts[0][1]).hexdigest()
-        # A report with sibling documents: the hash over its parts' hashes, in a fixed order.
-        digests = [hashlib.sha256(data).hexdigest() for _, data in self.parts]
-        return hashlib.sha256((digests[0] + "".join(sorted(digests[1:]))).encode()).hexdigest()
+        return _content_sha256([hashlib.sha256(data).hexdigest() for _, data in self.parts])
+
+
+def _content_sha256(digests: list[str]) -> str:
+    if len(digests) == 1:
+        return digests[0]
+    # A report with sibling documents: the hash over its parts' hashes, in a fixed order.
+    return hashlib.sha256((digests[0] + "".join(sorted(digests[1:]))).encode()).hexdigest()
+
+
+class Prepared(NamedTuple):
+    """A candidate as the rows the store writes, less the ids and version the store assigns.
+
+    Built where the report was parsed (in the workers): plain tuples pickle about ten times faster
+    than the domain objects, and hashing and compressing the raw bytes there keeps that work off
+    the storing process, which is the bottleneck. Timestamps and dates are already in the form
+    the database takes (`_Values`).
+    """
+
+    source: str
+    external_id: str
+    content_sha256: str
+    path_name: str  # the report document's file name, for a refusal by the database
+    report: tuple  # REPORT_COLUMNS from "format" to "annotations"
+    raws: tuple  # (name, sha256, size, compression, data) per document
+    persons: tuple  # (PERSON_COLUMNS from "ref", identifier rows, address rows, IP event rows)
+    files: tuple  # (FILE_COLUMNS from "ref", hash rows)
+
+
+class _Values:
+    """Python values as the store's columns take them: SQLite gets text the way SQLAlchemy's types
+    write it (so rows read back through the ORM as if it had written them), PostgreSQL the objects."""
+
+    def __init__(self, sqlite: bool):
+        self.sqlite = sqlite
+
+    def ts(self, value: datetime | None):
+        if value is None or not self.sqlite:
+            return value
+        # isoformat is several times faster than strftime; same text for years 1000-9999.
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+    def day(self, value: date | None):
+        return value.isoformat() if self.sqlite and value is not None else value
+
+    @staticmethod
+    def js(values: tuple) -> str:
+        return json.dumps(list(values)) if values else "[]"  # most list columns are empty
+
+
+def prepare(candidate: Candidate, sqlite: bool) -> Prepared:
+    """The rows of one candidate (see Prepared)."""
+    conv = _Values(sqlite)
+    ts, js = conv.ts, conv.js
+    r = candidate.report
+    digests = [hashlib.sha256(data).hexdigest() for _, data in candidate.parts]
+    raws = tuple((name, digest, len(data), "zlib", zlib.compress(data, 1))
+                 for (name, data), digest in zip(candidate.parts, digests, strict=True))
+    persons = tuple(
+        ((p.ref, p.role, p.given_name, p.family_name, conv.day(p.date_of_birth), p.age, p.estimated_country,
+          js(p.prior_reports)),
+         tuple((i.kind, i.value, i.verified, i.platform) for i in p.identifiers),
+         tuple((a.street, a.postcode, a.city, a.country) for a in p.addresses),
+         tuple((e.ip, e.event, ts(e.at), e.port) for e in p.ip_events))
+        for p in r.persons)
+    files = tuple(
+        ((f.ref, f.file_name, f.person_ref, f.action, js(f.recipients), ts(f.uploaded_at), f.viewed_by_esp,
+          f.publicly_available, f.classification, js(f.annotations)),
+         tuple((h.hash_type, h.value) for h in f.hashes))
+        for f in r.files)
+    report = (r.format, r.incident_type, ts(r.incident_at), ts(r.reported_at), r.reporter, js(r.annotations))
+    return Prepared(r.source, r.external_id, _content_sha256(digests), candidate.parts[0][0], report, raws,
+                    persons, files)
 
 
 @dataclass
@@ -76,10 +148,32 @@ def find_inputs(paths: Iterable[str | Path]) -> list[Path]:
     found: dict[Path, None] = {}  # ordered, and a file named twice (or below two folders) is read once
     for p in map(Path, paths):
         if p.is_dir():
-            found.update((f, None) for f in sorted(p.rglob("*")) if f.is_file() and f.suffix.lower() in INPUT_SUFFIXES)
+            found.update((f, None) for f in _report_files(p))
         else:
             found[p] = None
     return list(found)
+
+
+def _report_files(folder: Path) -> list[Path]:
+    """The report files below `folder` in the order of sorted(folder.rglob("*")), which stats every
+    entry and builds a Path per step: a folder of 100k reports took seconds before any parsing.
+    As rglob: symbolic links to folders are not followed, unreadable folders are skipped."""
+    root = str(folder)
+    names: list[tuple[str, ...]] = []
+    pending = [()]
+    while pending:
+        rel = pending.pop()
+        try:
+            with os.scandir(os.path.join(root, *rel)) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        pending.append((*rel, entry.name))
+                    elif os.path.splitext(entry.name)[1].lower() in INPUT_SUFFIXES and entry.is_file():
+                        names.append((*rel, entry.name))
+        except PermissionError:
+            continue
+    names.sort()  # a Path sorts by its parts
+    return [folder.joinpath(*parts) for parts in names]
 
 
 def _read_bytes(path: Path, limit: int) -> bytes:
@@ -106,12 +200,12 @@ def _items(path: Path, limit: int) -> Iterator:
     yield from read_file(str(path), data)
 
 
-def _siblings(files: list[Path], limit: int) -> tuple[dict, list, set[Path]]:
-    """First pass: file-details documents (cheaply recognised by their root), keyed by folder and report."""
-    by_report: dict[tuple[Path, str], list[SiblingFile]] = {}
-    errors: list[IntakeError] = []
-    seen: set[Path] = set()
-    for path in files:
+# --- worker side: both passes run in the parse workers (or in-process for small inputs) ----------
+
+def _sniff_chunk(paths: list[Path], limit: int) -> list[tuple[Path, list]]:
+    """Pass 1: the file-details documents among `paths` (cheaply recognised by their root), parsed."""
+    found = []
+    for path in paths:
         if path.suffix.lower() != ".xml":
             continue
         try:
@@ -119,15 +213,9 @@ def _siblings(files: list[Path], limit: int) -> tuple[dict, list, set[Path]]:
                 head = fh.read(SNIFF_BYTES)
         except OSError:
             continue  # reported by the main pass
-        if not _is_sibling(head):
-            continue
-        seen.add(path)
-        for item in _items(path, limit):
-            if isinstance(item, SiblingFile):
-                by_report.setdefault((path.parent, item.report_id), []).append(item)
-            else:
-                errors.append(item)
-    return by_report, errors, seen
+        if _is_sibling(head):
+            found.append((path, list(_items(path, limit))))
+    return found
 
 
 def _is_sibling(head: bytes) -> bool:
@@ -136,33 +224,91 @@ def _is_sibling(head: bytes) -> bool:
     return _SIBLING_ROOT.match(text) is not None
 
 
-def _read_chunk(paths: list[Path], limit: int) -> list[list]:
-    """Worker process: the items of each file (parsing is the CPU-heavy half of ingest)."""
-    return [list(_items(path, limit)) for path in paths]
+# Set in each pass-2 worker: (folder, report id) of every report that has sibling documents, and
+# whether rows are prepared for SQLite. A report with siblings comes back parsed, to be joined.
+_worker_siblings: frozenset = frozenset()
+_worker_sqlite: bool = True
 
 
-def _read_all(files: list[Path], limit: int, workers: int) -> Iterator[tuple[Path, list]]:
+def _init_parse_worker(sibling_keys: frozenset, sqlite: bool) -> None:
+    global _worker_siblings, _worker_sqlite
+    _worker_siblings, _worker_sqlite = sibling_keys, sqlite
+
+
+def _parse_chunk(paths: list[Path], limit: int) -> list[list]:
+    """Pass 2: the items of each file, a report without siblings already as its rows (Prepared)."""
+    return [[_ready(path, item) for item in _items(path, limit)] for path in paths]
+
+
+def _ready(path: Path, item):
+    if isinstance(item, Parsed) and (path.parent, item.report.external_id) not in _worker_siblings:
+        return prepare(Candidate(item.report, [(path.name, item.raw)]), _worker_sqlite)
+    return item
+
+
+# --- main side -----------------------------------------------------------------------------------
+
+def _chunks(files: list[Path]) -> list[list[Path]]:
+    return [files[i:i + PARALLEL_CHUNK] for i in range(0, len(files), PARALLEL_CHUNK)]
+
+
+def _siblings(files: list[Path], limit: int, workers: int) -> tuple[dict, list, set[Path]]:
+    """First pass: file-details documents, keyed by folder and report (sniffed in the workers)."""
+    by_report: dict[tuple[Path, str], list[SiblingFile]] = {}
+    errors: list[IntakeError] = []
+    seen: set[Path] = set()
+    if _parallel(files, workers):
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            chunks = [files[i:i + SNIFF_CHUNK] for i in range(0, len(files), SNIFF_CHUNK)]
+            found = [x for chunk in pool.map(_sniff_chunk, chunks, [limit] * len(chunks)) for x in chunk]
+    else:
+        found = _sniff_chunk(files, limit)
+    for path, items in found:
+        seen.add(path)
+        for item in items:
+            if isinstance(item, SiblingFile):
+                by_report.setdefault((path.parent, item.report_id), []).append(item)
+            else:
+                errors.append(item)
+    return by_report, errors, seen
+
+
+def _parallel(files: list[Path], workers: int) -> bool:
+    # Small inputs are read in-process: a pool costs more than it saves there.
+    return workers > 1 and len(files) >= PARALLEL_MIN_FILES
+
+
+def _read_all(files: list[Path], limit: int, workers: int, sibling_keys: frozenset,
+              sqlite: bool | None) -> Iterator[tuple[Path, list]]:
     """(file, its items) in file order; parsed in `workers` processes while the caller stores.
 
+    With `sqlite` given (True/False), workers return reports without siblings as Prepared rows.
     At most 2 chunks per worker are in flight, so memory stays bounded when storing is slower
-    than parsing. Small inputs are read in-process: a pool costs more than it saves there.
+    than parsing.
     """
-    if workers <= 1 or len(files) < PARALLEL_MIN_FILES:
+    if not _parallel(files, workers):
         for path in files:
             yield path, list(_items(path, limit))
         return
     from collections import deque
     from concurrent.futures import ProcessPoolExecutor
 
-    chunks = [files[i:i + PARALLEL_CHUNK] for i in range(0, len(files), PARALLEL_CHUNK)]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    task, init = (_parse_chunk, (sibling_keys, sqlite)) if sqlite is not None else (_read_chunk, (frozenset(), True))
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_parse_worker, initargs=init) as pool:
         pending: deque = deque()
-        for chunk in chunks:
-            pending.append((chunk, pool.submit(_read_chunk, chunk, limit)))
+        for chunk in _chunks(files):
+            pending.append((chunk, pool.submit(task, chunk, limit)))
             if len(pending) >= 2 * workers:
                 yield from _drain(pending.popleft())
         while pending:
             yield from _drain(pending.popleft())
+
+
+def _read_chunk(paths: list[Path], limit: int) -> list[list]:
+    """Worker process: the items of each file as parsed (for callers that want the domain objects)."""
+    return [list(_items(path, limit)) for path in paths]
 
 
 def _drain(job) -> Iterator[tuple[Path, list]]:
@@ -172,20 +318,26 @@ def _drain(job) -> Iterator[tuple[Path, list]]:
 
 PARALLEL_MIN_FILES = 400
 PARALLEL_CHUNK = 64
+SNIFF_CHUNK = 1024  # sniffing reads 4 KiB of a file: larger tasks, fewer round trips
 
 
 def candidates(files: list[Path], *, limit: int, on_file: Callable[[Path], None] | None = None,
-               workers: int = 1) -> Iterator:
+               workers: int = 1, sqlite: bool | None = None) -> Iterator:
     """Candidates and IntakeErrors, file by file; sibling file details joined to their report.
 
-    A report is only a candidate with all its sibling documents: when one of them, or the report,
-    is refused, the report and all its siblings are refused together (nothing half-stored).
+    With `sqlite` given, reports parsed in worker processes come as Prepared rows for that store
+    instead of Candidates (see Prepared). A report is only a candidate with all its sibling
+    documents: when one of them, or the report, is refused, the report and all its siblings are
+    refused together (nothing half-stored).
     """
-    siblings, errors, sibling_paths = _siblings(files, limit)
+    siblings, errors, sibling_paths = _siblings(files, limit, workers)
     yield from errors
-    for path, items in _read_all([f for f in files if f not in sibling_paths], limit, workers):
+    keys = frozenset(siblings)
+    for path, items in _read_all([f for f in files if f not in sibling_paths], limit, workers, keys, sqlite):
         for item in items:
-            if isinstance(item, Parsed):
+            if isinstance(item, Prepared):  # no siblings: the worker checked
+                yield item
+            elif isinstance(item, Parsed):
                 yield from _joined(path, item, siblings.pop((path.parent, item.report.external_id), []))
             elif isinstance(item, SiblingFile):  # its head did not look like one: we cannot join it safely
                 yield IntakeError(str(path), "file details document could not be recognised before parsing "
@@ -232,11 +384,15 @@ def ingest(session: Session, paths: Iterable[str | Path], *, actor: str | None =
     settings = get_settings()
     actor = actor or settings.actor
     batch_size = batch_size or settings.ingest_batch_size
+    sqlite = session.get_bind().dialect.name == "sqlite"
     files = find_inputs(paths)
     summary = IngestSummary(files=len(files))
-    batch: list[Candidate] = []
-    for item in candidates(files, limit=settings.max_file_bytes, on_file=on_file, workers=settings.ingest_workers):
-        if isinstance(item, Candidate):
+    batch: list[Prepared] = []
+    for item in candidates(files, limit=settings.max_file_bytes, on_file=on_file,
+                           workers=settings.ingest_workers, sqlite=sqlite):
+        if isinstance(item, Candidate):  # parsed in this process, or joined with its siblings here
+            item = prepare(item, sqlite)
+        if isinstance(item, Prepared):
             batch.append(item)
             if len(batch) >= batch_size:
                 _store(session, batch, actor, summary)
@@ -264,7 +420,7 @@ def _reject(session: Session, error: Exception, actor: str, summary: IngestSumma
     summary.errors.append(error.as_dict() | {"message": error.message})
 
 
-def _store(session: Session, batch: list[Candidate], actor: str, summary: IngestSummary) -> None:
+def _store(session: Session, batch: list[Prepared], actor: str, summary: IngestSummary) -> None:
     try:
         outcome = _store_batch(session, batch, actor)
         session.commit()
@@ -272,8 +428,8 @@ def _store(session: Session, batch: list[Candidate], actor: str, summary: Ingest
         session.rollback()
         if len(batch) == 1:
             reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0][:300]
-            _reject(session, IntakeError(batch[0].parts[0][0], f"the database refused the report: {reason}",
-                                         report_id=batch[0].report.external_id), actor, summary)
+            _reject(session, IntakeError(batch[0].path_name, f"the database refused the report: {reason}",
+                                         report_id=batch[0].external_id), actor, summary)
             return
         for one in batch:  # isolate the report that cannot be stored; the others go in
             _store(session, [one], actor, summary)
@@ -285,8 +441,8 @@ def _store(session: Session, batch: list[Candidate], actor: str, summary: Ingest
     summary.report_ids.extend(stored)
 
 
-def _store_batch(session: Session, batch: list[Candidate], actor: str) -> tuple[list[int], int, int]:
-    keys = {(c.report.source, c.report.external_id) for c in batch}
+def _store_batch(session: Session, batch: list[Prepared], actor: str) -> tuple[list[int], int, int]:
+    keys = {(c.source, c.external_id) for c in batch}
     known: dict[tuple[str, str], tuple[int, set[str]]] = {}
     # One expanding IN on external_id (indexed by the unique constraint's leading columns only
     # together with source, so filter source here): building a tuple IN of 500 pairs costs more
@@ -301,10 +457,10 @@ def _store_batch(session: Session, batch: list[Candidate], actor: str) -> tuple[
         digests.add(digest)
         known[(source, external_id)] = (max(top, version), digests)
     now = utcnow()
-    new: list[tuple[Candidate, str, int]] = []
+    new: list[tuple[Prepared, str, int]] = []
     duplicates = versions = 0
     for c in batch:
-        key, digest = (c.report.source, c.report.external_id), c.content_sha256
+        key, digest = (c.source, c.external_id), c.content_sha256
         version, digests = known.get(key, (0, set()))
         if digest in digests:
             duplicates += 1
@@ -315,7 +471,7 @@ def _store_batch(session: Session, batch: list[Candidate], actor: str) -> tuple[
     if not new:
         return [], 0, duplicates
     report_ids = _insert_reports(session, new, actor, now)
-    details = {"stored": [{"id": rid, "source": c.report.source, "external_id": c.report.external_id,
+    details = {"stored": [{"id": rid, "source": c.source, "external_id": c.external_id,
                            "version": version, "sha256": digest}
                           for rid, (c, digest, version) in zip(report_ids, new, strict=True)],
                "duplicates": duplicates}
@@ -324,41 +480,37 @@ def _store_batch(session: Session, batch: list[Candidate], actor: str) -> tuple[
     return report_ids, versions, duplicates
 
 
-def _insert_reports(session: Session, new: list[tuple[Candidate, str, int]], actor: str, now) -> list[int]:
-    """All rows of the new reports: parents get their ids first, then one executemany per table."""
+def _insert_reports(session: Session, new: list[tuple[Prepared, str, int]], actor: str, now: datetime) -> list[int]:
+    """All rows of the new reports: parents get their ids first, then one bulk insert per table."""
     connection = session.connection()
     bulk = BulkInsert(connection)
-    ts, js = bulk.ts, bulk.js
     report_ids = allocate_ids(connection, Report.__table__, len(new))
-    reports, raws, persons, files = [], [], [], []
+    person_ids = iter(allocate_ids(connection, ReportedPersonRow.__table__, sum(len(c.persons) for c, _, _ in new)))
+    file_ids = iter(allocate_ids(connection, FileRow.__table__, sum(len(c.files) for c, _, _ in new)))
+    at = bulk.ts(now)
+    reports, raws, persons, identifiers, addresses, ip_events, files, hashes = [], [], [], [], [], [], [], []
     for rid, (c, digest, version) in zip(report_ids, new, strict=True):
-        r = c.report
-        reports.append((rid, r.source, r.external_id, version, digest, r.format, r.incident_type, ts(r.incident_at),
-                        ts(r.reported_at), r.reporter, js(list(r.annotations)), ts(now), actor))
-        for seq, (name, data) in enumerate(c.parts):
-            raws.append((rid, seq, name, hashlib.sha256(data).hexdigest(), len(data), "zlib", zlib.compress(data, 1)))
-        persons.extend((rid, p) for p in r.persons)
-        files.extend((rid, f) for f in r.files)
-    person_ids = allocate_ids(connection, ReportedPersonRow.__table__, len(persons))
-    file_ids = allocate_ids(connection, FileRow.__table__, len(files))
+        reports.append((rid, c.source, c.external_id, version, digest, *c.report, at, actor))
+        raws.extend((rid, seq, *part) for seq, part in enumerate(c.raws))
+        for person, ids, addrs, events in c.persons:
+            pid = next(person_ids)
+            persons.append((pid, rid, *person))
+            identifiers.extend((pid, *row) for row in ids)
+            addresses.extend((pid, *row) for row in addrs)
+            ip_events.extend((pid, *row) for row in events)
+        for file, file_hashes in c.files:
+            fid = next(file_ids)
+            files.append((fid, rid, *file))
+            hashes.extend((fid, *row) for row in file_hashes)
+    # Parents before children (the foreign keys are checked row by row).
     bulk.insert(Report.__table__, REPORT_COLUMNS, reports)
     bulk.insert(RawPart.__table__, ("report_id", "seq", "name", "sha256", "size", "compression", "data"), raws)
-    bulk.insert(ReportedPersonRow.__table__, PERSON_COLUMNS, [
-        (pid, rid, p.ref, p.role, p.given_name, p.family_name, bulk.day(p.date_of_birth), p.age, p.estimated_country,
-         js(list(p.prior_reports))) for pid, (rid, p) in zip(person_ids, persons, strict=True)])
-    bulk.insert(FileRow.__table__, FILE_COLUMNS, [
-        (fid, rid, f.ref, f.file_name, f.person_ref, f.action, js(list(f.recipients)), ts(f.uploaded_at),
-         f.viewed_by_esp, f.publicly_available, f.classification, js(list(f.annotations)))
-        for fid, (rid, f) in zip(file_ids, files, strict=True)])
-    pairs = list(zip(person_ids, (p for _, p in persons), strict=True))
-    bulk.insert(IdentifierRow.__table__, ("person_id", "kind", "value", "verified", "platform"),
-                [(pid, i.kind, i.value, i.verified, i.platform) for pid, p in pairs for i in p.identifiers])
-    bulk.insert(AddressRow.__table__, ("person_id", "street", "postcode", "city", "country"),
-                [(pid, a.street, a.postcode, a.city, a.country) for pid, p in pairs for a in p.addresses])
-    bulk.insert(IpEventRow.__table__, ("person_id", "ip", "event", "at", "port"),
-                [(pid, e.ip, e.event, ts(e.at), e.port) for pid, p in pairs for e in p.ip_events])
-    bulk.insert(FileHashRow.__table__, ("file_id", "hash_type", "value"),
-                [(fid, h.hash_type, h.value) for fid, (_, f) in zip(file_ids, files, strict=True) for h in f.hashes])
+    bulk.insert(ReportedPersonRow.__table__, PERSON_COLUMNS, persons)
+    bulk.insert(FileRow.__table__, FILE_COLUMNS, files)
+    bulk.insert(IdentifierRow.__table__, ("person_id", "kind", "value", "verified", "platform"), identifiers)
+    bulk.insert(AddressRow.__table__, ("person_id", "street", "postcode", "city", "country"), addresses)
+    bulk.insert(IpEventRow.__table__, ("person_id", "ip", "event", "at", "port"), ip_events)
+    bulk.insert(FileHashRow.__table__, ("file_id", "hash_type", "value"), hashes)
     return report_ids
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
+from functools import cache
 
 from tiptriage.intake.domain import (
     CLASSIFICATIONS, FILE_ACTIONS, HASH_HEX_LENGTHS, IDENTIFIER_KINDS, IP_EVENTS, PERSON_ROLES,
@@ -18,6 +19,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 # What XML 1.0 cannot carry and UTF-8 cannot encode (lone surrogates, e.g. from a JSON "\ud800"):
 # such a value would crash the store or the writers, so it is refused like a control character.
 _UNSTORABLE = re.compile("[\ud800-\udfff\ufffe\uffff]")
+_REFUSED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # Reports concern events after the web existed and before now (plus clock skew).
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 MAX_TEXT = 4000
@@ -44,9 +46,9 @@ def text(value: str | None, *, limit: int = MAX_TEXT) -> str | None:
         return None
     if len(value) > limit:
         raise ValueError(f"longer than {limit} characters")
-    if _CONTROL.search(value):
-        raise ValueError("contains control characters")
-    if _UNSTORABLE.search(value):
+    if _REFUSED.search(value):  # one search for both kinds (this runs for every value); then which
+        if _CONTROL.search(value):
+            raise ValueError("contains control characters")
         raise ValueError("contains characters that are not valid Unicode text (surrogates, U+FFFE, U+FFFF)")
     return value
 
@@ -144,10 +146,19 @@ def one_of(value: str | None, allowed: tuple[str, ...], what: str) -> str | None
     value = text(value, limit=64)
     if value is None:
         return None
+    option = _folded(allowed).get(value.lower())
+    if option is None:
+        raise ValueError(f"unknown {what} {value!r} (expected one of {', '.join(allowed)})")
+    return option
+
+
+@cache
+def _folded(allowed: tuple[str, ...]) -> dict[str, str]:
+    """Lower-cased option → option, the first one winning (as a scan in order would)."""
+    folded: dict[str, str] = {}
     for option in allowed:
-        if value.lower() == option.lower():
-            return option
-    raise ValueError(f"unknown {what} {value!r} (expected one of {', '.join(allowed)})")
+        folded.setdefault(option.lower(), option)
+    return folded
 
 
 def classification(value: str | None) -> str | None:

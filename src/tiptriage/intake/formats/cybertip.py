@@ -15,6 +15,7 @@ upload, send, share, public_post) where the platform told how the file was used.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import partial
@@ -60,10 +61,18 @@ class SiblingFile:
     ref_given: bool = True
 
 
+_PARSERS = threading.local()
+
+
 def _parser() -> etree.XMLParser:
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                           dtd_validation=False, huge_tree=False, remove_comments=True,
-                           remove_pis=True)
+    """This thread's parser: making one costs as much as parsing a small report, and lxml parsers
+    may be reused (one parse at a time, hence one per thread)."""
+    parser = getattr(_PARSERS, "parser", None)
+    if parser is None:
+        parser = _PARSERS.parser = etree.XMLParser(
+            resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False,
+            remove_comments=True, remove_pis=True)
+    return parser
 
 
 def _local(tag: object) -> str | None:
@@ -150,9 +159,15 @@ class _Node:
 
     def text(self, tag: str, convert=v.text):
         items = self.kids.get(tag)
-        if not items or items[0].text is None:
+        if not items:
             return None
-        return self.convert(tag, convert, items[0].text)
+        value = items[0].text
+        if value is None:
+            return None
+        try:  # convert inlined: this runs for every field of every report
+            return convert(value)
+        except ValueError as exc:
+            raise self.ctx.error(str(exc), f"{self.where}/{tag}") from None
 
     def convert(self, field: str, convert, *values):
         try:
