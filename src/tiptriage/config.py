@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     pdq_min_quality: int = Field(50, ge=0, le=100)
     # Where the PDQ index lives; empty: next to the SQLite file, or under var/ for PostgreSQL.
     pdq_index_dir: Path | None = None
-    # Files matched per database round trip (retro-matching walks every stored file in such steps).
+    # Files matched per transaction (a full re-match walks every stored file in such steps).
     match_batch_files: int = Field(2000, ge=1)
     # Triage: the policy file (empty: the packaged nl-2023 policy), the country whose reports are
     # ours, the age under which a subject takes the youth track, and an IP → country table (CSV:
