@@ -181,3 +181,95 @@ def test_generated_reports_link_without_false_merges_and_traps_stay_apart(sessio
             if who in trap["person_ids"]:
                 by_subject[subject_of[p]].add(who)
         assert all(len(who) == 1 for who in by_subject.values()), (trap, subjects)
+
+
+# --- A home connection, joins of two subjects, households --------------------------------------
+
+
+def test_a_home_connection_finds_the_earlier_report_that_shares_no_other_key(session):
+    """No birth date and no postcode: the names give no blocking key; the home address does."""
+    later = AT.replace(month=11)  # months later: a home connection keeps its address
+    r1, _ = add_report(session, given="Joris", family="Hendriks", ips=(("94.210.7.7", AT),))
+    r2, _ = add_report(session, given="joris", family="HENDRIKS", ips=(("94.210.7.7", later),))
+    (a,) = _resolve(session, r1)
+    (b,) = _resolve(session, r2)
+    assert (b.decision, b.subject_id) == ("linked", a.subject_id)
+    ip = next(f for f in session.get(SubjectLink, b.link_id).evidence["fields"] if f["field"] == "ip")
+    assert ip["level"] == "same address, other time" and ip["weight"] > 0
+
+
+def test_a_shared_address_finds_no_candidates(session):
+    """Six people behind one NAT address: the address finds no one, so no review is opened."""
+    reports = [
+        add_report(session, given=g, family=f, ips=(("145.100.9.10", AT),))[0]
+        for g, f in (("Anna", "Bos"), ("Bram", "Mol"), ("Cas", "Kok"), ("Daan", "Post"), ("Eva", "Wit"), ("Finn", "Kaya"))
+    ]
+    results = [_resolve(session, r)[0] for r in reports]
+    assert results[-1].decision == "new" and results[-1].review_ids == ()
+
+
+def test_a_twin_without_a_name_is_not_linked_on_household_evidence(session):
+    """Birth date, family home and connection are all a twin shares: without a given name or an
+    identifier of one person, that is a question for an analyst, not a link."""
+    home = ("Dorpsstraat 12", "1234 AB", "Utrecht")
+    r1, _ = add_report(
+        session, given="Daan", family="Visser", dob=date(2001, 4, 2), address=home, ips=(("94.210.1.2", AT),)
+    )
+    r2, _ = add_report(session, family="Visser", dob=date(2001, 4, 2), address=home, ips=(("94.210.1.2", AT),))
+    (a,) = _resolve(session, r1)
+    (b,) = _resolve(session, r2)
+    assert b.subject_id != a.subject_id and b.decision == "review"
+    guards = session.get(SubjectLink, b.link_id).evidence["guards"]
+    assert "household_only" in guards
+
+
+def test_swapped_names_of_two_namesakes_do_not_link(session):
+    """'Ravi Jansen' and 'Jansen Ravi' of one birth year: one coincidence, counted once."""
+    r1, _ = add_report(session, given="Ravi", family="Jansen", dob=date(1995, 4, 11), uid="111")
+    r2, _ = add_report(session, given="Jansen", family="Ravi", dob=date(1995, 1, 29), uid="222")
+    (a,) = _resolve(session, r1)
+    (b,) = _resolve(session, r2)
+    assert b.subject_id != a.subject_id and b.decision != "linked"
+
+
+def _two_subjects_and_a_bridge(session):
+    """Two reports of one man that share nothing, then a third that carries both identifiers."""
+    r1, p1 = add_report(session, given="Kees", family="Mulder", emails=("kees.m@x.nl",), uid="1")
+    r2, p2 = add_report(session, given="Kees", family="Mulder", phones=("0612121212",), uid="2", platform="vidova")
+    r3, p3 = add_report(session, emails=("kees.m@x.nl",), uid="2", platform="vidova")  # r1's mailbox, r2's account
+    (a,) = _resolve(session, r1)
+    (b,) = _resolve(session, r2)
+    assert a.subject_id != b.subject_id  # a common name alone does not link
+    return (a, b), (r1, r2, r3), (p1, p2, p3)
+
+
+def test_a_report_that_links_two_subjects_joins_them_audited_and_reversibly(session):
+    (a, b), (r1, r2, r3), (p1, p2, p3) = _two_subjects_and_a_bridge(session)
+    (c,) = _resolve(session, r3)
+    assert c.decision == "linked"
+    subjects = service.subject_of_persons(session, [p1, p2, p3])
+    assert len(set(subjects.values())) == 1
+    event = audit.events(session, limit=5, action="subjects.join")[0]
+    assert f"reported person {p3}" in event.reason
+    assert set(service.pending_retriage(session)) >= {r1, r2}  # both earlier reports are triaged again
+    # The join is the fast path's, not an analyst's: splitting off what it brought in restores that subject.
+    kept = subjects[p3]
+    gone, back = (b.subject_id, p2) if kept == a.subject_id else (a.subject_id, p1)
+    split = service.split(session, kept, [back], actor="analyst", reason="two men, one family phone")
+    session.commit()
+    assert split.subject_ids == (kept, gone)
+    assert service.subject_of_persons(session, [back]) == {back: gone}
+
+
+def test_a_report_never_joins_subjects_an_analyst_kept_apart(session):
+    (a, b), (r1, r2, r3), (p1, p2, p3) = _two_subjects_and_a_bridge(session)
+    # An analyst looked at a possible match between the two and said no.
+    review = service._open_review(session, "possible_same_subject", None, a.subject_id, b.subject_id, None, 0.0, AT)
+    service.reject_review(session, review, actor="analyst", reason="different men, BRP checked")
+    session.commit()
+    (c,) = _resolve(session, r3)
+    subjects = service.subject_of_persons(session, [p1, p2, p3])
+    assert subjects[p1] != subjects[p2]
+    assert c.decision == "linked" and any(
+        r.kind == "possible_same_subject" for r in service.open_reviews(session)
+    )

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from tiptriage.db import Base, Id, UTCDateTime
 
-OPERATION_KINDS = ("link", "new", "confirm", "reject", "merge", "split", "relink")
+# "join": the fast path fused two subjects a new record links to (never across an analyst's decision).
+OPERATION_KINDS = ("link", "new", "join", "confirm", "reject", "merge", "split", "relink")
 DECISIONS = ("linked", "review", "new")
 REVIEW_KINDS = ("possible_match", "possible_same_subject")
 REVIEW_STATUSES = ("open", "confirmed", "rejected", "superseded")

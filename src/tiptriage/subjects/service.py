@@ -109,6 +109,7 @@ class _Choice:
     decision: str
     best: tuple[float, _Candidate] | None
     reviews: list[tuple[str, int, float]] = field(default_factory=list)  # (kind, subject id, weight)
+    joins: list[tuple[int, float]] = field(default_factory=list)  # other subjects it links: (id, weight)
 
 
 def resolve_reports(session: Session, report_ids: Iterable[int], *, actor: str) -> list[Resolution]:
@@ -188,9 +189,43 @@ def _resolve_person(
     rec = features.record(person.id, normalised)
     ips = features.public_ips(normalised)
     decision = decide(session, model, rec, ips)
+    choice = decision.choice
+    kept_apart = [(sid, w) for sid, w in choice.joins if _analyst_decided(session, [choice.subject_id, sid])]
+    choice.reviews += [("possible_same_subject", sid, w) for sid, w in kept_apart]
     resolution = _store_resolution(session, model, op, report.id, person.id, decision)
     index_record(session, report.id, rec, ips)
+    for sid, weight in choice.joins:
+        if (sid, weight) not in kept_apart:
+            _join(session, choice.subject_id, sid, person.id, weight, op.actor)
     return resolution
+
+
+def _analyst_decided(session: Session, subject_ids: list[int]) -> bool:
+    """Whether an analyst shaped these subjects (merged, confirmed, split or rejected a review of
+    them): the fast path never fuses across what a person decided; it asks instead."""
+    analyst_ops = select(SubjectOperation.id).where(SubjectOperation.kind.in_(("merge", "confirm", "split")))
+    shaped = session.execute(
+        select(SubjectMember.id)
+        .where(SubjectMember.subject_id.in_(subject_ids), SubjectMember.started_by.in_(analyst_ops))
+        .limit(1)
+    ).first()
+    rejected = session.execute(
+        select(SubjectReview.id)
+        .where(
+            SubjectReview.status == "rejected",
+            or_(SubjectReview.subject_id.in_(subject_ids), SubjectReview.candidate_subject_id.in_(subject_ids)),
+        )
+        .limit(1)
+    ).first()
+    return shaped is not None or rejected is not None
+
+
+def _join(session: Session, subject_id: int, other_id: int, person_id: int, weight: float, actor: str) -> None:
+    """Fuse `other_id` into `subject_id` because one new record links both; audited, undone by split."""
+    reason = (
+        f"reported person {person_id} links to both subjects (match weight {weight:.1f} to subject {other_id})"
+    )
+    _fuse(session, subject_id, other_id, kind="join", actor=actor, reason=reason)
 
 
 def _fanout_ips(session: Session, ips: set[str], limit: int) -> set[str]:
@@ -261,8 +296,9 @@ def _candidates(session: Session, keys: Iterable[str], cap: int) -> list[_Candid
 
 def _choose(model: linkage.Model, rec: dict, candidates: list[_Candidate], tf, shared: set[str]) -> _Choice:
     """Subject-level decision with the chaining guard: a subject is linked only when its best pair
-    links and none of its compared members conflicts with the new record; a record that would
-    link two subjects links to the best and asks an analyst about the other (never fuses them)."""
+    links and none of its compared members conflicts with the new record. A record that links two
+    subjects links to the best and names the others as joins (the caller fuses them unless an
+    analyst kept them apart); subjects it only comes close to go to an analyst."""
     best: dict[int, tuple[float, _Candidate]] = {}
     blocked: set[int] = set()
     for cand in candidates:
@@ -285,12 +321,10 @@ def _choose(model: linkage.Model, rec: dict, candidates: list[_Candidate], tf, s
     )
     if linkable:
         chosen = linkable[0]
-        others = [
-            ("possible_same_subject", c.subject_id, w)
-            for w, c in reviewable
-            if c.subject_id != chosen[1].subject_id
-        ]
-        return _Choice(chosen[1].subject_id, "linked", chosen, others)
+        joins = [(c.subject_id, w) for w, c in linkable[1:]]
+        joined = {sid for sid, _ in joins} | {chosen[1].subject_id}
+        others = [("possible_same_subject", c.subject_id, w) for w, c in reviewable if c.subject_id not in joined]
+        return _Choice(chosen[1].subject_id, "linked", chosen, others, joins)
     if reviewable:
         return _Choice(
             None, "review", reviewable[0], [("possible_match", c.subject_id, w) for w, c in reviewable[:3]]
@@ -571,13 +605,18 @@ def merge(
     reason = _require_reason(reason)
     if subject_id == other_id:
         raise SubjectError("a subject cannot be merged with itself")
+    return _fuse(session, subject_id, other_id, kind="merge", actor=actor, reason=reason, review_id=review_id)
+
+
+def _fuse(
+    session: Session, subject_id: int, other_id: int, *, kind: str, actor: str, reason: str, review_id=None
+) -> ActionResult:
+    """One subject from two, as an analyst's merge or the fast path's join: audited, re-triaged."""
     target, other = _subject(session, subject_id), _subject(session, other_id)
     if target.retired_at is not None or other.retired_at is not None:
         raise SubjectError("only active subjects can be merged")
     affected = affected_reports(session, [subject_id, other_id])
-    op = _operation(
-        session, "merge", actor, reason, {"into": subject_id, "from": other_id, "review": review_id}
-    )
+    op = _operation(session, kind, actor, reason, {"into": subject_id, "from": other_id, "review": review_id})
     now = utcnow()
     moved = _move(session, current_members(session, other_id), subject_id, op.id, now)
     other.retired_at, other.merged_into_id = now, subject_id
@@ -585,7 +624,7 @@ def merge(
     audit.record(
         session,
         actor=actor,
-        action="subjects.merge",
+        action=f"subjects.{kind}",
         entity="subject",
         entity_ids=[subject_id, other_id],
         reason=reason,
@@ -638,7 +677,7 @@ def split(
 
 
 def _restorable(session: Session, subject_id: int, person_ids: list[int]) -> int | None:
-    """The retired subject these persons all left by one merge into `subject_id`, if they are
+    """The retired subject these persons all left by one merge or join into `subject_id`, if they are
     exactly the persons that merge moved."""
     rows = session.execute(
         select(SubjectMember.reported_person_id, SubjectMember.started_by).where(
@@ -651,7 +690,7 @@ def _restorable(session: Session, subject_id: int, person_ids: list[int]) -> int
     if len(ops) != 1:
         return None
     op = session.get(SubjectOperation, ops.pop())
-    if op.kind not in ("merge", "confirm") or op.details.get("into") != subject_id:
+    if op.kind not in ("merge", "join", "confirm") or op.details.get("into") != subject_id:
         return None
     moved_by_op = set(
         session.execute(
