@@ -42,6 +42,10 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
+    # 64 MiB of page cache instead of 2: ingest inserts into random-key indexes (hashes,
+    # identifiers), whose pages were re-read from the OS for every batch once a store held ~100k
+    # reports (storing 1,000 more: file_hashes inserts 0.45 s -> 0.25 s).
+    cur.execute("PRAGMA cache_size=-65536")
     cur.close()
 
 
