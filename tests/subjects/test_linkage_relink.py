@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+import random
 import shutil
 from datetime import date
+from types import SimpleNamespace
 
 import pytest
 from typer.testing import CliRunner
 
 from tiptriage.cli import app
 from tiptriage.db import make_engine, session_factory
-from tiptriage.subjects import batch, service
+from tiptriage.subjects import batch, linkage, service
 
 from .dbdata import add_report
 
@@ -75,6 +77,121 @@ def test_relink_keeps_an_analysts_split(session):
     run = batch.propose_relink(session, actor="analyst")
     clusters = {int(p): c for p, c in run.clusters.items()}
     assert clusters[p3] != clusters[p1]
+
+
+def _one_person_and_a_twin(session):
+    """Daan's reports A–B–C, chained by a mailbox (A–B) and a phone with a 1 January birth date
+    (B–C, a weak link), and his twin Thijs (D): same family name and birth date as A and B (a given
+    name conflict), and linked to C only by a weaker edge (a shared screen name)."""
+    dob = date(2001, 3, 4)
+    ra, a = add_report(session, given="Daan", family="de Vries", dob=dob, emails=("daan.dv@x.nl",))
+    rb, b = add_report(
+        session, given="Daan", family="de Vries", dob=dob, emails=("daan.dv@x.nl",), phones=("0611223344",)
+    )
+    rc, c = add_report(
+        session,
+        dob=date(2001, 1, 1),
+        phones=("0611223344",),
+        screen_name="vriesje",
+        address=("Dorpsweg 9", "1000AA", "Utrecht"),
+    )
+    rd, d = add_report(
+        session,
+        given="Thijs",
+        family="de Vries",
+        dob=dob,
+        screen_name="vriesje",
+        address=("Heuvel 2", "9700ZZ", "Groningen"),
+    )
+    service.resolve_reports(session, [ra, rb, rc, rd], actor="test")
+    session.commit()
+    return a, b, c, d
+
+
+def _scored(session) -> dict[tuple[int, int], batch.Pair]:
+    model = service.active_model(session)
+    return {(p.left, p.right): p for p in batch.score_all(model, batch.stored_records(session))}
+
+
+def test_batch_guards_use_splinks_field_weights(session):
+    """The guards need each field's weight; Splink 5 writes them as mw_<field> (log2), and reading
+    them as 0 made every pair without a shared mailbox, phone or user id 'uncorroborated'."""
+    a, b, c, d = _one_person_and_a_twin(session)
+    model = service.active_model(session)
+    records = {r["unique_id"]: r for r in batch.stored_records(session)}
+    scored = _scored(session)
+    assert scored[(c, d)].guards == ()  # screen name and birth year: two kinds of evidence
+    for (left, right), pair in scored.items():
+        if records[left]["given"] is None or records[right]["given"] is None:  # no term frequencies
+            fast = linkage.score(model, records[left], records[right])
+            assert pair.guards == fast.guards
+            assert pair.weight == pytest.approx(fast.match_weight)
+
+
+def test_a_conflict_in_a_cluster_drops_only_the_weakest_link_needed(session):
+    a, b, c, d = _one_person_and_a_twin(session)
+    model = service.active_model(session)
+    link = model.thresholds.link
+    scored = _scored(session)
+    # What the scenario rests on: one component A–B–C–D whose B–C link is weak (re-clustering on
+    # stronger edges only would lose it) and whose C–D link is weaker still; D conflicts with A.
+    assert "given_name_conflict" in scored[(a, d)].guards
+    for weak in ((b, c), (c, d)):
+        assert not scored[weak].guards and link <= scored[weak].weight < link + 4
+    assert scored[(c, d)].weight < scored[(b, c)].weight
+    run = batch.propose_relink(session, actor="analyst")
+    clusters = {int(p): label for p, label in run.clusters.items()}
+    assert clusters[a] == clusters[b] == clusters[c]
+    assert clusters[d] != clusters[a]
+
+
+def test_relink_never_crosses_a_cannot_link(session):
+    a, b, c, d = _one_person_and_a_twin(session)
+    subject = service.subject_of_persons(session, [a])[a]
+    assert service.subject_of_persons(session, [c])[c] == subject
+    service.split(session, subject, [c], actor="analyst", reason="the phone was passed on")
+    session.commit()
+    run = batch.propose_relink(session, actor="analyst")
+    clusters = {int(p): label for p, label in run.clusters.items()}
+    assert clusters[c] not in {clusters[a], clusters[b]}
+    assert clusters[a] == clusters[b] and clusters[d] != clusters[a]
+
+
+def test_constrained_clustering_is_independent_of_input_order():
+    """Strongest edges first, ties by person ids; an analyst's must-link crosses a household
+    conflict but never a cannot-link; nothing chains through a conflict."""
+    model = SimpleNamespace(thresholds=linkage.Thresholds(link=5.0, review=-4.0))
+    pairs = [
+        batch.Pair(1, 2, 20.0, ()),
+        batch.Pair(2, 3, 9.0, ()),
+        batch.Pair(3, 4, 6.0, ()),
+        batch.Pair(1, 4, -3.0, ("given_name_conflict",)),
+        batch.Pair(4, 5, 12.0, ()),
+        batch.Pair(5, 6, 7.0, ()),
+        batch.Pair(6, 7, 7.0, ()),
+        batch.Pair(8, 9, 15.0, ()),
+        batch.Pair(7, 8, 7.0, ("household_only",)),  # not an edge
+        batch.Pair(1, 9, 2.0, ("birth_conflict",)),
+        batch.Pair(2, 11, -1.0, ("birth_conflict",)),  # an analyst merged them all the same
+    ]
+    persons = list(range(1, 12))
+    must, cannot = {(8, 10), (2, 10), (2, 11)}, {(6, 7)}
+    expected = None
+    for seed in range(6):
+        rng = random.Random(seed)
+        shuffled, order = pairs[:], persons[:]
+        rng.shuffle(shuffled)
+        rng.shuffle(order)
+        labels = batch.cluster(model, order, shuffled, must=must, cannot=cannot)
+        expected = expected or labels
+        assert labels == expected
+    groups = {}
+    for person, label in expected.items():
+        groups.setdefault(label, set()).add(person)
+    # Must-links first: 2–10, 2–11 (across a birth conflict), 8–10; then 1–2 (20); 8–9 (15) would
+    # bring 9 to 1 (birth conflict); 4–5 (12), 2–3 (9), 5–6 (7); 3–4 (6) would bring 4 to 1 (given
+    # name conflict); 6–7 is a cannot-link and 7–8 a guarded pair, so 7 stays alone.
+    assert sorted(map(sorted, groups.values())) == [[1, 2, 3, 8, 10, 11], [4, 5, 6], [7], [9]]
 
 
 def test_the_cli_shows_a_subject_with_evidence_and_searches_with_a_reason(cli_env):

@@ -2,8 +2,8 @@
 
 Relinking scores all blocked pairs with Splink (DuckDB in process, or Spark for a unit that has
 outgrown one machine), applies the same guards as the fast path, clusters with Splink's connected
-components and breaks up any cluster that holds a conflict, then compares the result with the
-current subjects. Nothing changes until an analyst applies the run.
+components, splits a component that holds a conflict only at the links it must, then compares the
+result with the current subjects. Nothing changes until an analyst applies the run.
 """
 
 from __future__ import annotations
@@ -30,8 +30,6 @@ from tiptriage.subjects.models import (
 )
 
 HOUSEHOLD_GUARDS = frozenset({"given_name_conflict", "birth_conflict"})
-# Thresholds tried, above the model's link threshold, to break up a cluster that holds a conflict.
-GUARD_STEPS = (4.0, 8.0, 16.0, 32.0)
 
 
 def stored_records(session: Session) -> list[dict]:
@@ -114,14 +112,47 @@ def _pair(model: linkage.Model, row: dict) -> Pair:
         gamma = int(row[f"gamma_{name}"])
         index = 0 if gamma == -1 else len(cf.field.levels) - 1 - gamma
         levels[name] = cf.field.levels[index].label
-        bf = float(row.get(f"bf_{name}", 1.0)) * float(row.get(f"bf_tf_adj_{name}", 1.0) or 1.0)
-        weights[name] = math.log2(bf) if bf > 0 else -math.inf
+        weights[name] = _field_weight(row, name)
     left, right = sorted((int(row["unique_id_l"]), int(row["unique_id_r"])))
     return Pair(left, right, float(row["match_weight"]), linkage.guards(levels, weights))
 
 
+def _field_weight(row: dict, name: str) -> float:
+    """A field's match weight in bits, term-frequency adjustment included, as the guards need it.
+
+    Splink 5 writes weights (`mw_<field>`, `mw_tf_adj_<field>`, log2 already); older versions
+    wrote Bayes factors (`bf_…`). A missing column must not read as 0 bits: every field would then
+    look like no evidence and the guards would hold back every pair as uncorroborated.
+    """
+    if f"mw_{name}" in row:
+        return _number(row[f"mw_{name}"]) + _number(row.get(f"mw_tf_adj_{name}"))
+    if f"bf_{name}" in row:
+        bf = _number(row[f"bf_{name}"], 1.0) * _number(row.get(f"bf_tf_adj_{name}"), 1.0)
+        return math.log2(bf) if bf > 0 else -math.inf
+    raise KeyError(f"Splink's predictions hold no weight for {name!r}: retain intermediate columns")
+
+
+def _number(value, default: float = 0.0) -> float:
+    """A column value as a float; None and NaN (no term-frequency adjustment) give the default."""
+    if value is None:
+        return default
+    value = float(value)
+    return default if math.isnan(value) else value
+
+
 # ---------------------------------------------------------------------------------------------
 # Clustering with the chaining guard
+#
+# Splink's connected components cluster the link edges (and the analysts' must-links). Components
+# are what chaining can do wrong: one weak edge between two people makes them one cluster, and the
+# household guards only ever see one pair at a time. So a component that holds a conflicting pair
+# (household guard: given name or birth date conflict; an analyst's cannot-link) is clustered
+# again, inside that component only, by constrained agglomeration: edges strongest first, two
+# groups joined unless some pair across them conflicts. Splink's clustering
+# (cluster_pairwise_predictions_at_threshold) knows no cannot-links, hence this pass in Python; it
+# only sees the few components that hold a conflict, and it drops just the edges that would join
+# a conflicting pair (a noisy age or a nickname inside one person's records keeps the rest of that
+# person together, where re-clustering on stronger edges only broke such a person up).
 
 
 def cluster(
@@ -135,9 +166,9 @@ def cluster(
     spark=None,
 ) -> dict[int, int]:
     """person id → cluster label. Edges: unguarded pairs at the link threshold and the analysts'
-    must-links. A cluster that holds a conflict (household guard, analyst's cannot-link) or grows
-    past the size limit is clustered again on stronger edges only, until none does."""
-    conflicts = {(p.left, p.right) for p in pairs if HOUSEHOLD_GUARDS & set(p.guards)} | cannot
+    must-links. No cluster holds a cannot-link; none holds a household conflict unless an analyst's
+    must-link put it there."""
+    conflicts = {(p.left, p.right) for p in pairs if HOUSEHOLD_GUARDS & set(p.guards)}
     edges = [
         (p.left, p.right, p.weight)
         for p in pairs
@@ -145,20 +176,63 @@ def cluster(
     ]
     edges += [(a, b, math.inf) for a, b in must]
     labels = _components(person_ids, edges, model.thresholds.link, engine, spark)
-    for step in GUARD_STEPS:
-        bad = _conflicting(labels, conflicts)
-        if not bad:
-            break
-        inside = [p for p in person_ids if labels[p] in bad]
-        again = _components(
+    bad = _conflicting(labels, conflicts | cannot)
+    if bad:
+        inside = {p for p in person_ids if labels[p] in bad}
+        again = constrained_clusters(
             inside,
-            [e for e in edges if labels[e[0]] in bad and labels[e[1]] in bad],
-            model.thresholds.link + step,
-            engine,
-            spark,
+            [e for e in edges if e[0] in inside and e[1] in inside],
+            conflicts={c for c in conflicts if c[0] in inside and c[1] in inside},
+            cannot={c for c in cannot if c[0] in inside and c[1] in inside},
         )
-        labels.update({p: ("g", step, c) for p, c in again.items()})
+        labels.update({p: ("c", c) for p, c in again.items()})
     return _relabel(labels)
+
+
+def constrained_clusters(
+    person_ids,
+    edges: list[tuple[int, int, float]],
+    *,
+    conflicts: set[tuple[int, int]],
+    cannot: set[tuple[int, int]],
+) -> dict[int, int]:
+    """Agglomerative clustering under cannot-links: person id → label (a member's id).
+
+    Must-links (infinite weight) first, then edges by descending weight, ties by person ids, so the
+    result does not depend on the order of the input. Two groups are joined unless a pair across
+    them conflicts (checked from the smaller group). Must-links cross household conflicts (an
+    analyst decided), never cannot-links; nothing chains through a conflict.
+    """
+    members = {p: {p} for p in person_ids}
+    root = {p: p for p in person_ids}
+    blocked_by_household: dict[int, set[int]] = defaultdict(set)
+    blocked_always: dict[int, set[int]] = defaultdict(set)
+    for a, b in conflicts:
+        blocked_by_household[a].add(b)
+        blocked_by_household[b].add(a)
+    for a, b in cannot:
+        blocked_always[a].add(b)
+        blocked_always[b].add(a)
+
+    def clash(small: set[int], large: set[int], must_link: bool) -> bool:
+        for p in small:
+            if not blocked_always[p].isdisjoint(large):
+                return True
+            if not must_link and not blocked_by_household[p].isdisjoint(large):
+                return True
+        return False
+
+    for a, b, weight in sorted(edges, key=lambda e: (-e[2], min(e[0], e[1]), max(e[0], e[1]))):
+        ra, rb = root[a], root[b]
+        if ra == rb:
+            continue
+        small, large = (ra, rb) if len(members[ra]) <= len(members[rb]) else (rb, ra)
+        if clash(members[small], members[large], math.isinf(weight)):
+            continue
+        for p in members[small]:
+            root[p] = large
+        members[large] |= members.pop(small)
+    return dict(root)
 
 
 def _conflicting(labels: dict, conflicts: set[tuple[int, int]]) -> set:
