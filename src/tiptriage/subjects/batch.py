@@ -53,13 +53,8 @@ def train_from_store(
 
 
 def _without_shared_ips(session: Session, records: list[dict], limit: int) -> list[dict]:
-    """Drop the tokens of addresses seen with `limit` or more records, as the fast path does."""
-    rows = session.execute(
-        select(SubjectKey.key, func.count())
-        .where(SubjectKey.key.like(features.IP_KEY_PREFIX + "%"))
-        .group_by(SubjectKey.key)
-    ).all()
-    shared = {key[len(features.IP_KEY_PREFIX) :] for key, n in rows if n >= limit}
+    """Drop the tokens of addresses seen with `limit` or more subjects, as the fast path does."""
+    shared = service.shared_ips(session, limit)
     return [features.drop_ips(r, shared) for r in records]
 
 

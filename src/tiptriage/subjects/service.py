@@ -229,15 +229,29 @@ def _join(session: Session, subject_id: int, other_id: int, person_id: int, weig
 
 
 def _fanout_ips(session: Session, ips: set[str], limit: int) -> set[str]:
-    """Addresses already seen with `limit` or more reported persons: a NAT, wifi or CGNAT egress
-    that many people share, whatever range tables say. Their sightings count as no evidence."""
     if not ips:
         return set()
-    keys = [features.IP_KEY_PREFIX + ip for ip in ips]
-    rows = session.execute(
-        select(SubjectKey.key, func.count()).where(SubjectKey.key.in_(keys)).group_by(SubjectKey.key)
-    ).all()
-    return {key[len(features.IP_KEY_PREFIX) :] for key, n in rows if n >= limit}
+    return shared_ips(session, limit, ips)
+
+
+def shared_ips(session: Session, limit: int, ips: Iterable[str] | None = None) -> set[str]:
+    """Addresses already seen with `limit` or more subjects: a NAT, wifi or CGNAT egress that many
+    people share, whatever range tables say. Their sightings count as no evidence and find no one.
+    Subjects, not records: one man reported four times from home keeps his home connection."""
+    query = (
+        select(SubjectKey.key, func.count(SubjectMember.subject_id.distinct()))
+        .join(
+            SubjectMember,
+            (SubjectMember.reported_person_id == SubjectKey.reported_person_id) & SubjectMember.until.is_(None),
+        )
+        .group_by(SubjectKey.key)
+        .having(func.count(SubjectMember.subject_id.distinct()) >= limit)
+    )
+    if ips is None:
+        query = query.where(SubjectKey.key.like(features.IP_KEY_PREFIX + "%"))
+    else:
+        query = query.where(SubjectKey.key.in_([features.IP_KEY_PREFIX + ip for ip in ips]))
+    return {key[len(features.IP_KEY_PREFIX) :] for key, _ in session.execute(query)}
 
 
 # Pseudo-records behind the model's own base rate: a registry of a few hundred records says little
