@@ -66,17 +66,17 @@ def expected_outcome_nl_2023(facts: ReportFacts) -> str:
     itself lives in triage/policies. First rule that applies wins:
     new material or contact risk → URGENT (a child may be abused now);
     distributed, or a new report after a warning → CRIMINAL_CASE;
-    a minor → YOUTH; not identified → NEEDS_IDENTIFICATION; abroad → FORWARD;
+    not identified → NEEDS_IDENTIFICATION; a minor → YOUTH; abroad → FORWARD;
     unrated files → NEEDS_REVIEW; known material, downloaded or stored only → WARNING.
     """
     if facts.new_material or facts.contact_risk:
         return "URGENT"
     if facts.distributed or facts.re_report_after_warning:
         return "CRIMINAL_CASE"
+    if not facts.identified:  # before the youth track: no one can invite the parents of a person
+        return "NEEDS_IDENTIFICATION"  # not yet identified, and no report says their age then
     if facts.minor:
         return "YOUTH"
-    if not facts.identified:
-        return "NEEDS_IDENTIFICATION"
     if not facts.in_jurisdiction:
         return "FORWARD"
     if facts.unrated:
