@@ -273,3 +273,25 @@ def test_a_report_never_joins_subjects_an_analyst_kept_apart(session):
     assert c.decision == "linked" and any(
         r.kind == "possible_same_subject" for r in service.open_reviews(session)
     )
+
+
+def test_a_name_and_a_birth_date_alone_never_fuse_two_subjects(session):
+    """Two namesakes each have a subject; a report that fits the first by address and the second
+    only by name and a birth date written the other way round (6 March / 3 June) links to the first
+    and asks about the second: without an identifier of one person, only strong evidence fuses."""
+    home = ("Kerkstraat 4", "3511 AA", "Utrecht")
+    r1, p1 = add_report(session, given="Evert", family="Zwanenburg", address=home, uid="1")
+    r2, p2 = add_report(session, given="Evert", family="Zwanenburg", dob=date(1990, 3, 6), uid="2", platform="vidova")
+    r3, p3 = add_report(session, given="Evert", family="Zwanenburg", dob=date(1990, 6, 3), address=home, uid="3",
+                        platform="gramble")
+    (a,) = _resolve(session, r1)
+    (b,) = _resolve(session, r2)
+    assert a.subject_id != b.subject_id
+    (c,) = _resolve(session, r3)
+    subjects = service.subject_of_persons(session, [p1, p2, p3])
+    assert (c.decision, subjects[p3]) == ("linked", subjects[p1]) and subjects[p2] != subjects[p1]
+    assert audit.events(session, limit=5, action="subjects.join") == []
+    # It links to the namesake's subject too, so an analyst is asked rather than nobody.
+    assert [(r.kind, r.candidate_subject_id) for r in service.open_reviews(session)] == [
+        ("possible_same_subject", subjects[p2])
+    ]

@@ -562,6 +562,15 @@ def guards(levels: Mapping[str, str], weights: Mapping[str, float] | None = None
     return tuple(found)
 
 
+# Identifiers that belong to one person: a mailbox, a phone number, a platform account or screen name.
+PERSONAL_FIELDS = (*UNIQUE_FIELDS, "screen_name")
+
+
+def one_persons_identifier_agrees(a: Mapping, b: Mapping) -> bool:
+    """Whether a mailbox, phone number, account or screen name is the same on both sides."""
+    return any(FIELD_BY_NAME[name].levels[FIELD_BY_NAME[name].level_of(a, b)].label == "same" for name in PERSONAL_FIELDS)
+
+
 # What the members of one household share: a family name, a home address and connection, a family
 # device, and for twins a birth date. Agreement on these alone says "same household", not "same
 # person"; the given name, a screen name or an identifier of one person has to agree as well.

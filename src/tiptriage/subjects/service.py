@@ -257,6 +257,9 @@ def shared_ips(session: Session, limit: int, ips: Iterable[str] | None = None) -
 # Pseudo-records behind the model's own base rate: a registry of a few hundred records says little
 # about how common a name is, so its counts only take over as the registry grows.
 TF_PRIOR_RECORDS = 1000
+# Without an identifier of one person, a record fuses two subjects only on this much evidence (a
+# name with an exact birth date and more), never on a name and a birth year (namesakes).
+JOIN_WEIGHT = 12.0
 
 
 def _term_frequencies(session: Session, model: linkage.Model, rec: dict) -> linkage.TermFrequency:
@@ -311,8 +314,9 @@ def _candidates(session: Session, keys: Iterable[str], cap: int) -> list[_Candid
 def _choose(model: linkage.Model, rec: dict, candidates: list[_Candidate], tf, shared: set[str]) -> _Choice:
     """Subject-level decision with the chaining guard: a subject is linked only when its best pair
     links and none of its compared members conflicts with the new record. A record that links two
-    subjects links to the best and names the others as joins (the caller fuses them unless an
-    analyst kept them apart); subjects it only comes close to go to an analyst."""
+    subjects links to the best and names the others as joins when an identifier of one person
+    ties it to them too (the caller fuses them unless an analyst kept them apart): a name and a
+    birth year link a report, but never fuse two histories (namesakes). The rest go to an analyst."""
     best: dict[int, tuple[float, _Candidate]] = {}
     blocked: set[int] = set()
     for cand in candidates:
@@ -335,7 +339,7 @@ def _choose(model: linkage.Model, rec: dict, candidates: list[_Candidate], tf, s
     )
     if linkable:
         chosen = linkable[0]
-        joins = [(c.subject_id, w) for w, c in linkable[1:]]
+        joins = [(c.subject_id, w) for w, c in linkable[1:] if w >= JOIN_WEIGHT or linkage.one_persons_identifier_agrees(rec, c.record)]
         joined = {sid for sid, _ in joins} | {chosen[1].subject_id}
         others = [("possible_same_subject", c.subject_id, w) for w, c in reviewable if c.subject_id not in joined]
         return _Choice(chosen[1].subject_id, "linked", chosen, others, joins)
