@@ -12,7 +12,9 @@ by a second person, delivered), and then prints:
 - the share of reports whose recommended outcome equals the ground truth's, overall and for
   re-reports after a warning, distributors and new material, with the differences by cause;
 - after a bank update that changes the status of 1% of all files: the retro-matching time and the
-  time to re-triage the reports it queued.
+  time to re-triage the reports it queued;
+- the agreement again after analysts have answered every open linkage review as the ground truth
+  says. Each run works on a copy of the prepared store (`prepared.db`), which these change.
 Figures only: nothing here passes or fails. Measured on SQLite (the embedded default).
 """
 
@@ -21,6 +23,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
+import sqlite3
 import sys
 import time
 from collections import Counter
@@ -50,30 +54,40 @@ def prepare(n: int):
     folder = out.parent
     truth = synthset.load_truth(out)
     os.environ["TIPTRIAGE_IP_COUNTRIES_FILE"] = str(synthset.write_ip_table(truth, folder / "ips.csv"))
-    os.environ["TIPTRIAGE_PDQ_INDEX_DIR"] = str(folder / "pdq")
-    url = f"sqlite:///{folder / 'bench.db'}"
-    os.environ["TIPTRIAGE_DATABASE_URL"] = url
-    from tiptriage import config
     from tiptriage.db import make_engine, migrate, session_factory
 
-    config.get_settings.cache_clear()  # each size has its own database, index and IP table
-
-    ready = folder / "prepared.json"
-    fresh = not ready.exists()
-    if fresh and (folder / "bench.db").exists():
-        (folder / "bench.db").unlink()
-    engine = make_engine(url)
-    migrate(engine)
-    session = session_factory(engine)()
-    stages = json.loads(ready.read_text()) if not fresh else {}
-    if fresh:
-        start = time.perf_counter()
-        ids = synthset.store(session, out)
-        stages["store_match_link_s"] = round(time.perf_counter() - start, 1)
-        stages["reports"] = len(ids)
-        synthset.register_warnings(session, truth)
+    ready, pristine, work = folder / "prepared.json", folder / "prepared.db", folder / "bench.db"
+    if not (ready.exists() and pristine.exists()):
+        for stale in (ready, pristine, work):
+            stale.unlink(missing_ok=True)
+        shutil.rmtree(folder / "pdq-prepared", ignore_errors=True)
+        _point_at(pristine, folder / "pdq-prepared")
+        engine = make_engine(f"sqlite:///{pristine}")
+        migrate(engine)
+        with session_factory(engine)() as session:
+            start = time.perf_counter()
+            ids = synthset.store(session, out)
+            stages = {"store_match_link_s": round(time.perf_counter() - start, 1), "reports": len(ids)}
+            synthset.register_warnings(session, truth)
+        engine.dispose()
         ready.write_text(json.dumps(stages))
-    return session, truth, stages
+    # Each run works on a copy: the bank update and the answered reviews change the store.
+    with sqlite3.connect(pristine) as source, sqlite3.connect(work) as target:
+        source.backup(target)
+    shutil.rmtree(folder / "pdq", ignore_errors=True)
+    if (folder / "pdq-prepared").exists():
+        shutil.copytree(folder / "pdq-prepared", folder / "pdq")
+    _point_at(work, folder / "pdq")
+    session = session_factory(make_engine(f"sqlite:///{work}"))()
+    return session, truth, json.loads(ready.read_text())
+
+
+def _point_at(db: Path, pdq: Path) -> None:
+    from tiptriage import config
+
+    os.environ["TIPTRIAGE_DATABASE_URL"] = f"sqlite:///{db}"
+    os.environ["TIPTRIAGE_PDQ_INDEX_DIR"] = str(pdq)
+    config.get_settings.cache_clear()  # each size has its own database, index and IP table
 
 
 def triage_rate(session) -> tuple[float, dict]:
@@ -149,12 +163,42 @@ def retriage_after_bank_update(session, share: float = 0.01) -> dict:
             "new_recommendations": summary.recommended}
 
 
+def after_reviews(session, truth) -> dict:
+    """Analysts answer every open linkage review as the truth says (confirm when both sides are one
+    person, else reject), the affected reports are triaged again: the system with its humans."""
+    from collections import defaultdict
+
+    from tiptriage.subjects import service as subjects
+    from tiptriage.synth.truth import stored_person_ids
+    from tiptriage.triage import service
+
+    person_of = stored_person_ids(session, truth)
+    answered = Counter()
+    for review in subjects.open_reviews(session, limit=10**7):
+        if review.status != "open":  # superseded by an earlier answer in this loop
+            continue
+        members = subjects.members_of(session, [review.subject_id, review.candidate_subject_id])
+        left = [review.reported_person_id] if review.reported_person_id else members.get(review.subject_id, [])
+        who = defaultdict(set)
+        for side, persons in (("left", left), ("right", members.get(review.candidate_subject_id, []))):
+            who[side] = {person_of[p] for p in persons if p in person_of}
+        same = bool(who["left"] & who["right"])
+        act = subjects.confirm_review if same else subjects.reject_review
+        act(session, review.id, actor="bench-analyst", reason="bench: answered from the ground truth")
+        answered["confirmed" if same else "rejected"] += 1
+        session.commit()
+    service.triage_pending(session, actor="bench")
+    session.commit()
+    return {"reviews": dict(answered), "accuracy": accuracy(session, truth)}
+
+
 def run(n: int) -> dict:
     session, truth, stages = prepare(n)
     seconds, summary = triage_rate(session)
     doc = {"reports": n, **stages, "triage_s": round(seconds, 2), "triage_reports_per_s": round(n / seconds),
-           "by_outcome": summary["by_outcome"], "alerts": summary["alerts"], "accuracy": accuracy(session, truth),
-           "bank_update": retriage_after_bank_update(session)}
+           "by_outcome": summary["by_outcome"], "alerts": summary["alerts"], "accuracy": accuracy(session, truth)}
+    doc["after_reviews"] = after_reviews(session, truth)  # before the bank update, which the truth does not know
+    doc["bank_update"] = retriage_after_bank_update(session)
     session.close()
     return doc
 
@@ -177,6 +221,11 @@ def main() -> None:
         b = doc["bank_update"]
         print(f"         bank update touching {b['files_changed']} of {b['files']} files: retro-match {b['retro_match_s']} s, "
               f"re-triage of {b['retriaged']} reports {b['retriage_s']} s")
+        after = doc["after_reviews"]
+        groups = after["accuracy"]["groups"]
+        print(f"         after analysts answer the open linkage reviews {after['reviews']}: outcome = truth "
+              f"{after['accuracy']['share']:.2%}; re-reports {groups.get('re_report_after_warning', {}).get('share')}; "
+              f"differences {after['accuracy']['causes']}")
         print(json.dumps(doc, default=str), file=sys.stderr)
 
 
