@@ -251,6 +251,8 @@ def test_a_report_that_links_two_subjects_joins_them_audited_and_reversibly(sess
     assert len(set(subjects.values())) == 1
     event = audit.events(session, limit=5, action="subjects.join")[0]
     assert f"reported person {p3}" in event.reason
+    history = service.subject_document(session, subjects[p3])["operations"]
+    assert [op["reason"] for op in history if op["kind"] == "join"] == [event.reason]
     assert set(service.pending_retriage(session)) >= {r1, r2}  # both earlier reports are triaged again
     # The join is the fast path's, not an analyst's: splitting off what it brought in restores that subject.
     kept = subjects[p3]

@@ -52,6 +52,14 @@ def _print_subject(doc: dict) -> None:
         console.print(f"[bold]{name}[/bold]: {', '.join(map(str, values))}")
     for link in doc["links"]:
         _print_link(link)
+    shaped = [op for op in doc["operations"] if op["kind"] not in ("link", "new")]
+    if shaped:
+        table = Table(title=_("History"))
+        for column in (_("When"), _("What"), _("Who"), _("Why")):
+            table.add_column(column)
+        for op in shaped:
+            table.add_row(str(op["at"])[:19], _(op["kind"]), op["actor"], op["reason"] or "")
+        console.print(table)
 
 
 def _print_link(link: dict) -> None:

@@ -909,6 +909,7 @@ def subject_document(
         "identifiers": _identifiers_doc(session, person_ids),
         "links": links_doc(session, person_ids),
         "reviews": _reviews_doc(session, subject_id),
+        "operations": _operations_doc(session, rows),
         "history": [
             {
                 "reported_person_id": m.reported_person_id,
@@ -921,6 +922,19 @@ def subject_document(
             for m in rows
         ],
     }
+
+
+def _operations_doc(session: Session, rows: list[SubjectMember]) -> list[dict]:
+    """What shaped the subject, oldest first: links, joins, merges, confirmations, splits, relinks
+    (who, when, why), so an analyst sees that the system fused two subjects and on what."""
+    op_ids = {m.started_by for m in rows} | {m.ended_by for m in rows if m.ended_by is not None}
+    ops = session.execute(
+        select(SubjectOperation).where(SubjectOperation.id.in_(op_ids)).order_by(SubjectOperation.id)
+    ).scalars()
+    return [
+        {"id": op.id, "kind": op.kind, "at": op.at, "actor": op.actor, "reason": op.reason, "details": op.details}
+        for op in ops
+    ]
 
 
 def _reports_doc(session: Session, members: list[SubjectMember]) -> list[dict]:
