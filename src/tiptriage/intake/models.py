@@ -80,8 +80,10 @@ class ReportedPersonRow(Base):
 
 
 class IdentifierRow(Base):
+    # No index on (kind, value), nor on addresses' postcode or IP events' ip: no query looks them up
+    # (linkage finds people through subject_keys), and each was a random-key index whose pages every
+    # ingest commit rewrote (migration 0005).
     __tablename__ = "identifiers"
-    __table_args__ = (Index("ix_identifiers_kind_value", "kind", "value"),)
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     person_id: Mapped[int] = mapped_column(Id, ForeignKey("reported_persons.id"), index=True)
@@ -97,7 +99,7 @@ class AddressRow(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     person_id: Mapped[int] = mapped_column(Id, ForeignKey("reported_persons.id"), index=True)
     street: Mapped[str | None] = mapped_column(Text)
-    postcode: Mapped[str | None] = mapped_column(String(64), index=True)
+    postcode: Mapped[str | None] = mapped_column(String(64))
     city: Mapped[str | None] = mapped_column(Text)
     country: Mapped[str | None] = mapped_column(String(64))
 
@@ -107,7 +109,7 @@ class IpEventRow(Base):
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     person_id: Mapped[int] = mapped_column(Id, ForeignKey("reported_persons.id"), index=True)
-    ip: Mapped[str] = mapped_column(String(64), index=True)
+    ip: Mapped[str] = mapped_column(String(64))
     event: Mapped[str] = mapped_column(String(16))
     at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     port: Mapped[int | None] = mapped_column(Integer)
