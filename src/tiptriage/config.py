@@ -20,7 +20,7 @@ class Settings(BaseSettings):
     # A single input file larger than this is refused before parsing (bytes).
     max_file_bytes: int = 50 * 1024 * 1024
     # Reports stored per transaction during ingest; each report is still all-or-nothing.
-    ingest_batch_size: int = 500
+    ingest_batch_size: int = 2000
     # Processes that parse input files while the main process stores (1 = parse in-process).
     ingest_workers: int = Field(default_factory=lambda: min(4, os.cpu_count() or 1))
     # PDQ: a match is a Hamming distance at most this (Meta's confident-match threshold is 31).
