@@ -90,6 +90,15 @@ def test_modifiers_add_priority_and_flags_and_later_outcomes_are_listed():
     assert result.flags == ("victim_identification", "youth")
 
 
+def test_a_warning_on_an_identified_person_of_unknown_age_says_to_check_the_age_first():
+    unknown = evaluate(DEFAULT, facts(identified=True, in_jurisdiction=True, known_only=True, minor=None))
+    assert unknown.outcome == "WARNING" and "age_unknown" in unknown.flags
+    adult = evaluate(DEFAULT, facts(identified=True, in_jurisdiction=True, known_only=True, minor=False, age=40))
+    assert adult.outcome == "WARNING" and "age_unknown" not in adult.flags
+    unidentified = evaluate(DEFAULT, facts(identified=False, known_only=True, minor=None))
+    assert unidentified.outcome == "NEEDS_IDENTIFICATION" and "age_unknown" not in unidentified.flags
+
+
 def test_rereport_reason_names_date_and_unit_in_both_languages():
     values = facts(identified=True, rereport_after_warning=True, active_warning=True, warning_date="2023-03-14",
                    warning_unit="Limburg")
