@@ -135,6 +135,9 @@ def bench(n: int, dbs: list[str]) -> list[dict]:
     reports = dataset(n)
     head, tail = split(reports, n)
     small_head, _ = split(reports, EXTRA)
+    # The baseline store: about EXTRA reports. A CSV bulk list holds many reports in one file, so
+    # counting files would put several thousand in it and flatter the growth.
+    small_head = [f for f in small_head if f.suffix != ".csv"]
     parse_s = min(bare_parse(head) for _ in range(2))
     rows = []
     for kind in dbs:
@@ -146,6 +149,7 @@ def bench(n: int, dbs: list[str]) -> list[dict]:
         rows.append({"db": kind, "reports": stored, "rejected": big["runs"][0]["rejected"],
                      "reports_per_s": stored / ingest_s, "peak_mb": big["peak_mb"],
                      "parse_only_s": parse_s, "ingest_s": ingest_s, "ratio_to_parse": ingest_s / parse_s,
+                     "base_reports": small["runs"][0]["stored"],
                      "ms_per_report_at_1k": per_small * 1000, "ms_per_report_at_n": per_big * 1000,
                      "growth": per_big / per_small})
     return rows
@@ -161,15 +165,15 @@ def main() -> None:
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     header = (f"{'db':<11}{'reports':>9}{'rep/s':>9}{'peak MB':>9}{'parse s':>9}{'ingest s':>10}"
-              f"{'x parse':>9}{'ms@1k':>8}{'ms@N':>8}{'growth':>8}")
+              f"{'x parse':>9}{'base':>7}{'ms@base':>8}{'ms@N':>8}{'growth':>8}")
     print(header)
     for n in args.sizes:
         for r in bench(n, args.dbs):
             print(f"{r['db']:<11}{r['reports']:>9}{r['reports_per_s']:>9.0f}{r['peak_mb']:>9.0f}"
                   f"{r['parse_only_s']:>9.2f}{r['ingest_s']:>10.1f}{r['ratio_to_parse']:>9.2f}"
-                  f"{r['ms_per_report_at_1k']:>8.3f}{r['ms_per_report_at_n']:>8.3f}{r['growth']:>8.2f}",
+                  f"{r['base_reports']:>7}{r['ms_per_report_at_1k']:>8.3f}{r['ms_per_report_at_n']:>8.3f}{r['growth']:>8.2f}",
                   flush=True)
-    print("targets: x parse <= 5.00; growth (ms per report at N / at 1k) <= 1.30")
+    print("targets: x parse <= 5.00; growth (ms per report at N / at a ~1k-report base store) <= 1.30")
 
 
 if __name__ == "__main__":

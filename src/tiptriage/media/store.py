@@ -96,20 +96,25 @@ def bank_state(session: Session) -> dict[str, list]:
     return {str(bank_id): [version, token] for bank_id, version, token in rows}
 
 
+@contextmanager
+def folder_lock(folder: Path) -> Iterator[None]:
+    """An exclusive lock on an index folder: one process writes or rebuilds it at a time."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "lock", "a+b") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 class IndexStore:
     def __init__(self, folder: Path, min_quality: int) -> None:
         self.folder = folder
         self.min_quality = min_quality
 
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        with open(self.folder / "lock", "a+b") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+    def _locked(self):
+        return folder_lock(self.folder)
 
     def manifest(self) -> dict | None:
         try:
@@ -250,15 +255,8 @@ class FileIndexStore:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        with open(self.folder / "lock", "a+b") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+    def _locked(self):
+        return folder_lock(self.folder)
 
     def manifest(self) -> dict | None:
         try:
