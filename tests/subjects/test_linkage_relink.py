@@ -235,3 +235,23 @@ def test_relink_on_spark_in_local_mode_finds_the_same_clusters(session):
     assert spark.engine == "spark"
     assert spark.clusters == duck.clusters
     assert spark.summary["pairs_scored"] == duck.summary["pairs_scored"]
+
+
+def test_a_name_and_a_birth_year_bring_a_record_to_a_group_but_never_fuse_two_groups():
+    """As in the fast path: an edge without an identifier of one person and below JOIN_WEIGHT may
+    attach a lone record, never join two histories (namesakes)."""
+    model = SimpleNamespace(thresholds=linkage.Thresholds(link=5.0, review=-4.0))
+    pairs = [
+        batch.Pair(1, 2, 20.0, (), personal=True),  # one man's two accounts share a mailbox
+        batch.Pair(3, 4, 20.0, (), personal=True),  # his namesake's
+        batch.Pair(2, 3, 7.0, (), personal=False),  # same name, same birth year
+        batch.Pair(1, 5, 7.0, (), personal=False),  # a lone report with his name and birth year
+        batch.Pair(1, 6, 8.0, (), personal=False),  # fits both; the stronger edge decides
+        batch.Pair(3, 6, 7.0, (), personal=False),
+        batch.Pair(3, 7, 13.0, (), personal=False),  # name and exact birth date and more: strong
+    ]
+    labels = batch.cluster(model, list(range(1, 8)), pairs, must=set(), cannot=set())
+    groups = {}
+    for person, label in labels.items():
+        groups.setdefault(label, set()).add(person)
+    assert sorted(map(sorted, groups.values())) == [[1, 2, 5, 6], [3, 4, 7]]

@@ -84,6 +84,7 @@ class Pair:
     right: int
     weight: float
     guards: tuple[str, ...]
+    personal: bool = True  # an identifier of one person agrees (mailbox, phone, account, screen name)
 
 
 def score_all(model: linkage.Model, records: list[dict], *, engine: str = "duckdb", spark=None) -> list[Pair]:
@@ -109,7 +110,8 @@ def _pair(model: linkage.Model, row: dict) -> Pair:
         levels[name] = cf.field.levels[index].label
         weights[name] = _field_weight(row, name)
     left, right = sorted((int(row["unique_id_l"]), int(row["unique_id_r"])))
-    return Pair(left, right, float(row["match_weight"]), linkage.guards(levels, weights))
+    personal = any(levels[name] == "same" for name in linkage.PERSONAL_FIELDS)
+    return Pair(left, right, float(row["match_weight"]), linkage.guards(levels, weights), personal)
 
 
 def _field_weight(row: dict, name: str) -> float:
@@ -162,13 +164,17 @@ def cluster(
 ) -> dict[int, int]:
     """person id → cluster label. Edges: unguarded pairs at the link threshold and the analysts'
     must-links. No cluster holds a cannot-link; none holds a household conflict unless an analyst's
-    must-link put it there."""
+    must-link put it there. As in the fast path, an edge without an identifier of one person and
+    below `JOIN_WEIGHT` (a name and a birth year) brings a single record to a group but never fuses
+    two groups: that is how namesakes' histories would become one."""
     conflicts = {(p.left, p.right) for p in pairs if HOUSEHOLD_GUARDS & set(p.guards)}
-    edges = [
-        (p.left, p.right, p.weight)
+    linkable = [
+        p
         for p in pairs
         if p.weight >= model.thresholds.link and not p.guards and (p.left, p.right) not in cannot
     ]
+    edges = [(p.left, p.right, p.weight) for p in linkable if p.personal or p.weight >= service.JOIN_WEIGHT]
+    weak = [(p.left, p.right, p.weight) for p in linkable if not (p.personal or p.weight >= service.JOIN_WEIGHT)]
     edges += [(a, b, math.inf) for a, b in must]
     labels = _components(person_ids, edges, model.thresholds.link, engine, spark)
     bad = _conflicting(labels, conflicts | cannot)
@@ -181,7 +187,31 @@ def cluster(
             cannot={c for c in cannot if c[0] in inside and c[1] in inside},
         )
         labels.update({p: ("c", c) for p, c in again.items()})
-    return _relabel(labels)
+    return _relabel(_attach(_relabel(labels), weak, conflicts | cannot))
+
+
+def _attach(labels: dict[int, int], weak: list[tuple[int, int, float]], blocked: set[tuple[int, int]]) -> dict[int, int]:
+    """Weak edges, strongest first (ties by person ids): each may bring a lone record to a group (or
+    two lone records together), never join two groups of several records, never across a blocked
+    pair (household conflict, cannot-link)."""
+    members: dict[int, set[int]] = defaultdict(set)
+    for person, label in labels.items():
+        members[label].add(person)
+    against: dict[int, set[int]] = defaultdict(set)
+    for a, b in blocked:
+        against[a].add(b)
+        against[b].add(a)
+    for a, b, _ in sorted(weak, key=lambda e: (-e[2], min(e[0], e[1]), max(e[0], e[1]))):
+        la, lb = labels[a], labels[b]
+        if la == lb or min(len(members[la]), len(members[lb])) > 1:
+            continue
+        small, large = (la, lb) if len(members[la]) <= len(members[lb]) else (lb, la)
+        if any(not against[p].isdisjoint(members[large]) for p in members[small]):
+            continue
+        for p in members[small]:
+            labels[p] = large
+        members[large] |= members.pop(small)
+    return labels
 
 
 def constrained_clusters(
