@@ -131,21 +131,19 @@ def _ceiling(model, records: dict, person_of: dict, true_pairs: int) -> float:
     members = defaultdict(list)
     for p, who in person_of.items():
         members[who].append(p)
-    joined = 0
+    parent = {p: p for p in person_of}
+
+    def find(x):
+        while parent[x] != x:
+            x = parent[x]
+        return x
+
     for persons in members.values():
-        parent = {p: p for p in persons}
-
-        def find(x):
-            while parent[x] != x:
-                x = parent[x]
-            return x
-
         for a, b in itertools.combinations(persons, 2):
             if linkage.classify(model, linkage.score(model, records[a], records[b])) == "link":
                 parent[find(a)] = find(b)
-        sizes = Counter(find(p) for p in persons)
-        joined += sum(n * (n - 1) // 2 for n in sizes.values())
-    return joined / max(1, true_pairs)
+    sizes = Counter(find(p) for p in person_of)
+    return sum(n * (n - 1) // 2 for n in sizes.values()) / max(1, true_pairs)
 
 
 def _review_pairs(session, subject_of: dict) -> set:

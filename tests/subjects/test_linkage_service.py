@@ -264,7 +264,7 @@ def test_a_report_that_links_two_subjects_joins_them_audited_and_reversibly(sess
 
 
 def test_a_report_never_joins_subjects_an_analyst_kept_apart(session):
-    (a, b), (r1, r2, r3), (p1, p2, p3) = _two_subjects_and_a_bridge(session)
+    (a, b), (_, _, r3), (p1, p2, p3) = _two_subjects_and_a_bridge(session)
     # An analyst looked at a possible match between the two and said no.
     review = service._open_review(session, "possible_same_subject", None, a.subject_id, b.subject_id, None, 0.0, AT)
     service.reject_review(session, review, actor="analyst", reason="different men, BRP checked")

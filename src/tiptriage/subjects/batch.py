@@ -22,7 +22,6 @@ from tiptriage.subjects import features, linkage, service
 from tiptriage.subjects.models import (
     RelinkRun,
     Subject,
-    SubjectKey,
     SubjectMember,
     SubjectOperation,
     SubjectRecord,
