@@ -26,10 +26,12 @@ class PipelineSummary:
     linking: dict[str, int] = field(default_factory=dict)  # reported persons by decision (linked/review/new)
     triage: dict[str, int] = field(default_factory=dict)  # reports by recommended outcome
     alerts: int = 0
+    retriaged: int = 0  # earlier reports triaged again because linking joined their subjects
 
     def as_dict(self) -> dict:
         return self.intake.as_dict() | {"matching": self.matching, "linking": self.linking,
-                                        "triage": self.triage, "alerts": self.alerts}
+                                        "triage": self.triage, "alerts": self.alerts,
+                                        "retriaged": self.retriaged}
 
 
 def process(session: Session, paths: Iterable[str | Path], *, actor: str,
@@ -52,6 +54,14 @@ def process(session: Session, paths: Iterable[str | Path], *, actor: str,
     result = triage.triage_reports(session, stored.report_ids, actor=actor)  # commits per 1,000 reports
     summary.triage = dict(result.by_outcome)
     summary.alerts = result.alerts
+    # Linking may have joined subjects, which changes the history of reports triaged before this
+    # ingest: triage those now, so the queue never shows a recommendation made on stale links.
+    earlier = sorted(set(subjects.pending_retriage(session)) - set(stored.report_ids))
+    if earlier:
+        again = triage.triage_reports(session, earlier, actor=actor, trigger="subject",
+                                      reason="subjects joined while linking new reports")
+        summary.retriaged = again.triaged
+        summary.alerts += again.alerts
     return summary
 
 
