@@ -65,6 +65,7 @@ NL = {
     "Persons {decision}": "Personen {decision}",
     "Recommended {outcome}": "Advies {outcome}",
     "Alerts raised": "Signaleringen",
+    "Earlier reports triaged again (subjects joined)": "Eerdere meldingen opnieuw getrieerd (subjecten samengevoegd)",
     "Subject": "Subject",
     "Recommendation": "Advies",
     "priority": "prioriteit",
