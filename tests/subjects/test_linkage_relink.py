@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 import shutil
+from collections import Counter
 from datetime import date
 from types import SimpleNamespace
 
@@ -126,6 +127,28 @@ def test_batch_guards_use_splinks_field_weights(session):
             fast = linkage.score(model, records[left], records[right])
             assert pair.guards == fast.guards
             assert pair.weight == pytest.approx(fast.match_weight)
+
+
+def test_batch_counts_how_common_a_name_is_as_the_fast_path_does(session):
+    """Term frequencies shrunk towards the model's base rate in both paths: with the same counts,
+    a pair of namesakes weighs the same in relinking as at ingest."""
+    _one_person_and_a_twin(session)
+    model = service.active_model(session)
+    records = {r["unique_id"]: r for r in batch.stored_records(session)}
+    counts = {c: Counter(r[c] for r in records.values() if r[c]) for c in linkage.TF_COLUMNS}
+
+    def tf(column, value):  # the fast path's formula, with every record counted
+        total = sum(counts[column].values())
+        return (counts[column][value] + service.TF_PRIOR_RECORDS * model.exact_u[column]) / (
+            total + service.TF_PRIOR_RECORDS
+        )
+
+    named = 0
+    for (left, right), pair in _scored(session).items():
+        fast = linkage.score(model, records[left], records[right], tf)
+        assert pair.weight == pytest.approx(fast.match_weight)
+        named += records[left]["given"] is not None and records[left]["given"] == records[right]["given"]
+    assert named  # the scenario has pairs whose given names agree
 
 
 def test_a_conflict_in_a_cluster_drops_only_the_weakest_link_needed(session):

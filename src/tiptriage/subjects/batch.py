@@ -96,8 +96,28 @@ def score_all(model: linkage.Model, records: list[dict], *, engine: str = "duckd
         settings_for(model, api.sql_dialect.sql_dialect_str),
         log_level=None,
     )
+    for column in linkage.TF_COLUMNS:
+        linker.table_management.register_term_frequency_lookup(
+            _tf_lookup(api, engine, records, column, model.exact_u[column]), column
+        )
     frame = linker.inference.predict().as_pandas_dataframe()
     return [_pair(model, row) for row in frame.to_dict("records")]
+
+
+def _tf_lookup(api, engine: str, records: list[dict], column: str, base: float):
+    """How common each name is, as the fast path counts it: the share of records with the value,
+    shrunk towards the model's base rate by `service.TF_PRIOR_RECORDS` pseudo-records. Splink's own
+    shares (unshrunk) made rare names weigh more in relinking than at ingest, and two different
+    women of one common name and age linked in the batch only."""
+    counts = Counter(r[column] for r in records if r[column] is not None)
+    total, prior = sum(counts.values()), service.TF_PRIOR_RECORDS
+    rows = [(value, (n + prior * base) / (total + prior)) for value, n in sorted(counts.items())]
+    name = f"tf_{column}_lookup"
+    if engine == "spark":
+        return api.register(api.spark.createDataFrame(rows, [column, f"tf_{column}"]), dataset_display_name=name)
+    import pandas as pd
+
+    return api.register(pd.DataFrame(rows, columns=[column, f"tf_{column}"]), dataset_display_name=name)
 
 
 def _pair(model: linkage.Model, row: dict) -> Pair:
