@@ -29,5 +29,21 @@ def session() -> Iterator[Session]:
         yield s
 
 
+@contextmanager
+def refusals() -> Iterator[None]:
+    """A service's refusal as the CLI's exit status, its message on stderr: an unknown id or name
+    (LookupError) exits 1, a value that cannot be (ValueError) exits 2."""
+    import typer
+
+    try:
+        yield
+    except LookupError as exc:
+        err_console.print(str(exc))
+        raise typer.Exit(EXIT_SOME_REFUSED) from None
+    except ValueError as exc:
+        err_console.print(str(exc))
+        raise typer.Exit(EXIT_USAGE) from None
+
+
 def actor() -> str:
     return get_settings().actor

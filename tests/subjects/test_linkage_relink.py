@@ -139,8 +139,8 @@ def test_batch_counts_how_common_a_name_is_as_the_fast_path_does(session):
 
     def tf(column, value):  # the fast path's formula, with every record counted
         total = sum(counts[column].values())
-        return (counts[column][value] + service.TF_PRIOR_RECORDS * model.exact_u[column]) / (
-            total + service.TF_PRIOR_RECORDS
+        return (counts[column][value] + linkage.TF_PRIOR_RECORDS * model.exact_u[column]) / (
+            total + linkage.TF_PRIOR_RECORDS
         )
 
     named = 0

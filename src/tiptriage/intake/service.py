@@ -9,13 +9,12 @@ transaction, so a report is always stored whole or not at all and the rest still
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
 
@@ -26,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from tiptriage.audit import service as audit
 from tiptriage.config import get_settings
-from tiptriage.db import BulkInsert, allocate_ids, utcnow
+from tiptriage.db import BulkInsert, ColumnValues, allocate_ids, utcnow
 from tiptriage.intake.domain import Parsed, ParsedReport
 from tiptriage.intake.errors import IntakeError
 from tiptriage.intake.formats import read_file
@@ -69,7 +68,7 @@ class Prepared(NamedTuple):
     Built where the report was parsed (in the workers): plain tuples pickle about ten times faster
     than the domain objects, and hashing and compressing the raw bytes there keeps that work off
     the storing process, which is the bottleneck. Timestamps and dates are already in the form
-    the database takes (`_Values`).
+    the database takes (`db.ColumnValues`).
     """
 
     source: str
@@ -82,30 +81,9 @@ class Prepared(NamedTuple):
     files: tuple  # (FILE_COLUMNS from "ref", hash rows)
 
 
-class _Values:
-    """Python values as the store's columns take them: SQLite gets text the way SQLAlchemy's types
-    write it (so rows read back through the ORM as if it had written them), PostgreSQL the objects."""
-
-    def __init__(self, sqlite: bool):
-        self.sqlite = sqlite
-
-    def ts(self, value: datetime | None):
-        if value is None or not self.sqlite:
-            return value
-        # isoformat is several times faster than strftime; same text for years 1000-9999.
-        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-
-    def day(self, value: date | None):
-        return value.isoformat() if self.sqlite and value is not None else value
-
-    @staticmethod
-    def js(values: tuple) -> str:
-        return json.dumps(list(values)) if values else "[]"  # most list columns are empty
-
-
 def prepare(candidate: Candidate, sqlite: bool) -> Prepared:
     """The rows of one candidate (see Prepared)."""
-    conv = _Values(sqlite)
+    conv = ColumnValues(sqlite)
     ts, js = conv.ts, conv.js
     r = candidate.report
     digests = [hashlib.sha256(data).hexdigest() for _, data in candidate.parts]

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from tiptriage.cliutil import EXIT_SOME_REFUSED, EXIT_USAGE, actor, console, emit_json, err_console, session
+from tiptriage.cliutil import EXIT_SOME_REFUSED, EXIT_USAGE, actor, console, emit_json, err_console, refusals, session
 from tiptriage.i18n import _, number
 from tiptriage.media import service
 from tiptriage.media.banks import BankFormatError
@@ -247,14 +247,8 @@ def rematch(report: list[int] = typer.Option([], "--report", help="Only these re
         if report:
             summary = service.match_files(s, service.report_file_ids(s, report), actor=actor(), trigger="manual")
         elif bank is not None:
-            try:
+            with refusals():
                 changes = service.bank_changes(s, bank, since)
-            except LookupError as exc:
-                err_console.print(str(exc))
-                raise typer.Exit(EXIT_SOME_REFUSED) from None
-            except ValueError as exc:
-                err_console.print(str(exc))
-                raise typer.Exit(EXIT_USAGE) from None
             summary = service.retro_match(s, actor=actor(), reason="on demand", changes=changes)
         else:
             summary = service.retro_match(s, actor=actor(), reason="on demand")
@@ -271,15 +265,9 @@ def classify(file_id: int = typer.Argument(..., help="The file's id in the store
              as_json: bool = typer.Option(False, "--json")) -> None:
     """Record an analyst's category for a file; its status follows at once."""
     with session() as s:
-        try:
+        with refusals():
             summary = service.classify_file(s, file_id, category, actor=actor(), reason=reason)
             status = service.file_status(s, [file_id]).get(file_id, {})
-        except ValueError as exc:
-            err_console.print(str(exc))
-            raise typer.Exit(EXIT_USAGE) from None
-        except LookupError as exc:
-            err_console.print(str(exc))
-            raise typer.Exit(EXIT_SOME_REFUSED) from None
     if as_json:
         emit_json({"file_id": file_id, **status, "run": summary.as_dict()})
         return

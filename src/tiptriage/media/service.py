@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from tiptriage.audit import service as audit
@@ -326,14 +326,12 @@ def bank_changes(session: Session, name: str, since: int | None = None) -> BankC
     if not 0 <= since <= bank.version:
         raise ValueError(f"bank {name} is at version {bank.version}: --since must be 0..{bank.version}")
     changes = BankChanges({bank.id: (since, bank.version)})
-    for query in (select(BankEntry.id, BankEntry.hash_type, BankEntry.value, BankEntry.removed_version)
-                  .where(BankEntry.bank_id == bank.id, BankEntry.added_version > since),
-                  select(BankEntry.id, BankEntry.hash_type, BankEntry.value, BankEntry.removed_version)
-                  .where(BankEntry.bank_id == bank.id, BankEntry.removed_version > since)):
-        for entry_id, hash_type, value, removed_version in session.execute(query):
-            changes.add(hash_type, value)
-            if removed_version is not None:
-                changes.closed.add(entry_id)
+    entries = select(BankEntry.id, BankEntry.hash_type, BankEntry.value, BankEntry.removed_version).where(
+        BankEntry.bank_id == bank.id, or_(BankEntry.added_version > since, BankEntry.removed_version > since))
+    for entry_id, hash_type, value, removed_version in session.execute(entries):
+        changes.add(hash_type, value)
+        if removed_version is not None:
+            changes.closed.add(entry_id)
     return changes
 
 
@@ -343,16 +341,14 @@ def affected_files(session: Session, changes: BankChanges) -> list[int]:
     changed PDQ entry (looked up in the files' PDQ index), and files whose current matches use a
     closed entry. Every other file would match exactly as before."""
     files: set[int] = set()
-    for hash_type, values in changes.exact.items():
+    pdq_near: set[str] = set()
+    if changes.pdq:
+        pdq_near = file_index_store(session).open(session).values_near(hex_to_rows(sorted(changes.pdq)),
+                                                                       get_settings().pdq_max_distance)
+    for hash_type, values in [*changes.exact.items(), ("pdq", pdq_near)]:
         for part in matching.chunks(sorted(values)):
             files.update(session.execute(select(FileHashRow.file_id).where(
                 FileHashRow.hash_type == hash_type, FileHashRow.value.in_(part))).scalars())
-    if changes.pdq:
-        near = file_index_store(session).open(session).values_near(hex_to_rows(sorted(changes.pdq)),
-                                                                   get_settings().pdq_max_distance)
-        for part in matching.chunks(sorted(near)):
-            files.update(session.execute(select(FileHashRow.file_id).where(
-                FileHashRow.hash_type == "pdq", FileHashRow.value.in_(part))).scalars())
     for part in matching.chunks(sorted(changes.closed)):
         files.update(session.execute(select(FileMatch.file_id).where(
             FileMatch.bank_entry_id.in_(part), FileMatch.superseded_run_id.is_(None))).scalars())
@@ -371,12 +367,12 @@ def retro_match(session: Session, *, actor: str | None = None, reason: str | Non
     """
     if changes is None:
         file_ids = list(session.execute(select(FileRow.id).order_by(FileRow.id)).scalars())
+        details = {"scope": "full"}
     else:
         file_ids = affected_files(session, changes)
-    summary = match_files(session, file_ids, actor=actor, trigger="retro", reason=reason,
-                          details={"scope": "full" if changes is None else "incremental"}
-                          | ({"bank_changes": changes.as_dict()} if changes is not None else {}))
-    summary.scope = "full" if changes is None else "incremental"
+        details = {"scope": "incremental", "bank_changes": changes.as_dict()}
+    summary = match_files(session, file_ids, actor=actor, trigger="retro", reason=reason, details=details)
+    summary.scope = details["scope"]
     return summary
 
 

@@ -108,32 +108,46 @@ def folder_lock(folder: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def read_manifest(folder: Path, **expected) -> dict | None:
+    """The folder's manifest, or None when missing, damaged or not what the caller expects."""
+    try:
+        doc = json.loads((folder / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return None
+    return doc if doc.get("format") == FORMAT and all(doc.get(k) == v for k, v in expected.items()) else None
+
+
+def publish(folder: Path, manifest: dict, *names: str | None) -> None:
+    """Write the manifest atomically, then drop the index files it no longer names (`names`: the
+    indexes it holds). A reader that opened the old files keeps its mapping; new readers use the new."""
+    tmp = folder / (MANIFEST + ".tmp")
+    tmp.write_text(json.dumps(manifest, indent=1))
+    os.replace(tmp, folder / MANIFEST)
+    keep = {f for name in names if name for f in MultiIndex.files(name)}
+    for path in folder.glob("g*.npy"):
+        if path.name not in keep:
+            path.unlink(missing_ok=True)
+
+
 class IndexStore:
     def __init__(self, folder: Path, min_quality: int) -> None:
         self.folder = folder
         self.min_quality = min_quality
 
-    def _locked(self):
-        return folder_lock(self.folder)
-
     def manifest(self) -> dict | None:
-        try:
-            doc = json.loads((self.folder / MANIFEST).read_text())
-        except (OSError, ValueError):
-            return None
-        return doc if doc.get("format") == FORMAT and doc.get("min_quality") == self.min_quality else None
+        return read_manifest(self.folder, min_quality=self.min_quality)
 
     def open(self, session: Session) -> Searcher:
         """The index, brought up to date with the banks first if they changed."""
         state = bank_state(session)
         manifest = self.manifest()
         if manifest is None or manifest["banks"] != state:
-            with self._locked():
+            with folder_lock(self.folder):
                 manifest = self._update(session, state)
         try:
             return self._load(manifest)
         except (OSError, ValueError):  # replaced meanwhile by another process, or damaged
-            with self._locked():
+            with folder_lock(self.folder):
                 manifest = self.manifest()
                 try:
                     return self._load(manifest)
@@ -141,7 +155,7 @@ class IndexStore:
                     return self._load(self._rebuild(session, state))
 
     def rebuild(self, session: Session) -> dict:
-        with self._locked():
+        with folder_lock(self.folder):
             return self._rebuild(session, bank_state(session))
 
     def _load(self, manifest: dict) -> Searcher:
@@ -226,17 +240,7 @@ class IndexStore:
         return manifest
 
     def _commit(self, manifest: dict) -> None:
-        """Publish the manifest atomically, then drop files no manifest names any more."""
-        tmp = self.folder / (MANIFEST + ".tmp")
-        tmp.write_text(json.dumps(manifest, indent=1))
-        os.replace(tmp, self.folder / MANIFEST)
-        keep = set(MultiIndex.files(manifest["main"]))
-        if manifest.get("delta"):
-            keep.update(MultiIndex.files(manifest["delta"]))
-        for path in self.folder.glob("g*.npy"):
-            if path.name not in keep:
-                # A reader that opened the old files keeps its mapping; new readers use the new ones.
-                path.unlink(missing_ok=True)
+        publish(self.folder, manifest, manifest["main"], manifest.get("delta"))
 
 
 class FileIndexStore:
@@ -255,33 +259,26 @@ class FileIndexStore:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    def _locked(self):
-        return folder_lock(self.folder)
-
     def manifest(self) -> dict | None:
-        try:
-            doc = json.loads((self.folder / MANIFEST).read_text())
-        except (OSError, ValueError):
-            return None
-        return doc if doc.get("format") == FORMAT and doc.get("kind") == "files" else None
+        return read_manifest(self.folder, kind="files")
 
     def open(self, session: Session) -> Searcher:
         """The files' PDQ values as they are now: the main index and an in-memory tail."""
         manifest = self.manifest()
         if manifest is None or not self._agrees(session, manifest):
-            with self._locked():
+            with folder_lock(self.folder):
                 manifest = self.manifest()  # again, under the lock: another process may have done it
                 if manifest is None or not self._agrees(session, manifest):
                     manifest = self._rebuild(session)
         try:
             main = MultiIndex.load(self.folder, manifest["main"])
         except (OSError, ValueError):  # replaced meanwhile by another process, or damaged
-            with self._locked():
+            with folder_lock(self.folder):
                 manifest = self._rebuild(session)
             main = MultiIndex.load(self.folder, manifest["main"])
         tail = self._values(session, FileHashRow.id > manifest["upto"])
         if len(tail) > max(FILES_REBUILD_FLOOR, FILES_REBUILD_FRACTION * len(main)):
-            with self._locked():
+            with folder_lock(self.folder):
                 manifest = self._rebuild(session)
             return Searcher([MultiIndex.load(self.folder, manifest["main"]),
                              MultiIndex.build(self._values(session, FileHashRow.id > manifest["upto"]))])
@@ -310,11 +307,5 @@ class FileIndexStore:
         MultiIndex.build(values).save(self.folder, main)
         manifest = {"format": FORMAT, "kind": "files", "main": main, "main_size": len(values), "upto": upto,
                     "rows": rows, "last": last}
-        tmp = self.folder / (MANIFEST + ".tmp")
-        tmp.write_text(json.dumps(manifest, indent=1))
-        os.replace(tmp, self.folder / MANIFEST)
-        keep = set(MultiIndex.files(main))
-        for path in self.folder.glob("g*.npy"):
-            if path.name not in keep:
-                path.unlink(missing_ok=True)
+        publish(self.folder, manifest, main)
         return manifest

@@ -20,6 +20,7 @@ from tiptriage.audit import service as audit
 from tiptriage.db import utcnow
 from tiptriage.subjects import features, linkage, service
 from tiptriage.subjects.models import (
+    ANALYST_OPERATIONS,
     RelinkRun,
     Subject,
     SubjectMember,
@@ -98,20 +99,20 @@ def score_all(model: linkage.Model, records: list[dict], *, engine: str = "duckd
     )
     for column in linkage.TF_COLUMNS:
         linker.table_management.register_term_frequency_lookup(
-            _tf_lookup(api, engine, records, column, model.exact_u[column]), column
+            tf_lookup(api, engine, records, column, model.exact_u[column]), column
         )
     frame = linker.inference.predict().as_pandas_dataframe()
     return [_pair(model, row) for row in frame.to_dict("records")]
 
 
-def _tf_lookup(api, engine: str, records: list[dict], column: str, base: float):
+def tf_lookup(api, engine: str, records: list[dict], column: str, base: float):
     """How common each name is, as the fast path counts it: the share of records with the value,
-    shrunk towards the model's base rate by `service.TF_PRIOR_RECORDS` pseudo-records. Splink's own
+    shrunk towards the model's base rate (`linkage.shrunk_share`). Splink's own
     shares (unshrunk) made rare names weigh more in relinking than at ingest, and two different
     women of one common name and age linked in the batch only."""
     counts = Counter(r[column] for r in records if r[column] is not None)
-    total, prior = sum(counts.values()), service.TF_PRIOR_RECORDS
-    rows = [(value, (n + prior * base) / (total + prior)) for value, n in sorted(counts.items())]
+    total = sum(counts.values())
+    rows = [(value, linkage.shrunk_share(n, total, base)) for value, n in sorted(counts.items())]
     name = f"tf_{column}_lookup"
     if engine == "spark":
         return api.register(api.spark.createDataFrame(rows, [column, f"tf_{column}"]), dataset_display_name=name)
@@ -184,7 +185,7 @@ def cluster(
     """person id → cluster label. Edges: unguarded pairs at the link threshold and the analysts'
     must-links. No cluster holds a cannot-link; none holds a household conflict unless an analyst's
     must-link put it there. As in the fast path, an edge without an identifier of one person and
-    below `JOIN_WEIGHT` (a name and a birth year) brings a single record to a group but never fuses
+    below `linkage.JOIN_WEIGHT` (a name and a birth year) brings a single record to a group but never fuses
     two groups: that is how namesakes' histories would become one."""
     conflicts = {(p.left, p.right) for p in pairs if HOUSEHOLD_GUARDS & set(p.guards)}
     linkable = [
@@ -192,8 +193,8 @@ def cluster(
         for p in pairs
         if p.weight >= model.thresholds.link and not p.guards and (p.left, p.right) not in cannot
     ]
-    edges = [(p.left, p.right, p.weight) for p in linkable if p.personal or p.weight >= service.JOIN_WEIGHT]
-    weak = [(p.left, p.right, p.weight) for p in linkable if not (p.personal or p.weight >= service.JOIN_WEIGHT)]
+    edges = [(p.left, p.right, p.weight) for p in linkable if linkage.fuses(p.weight, p.personal)]
+    weak = [(p.left, p.right, p.weight) for p in linkable if not linkage.fuses(p.weight, p.personal)]
     edges += [(a, b, math.inf) for a, b in must]
     labels = _components(person_ids, edges, model.thresholds.link, engine, spark)
     bad = _conflicting(labels, conflicts | cannot)
@@ -325,7 +326,7 @@ def _relabel(labels: dict[int, object]) -> dict[int, int]:
 def analyst_constraints(session: Session) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
     """(must-link, cannot-link) person pairs: what analysts decided stays decided."""
     must, cannot = set(), set()
-    analyst_ops = select(SubjectOperation.id).where(SubjectOperation.kind.in_(("merge", "confirm", "split")))
+    analyst_ops = select(SubjectOperation.id).where(SubjectOperation.kind.in_(ANALYST_OPERATIONS))
     touched = set(
         session.execute(
             select(SubjectMember.subject_id).where(

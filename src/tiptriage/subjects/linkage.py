@@ -568,7 +568,30 @@ PERSONAL_FIELDS = (*UNIQUE_FIELDS, "screen_name")
 
 def one_persons_identifier_agrees(a: Mapping, b: Mapping) -> bool:
     """Whether a mailbox, phone number, account or screen name is the same on both sides."""
-    return any(FIELD_BY_NAME[name].levels[FIELD_BY_NAME[name].level_of(a, b)].label == "same" for name in PERSONAL_FIELDS)
+    fields = (FIELD_BY_NAME[name] for name in PERSONAL_FIELDS)
+    return any(f.levels[f.level_of(a, b)].label == "same" for f in fields)
+
+
+# Without an identifier of one person, a record fuses two subjects only on this much evidence (a
+# name with an exact birth date and more), never on a name and a birth year (namesakes).
+JOIN_WEIGHT = 12.0
+
+
+def fuses(weight: float, personal: bool) -> bool:
+    """Whether a linking pair may also fuse two groups of records (two subjects; two clusters in
+    relinking), not only bring one record to a group: the one rule both paths apply."""
+    return personal or weight >= JOIN_WEIGHT
+
+
+# Pseudo-records behind the model's own base rate: a registry of a few hundred records says little
+# about how common a name is, so its counts only take over as the registry grows.
+TF_PRIOR_RECORDS = 1000
+
+
+def shrunk_share(count: int, total: int, base: float) -> float:
+    """How common a value is among `total` records (`count` with it), shrunk towards the model's
+    u probability of an exact match (`base`): the term frequency both paths use."""
+    return (count + TF_PRIOR_RECORDS * base) / (total + TF_PRIOR_RECORDS)
 
 
 # What the members of one household share: a family name, a home address and connection, a family

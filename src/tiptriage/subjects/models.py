@@ -18,6 +18,8 @@ from tiptriage.db import Base, Id, UTCDateTime
 
 # "join": the fast path fused two subjects a new record links to (never across an analyst's decision).
 OPERATION_KINDS = ("link", "new", "join", "confirm", "reject", "merge", "split", "relink")
+# Operations through which an analyst shaped subjects: what relinking and joins never undo.
+ANALYST_OPERATIONS = ("merge", "confirm", "split")
 DECISIONS = ("linked", "review", "new")
 REVIEW_KINDS = ("possible_match", "possible_same_subject")
 REVIEW_STATUSES = ("open", "confirmed", "rejected", "superseded")

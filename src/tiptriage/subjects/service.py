@@ -24,6 +24,7 @@ from tiptriage.db import utcnow
 from tiptriage.intake.models import Report, ReportedPersonRow
 from tiptriage.subjects import features, linkage
 from tiptriage.subjects.models import (
+    ANALYST_OPERATIONS,
     LinkageModel,
     Subject,
     SubjectKey,
@@ -173,7 +174,7 @@ class Decision:
 
 def decide(session: Session, model: linkage.Model, rec: dict, ips: set[str]) -> Decision:
     """Candidates through the key index, scored with the model's weights; reads only."""
-    shared = _fanout_ips(session, ips, model.max_ip_fanout)
+    shared = shared_ips(session, model.max_ip_fanout, ips)
     scored_rec = features.drop_ips(rec, shared)
     tf = _term_frequencies(session, model, rec)
     # A home connection finds candidates too, unless the fan-out guard found it shared.
@@ -190,20 +191,23 @@ def _resolve_person(
     ips = features.public_ips(normalised)
     decision = decide(session, model, rec, ips)
     choice = decision.choice
-    kept_apart = [(sid, w) for sid, w in choice.joins if _analyst_decided(session, [choice.subject_id, sid])]
-    choice.reviews += [("possible_same_subject", sid, w) for sid, w in kept_apart]
+    joins = []
+    for sid, weight in choice.joins:
+        if _analyst_decided(session, [choice.subject_id, sid]):
+            choice.reviews.append(("possible_same_subject", sid, weight))
+        else:
+            joins.append((sid, weight))
     resolution = _store_resolution(session, model, op, report.id, person.id, decision)
     index_record(session, report.id, rec, ips)
-    for sid, weight in choice.joins:
-        if (sid, weight) not in kept_apart:
-            _join(session, choice.subject_id, sid, person.id, weight, op.actor)
+    for sid, weight in joins:
+        _join(session, choice.subject_id, sid, person.id, weight, op.actor)
     return resolution
 
 
 def _analyst_decided(session: Session, subject_ids: list[int]) -> bool:
     """Whether an analyst shaped these subjects (merged, confirmed, split or rejected a review of
     them): the fast path never fuses across what a person decided; it asks instead."""
-    analyst_ops = select(SubjectOperation.id).where(SubjectOperation.kind.in_(("merge", "confirm", "split")))
+    analyst_ops = select(SubjectOperation.id).where(SubjectOperation.kind.in_(ANALYST_OPERATIONS))
     shaped = session.execute(
         select(SubjectMember.id)
         .where(SubjectMember.subject_id.in_(subject_ids), SubjectMember.started_by.in_(analyst_ops))
@@ -228,12 +232,6 @@ def _join(session: Session, subject_id: int, other_id: int, person_id: int, weig
     _fuse(session, subject_id, other_id, kind="join", actor=actor, reason=reason)
 
 
-def _fanout_ips(session: Session, ips: set[str], limit: int) -> set[str]:
-    if not ips:
-        return set()
-    return shared_ips(session, limit, ips)
-
-
 def shared_ips(session: Session, limit: int, ips: Iterable[str] | None = None) -> set[str]:
     """Addresses already seen with `limit` or more subjects: a NAT, wifi or CGNAT egress that many
     people share, whatever range tables say. Their sightings count as no evidence and find no one.
@@ -249,17 +247,11 @@ def shared_ips(session: Session, limit: int, ips: Iterable[str] | None = None) -
     )
     if ips is None:
         query = query.where(SubjectKey.key.like(features.IP_KEY_PREFIX + "%"))
+    elif not ips:
+        return set()
     else:
         query = query.where(SubjectKey.key.in_([features.IP_KEY_PREFIX + ip for ip in ips]))
     return {key[len(features.IP_KEY_PREFIX) :] for key, _ in session.execute(query)}
-
-
-# Pseudo-records behind the model's own base rate: a registry of a few hundred records says little
-# about how common a name is, so its counts only take over as the registry grows.
-TF_PRIOR_RECORDS = 1000
-# Without an identifier of one person, a record fuses two subjects only on this much evidence (a
-# name with an exact birth date and more), never on a name and a birth year (namesakes).
-JOIN_WEIGHT = 12.0
 
 
 def _term_frequencies(session: Session, model: linkage.Model, rec: dict) -> linkage.TermFrequency:
@@ -282,7 +274,7 @@ def _term_frequencies(session: Session, model: linkage.Model, rec: dict) -> link
     def tf(column: str, value: str) -> float | None:
         total = counts.get((column, TOTAL), 0) + 1
         seen = counts.get((column, value), 0) + 1
-        return (seen + TF_PRIOR_RECORDS * base[column]) / (total + TF_PRIOR_RECORDS)
+        return linkage.shrunk_share(seen, total, base[column])
 
     return tf
 
@@ -339,7 +331,11 @@ def _choose(model: linkage.Model, rec: dict, candidates: list[_Candidate], tf, s
     )
     if linkable:
         chosen = linkable[0]
-        joins = [(c.subject_id, w) for w, c in linkable[1:] if w >= JOIN_WEIGHT or linkage.one_persons_identifier_agrees(rec, c.record)]
+        joins = [
+            (c.subject_id, w)
+            for w, c in linkable[1:]
+            if linkage.fuses(w, linkage.one_persons_identifier_agrees(rec, c.record))
+        ]
         joined = {sid for sid, _ in joins} | {chosen[1].subject_id}
         others = [("possible_same_subject", c.subject_id, w) for w, c in reviewable if c.subject_id not in joined]
         return _Choice(chosen[1].subject_id, "linked", chosen, others, joins)
