@@ -95,6 +95,7 @@ NL = {
     "Line": "Regel",
     "Matched files affected": "Geraakte gematchte bestanden",
     "Matched {files} files: {statuses}.": "{files} bestanden gematcht: {statuses}.",
+    "No stored file needed matching again.": "Geen opgeslagen bestand hoefde opnieuw gematcht te worden.",
     "Matches": "Matches",
     "No bank named {name}.": "Geen bank met de naam {name}.",
     "Re-categorised": "Hergecategoriseerd",

@@ -90,8 +90,11 @@ def _print_import(result: service.ImportResult) -> None:
 
 
 def _print_run(summary: service.RunSummary) -> None:
+    if not summary.files:
+        console.print(_("No stored file needed matching again."))
+        return
     statuses = ", ".join(f"{_(k)} {number(v)}" for k, v in sorted(summary.by_status.items()))
-    console.print(_("Matched {files} files: {statuses}.", files=number(summary.files), statuses=statuses or "-"))
+    console.print(_("Matched {files} files: {statuses}.", files=number(summary.files), statuses=statuses))
     if summary.changes:
         console.print(_("{files} files changed status, in reports: {reports}", files=number(len(summary.changes)),
                         reports=", ".join(map(str, summary.changed_reports))))

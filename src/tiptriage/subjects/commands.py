@@ -131,7 +131,7 @@ def review(
             if row is None:
                 err_console.print(_("No review with id {id}.", id=review_id))
                 raise typer.Exit(EXIT_USAGE)
-            docs = [service.review_doc(row) | {"evidence": service.review_evidence(s, row)}]
+            docs = [service.review_doc(row) | service.review_evidence(s, row)]
     if as_json:
         emit_json(docs if review_id is None else docs[0])
         return
@@ -154,7 +154,7 @@ def review(
                 "reported_person_id": docs[0]["reported_person_id"],
                 "decision": "review",
                 "match_weight": docs[0]["match_weight"],
-                "model_version": "",
+                "model_version": docs[0]["model_version"],
                 "evidence": docs[0]["evidence"],
             }
         )

@@ -1026,10 +1026,11 @@ def review_doc(review: SubjectReview) -> dict:
     }
 
 
-def review_evidence(session: Session, review: SubjectReview) -> dict | None:
-    """The per-field evidence side by side, from the link that opened the review."""
+def review_evidence(session: Session, review: SubjectReview) -> dict:
+    """The per-field evidence side by side, and the model that weighed it, from the link that
+    opened the review."""
     link = session.get(SubjectLink, review.link_id) if review.link_id else None
-    return link.evidence if link else None
+    return {"evidence": link.evidence if link else None, "model_version": link.model_version if link else None}
 
 
 # ---------------------------------------------------------------------------------------------
