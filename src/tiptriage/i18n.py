@@ -187,6 +187,21 @@ NL = {
     "Expires": "Verloopt",
     "No warning with id {id}.": "Geen waarschuwing met nummer {id}.",
     "A date is YYYY-MM-DD, not {text}": "Een datum is JJJJ-MM-DD, niet {text}",
+    "Possible earlier warnings: check that this is not the same person":
+        "Mogelijk eerdere waarschuwingen: controleer of dit niet dezelfde persoon is",
+    "warning {id} ({state}, unit {unit}): {shared}": "waarschuwing {id} ({state}, eenheid {unit}): {shared}",
+    "Warning {id} is not approved: earlier warnings {ids} may concern the same person. Check them with "
+    "`tiptriage warnings show {id}`; approve only with --acknowledge-earlier REASON.":
+        "Waarschuwing {id} is niet goedgekeurd: eerdere waarschuwingen {ids} gaan mogelijk over dezelfde persoon. "
+        "Controleer ze met `tiptriage warnings show {id}`; keur alleen goed met --acknowledge-earlier REDEN.",
+    "email": "e-mail",
+    "phone": "telefoon",
+    "account": "account",
+    "screen_name": "schermnaam",
+    "device": "apparaat",
+    "ip": "IP-adres",
+    "address": "adres",
+    "name_birth": "naam en geboortejaar",
     "Alerts": "Signaleringen",
     "Alert": "Signalering",
     "Kind": "Soort",

@@ -86,25 +86,12 @@ def test_a_warned_person_reported_again_is_caught(cli_env, tmp_path, monkeypatch
 
 def test_a_merge_that_joins_a_new_report_to_a_warned_subject_escalates(session, tmp_path):
     """Linkage kept them apart (nothing shared); an analyst merges: the queue takes it up."""
-    from triage.dbdata import bank, ingest
-
-    from tiptriage.registry import flows
+    from registry.scenario import warned_then_reported_again
     from tiptriage.registry import service as registry
     from tiptriage.triage import service as triage
 
-    bank(session, tmp_path)
-    first = ingest(session, tmp_path / "1", report("a-1", known(0)))[0]
     other = person(given="Johannes", family="Vries", email="hansje@example.org", dob=None, postcode="6222 CD")
-    second = ingest(session, tmp_path / "2", report("a-2", known(1), who=other,
-                                                    incident=datetime(2024, 2, 1, 10, tzinfo=UTC)))[0]
-    subjects.resolve_reports(session, [first, second], actor="pipeline")
-    session.commit()
-    triage.triage_pending(session, actor="pipeline")
-    warning = flows.propose_warning(session, first, actor="anna", justification="First-time download.")
-    flows.approve_warning(session, warning.id, actor="bram")
-    flows.deliver_warning(session, warning.id, actor="cor", on=date(2023, 11, 14), officer="Agent 0412",
-                          referral_offered=True)
-    assert triage.report_triage(session, second)["recommendation"]["outcome"] == "WARNING"
+    _, first, second = warned_then_reported_again(session, tmp_path, person(), other)
     a, b = (triage.report_triage(session, r)["recommendation"]["subject_ids"][0] for r in (first, second))
     assert a != b
     subjects.merge(session, a, b, actor="analyst-dirk", reason="Same person: the address register says so.")

@@ -13,6 +13,7 @@ from tiptriage.i18n import _
 from tiptriage.intake.models import Report
 from tiptriage.registry import flows
 from tiptriage.registry import service as registry
+from tiptriage.registry.earlier import possible_earlier_warnings
 from tiptriage.registry.models import WARNING_STATES, PoliceWarning
 from tiptriage.triage.service import DecisionError, audit_view
 
@@ -42,6 +43,27 @@ def _print_warning(doc: dict, as_json: bool) -> None:
                                external_id=r["external_id"]))
     for e in doc.get("history", []):
         console.print(f"  {e['at']:%Y-%m-%d %H:%M} {_(e['state'])} — {e['actor']}")
+    _print_earlier(doc.get("possible_earlier_warnings") or [])
+
+
+def _print_earlier(found: list[dict]) -> None:
+    """Earlier warnings that may concern the same person, each with what it shares with this one."""
+    if not found:
+        return
+    console.print("[bold]" + _("Possible earlier warnings: check that this is not the same person") + "[/bold]")
+    for d in found:
+        shared = "; ".join(f"{_(e['field'])} {e['value']}" + (f" ~ {e['earlier_value']}"
+                                                              if e["earlier_value"] != e["value"] else "")
+                           for e in d["evidence"])
+        console.print("  " + _("warning {id} ({state}, unit {unit}): {shared}", id=d["warning_id"],
+                               state=_(d["state"]), unit=d["unit"], shared=shared), markup=False, highlight=False)
+
+
+def _with_earlier(s, warning: PoliceWarning, purpose: str, *, history: bool = False) -> dict:
+    """The warning's document with its possible earlier warnings (the search is audited)."""
+    doc = registry.warning_doc(s, warning, history=history)
+    doc["possible_earlier_warnings"] = possible_earlier_warnings(s, warning, actor=actor(), purpose=purpose)
+    return doc
 
 
 @warnings_app.command("list")
@@ -76,7 +98,7 @@ def warnings_show(warning_id: int = typer.Argument(...), as_json: bool = typer.O
         if warning is None:
             err_console.print(_("No warning with id {id}.", id=warning_id))
             raise typer.Exit(EXIT_USAGE)
-        doc = registry.warning_doc(s, warning, history=True)
+        doc = _with_earlier(s, warning, "show", history=True)
         audit_view(s, actor=actor(), action="warning.view", report_ids=[r["report_id"] for r in doc["reports"]])
     _print_warning(doc, as_json)
 
@@ -91,19 +113,33 @@ def warnings_propose(report_id: int = typer.Argument(...),
             warning = flows.propose_warning(s, report_id, actor=actor(), justification=justification, unit=unit)
         except REFUSED as exc:
             _refuse(exc)
-        _print_warning(registry.warning_doc(s, warning), as_json)
+        doc = _with_earlier(s, warning, "propose")
+        s.commit()
+    _print_warning(doc, as_json)
 
 
 @warnings_app.command("approve")
 def warnings_approve(warning_id: int = typer.Argument(...), note: str | None = typer.Option(None),
+                     acknowledge_earlier: str | None = typer.Option(
+                         None, "--acknowledge-earlier", metavar="REASON",
+                         help="Why the warning is right although possible earlier warnings were found (audit log)."),
                      as_json: bool = typer.Option(False, "--json")) -> None:
-    """Approve a proposed warning (four eyes: not by the person who proposed it)."""
+    """Approve a proposed warning (four eyes: not by the person who proposed it). When earlier
+    warnings may concern the same person, only with --acknowledge-earlier REASON."""
     with session() as s:
         try:
-            warning = flows.approve_warning(s, warning_id, actor=actor(), note=note)
+            warning, found = flows.approve_warning(s, warning_id, actor=actor(), note=note,
+                                                   acknowledgement=acknowledge_earlier)
+        except registry.EarlierWarnings as exc:
+            err_console.print(_("Warning {id} is not approved: earlier warnings {ids} may concern the same person. "
+                                "Check them with `tiptriage warnings show {id}`; approve only with "
+                                "--acknowledge-earlier REASON.", id=exc.warning_id,
+                                ids=", ".join(map(str, exc.earlier))), highlight=False)
+            raise typer.Exit(EXIT_SOME_REFUSED) from None
         except REFUSED as exc:
             _refuse(exc)
-        _print_warning(registry.warning_doc(s, warning), as_json)
+        doc = registry.warning_doc(s, warning) | {"possible_earlier_warnings": found}
+    _print_warning(doc, as_json)
 
 
 @warnings_app.command("deliver")

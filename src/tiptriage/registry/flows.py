@@ -9,12 +9,14 @@ CRIMINAL_CASE with the aggravation flag and an alert).
 from __future__ import annotations
 
 from datetime import date
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tiptriage.intake.models import Report, ReportedPersonRow
 from tiptriage.registry import service as registry
+from tiptriage.registry.earlier import possible_earlier_warnings
 from tiptriage.registry.models import Alert, Investigation, PoliceWarning, WarningReport
 from tiptriage.triage import service as triage
 from tiptriage.triage.models import Recommendation, TriageState
@@ -29,11 +31,27 @@ def propose_warning(session: Session, report_id: int, *, actor: str, justificati
     return session.execute(select(PoliceWarning).where(PoliceWarning.decision_id == decision.id)).scalar_one()
 
 
-def approve_warning(session: Session, warning_id: int, *, actor: str, note: str | None = None) -> PoliceWarning:
-    warning = registry.approve(session, warning_id, actor=actor, note=note)
+class Approval(NamedTuple):
+    warning: PoliceWarning
+    earlier: list[dict]  # the possible earlier warnings the approver acknowledged, with their evidence
+
+
+def approve_warning(session: Session, warning_id: int, *, actor: str, note: str | None = None,
+                    acknowledgement: str | None = None) -> Approval:
+    """Approve (four eyes); with possible earlier warnings only when `acknowledgement` says why."""
+    warning = session.get(PoliceWarning, warning_id)
+    if warning is None:
+        raise LookupError(f"no warning with id {warning_id}")
+    found = []
+    # Only an approval that may go ahead looks at personal data; the others are refused below.
+    if warning.state == "proposed" and actor != warning.proposed_by:
+        found = possible_earlier_warnings(session, warning, actor=actor, purpose="approve")
+        session.commit()  # the search stays audited when the approval is refused
+    warning = registry.approve(session, warning_id, actor=actor, note=note, acknowledgement=acknowledgement,
+                               earlier=[d["warning_id"] for d in found])
     triage.settle_warning(session, covered_reports(session, warning_id), approved=True)
     session.commit()
-    return warning
+    return Approval(warning, found)
 
 
 def deliver_warning(session: Session, warning_id: int, *, actor: str, on: date, officer: str, unit: str | None = None,

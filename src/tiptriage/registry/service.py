@@ -28,6 +28,16 @@ class RegistryError(ValueError):
     """A registry action that is not allowed in the warning's state, or by this person."""
 
 
+class EarlierWarnings(RegistryError):
+    """Approval refused: earlier warnings may concern the same person, and the approver has not
+    said why a warning is still right (the promise: after a warning comes a case, never a second)."""
+
+    def __init__(self, warning_id: int, earlier: list[int]):
+        self.warning_id, self.earlier = warning_id, list(earlier)
+        super().__init__(f"warning {warning_id} may repeat earlier warnings {', '.join(map(str, earlier))}: "
+                         "approve only with an acknowledgement of why it is not the same person")
+
+
 # --- warnings -----------------------------------------------------------------------------------
 
 def add_years(day: date, years: int) -> date:
@@ -63,13 +73,21 @@ def propose(session: Session, report_ids: list[int], *, actor: str, unit: str, j
     return warning
 
 
-def approve(session: Session, warning_id: int, *, actor: str, note: str | None = None) -> PoliceWarning:
+def approve(session: Session, warning_id: int, *, actor: str, note: str | None = None,
+            earlier: list[int] = (), acknowledgement: str | None = None) -> PoliceWarning:
+    """Approve a proposed warning; `earlier` are the possible earlier warnings found for it, which
+    the approver must acknowledge with a reason (kept in the warning's history and the audit log)."""
     warning = _get(session, warning_id)
     _require(warning, "proposed", "approve")
     if actor == warning.proposed_by:
         raise RegistryError(f"warning {warning_id} was proposed by {actor}: a second person must approve it")
+    if earlier and not (acknowledgement or "").strip():
+        raise EarlierWarnings(warning_id, earlier)
     warning.state, warning.approved_by, warning.approved_at = "approved", actor, utcnow()
-    _event(session, warning, actor, "warning.approve", {"note": note})
+    details = {"note": note}
+    if earlier:
+        details |= {"earlier_warnings": list(earlier), "acknowledgement": acknowledgement}
+    _event(session, warning, actor, "warning.approve", details)
     return warning
 
 
@@ -117,7 +135,8 @@ def _event(session: Session, warning: PoliceWarning, actor: str, action: str, de
     session.flush()
     session.add(WarningEvent(warning_id=warning.id, state=warning.state, at=utcnow(), actor=actor, details=details))
     audit.record(session, actor=actor, action=action, entity="warning", entity_ids=[warning.id],
-                 reason=details.get("justification") or details.get("reason") or details.get("note"), details=details)
+                 reason=details.get("justification") or details.get("reason") or details.get("acknowledgement")
+                 or details.get("note"), details=details)
 
 
 def warning_reports(session: Session, warning_ids: list[int]) -> dict[int, list[dict]]:

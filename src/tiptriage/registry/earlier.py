@@ -1,0 +1,181 @@
+"""Possible earlier warnings: the registry's own check that nobody is warned twice.
+
+Linkage does not link weak evidence on purpose, so a warned person reported again with a new
+mailbox or account can become a new subject and be recommended a WARNING a second time. Before a
+warning is proposed, shown or approved, the registry therefore looks, much looser than linkage, for
+earlier warnings (any state) whose subject shares anything with the subject being warned: an
+identifier, a public IP address, postcode + house number, or family name + birth year with a
+compatible given name. It reads the keys and records linkage stored (`subject_keys`,
+`subject_records`), so the values are normalised exactly as linkage normalised them. What it finds
+is evidence for a person to weigh, never a link.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, aliased
+
+from tiptriage.audit import service as audit
+from tiptriage.db import utcnow
+from tiptriage.media.matching import chunks
+from tiptriage.registry.models import PoliceWarning, WarningReport
+from tiptriage.registry.service import shown_state
+from tiptriage.subjects.models import SubjectKey, SubjectMember, SubjectRecord
+
+# Stored key prefix → the evidence field it stands for. `name_yob:` is family name (sound) + birth year.
+KEY_FIELDS = {"email:": "email", "phone:": "phone", "uid:": "account", "sn:": "screen_name", "dev:": "device",
+              "ip:": "ip", "name_yob:": "name_birth"}
+ADDRESS_KEY = "addr:"  # addr:<postcode or city>|<street>|<number><addition>
+
+
+def possible_earlier_warnings(session: Session, warning: PoliceWarning, *, actor: str,
+                              purpose: str) -> list[dict]:
+    """Earlier warnings whose subject shares anything with this warning's subject, each with its
+    evidence. Searching personal data is audited (who, why, what was found); flushed, not committed."""
+    own = _subject_persons(session, warning.id)
+    found = _evidence(session, own, before=warning.id)
+    docs = _docs(session, found)
+    audit.record(session, actor=actor, action="warning.earlier_search", entity="warning",
+                 entity_ids=[warning.id], reason=purpose,
+                 details={"purpose": purpose, "persons": len(own), "found": [d["warning_id"] for d in docs]})
+    return docs
+
+
+def _subject_persons(session: Session, warning_id: int) -> list[int]:
+    """The reported persons of the subjects the warning was given for (as linkage holds them now)."""
+    given, member = aliased(SubjectMember), aliased(SubjectMember)
+    rows = session.execute(select(member.reported_person_id)
+                           .join(given, (given.subject_id == member.subject_id) & given.until.is_(None))
+                           .join(WarningReport, WarningReport.person_id == given.reported_person_id)
+                           .where(WarningReport.warning_id == warning_id, member.until.is_(None)))
+    return sorted(set(rows.scalars()))
+
+
+def _warned_persons(before: int):
+    """(warning, reported person) for every current member of a subject an earlier warning covers."""
+    given, member = aliased(SubjectMember), aliased(SubjectMember)
+    return (select(WarningReport.warning_id, member.reported_person_id.label("person_id"))
+            .join(given, (given.reported_person_id == WarningReport.person_id) & given.until.is_(None))
+            .join(member, (member.subject_id == given.subject_id) & member.until.is_(None))
+            .where(WarningReport.warning_id < before)).subquery()
+
+
+def _keys(session: Session, persons: list[int]) -> dict[str, set[int]]:
+    """Stored key → the persons carrying it, for the keys this check compares."""
+    out: dict[str, set[int]] = defaultdict(set)
+    for part in chunks(persons):
+        for key, person in session.execute(select(SubjectKey.key, SubjectKey.reported_person_id)
+                                           .where(SubjectKey.reported_person_id.in_(part))):
+            if key.startswith((*KEY_FIELDS, ADDRESS_KEY)):
+                out[key].add(person)
+    return out
+
+
+def _evidence(session: Session, own: list[int], *, before: int) -> dict[int, list[tuple]]:
+    """Earlier warning id → (field, own person, earlier person, own key, earlier key) per shared value."""
+    if not own:
+        return {}
+    probes = _keys(session, own)
+    warned = _warned_persons(before)
+    hits = [*_exact_hits(session, warned, [k for k in probes if not k.startswith(ADDRESS_KEY)]),
+            *_address_hits(session, warned, [k for k in probes if k.startswith(ADDRESS_KEY)])]
+    records = _records(session, set(own) | {person for _, _, person in hits})
+    found: dict[int, list[tuple]] = defaultdict(list)
+    for warning_id, key, person in hits:
+        own_key = key if key in probes else _same_address(key, probes)
+        for mine in sorted(probes.get(own_key, ())):
+            field = _field(key)
+            if field == "name_birth" and not _given_compatible(records.get(mine), records.get(person)):
+                continue
+            found[warning_id].append((field, mine, person, own_key, key))
+    return found
+
+
+def _exact_hits(session: Session, warned, keys: list[str]) -> list[tuple[int, str, int]]:
+    out = []
+    for part in chunks(sorted(keys)):
+        out += session.execute(select(warned.c.warning_id, SubjectKey.key, SubjectKey.reported_person_id)
+                               .join(warned, warned.c.person_id == SubjectKey.reported_person_id)
+                               .where(SubjectKey.key.in_(part))).all()
+    return out
+
+
+def _address_hits(session: Session, warned, keys: list[str]) -> list[tuple[int, str, int]]:
+    """Addresses with the same postcode and house number, whatever the street's spelling or the
+    addition (12 and 12-A): a postcode and a number name a Dutch address on their own."""
+    wanted = {_postcode_number(k) for k in keys} - {None}
+    if not wanted:
+        return []
+    prefixes = sorted({f"{ADDRESS_KEY}{postcode}|" for postcode, _ in wanted})
+    rows = session.execute(select(warned.c.warning_id, SubjectKey.key, SubjectKey.reported_person_id)
+                           .join(warned, warned.c.person_id == SubjectKey.reported_person_id)
+                           .where(or_(*(SubjectKey.key.startswith(p) for p in prefixes)))).all()
+    return [row for row in rows if _postcode_number(row[1]) in wanted]
+
+
+# Normalised postcodes are upper case (6211AB); a place without one is a folded, lower-case city.
+_POSTCODE = re.compile(r"[A-Z0-9-]{2,12}")
+
+
+def _postcode_number(key: str) -> tuple[str, str] | None:
+    place, _, rest = key[len(ADDRESS_KEY):].partition("|")
+    number = re.match(r"\d+", rest.rpartition("|")[2])
+    if not _POSTCODE.fullmatch(place) or number is None:
+        return None
+    return place, number.group()
+
+
+def _same_address(key: str, probes: dict[str, set[int]]) -> str:
+    """The own address key an earlier one matched on postcode and house number."""
+    wanted = _postcode_number(key)
+    return next(k for k in sorted(probes) if k.startswith(ADDRESS_KEY) and _postcode_number(k) == wanted)
+
+
+def _field(key: str) -> str:
+    if key.startswith(ADDRESS_KEY):
+        return "address"
+    return next(field for prefix, field in KEY_FIELDS.items() if key.startswith(prefix))
+
+
+def _given_compatible(a: dict | None, b: dict | None) -> bool:
+    """Given names that may be one: the same baptismal initial (Kees and Cornelis, Jan and a typo'd Jna)."""
+    return bool(a and b and a["given_initial"] and a["given_initial"] == b["given_initial"])
+
+
+def _records(session: Session, persons: set[int]) -> dict[int, dict]:
+    out = {}
+    for part in chunks(sorted(persons)):
+        out.update(session.execute(select(SubjectRecord.reported_person_id, SubjectRecord.features)
+                                   .where(SubjectRecord.reported_person_id.in_(part))).all())
+    return out
+
+
+def _shown(field: str, key: str, rec: dict | None) -> str:
+    """A shared value as people read it: the normalised identifier, an address, a name and birth."""
+    if field == "address":
+        return " ".join(part for part in key[len(ADDRESS_KEY):].split("|") if part)
+    if field == "name_birth" and rec:
+        born = rec["dob_lo"] if rec["dob_kind"] == "day" else rec["dob_lo"][:4]
+        return f"{rec['given_word'] or rec['given_initial']} {rec['family']}, {born}"
+    return key.split(":", 1)[1]
+
+
+def _docs(session: Session, found: dict[int, list[tuple]]) -> list[dict]:
+    if not found:
+        return []
+    warnings = session.execute(select(PoliceWarning).where(PoliceWarning.id.in_(sorted(found)))
+                               .order_by(PoliceWarning.id)).scalars()
+    records = _records(session, {p for ev in found.values() for _, mine, theirs, *_ in ev for p in (mine, theirs)})
+    today = utcnow().date()
+    docs = []
+    for w in warnings:
+        # One row per shared value, however many reported persons on either side carry it.
+        evidence = sorted({(field, _shown(field, own_key, records.get(mine)), _shown(field, key, records.get(theirs)))
+                           for field, mine, theirs, own_key, key in found[w.id]})
+        docs.append({"warning_id": w.id, "state": shown_state(w, today), "unit": w.unit,
+                     "subject_id": w.subject_id, "proposed_at": w.proposed_at, "delivered_on": w.delivered_on,
+                     "evidence": [{"field": f, "value": v, "earlier_value": e} for f, v, e in evidence]})
+    return docs

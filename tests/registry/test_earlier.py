@@ -1,0 +1,142 @@
+"""Never a second warning: a warned person whom linkage kept apart (new e-mail, another name) is
+flagged when a new warning is proposed, shown and approved, and approval needs an acknowledgement."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+from triage.dbdata import person
+from typer.testing import CliRunner
+
+from registry.scenario import warned_then_reported_again
+from tiptriage import config
+from tiptriage.audit import service as audit
+from tiptriage.audit.models import AuditEvent
+from tiptriage.cli import app
+from tiptriage.db import make_engine, session_factory
+from tiptriage.intake.domain import Address, Identifier
+from tiptriage.registry import flows
+from tiptriage.registry import service as registry
+
+JAN = replace(person(), identifiers=(Identifier("email", "jan.devries@example.nl", True, None),
+                                     Identifier("phone", "06-12345678", None, None)))
+# Another name and a new mailbox, but Jan's phone: linkage holds this apart (a household member?).
+ALIAS = replace(person(given="Piet", family="Jansen", dob=None, postcode=None),
+                identifiers=(Identifier("email", "pj.1980@example.com", True, None),
+                             Identifier("phone", "+31 6 1234 5678", None, None)))
+STRANGER = replace(person(given="Karel", family="Bos", email="karel.bos@example.org", dob=date(1975, 1, 2),
+                          postcode="1011 AA"), addresses=(Address("Damrak 5", "1011 AA", "Amsterdam", "NL"),))
+
+
+def _warned_and_again(session, tmp_path, again) -> tuple[int, int]:
+    """Jan is warned; then `again` is reported, linked apart: (Jan's warning, the new report)."""
+    warning, _, second = warned_then_reported_again(session, tmp_path, JAN, again)
+    return warning, second
+
+
+def test_a_warned_person_with_a_new_email_but_the_same_phone_is_flagged(session, tmp_path):
+    earlier, second = _warned_and_again(session, tmp_path, ALIAS)
+    warning = flows.propose_warning(session, second, actor="anna", justification="Looks like a first time.")
+    found = registry_search(session, warning)
+    assert [(d["warning_id"], d["state"], d["unit"]) for d in found] == [(earlier, "delivered", "Limburg")]
+    assert found[0]["evidence"] == [{"field": "phone", "value": "+31612345678", "earlier_value": "+31612345678"}]
+
+
+def test_the_same_address_with_another_spelling_is_flagged(session, tmp_path):
+    moved_in = replace(ALIAS, identifiers=ALIAS.identifiers[:1],
+                       addresses=(Address("Markt 1-A", "6211ab", "Maastricht", "NL"),))
+    earlier, second = _warned_and_again(session, tmp_path, moved_in)
+    warning = flows.propose_warning(session, second, actor="anna", justification="x")
+    [found] = registry_search(session, warning)
+    assert (found["warning_id"], found["evidence"]) == (earlier, [
+        {"field": "address", "value": "6211AB markt 1a", "earlier_value": "6211AB markt 1"}])
+
+
+def test_an_unrelated_person_is_not_flagged(session, tmp_path):
+    _, second = _warned_and_again(session, tmp_path, STRANGER)
+    warning = flows.propose_warning(session, second, actor="anna", justification="x")
+    assert registry_search(session, warning) == []
+    assert flows.approve_warning(session, warning.id, actor="bram").warning.state == "approved"
+
+
+def test_approval_is_refused_without_acknowledgement_and_recorded_with_it(session, tmp_path):
+    earlier, second = _warned_and_again(session, tmp_path, ALIAS)
+    warning = flows.propose_warning(session, second, actor="anna", justification="x")
+    with pytest.raises(registry.EarlierWarnings, match=f"earlier warnings {earlier}"):
+        flows.approve_warning(session, warning.id, actor="bram")
+    session.rollback()
+    assert session.get(type(warning), warning.id).state == "proposed"
+    approval = flows.approve_warning(session, warning.id, actor="bram",
+                                     acknowledgement="Population register: Piet Jansen is Jan's brother.")
+    assert approval.warning.state == "approved" and [d["warning_id"] for d in approval.earlier] == [earlier]
+    event = _last(session, "warning.approve")
+    assert (event.reason, event.details["earlier_warnings"]) == (
+        "Population register: Piet Jansen is Jan's brother.", [earlier])
+    searches = [e.details["purpose"] for e in _all(session, "warning.earlier_search")]
+    assert searches == ["approve", "approve", "approve"]  # Jan's own approval, the refusal, the approval
+    assert audit.verify(session).ok
+
+
+def registry_search(session, warning) -> list[dict]:
+    from tiptriage.registry.earlier import possible_earlier_warnings
+
+    return possible_earlier_warnings(session, warning, actor="test", purpose="test")
+
+
+def _all(session, action: str) -> list[AuditEvent]:
+    return list(session.execute(select(AuditEvent).where(AuditEvent.action == action)
+                                .order_by(AuditEvent.seq)).scalars())
+
+
+def _last(session, action: str) -> AuditEvent:
+    return _all(session, action)[-1]
+
+
+# --- the CLI ---------------------------------------------------------------------------------------
+
+runner = CliRunner()
+
+
+def cli(*args: str, actor: str, lang: str = "en"):
+    import os
+
+    os.environ["TIPTRIAGE_ACTOR"], os.environ["TIPTRIAGE_LANG"] = actor, lang
+    config.get_settings.cache_clear()
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def test_the_cli_shows_earlier_warnings_and_approval_needs_acknowledgement(cli_env, tmp_path, monkeypatch):
+    monkeypatch.setenv("TIPTRIAGE_ACTOR", "anna")
+    engine = make_engine(cli_env)
+    with session_factory(engine)() as s:
+        earlier, second = _warned_and_again(s, tmp_path, ALIAS)
+    engine.dispose()
+
+    proposed = cli("warnings", "propose", str(second), "-j", "First time?", "--json", actor="anna")
+    assert proposed.exit_code == 0, proposed.output
+    doc = json.loads(proposed.stdout)
+    assert [(d["warning_id"], d["evidence"][0]["field"]) for d in doc["possible_earlier_warnings"]] == [
+        (earlier, "phone")]
+
+    shown = cli("warnings", "show", str(doc["id"]), actor="bram", lang="nl")
+    assert "Mogelijk eerdere waarschuwingen" in shown.stdout
+    assert f"waarschuwing {earlier} (uitgereikt, eenheid Limburg): telefoon +31612345678" in shown.stdout
+
+    refused = cli("warnings", "approve", str(doc["id"]), actor="bram")
+    assert refused.exit_code == 1
+    assert f"earlier warnings {earlier} may concern the same person" in refused.output
+    assert "--acknowledge-earlier" in refused.output
+
+    approved = cli("warnings", "approve", str(doc["id"]), "--acknowledge-earlier", "Brother, checked.", "--json",
+                   actor="bram")
+    assert approved.exit_code == 0, approved.output
+    assert json.loads(approved.stdout)["state"] == "approved"
+    searches = json.loads(cli("audit", "log", "--action", "warning.earlier_search", "--json", actor="bram").stdout)
+    assert [(e["actor"], e["reason"]) for e in searches[:4]] == [  # newest first
+        ("bram", "approve"), ("bram", "approve"), ("bram", "show"), ("anna", "propose")]
+    approvals = json.loads(cli("audit", "log", "--action", "warning.approve", "--json", actor="bram").stdout)
+    assert approvals[0]["reason"] == "Brother, checked."
