@@ -297,3 +297,22 @@ def test_a_name_and_a_birth_date_alone_never_fuse_two_subjects(session):
     assert [(r.kind, r.candidate_subject_id) for r in service.open_reviews(session)] == [
         ("possible_same_subject", subjects[p2])
     ]
+
+
+def test_a_members_own_account_links_a_report_another_member_conflicts_with(session):
+    """An analyst merged 'Catharina' and 'Ineke' Visser (a nickname no table knows). A new report
+    from Ineke's platform account links to that subject although its given name conflicts with
+    Catharina's; the same report without the account goes to an analyst instead."""
+    r1, p1 = add_report(session, given="Catharina", family="Visser", dob=date(1971, 8, 9), emails=("cv@x.nl",))
+    r2, p2 = add_report(session, given="Ineke", family="Visser", uid="5551", screen_name="ineke71")
+    (a,) = _resolve(session, r1)
+    (b,) = _resolve(session, r2)
+    service.merge(session, a.subject_id, b.subject_id, actor="analyst", reason="same person per case file")
+    session.commit()
+    r3, p3 = add_report(session, given="Ineke", family="Visser", dob=date(1971, 8, 9), uid="5551", platform="kwebbel")
+    r4, p4 = add_report(session, given="Ineke", family="Visser", dob=date(1971, 8, 9), screen_name="ineke_v",
+                        platform="vidova")
+    (c,) = _resolve(session, r3)
+    assert (c.decision, c.subject_id) == ("linked", a.subject_id)
+    (d,) = _resolve(session, r4)
+    assert d.decision == "review" and d.subject_id != a.subject_id

@@ -305,23 +305,28 @@ def _candidates(session: Session, keys: Iterable[str], cap: int) -> list[_Candid
 
 def _choose(model: linkage.Model, rec: dict, candidates: list[_Candidate], tf, shared: set[str]) -> _Choice:
     """Subject-level decision with the chaining guard: a subject is linked only when its best pair
-    links and none of its compared members conflicts with the new record. A record that links two
+    links and none of its compared members conflicts with the new record, unless one of them shares
+    an identifier of one person with it (the conflict is then a nickname or a typo the tables do
+    not know, not a second person: that member is the same person as the record). A record that links two
     subjects links to the best and names the others as joins when an identifier of one person
     ties it to them too (the caller fuses them unless an analyst kept them apart): a name and a
     birth year link a report, but never fuse two histories (namesakes). The rest go to an analyst."""
     best: dict[int, tuple[float, _Candidate]] = {}
     blocked: set[int] = set()
+    vouched: set[int] = set()  # a member shares a mailbox, phone, account or screen name with the record
     for cand in candidates:
         weight, guards = linkage.quick_score(model, rec, features.drop_ips(cand.record, shared), tf)
         if {"given_name_conflict", "birth_conflict"} & set(guards):
             blocked.add(cand.subject_id)
+        if linkage.one_persons_identifier_agrees(rec, cand.record):
+            vouched.add(cand.subject_id)
         if cand.subject_id not in best or weight > best[cand.subject_id][0]:
             best[cand.subject_id] = (weight, cand, guards)
     linkable = sorted(
         (
             (w, c)
             for sid, (w, c, g) in best.items()
-            if w >= model.thresholds.link and not g and sid not in blocked
+            if w >= model.thresholds.link and not g and (sid not in blocked or sid in vouched)
         ),
         key=lambda x: (-x[0], x[1].subject_id),
     )
