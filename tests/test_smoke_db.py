@@ -1,5 +1,7 @@
 from sqlalchemy import inspect
 
+from tiptriage.db import utcnow
+
 
 def test_migrations_create_the_tables(engine):
     names = set(inspect(engine).get_table_names())
@@ -18,3 +20,39 @@ def test_migrations_match_the_models(engine):
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
     assert diff == []
+
+
+def test_migration_0006_gives_stored_hashes_their_prefix(session, engine):
+    """Upgrading a store with data: every stored hash gets the prefix that ingest would give it,
+    and files are still found by hash (the sign of the prefix matters: 'ff...' is negative)."""
+    from alembic import command
+    from sqlalchemy import select
+
+    from tiptriage.db import alembic_config
+    from tiptriage.intake.models import FileHashRow, FileRow, Report, value_prefix
+    from tiptriage.media.service import BankChanges, affected_files
+
+    values = ["ff" + "0" * 30, "00" + "f" * 30, "7fffffff" + "a" * 56]
+    report = Report(source="NCMEC", external_id="1", version=1, content_sha256="0" * 64, format="cybertip-xml",
+                    ingested_at=utcnow(), ingested_by="test")
+    session.add(report)
+    session.flush()
+    for k, value in enumerate(values):
+        file = FileRow(report_id=report.id, ref=f"f{k}", action="upload")
+        session.add(file)
+        session.flush()
+        session.add(FileHashRow(file_id=file.id, hash_type="md5" if len(value) == 32 else "sha256", value=value))
+    session.commit()
+    session.close()
+    for revision, run in (("0005", command.downgrade), ("head", command.upgrade)):
+        with engine.begin() as connection:
+            run(alembic_config(connection), revision)
+
+    rows = session.execute(select(FileHashRow.value, FileHashRow.value_prefix, FileHashRow.file_id)).all()
+    assert sorted((v, p) for v, p, _ in rows) == sorted((v, value_prefix(v)) for v in values)
+    assert value_prefix(values[0]) < 0 < value_prefix(values[2])
+    changes = BankChanges({})
+    changes.add("md5", values[0])
+    changes.add("sha256", values[2])
+    wanted = sorted(f for v, _, f in rows if v in (values[0], values[2]))
+    assert affected_files(session, changes) == wanted

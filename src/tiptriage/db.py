@@ -65,13 +65,19 @@ def make_engine(url: str | None = None) -> Engine:
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest Alembic revision (idempotent)."""
     from alembic import command
+
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "head")
+
+
+def alembic_config(connection: Connection):
+    """Alembic's configuration for running the project's migrations on `connection`."""
     from alembic.config import Config
 
     cfg = Config()
     cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
-    with engine.begin() as connection:
-        cfg.attributes["connection"] = connection
-        command.upgrade(cfg, "head")
+    cfg.attributes["connection"] = connection
+    return cfg
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

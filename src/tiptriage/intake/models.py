@@ -135,14 +135,29 @@ class FileRow(Base):
     hashes: Mapped[list[FileHashRow]] = relationship(order_by="FileHashRow.id")
 
 
+def value_prefix(value: str) -> int:
+    """A hex digest's first 32 bits as a signed integer (PostgreSQL's `('x' || ...)::bit(32)::int`)."""
+    return int.from_bytes(bytes.fromhex(value[:8]), "big", signed=True)
+
+
+def _value_prefix_default(context) -> int:
+    return value_prefix(context.get_current_parameters()["value"])
+
+
 class FileHashRow(Base):
+    """One hash of a stored file. Files are looked up by hash through (hash_type, value_prefix),
+    then `value` is compared: digests are random, so every ingest commit rewrites pages all over
+    an index on them, and an index on 32 bits instead of the hex text is a quarter of the size
+    (migration 0006)."""
+
     __tablename__ = "file_hashes"
-    __table_args__ = (Index("ix_file_hashes_type_value", "hash_type", "value"),)
+    __table_args__ = (Index("ix_file_hashes_type_prefix", "hash_type", "value_prefix"),)
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     file_id: Mapped[int] = mapped_column(Id, ForeignKey("files.id"), index=True)
     hash_type: Mapped[str] = mapped_column(String(8))
     value: Mapped[str] = mapped_column(String(64))
+    value_prefix: Mapped[int] = mapped_column(Integer, default=_value_prefix_default)
 
 
 class QuarantineEntry(Base):

@@ -32,7 +32,7 @@ from tiptriage.intake.formats import read_file
 from tiptriage.intake.formats.cybertip import SiblingFile, join_files
 from tiptriage.intake.models import (
     AddressRow, FileHashRow, FileRow, IdentifierRow, IpEventRow, QuarantineEntry, RawPart, Report,
-    ReportedPersonRow,
+    ReportedPersonRow, value_prefix,
 )
 
 INPUT_SUFFIXES = {".xml", ".json", ".csv"}
@@ -99,7 +99,7 @@ def prepare(candidate: Candidate, sqlite: bool) -> Prepared:
     files = tuple(
         ((f.ref, f.file_name, f.person_ref, f.action, js(f.recipients), ts(f.uploaded_at), f.viewed_by_esp,
           f.publicly_available, f.classification, js(f.annotations)),
-         tuple((h.hash_type, h.value) for h in f.hashes))
+         tuple((h.hash_type, h.value, value_prefix(h.value)) for h in f.hashes))
         for f in r.files)
     report = (r.format, r.incident_type, ts(r.incident_at), ts(r.reported_at), r.reporter, js(r.annotations))
     return Prepared(r.source, r.external_id, _content_sha256(digests), candidate.parts[0][0], report, raws,
@@ -492,7 +492,7 @@ def _insert_reports(session: Session, new: list[tuple[Prepared, str, int]], acto
     bulk.insert(IdentifierRow.__table__, ("person_id", "kind", "value", "verified", "platform"), identifiers)
     bulk.insert(AddressRow.__table__, ("person_id", "street", "postcode", "city", "country"), addresses)
     bulk.insert(IpEventRow.__table__, ("person_id", "ip", "event", "at", "port"), ip_events)
-    bulk.insert(FileHashRow.__table__, ("file_id", "hash_type", "value"), hashes)
+    bulk.insert(FileHashRow.__table__, ("file_id", "hash_type", "value", "value_prefix"), hashes)
     return report_ids
 
 

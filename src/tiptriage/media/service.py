@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from tiptriage.audit import service as audit
 from tiptriage.config import get_settings
 from tiptriage.db import utcnow
-from tiptriage.intake.models import FileHashRow, FileRow
+from tiptriage.intake.models import FileHashRow, FileRow, value_prefix
 from tiptriage.media import banks as bankfiles
 from tiptriage.media import matching
 from tiptriage.media.banks import BankFormatError, BankRecord, ImportSettings
@@ -347,8 +347,9 @@ def affected_files(session: Session, changes: BankChanges) -> list[int]:
                                                                        get_settings().pdq_max_distance)
     for hash_type, values in [*changes.exact.items(), ("pdq", pdq_near)]:
         for part in matching.chunks(sorted(values)):
-            files.update(session.execute(select(FileHashRow.file_id).where(
-                FileHashRow.hash_type == hash_type, FileHashRow.value.in_(part))).scalars())
+            files.update(session.execute(select(FileHashRow.file_id).where(  # the index, then the values
+                FileHashRow.hash_type == hash_type, FileHashRow.value_prefix.in_({value_prefix(v) for v in part}),
+                FileHashRow.value.in_(part))).scalars())
     for part in matching.chunks(sorted(changes.closed)):
         files.update(session.execute(select(FileMatch.file_id).where(
             FileMatch.bank_entry_id.in_(part), FileMatch.superseded_run_id.is_(None))).scalars())
