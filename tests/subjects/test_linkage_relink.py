@@ -192,7 +192,7 @@ def test_constrained_clustering_is_independent_of_input_order():
         batch.Pair(4, 5, 12.0, ()),
         batch.Pair(5, 6, 7.0, ()),
         batch.Pair(6, 7, 7.0, ()),
-        batch.Pair(8, 9, 15.0, ()),
+        batch.Pair(8, 9, 15.0, (), personal=False, vouches=False),  # a name and a birth date: vouches for no one
         batch.Pair(7, 8, 7.0, ("household_only",)),  # not an edge
         batch.Pair(1, 9, 2.0, ("birth_conflict",)),
         batch.Pair(2, 11, -1.0, ("birth_conflict",)),  # an analyst merged them all the same
@@ -215,6 +215,27 @@ def test_constrained_clustering_is_independent_of_input_order():
     # bring 9 to 1 (birth conflict); 4–5 (12), 2–3 (9), 5–6 (7); 3–4 (6) would bring 4 to 1 (given
     # name conflict); 6–7 is a cannot-link and 7–8 a guarded pair, so 7 stays alone.
     assert sorted(map(sorted, groups.values())) == [[1, 2, 3, 8, 10, 11], [4, 5, 6], [7], [9]]
+
+
+def test_a_lone_record_sharing_a_members_mailbox_joins_across_a_nickname_conflict():
+    """As in the fast path: record 3 shares a mailbox with 2, and its given name conflicts with 1's
+    (a nickname no table knows); without the mailbox (a name and a birth date) it stays apart, and two groups never fuse so."""
+    model = SimpleNamespace(thresholds=linkage.Thresholds(link=5.0, review=-4.0))
+    conflict = batch.Pair(1, 3, -3.0, ("given_name_conflict",))
+
+    def groups(pairs):
+        labels = batch.cluster(model, [1, 2, 3, 4], pairs, must=set(), cannot=set())
+        return sorted(sorted(p for p in labels if labels[p] == label) for label in set(labels.values()))
+
+    assert groups([batch.Pair(1, 2, 20.0, ()), batch.Pair(2, 3, 10.0, ()), conflict]) == [[1, 2, 3], [4]]
+    assert groups([batch.Pair(1, 2, 20.0, ()), batch.Pair(2, 3, 12.5, (), personal=False, vouches=False), conflict]) == [
+        [1, 2],
+        [3],
+        [4],
+    ]
+    # 3 and 4 are a group of their own now: the mailbox brings no group across the conflict.
+    pairs = [batch.Pair(1, 2, 20.0, ()), batch.Pair(3, 4, 30.0, ()), batch.Pair(2, 3, 10.0, ()), conflict]
+    assert groups(pairs) == [[1, 2], [3, 4]]
 
 
 def test_the_cli_shows_a_subject_with_evidence_and_searches_with_a_reason(cli_env):

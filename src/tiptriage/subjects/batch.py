@@ -85,6 +85,7 @@ class Pair:
     weight: float
     guards: tuple[str, ...]
     personal: bool = True  # an identifier of one person agrees (mailbox, phone, account, screen name)
+    vouches: bool = True  # a mailbox, phone number or user id agrees: it lifts the guards (linkage.guards)
 
 
 def score_all(model: linkage.Model, records: list[dict], *, engine: str = "duckdb", spark=None) -> list[Pair]:
@@ -131,7 +132,8 @@ def _pair(model: linkage.Model, row: dict) -> Pair:
         weights[name] = _field_weight(row, name)
     left, right = sorted((int(row["unique_id_l"]), int(row["unique_id_r"])))
     personal = any(levels[name] == "same" for name in linkage.PERSONAL_FIELDS)
-    return Pair(left, right, float(row["match_weight"]), linkage.guards(levels, weights), personal)
+    vouches = any(levels[name] == "same" for name in linkage.UNIQUE_FIELDS)
+    return Pair(left, right, float(row["match_weight"]), linkage.guards(levels, weights), personal, vouches)
 
 
 def _field_weight(row: dict, name: str) -> float:
@@ -205,6 +207,7 @@ def cluster(
             [e for e in edges if e[0] in inside and e[1] in inside],
             conflicts={c for c in conflicts if c[0] in inside and c[1] in inside},
             cannot={c for c in cannot if c[0] in inside and c[1] in inside},
+            vouching={_pair_key(p.left, p.right) for p in linkable if p.vouches and p.left in inside and p.right in inside},
         )
         labels.update({p: ("c", c) for p, c in again.items()})
     return _relabel(_attach(_relabel(labels), weak, conflicts | cannot))
@@ -240,13 +243,16 @@ def constrained_clusters(
     *,
     conflicts: set[tuple[int, int]],
     cannot: set[tuple[int, int]],
+    vouching: set[tuple[int, int]] = frozenset(),
 ) -> dict[int, int]:
     """Agglomerative clustering under cannot-links: person id → label (a member's id).
 
     Must-links (infinite weight) first, then edges by descending weight, ties by person ids, so the
     result does not depend on the order of the input. Two groups are joined unless a pair across
     them conflicts (checked from the smaller group). Must-links cross household conflicts (an
-    analyst decided), never cannot-links; nothing chains through a conflict.
+    analyst decided), never cannot-links; nothing chains through a conflict, except as in the fast
+    path: a `vouching` edge (a mailbox, phone number or user id agrees) brings a lone record to a group
+    whose other members it conflicts with.
     """
     members = {p: {p} for p in person_ids}
     root = {p: p for p in person_ids}
@@ -272,7 +278,8 @@ def constrained_clusters(
         if ra == rb:
             continue
         small, large = (ra, rb) if len(members[ra]) <= len(members[rb]) else (rb, ra)
-        if clash(members[small], members[large], math.isinf(weight)):
+        vouched = len(members[small]) == 1 and _pair_key(a, b) in vouching
+        if clash(members[small], members[large], math.isinf(weight) or vouched):
             continue
         for p in members[small]:
             root[p] = large

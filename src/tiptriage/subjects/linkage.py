@@ -568,7 +568,16 @@ PERSONAL_FIELDS = (*UNIQUE_FIELDS, "screen_name")
 
 def one_persons_identifier_agrees(a: Mapping, b: Mapping) -> bool:
     """Whether a mailbox, phone number, account or screen name is the same on both sides."""
-    fields = (FIELD_BY_NAME[name] for name in PERSONAL_FIELDS)
+    return _same_in_any(a, b, PERSONAL_FIELDS)
+
+
+def unique_identifier_agrees(a: Mapping, b: Mapping) -> bool:
+    """Whether a mailbox, phone number or platform user id is the same: what lifts the guards."""
+    return _same_in_any(a, b, UNIQUE_FIELDS)
+
+
+def _same_in_any(a: Mapping, b: Mapping, names: tuple[str, ...]) -> bool:
+    fields = (FIELD_BY_NAME[name] for name in names)
     return any(f.levels[f.level_of(a, b)].label == "same" for f in fields)
 
 

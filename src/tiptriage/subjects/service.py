@@ -313,12 +313,12 @@ def _choose(model: linkage.Model, rec: dict, candidates: list[_Candidate], tf, s
     birth year link a report, but never fuse two histories (namesakes). The rest go to an analyst."""
     best: dict[int, tuple[float, _Candidate]] = {}
     blocked: set[int] = set()
-    vouched: set[int] = set()  # a member shares a mailbox, phone, account or screen name with the record
+    vouched: set[int] = set()  # a member shares a mailbox, phone number or user id with the record
     for cand in candidates:
         weight, guards = linkage.quick_score(model, rec, features.drop_ips(cand.record, shared), tf)
         if {"given_name_conflict", "birth_conflict"} & set(guards):
             blocked.add(cand.subject_id)
-        if linkage.one_persons_identifier_agrees(rec, cand.record):
+        if linkage.unique_identifier_agrees(rec, cand.record):
             vouched.add(cand.subject_id)
         if cand.subject_id not in best or weight > best[cand.subject_id][0]:
             best[cand.subject_id] = (weight, cand, guards)
