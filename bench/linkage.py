@@ -94,7 +94,7 @@ def _evaluate(session, truth: dict) -> dict:
     figures["recall_identified"] = _scores(
         {p for p in predicted if set(p) <= identified}, {p for p in true if set(p) <= identified}
     )["recall"]
-    figures["pairs_sharing_no_key_even_transitively"] = _unreachable(records, true)
+    figures["pairs_sharing_no_key_even_transitively"] = _unreachable(records, true, person_of)
     figures["recall_ceiling_under_guards"] = _ceiling(service.active_model(session), records, person_of, len(true))
     reviews = _review_pairs(session, subject_of)
     figures["recall_if_reviews_confirmed_correctly"] = len((predicted | (reviews & true)) & true) / len(true)
@@ -103,7 +103,10 @@ def _evaluate(session, truth: dict) -> dict:
     return figures
 
 
-def _unreachable(records: dict, true: set) -> float:
+def _unreachable(records: dict, true: set, person_of: dict) -> float:
+    """Share of same-person pairs that no chain of shared keys connects: what no linker can find.
+    An address used by 4 or more different people counts as no evidence (the fan-out guard, which
+    counts subjects; here the truth's persons stand in for them)."""
     parent = {p: p for p in records}
 
     def find(x):
@@ -117,7 +120,7 @@ def _unreachable(records: dict, true: set) -> float:
         for k in [*(r["keys"] or ()), *(features.IP_KEY_PREFIX + ip for ip in r["ip_addrs"] or ())]:
             blocks[k].append(p)
     for key, members in blocks.items():
-        if key.startswith(features.IP_KEY_PREFIX) and len(members) >= 4:
+        if key.startswith(features.IP_KEY_PREFIX) and len({person_of.get(m, m) for m in members}) >= 4:
             continue  # a shared address finds no one (the fan-out guard)
         for p in members[1:]:
             parent[find(p)] = find(members[0])
