@@ -194,6 +194,20 @@ NL = {
     "`tiptriage warnings show {id}`; approve only with --acknowledge-earlier REASON.":
         "Waarschuwing {id} is niet goedgekeurd: eerdere waarschuwingen {ids} gaan mogelijk over dezelfde persoon. "
         "Controleer ze met `tiptriage warnings show {id}`; keur alleen goed met --acknowledge-earlier REDEN.",
+    "Warning {id} is not approved: the age at the incident of report {ids} is unknown. Check the date of birth "
+    "in the population register (BRP) and record it with `tiptriage triage birth-date {report} --date YYYY-MM-DD "
+    "--source BRP --note TEXT`; under 18 the youth track applies.":
+        "Waarschuwing {id} is niet goedgekeurd: de leeftijd bij het incident van melding {ids} is onbekend. "
+        "Controleer de geboortedatum in de BRP en leg die vast met `tiptriage triage birth-date {report} "
+        "--date JJJJ-MM-DD --source BRP --note TEKST`; onder de 18 geldt het jeugdtraject.",
+    "Warning {id} is not approved: according to the date of birth verified in the register the person was {age} "
+    "at the incident of report {report}. The youth track applies, not a warning: revoke it with "
+    "`tiptriage warnings revoke {id} --reason TEXT`.":
+        "Waarschuwing {id} is niet goedgekeurd: volgens de in het register gecontroleerde geboortedatum was de "
+        "persoon {age} jaar bij het incident van melding {report}. Het jeugdtraject geldt, geen waarschuwing: "
+        "trek haar in met `tiptriage warnings revoke {id} --reason TEKST`.",
+    "Date of birth {date} ({source}) recorded for report {report}; recommendation now {outcome}.":
+        "Geboortedatum {date} ({source}) vastgelegd bij melding {report}; advies nu {outcome}.",
     "email": "e-mail",
     "phone": "telefoon",
     "account": "account",

@@ -21,6 +21,7 @@ from tiptriage.db import make_engine, session_factory
 from tiptriage.intake.domain import Address, Identifier
 from tiptriage.registry import flows
 from tiptriage.registry import service as registry
+from tiptriage.triage import service as triage
 
 JAN = replace(person(), identifiers=(Identifier("email", "jan.devries@example.nl", True, None),
                                      Identifier("phone", "06-12345678", None, None)))
@@ -66,6 +67,8 @@ def test_an_unrelated_person_is_not_flagged(session, tmp_path):
 def test_approval_is_refused_without_acknowledgement_and_recorded_with_it(session, tmp_path):
     earlier, second = _warned_and_again(session, tmp_path, ALIAS)
     warning = flows.propose_warning(session, second, actor="anna", justification="x")
+    triage.record_birth_date(session, second, date(1982, 4, 17), source="BRP", actor="bram",
+                             note="BRP: Piet Jansen, born 1982-04-17.")  # Piet's reports state no age
     with pytest.raises(registry.EarlierWarnings, match=f"earlier warnings {earlier}"):
         flows.approve_warning(session, warning.id, actor="bram")
     session.rollback()
@@ -126,6 +129,9 @@ def test_the_cli_shows_earlier_warnings_and_approval_needs_acknowledgement(cli_e
     assert "Mogelijk eerdere waarschuwingen" in shown.stdout
     assert f"waarschuwing {earlier} (uitgereikt, eenheid Limburg): telefoon +31612345678" in shown.stdout
 
+    checked = cli("triage", "birth-date", str(second), "--date", "1982-04-17", "--source", "BRP", "--note",
+                  "BRP: Piet Jansen.", actor="bram")  # Piet's reports state no age
+    assert checked.exit_code == 0, checked.output
     refused = cli("warnings", "approve", str(doc["id"]), actor="bram")
     assert refused.exit_code == 1
     assert f"earlier warnings {earlier} may concern the same person" in refused.output

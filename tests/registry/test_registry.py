@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select
-from triage.dbdata import bank, ingest, known, report, reported_person
+from triage.dbdata import bank, ingest, known, person, report, reported_person
 
 from tiptriage.audit.models import AuditEvent
 from tiptriage.registry import flows
@@ -159,3 +159,70 @@ def test_a_possible_match_with_a_warned_subject_blocks_the_warning_and_alerts(se
     sure = FixedLinks({one: 7, other: 7})
     triage.triage_reports(session, [later], actor="analyst", links=sure)
     assert triage.report_triage(session, later)["recommendation"]["outcome"] == "CRIMINAL_CASE"
+
+
+# --- the age check before approval ------------------------------------------------------------------
+
+@pytest.fixture
+def ageless(session, tmp_path):
+    return propose_for_an_ageless_person(session, tmp_path)
+
+
+def propose_for_an_ageless_person(session, tmp_path) -> tuple[int, int, FixedLinks]:
+    """A first-time download by a person whose reports state no age (WARNING, flag age_unknown),
+    with a proposed warning: (report id, warning id, links)."""
+    bank(session, tmp_path)
+    [report_id] = ingest(session, tmp_path / "in", report("ageless", known(0), who=person(dob=None)))
+    links = FixedLinks({reported_person(session, report_id): 9})
+    triage.triage_reports(session, [report_id], actor="analyst", links=links)
+    assert "age_unknown" in triage.report_triage(session, report_id)["recommendation"]["flags"]
+    warning = flows.propose_warning(session, report_id, actor="anna", justification="First-time download.",
+                                    links=links)
+    return report_id, warning.id, links
+
+
+def test_approval_needs_a_known_age_and_is_refused_for_a_minor_by_the_register(session, ageless):
+    report_id, warning_id, links = ageless
+    with pytest.raises(registry.AgeUnknown, match=f"tiptriage triage birth-date {report_id} "):
+        flows.approve_warning(session, warning_id, actor="bob", links=links)
+    session.rollback()
+    triage.record_birth_date(session, report_id, date(2007, 1, 20), source="BRP", actor="bob",
+                             note="BRP query 2024-0211.", links=links)
+    assert triage.report_triage(session, report_id)["recommendation"]["outcome"] == "YOUTH"
+    with pytest.raises(registry.YouthTrack, match=f"makes the person 16 at the incident of report {report_id}"):
+        flows.approve_warning(session, warning_id, actor="bob", links=links)
+    session.rollback()
+    triage.record_birth_date(session, report_id, date(1987, 1, 20), source="BRP", actor="bob",
+                             note="Corrected: the first query found his son.", links=links)
+    approval = flows.approve_warning(session, warning_id, actor="bob", links=links)
+    assert approval.warning.state == "approved"
+    actions = session.execute(select(AuditEvent.action).where(AuditEvent.action.in_(
+        ("triage.birth_date", "warning.approve"))).order_by(AuditEvent.seq)).scalars().all()
+    assert actions == ["triage.birth_date", "triage.birth_date", "warning.approve"]
+
+
+def test_the_cli_refuses_approval_without_a_register_check_in_dutch_by_default(cli_env, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from tiptriage.cli import app
+    from tiptriage.db import make_engine, session_factory
+
+    engine = make_engine(cli_env)
+    with session_factory(engine)() as s:
+        report_id, warning_id, _ = propose_for_an_ageless_person(s, tmp_path)
+    engine.dispose()
+    runner = CliRunner()
+
+    def approve(lang: str):
+        monkeypatch.setenv("TIPTRIAGE_LANG", lang)
+        return runner.invoke(app, ["warnings", "approve", str(warning_id)], env={"TIPTRIAGE_ACTOR": "bob"})
+
+    dutch = approve("nl")
+    text = " ".join(dutch.output.split())
+    assert dutch.exit_code == 1 and "de leeftijd bij het incident van melding" in text
+    assert f"tiptriage triage birth-date {report_id} --date JJJJ-MM-DD --source BRP" in text
+    assert "the age at the incident" in " ".join(approve("en").output.split())
+    checked = runner.invoke(app, ["triage", "birth-date", str(report_id), "--date", "1987-01-20", "--source", "BRP",
+                                  "--note", "BRP query 2024-0212."], env={"TIPTRIAGE_ACTOR": "bob"})
+    assert checked.exit_code == 0, checked.output
+    assert approve("en").exit_code == 0

@@ -74,7 +74,8 @@ histories = st.builds(
     ages=st.lists(st.builds(AgeEvidence, date_of_birth=st.none() | st.dates(date(1940, 1, 1), date(2020, 1, 1)),
                             age=st.none() | st.integers(0, 90), on=DAYS), max_size=2).map(tuple),
     warnings=st.lists(warnings, max_size=3).map(tuple), investigations=st.lists(investigations, max_size=2).map(tuple),
-    risk_items=st.lists(st.tuples(st.sampled_from(RISK_ITEMS), st.booleans()), max_size=4).map(tuple))
+    risk_items=st.lists(st.tuples(st.sampled_from(RISK_ITEMS), st.booleans()), max_size=4).map(tuple),
+    verified_birth_dates=st.lists(st.dates(date(1940, 1, 1), date(2024, 12, 31)), max_size=2).map(tuple))
 
 
 def _value(kind: str, nullable: bool) -> st.SearchStrategy:

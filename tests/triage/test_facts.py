@@ -16,6 +16,7 @@ from tiptriage.triage.facts import (
     ReportInput,
     SubjectHistory,
     WarningInput,
+    age_on,
     derive_facts,
 )
 from tiptriage.triage.policy import HARD_RULES, evaluate, load_policy
@@ -90,6 +91,27 @@ def test_age_from_the_subjects_other_reports_when_this_one_has_none():
     f = derive_facts(report(KNOWN_DOWNLOAD, persons=(unknown,)), other)
     assert (f.minor, f.age) == (True, 15)
     assert evaluate(POLICY, f.as_dict()).outcome == "YOUTH"
+
+
+def test_a_verified_birth_date_beats_every_stated_age():
+    says_adult = PersonInput("reported", date_of_birth=date(1990, 1, 1), age=25, named=True)
+    other = AgeEvidence(None, 30, date(2023, 6, 1))
+    checked = SubjectHistory(ages=(other,), verified_birth_dates=(date(2008, 5, 2),))  # 15 on 2024-05-01
+    f = derive_facts(report(KNOWN_DOWNLOAD, persons=(says_adult,)), checked)
+    assert (f.age, f.minor, f.age_source) == (15, True, "register")
+    assert evaluate(POLICY, f.as_dict()).outcome == "YOUTH"
+    assert derive_facts(report(KNOWN_DOWNLOAD, persons=(says_adult,)), NOTHING).age_source == "reported"
+
+
+def test_the_newest_register_check_counts_and_one_after_the_incident_decides_nothing():
+    unknown = PersonInput("reported", contact=True)
+    corrected = SubjectHistory(verified_birth_dates=(date(2008, 5, 2), date(1988, 5, 2)))
+    assert derive_facts(report(KNOWN_DOWNLOAD, persons=(unknown,)), corrected).age == 35
+    born_later = SubjectHistory(verified_birth_dates=(date(2024, 6, 1),))
+    f = derive_facts(report(KNOWN_DOWNLOAD, persons=(unknown,)), born_later)
+    assert (f.age, f.minor, f.age_source) == (None, None, None)
+    result = evaluate(POLICY, f.as_dict())
+    assert (result.outcome, "age_unknown" in result.flags) == ("WARNING", True)
 
 
 def test_youth_age_is_configurable():
@@ -195,6 +217,19 @@ def test_property_facts_are_deterministic_and_the_policy_keeps_the_hard_rules(r,
     result = evaluate(POLICY, f.as_dict())
     if result.outcome == "WARNING":
         assert not any(getattr(f, name) for name in HARD_RULES)
+
+
+@settings(max_examples=200, deadline=None)
+@given(reports(), histories)
+def test_property_a_verified_birth_date_always_wins(r, h):
+    f = derive_facts(r, h)
+    newest = h.verified_birth_dates[-1] if h.verified_birth_dates else None
+    if newest is not None and newest <= r.day:
+        assert (f.age, f.minor, f.age_source) == (age_on(newest, r.day), age_on(newest, r.day) < 18, "register")
+    else:
+        assert f.age_source != "register"
+        assert f == derive_facts(r, replace(h, verified_birth_dates=()))
+    assert (f.age is None) == (f.minor is None) == (f.age_source is None)
 
 
 def test_a_possible_match_with_a_warned_subject():

@@ -1,4 +1,5 @@
-"""Triage on the database: recommendations, re-triage, history, queue, decisions, risk items."""
+"""Triage on the database: recommendations, re-triage, history, queue, decisions, risk items and
+verified dates of birth."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sqlalchemy import func, select
 from tiptriage.audit.models import AuditEvent
 from tiptriage.media import service as media
 from tiptriage.triage import service
-from tiptriage.triage.models import Decision, Recommendation, TriageState
+from tiptriage.triage.models import Decision, Recommendation, TriageState, VerifiedBirthDate
 from tiptriage.triage.subjectlinks import FixedLinks
 
 from .dbdata import bank, fresh, ids_of, ingest, known, person, report, reported_person
@@ -138,6 +139,48 @@ def test_a_risk_item_re_triages_the_subjects_reports(session, four):
     assert [h["outcome"] for h in doc["history"]] == ["WARNING", "CRIMINAL_CASE"]
     assert doc["history"][1]["trigger"] == "risk_item"
     assert doc["recommendation"]["facts"]["access_to_children"] is True
+
+
+def test_a_minors_verified_birth_date_turns_the_warning_into_youth_and_keeps_the_history(session, tmp_path):
+    bank(session, tmp_path)
+    ids = ingest(session, tmp_path / "in", report("1", known(0), who=person(dob=None)),
+                 report("2", known(1), who=person(dob=None, email="jan.devries@example.nl")))
+    links = FixedLinks({reported_person(session, i): 7 for i in ids})  # one subject, no age anywhere
+    service.triage_reports(session, ids, actor="analyst", links=links)
+    first = service.report_triage(session, ids[0])["recommendation"]
+    assert (first["outcome"], "age_unknown" in first["flags"], first["facts"]["age_source"]) == ("WARNING", True, None)
+    row = service.record_birth_date(session, ids[1], date(2007, 9, 30), source="BRP", actor="analyst",
+                                    note="BRP query 2024-0117.", links=links)
+    assert row.person_id == reported_person(session, ids[1])
+    for rid in ids:  # checked on the second report: it is the subject's age, so both reports follow
+        doc = service.report_triage(session, rid, lang="en")
+        assert [(h["outcome"], h["trigger"]) for h in doc["history"]] == [("WARNING", "ingest"), ("YOUTH", "birth_date")]
+        assert (doc["recommendation"]["facts"]["age"], doc["recommendation"]["facts"]["age_source"]) == (15, "register")
+    event = session.execute(select(AuditEvent).where(AuditEvent.action == "triage.birth_date")).scalar_one()
+    assert (event.entity_ids, event.reason, event.details["date_of_birth"], event.details["source"]) == (
+        [ids[1]], "BRP query 2024-0117.", "2007-09-30", "BRP")
+
+
+def test_a_later_register_check_adds_a_row_and_counts(session, four):
+    service.triage_reports(session, four[:1], actor="analyst")
+    service.record_birth_date(session, four[0], date(2007, 9, 30), source="BRP", actor="analyst", note="First look.")
+    service.record_birth_date(session, four[0], date(1987, 9, 30), source="BRP", actor="analyst",
+                              note="Corrected: the first look was his son.")
+    rows = session.execute(select(VerifiedBirthDate.date_of_birth).order_by(VerifiedBirthDate.id)).scalars().all()
+    assert rows == [date(2007, 9, 30), date(1987, 9, 30)]
+    assert [h["outcome"] for h in service.report_triage(session, four[0])["history"]] == ["WARNING", "YOUTH", "WARNING"]
+
+
+def test_a_register_check_is_refused_with_a_reason(session, four):
+    refusals = [({"born": date(2999, 1, 1)}, ValueError, "between 1900-01-01 and today"),
+                ({"source": "Facebook"}, ValueError, "one of BRP, RNI"),
+                ({"note": " "}, ValueError, "a note"),
+                ({"report_id": 999}, LookupError, "no report with id 999")]
+    for change, error, message in refusals:
+        args = {"report_id": four[0], "born": date(1990, 1, 1), "source": "BRP", "note": "x"} | change
+        with pytest.raises(error, match=message):
+            service.record_birth_date(session, args.pop("report_id"), args.pop("born"), actor="analyst", **args)
+    assert session.execute(select(func.count()).select_from(VerifiedBirthDate)).scalar_one() == 0
 
 
 def test_a_youth_and_an_unidentified_and_a_foreign_report(session, tmp_path):

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import typer
 from rich.table import Table
 from sqlalchemy import select
 
-from tiptriage.cliutil import EXIT_SOME_REFUSED, EXIT_USAGE, actor, console, emit_json, err_console, session
+from tiptriage.cliutil import EXIT_SOME_REFUSED, EXIT_USAGE, actor, console, day, emit_json, err_console, session
 from tiptriage.i18n import _
 from tiptriage.intake.models import Report
 from tiptriage.registry import flows
@@ -24,8 +22,8 @@ investigations_app = typer.Typer(no_args_is_help=True, help="Investigations unit
 REFUSED = (registry.RegistryError, DecisionError, LookupError)
 
 
-def _refuse(exc: Exception) -> None:
-    err_console.print(str(exc))
+def _refuse(exc: Exception | str) -> None:
+    err_console.print(str(exc), highlight=False)
     raise typer.Exit(EXIT_SOME_REFUSED)
 
 
@@ -136,6 +134,18 @@ def warnings_approve(warning_id: int = typer.Argument(...), note: str | None = t
                                 "--acknowledge-earlier REASON.", id=exc.warning_id,
                                 ids=", ".join(map(str, exc.earlier))), highlight=False)
             raise typer.Exit(EXIT_SOME_REFUSED) from None
+        except registry.AgeUnknown as exc:
+            ids = exc.report_ids
+            _refuse(_("Warning {id} is not approved: the age at the incident of report {ids} is unknown. Check the "
+                      "date of birth in the population register (BRP) and record it with `tiptriage triage "
+                      "birth-date {report} --date YYYY-MM-DD --source BRP --note TEXT`; under 18 the youth track "
+                      "applies.", id=exc.warning_id, ids=", ".join(map(str, ids)), report=ids[0]))
+        except registry.YouthTrack as exc:
+            report, age = exc.minors[0]
+            _refuse(_("Warning {id} is not approved: according to the date of birth verified in the register the "
+                      "person was {age} at the incident of report {report}. The youth track applies, not a "
+                      "warning: revoke it with `tiptriage warnings revoke {id} --reason TEXT`.",
+                      id=exc.warning_id, age=age, report=report))
         except REFUSED as exc:
             _refuse(exc)
         doc = registry.warning_doc(s, warning) | {"possible_earlier_warnings": found}
@@ -151,14 +161,10 @@ def warnings_deliver(warning_id: int = typer.Argument(...),
                      referral_accepted: bool | None = typer.Option(None, "--referral-accepted/--referral-declined"),
                      as_json: bool = typer.Option(False, "--json")) -> None:
     """Record delivery of an approved warning; the subject's reports are triaged again."""
-    try:
-        day = date.fromisoformat(on)
-    except ValueError:
-        err_console.print(_("A date is YYYY-MM-DD, not {text}", text=on))
-        raise typer.Exit(EXIT_USAGE) from None
+    delivered_on = day(on)
     with session() as s:
         try:
-            warning = flows.deliver_warning(s, warning_id, actor=actor(), on=day, officer=officer, unit=unit,
+            warning = flows.deliver_warning(s, warning_id, actor=actor(), on=delivered_on, officer=officer, unit=unit,
                                             referral_offered=referral_offered, referral_accepted=referral_accepted)
         except REFUSED as exc:
             _refuse(exc)

@@ -37,18 +37,21 @@ class Approval(NamedTuple):
 
 
 def approve_warning(session: Session, warning_id: int, *, actor: str, note: str | None = None,
-                    acknowledgement: str | None = None) -> Approval:
-    """Approve (four eyes); with possible earlier warnings only when `acknowledgement` says why."""
+                    acknowledgement: str | None = None, links: SubjectLinks | None = None) -> Approval:
+    """Approve (four eyes); with possible earlier warnings only when `acknowledgement` says why;
+    never while the person's age is unknown or a register check shows a minor (facts as they are
+    now, so a check recorded a minute ago counts)."""
     warning = session.get(PoliceWarning, warning_id)
     if warning is None:
         raise LookupError(f"no warning with id {warning_id}")
-    found = []
+    found, facts = [], {}
     # Only an approval that may go ahead looks at personal data; the others are refused below.
     if warning.state == "proposed" and actor != warning.proposed_by:
+        facts = triage.facts_now(session, covered_reports(session, warning_id), links=links)
         found = possible_earlier_warnings(session, warning, actor=actor, purpose="approve")
         session.commit()  # the search stays audited when the approval is refused
     warning = registry.approve(session, warning_id, actor=actor, note=note, acknowledgement=acknowledgement,
-                               earlier=[d["warning_id"] for d in found])
+                               earlier=[d["warning_id"] for d in found], facts=facts)
     triage.settle_warning(session, covered_reports(session, warning_id), approved=True)
     session.commit()
     return Approval(warning, found)

@@ -38,6 +38,28 @@ class EarlierWarnings(RegistryError):
                          "approve only with an acknowledgement of why it is not the same person")
 
 
+class AgeUnknown(RegistryError):
+    """Approval refused: no age is known for the person of these reports, so nothing shows that the
+    youth track does not apply; a date of birth verified in a register settles it."""
+
+    def __init__(self, warning_id: int, report_ids: list[int]):
+        self.warning_id, self.report_ids = warning_id, list(report_ids)
+        super().__init__(f"warning {warning_id}: the age at the incident of report(s) {', '.join(map(str, report_ids))} "
+                         "is unknown: record the date of birth from the population register first "
+                         f"(tiptriage triage birth-date {report_ids[0]} --date YYYY-MM-DD --source BRP --note TEXT)")
+
+
+class YouthTrack(RegistryError):
+    """Approval refused: a date of birth verified in a register makes the person a minor at an
+    incident the warning covers; the youth track applies, not a warning."""
+
+    def __init__(self, warning_id: int, minors: list[tuple[int, int]]):
+        self.warning_id, self.minors = warning_id, list(minors)  # (report id, age at its incident)
+        report, age = minors[0]
+        super().__init__(f"warning {warning_id}: the register's date of birth makes the person {age} at the incident "
+                         f"of report {report}: the youth track applies, not a warning")
+
+
 # --- warnings -----------------------------------------------------------------------------------
 
 def add_years(day: date, years: int) -> date:
@@ -74,13 +96,17 @@ def propose(session: Session, report_ids: list[int], *, actor: str, unit: str, j
 
 
 def approve(session: Session, warning_id: int, *, actor: str, note: str | None = None,
-            earlier: list[int] = (), acknowledgement: str | None = None) -> PoliceWarning:
+            earlier: list[int] = (), acknowledgement: str | None = None,
+            facts: dict[int, dict] | None = None) -> PoliceWarning:
     """Approve a proposed warning; `earlier` are the possible earlier warnings found for it, which
-    the approver must acknowledge with a reason (kept in the warning's history and the audit log)."""
+    the approver must acknowledge with a reason (kept in the warning's history and the audit log);
+    `facts` are the covered reports' facts as they stand now, whose age must be known and adult
+    when a register says so."""
     warning = _get(session, warning_id)
     _require(warning, "proposed", "approve")
     if actor == warning.proposed_by:
         raise RegistryError(f"warning {warning_id} was proposed by {actor}: a second person must approve it")
+    check_age(warning_id, facts or {})
     if earlier and not (acknowledgement or "").strip():
         raise EarlierWarnings(warning_id, earlier)
     warning.state, warning.approved_by, warning.approved_at = "approved", actor, utcnow()
@@ -89,6 +115,17 @@ def approve(session: Session, warning_id: int, *, actor: str, note: str | None =
         details |= {"earlier_warnings": list(earlier), "acknowledgement": acknowledgement}
     _event(session, warning, actor, "warning.approve", details)
     return warning
+
+
+def check_age(warning_id: int, facts: dict[int, dict]) -> None:
+    """A warning is for adults: refuse it while the age at any covered incident is unknown, and when
+    a register check shows a minor. A minor by a stated age alone was the deciding analyst's call."""
+    unknown = sorted(r for r, f in facts.items() if f["minor"] is None)
+    if unknown:
+        raise AgeUnknown(warning_id, unknown)
+    minors = sorted((r, f["age"]) for r, f in facts.items() if f["minor"] and f["age_source"] == "register")
+    if minors:
+        raise YouthTrack(warning_id, minors)
 
 
 def deliver(session: Session, warning_id: int, *, actor: str, on: date, officer: str, unit: str | None = None,

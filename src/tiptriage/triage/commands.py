@@ -1,4 +1,4 @@
-"""`tiptriage triage`, `queue`, `explain`, `decide`, `risk ...` and `policy ...`."""
+"""`tiptriage triage [birth-date]`, `queue`, `explain`, `decide`, `risk ...` and `policy ...`."""
 
 from __future__ import annotations
 
@@ -7,22 +7,38 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from tiptriage.cliutil import EXIT_SOME_REFUSED, EXIT_USAGE, actor, console, emit_json, err_console, session
+from tiptriage.cliutil import (
+    EXIT_SOME_REFUSED,
+    EXIT_USAGE,
+    CommandWithSubcommands,
+    actor,
+    console,
+    day,
+    emit_json,
+    err_console,
+    refusals,
+    session,
+)
 from tiptriage.i18n import _, lang, number
 from tiptriage.triage import service
 from tiptriage.triage.facts import RISK_ITEMS
-from tiptriage.triage.models import QUEUE_STATUSES
+from tiptriage.triage.models import BIRTH_DATE_REGISTERS, QUEUE_STATUSES
 from tiptriage.triage.policy import OUTCOMES, PolicyError, load_policy
 
+triage_app = typer.Typer(cls=CommandWithSubcommands)
 risk_app = typer.Typer(no_args_is_help=True, help="Structured risk items (KIRAT/CPORT-like) an analyst records.")
 policy_app = typer.Typer(no_args_is_help=True, help="Triage policies: show the active one, check a file.")
 
 
-def triage(report_ids: list[int] = typer.Argument(None, help="Reports to triage (default: the pending ones)."),
+@triage_app.callback(invoke_without_command=True)
+def triage(ctx: typer.Context,
+           report_ids: list[int] = typer.Argument(None, help="Reports to triage (default: the pending ones)."),
            all_: bool = typer.Option(False, "--all", help="Triage every stored report (e.g. after a policy change)."),
            reason: str | None = typer.Option(None, help="Why (kept with the recommendations)."),
            as_json: bool = typer.Option(False, "--json")) -> None:
     """Recommend an outcome for reports: new ones, those whose files or subject changed, or those named."""
+    if ctx.invoked_subcommand is not None:
+        return
     if all_ and report_ids:
         err_console.print(_("Give report ids or --all, not both."))
         raise typer.Exit(EXIT_USAGE)
@@ -46,6 +62,27 @@ def triage(report_ids: list[int] = typer.Argument(None, help="Reports to triage 
     console.print(_("{triaged} reports triaged: {new} new recommendations, {same} unchanged, {alerts} alerts.",
                     triaged=number(summary.triaged), new=number(summary.recommended),
                     same=number(summary.unchanged), alerts=number(summary.alerts)))
+
+
+@triage_app.command("birth-date")
+def birth_date(report_id: int = typer.Argument(...),
+               on: str = typer.Option(..., "--date", help="The date of birth in the register, YYYY-MM-DD."),
+               source: str = typer.Option(..., help=f"The register: {', '.join(BIRTH_DATE_REGISTERS)}."),
+               note: str = typer.Option(..., "--note", help="What was checked, e.g. the query's reference (required)."),
+               as_json: bool = typer.Option(False, "--json")) -> None:
+    """Record a date of birth verified in a register for the reported person of a report; it counts
+    before any stated age, and the subject's reports are triaged again."""
+    born = day(on)
+    with session() as s, refusals():
+        row = service.record_birth_date(s, report_id, born, source=source, actor=actor(), note=note)
+        outcome = service.report_triage(s, report_id)["recommendation"]["outcome"]
+    doc = {"verified_birth_date_id": row.id, "report_id": report_id, "person_id": row.person_id,
+           "date_of_birth": born.isoformat(), "source": source, "outcome": outcome}
+    if as_json:
+        emit_json(doc)
+        return
+    console.print(_("Date of birth {date} ({source}) recorded for report {report}; recommendation now {outcome}.",
+                    date=born.isoformat(), source=source, report=report_id, outcome=_(outcome)))
 
 
 def queue(unit: str | None = typer.Option(None, help="Only this unit."),

@@ -111,6 +111,8 @@ class SubjectHistory:
     warnings: tuple[WarningInput, ...] = ()
     investigations: tuple[InvestigationInput, ...] = ()
     risk_items: tuple[tuple[str, bool], ...] = ()  # (item, value), newest last
+    # Dates of birth analysts verified in a register (BRP) for any member of the subject, newest last.
+    verified_birth_dates: tuple[date, ...] = ()
     # Subjects linkage holds as possibly the same person (open reviews), with their warnings.
     candidate_warnings: tuple[tuple[int, WarningInput], ...] = ()
 
@@ -142,6 +144,7 @@ class Facts:
     series: int
     age: int | None
     minor: bool | None
+    age_source: str | None  # "register" (a verified date of birth) or "reported"; None when unknown
     identified: bool
     in_jurisdiction: bool | None
     prior_reports: int
@@ -198,7 +201,7 @@ def derive_facts(report: ReportInput, history: SubjectHistory, settings: FactSet
     reported = [p for p in report.persons if p.role == "reported"]
     return Facts(
         **_file_facts(report.files, mine),
-        **_age_facts(reported, history.ages, day, settings.youth_age),
+        **_age_facts(reported, history, day, settings.youth_age),
         identified=any(p.named or p.contact or p.has_address for p in reported),
         in_jurisdiction=_in_jurisdiction(reported, settings.jurisdiction),
         prior_reports=sum(1 for d in history.other_report_days if d <= day),
@@ -262,22 +265,29 @@ def _possible_ages(dob: date | None, age: int | None, seen_on: date, day: date) 
     return age_on(dob, day), age_on(dob, day)
 
 
-def _age_facts(reported: list[PersonInput], others: tuple[AgeEvidence, ...], day: date, youth_age: int) -> dict:
-    """Age at the incident: this report's reported age, else its date of birth, else the subject's.
+def _age_facts(reported: list[PersonInput], history: SubjectHistory, day: date, youth_age: int) -> dict:
+    """Age at the incident: the newest register check, else this report's reported age, else its
+    date of birth, else the subject's other reports.
 
-    A reported age is the platform's word for the incident itself; a date of birth may be a
-    platform default. Evidence that leaves both sides of the youth age open decides nothing.
+    A register beats a platform's guess. A reported age is the platform's word for the incident
+    itself; a date of birth may be a platform default. Evidence that leaves both sides of the youth
+    age open decides nothing.
     """
+    verified = history.verified_birth_dates[-1] if history.verified_birth_dates else None
+    # Born after the incident: the check or the incident date is wrong, so the check decides nothing.
+    if verified is not None and verified <= day:
+        age = age_on(verified, day)
+        return {"age": age, "minor": age < youth_age, "age_source": "register"}
     candidates = [_possible_ages(None, p.age, day, day) for p in reported]
     candidates += [_possible_ages(p.date_of_birth, None, day, day) for p in reported]
-    candidates += [_possible_ages(e.date_of_birth, e.age, e.on, day) for e in others]
+    candidates += [_possible_ages(e.date_of_birth, e.age, e.on, day) for e in history.ages]
     for found in candidates:
         if found is None:
             continue
         low, high = found
         if (low < youth_age) == (high < youth_age):
-            return {"age": low, "minor": low < youth_age}
-    return {"age": None, "minor": None}
+            return {"age": low, "minor": low < youth_age, "age_source": "reported"}
+    return {"age": None, "minor": None, "age_source": None}
 
 
 # --- place --------------------------------------------------------------------------------------

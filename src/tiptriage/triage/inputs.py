@@ -27,7 +27,7 @@ from tiptriage.triage.facts import (
     SubjectHistory,
     WarningInput,
 )
-from tiptriage.triage.models import RiskItem
+from tiptriage.triage.models import RiskItem, VerifiedBirthDate
 from tiptriage.triage.places import IpCountries, PhoneRegions, address_country
 from tiptriage.triage.subjectlinks import SubjectLinks
 
@@ -92,7 +92,8 @@ def load(session: Session, report_ids: list[int], links: SubjectLinks, places: P
         _files(session, report_ids),
         registry.warning_inputs(session, sorted(set(own) | set(others) | maybe)),
         registry.investigation_inputs(session, sorted({p.report_id for p in everyone.values()})),
-        _risk_items(session, sorted(set(own) | set(others))), places, candidates, candidate_members)
+        _risk_items(session, sorted(set(own) | set(others))),
+        _verified_birth_dates(session, sorted(set(own) | set(others))), places, candidates, candidate_members)
     return {rid: context.assemble(rid) for rid in report_ids if rid in reports}
 
 
@@ -198,6 +199,16 @@ def _risk_items(session: Session, person_ids: list[int]) -> dict[int, list[tuple
     return out
 
 
+def _verified_birth_dates(session: Session, person_ids: list[int]) -> dict[int, list[tuple[int, date]]]:
+    out: dict[int, list[tuple[int, date]]] = defaultdict(list)
+    for part in chunks(person_ids):
+        for row in session.execute(select(VerifiedBirthDate.id, VerifiedBirthDate.person_id,
+                                          VerifiedBirthDate.date_of_birth)
+                                   .where(VerifiedBirthDate.person_id.in_(part))):
+            out[row.person_id].append((row.id, row.date_of_birth))
+    return out
+
+
 # --- assembly -----------------------------------------------------------------------------------
 
 @dataclass
@@ -214,6 +225,7 @@ class _Context:
     warnings: dict[int, list[tuple[int, WarningInput]]]  # person → (report, warning)
     investigations: dict[int, list[tuple[int, InvestigationInput]]]  # report → (report, investigation)
     risk: dict[int, list[tuple[int, str, bool]]]
+    verified: dict[int, list[tuple[int, date]]]  # person → (row id, verified date of birth)
     places: Places
     candidates: dict[int, list[int]]  # person → subjects it may also be (open linkage reviews)
     candidate_members: dict[int, list[int]]
@@ -228,7 +240,7 @@ class _Context:
         report = ReportInput(rid, rep.row.incident_at, rep.row.reported_at, rep.row.ingested_at,
                              rep.row.incident_type, tuple(rep.row.annotations or ()),
                              tuple(self._person_input(p) for p in persons), self._file_inputs(rid, persons))
-        history = self._history(rep, persons, related, subjects)
+        history = self._history(rep, persons, related, members, subjects)
         return Loaded(report, history, rep.key, rep.version, rep.row.reported_at or rep.row.ingested_at,
                       self._postcodes(p for p in persons if p.role == "reported"),
                       tuple((self.reports[p.report_id].day, pc) for p in related for pc in self._postcodes([p])))
@@ -250,7 +262,7 @@ class _Context:
                       tuple(r.annotations or ()), series, roles.get(r.person_ref, "reported") == "reported")
             for r, status, series in self.files.get(rid, ()))
 
-    def _history(self, rep: _Report, persons: list[_Person], related: list[_Person],
+    def _history(self, rep: _Report, persons: list[_Person], related: list[_Person], members: list[_Person],
                  subjects: list[int]) -> SubjectHistory:
         people = [p for p in persons if p.role == "reported"] + related
         report_ids = {p.report_id for p in people}
@@ -268,7 +280,14 @@ class _Context:
             investigations=tuple(_covering(i, r in same) for r, i in investigations.values()),
             risk_items=tuple((item, value) for _, item, value in
                              sorted(x for p in people for x in self.risk.get(p.id, ()))),
-            candidate_warnings=self._candidate_warnings(persons, set(subjects)))
+            candidate_warnings=self._candidate_warnings(persons, set(subjects)),
+            verified_birth_dates=self._verified(persons, members))
+
+    def _verified(self, persons: list[_Person], members: list[_Person]) -> tuple[date, ...]:
+        """Register checks of any current member, newest last; also one made on another version of
+        this report (a date of birth belongs to the person, not to a report)."""
+        checked = {p.id for p in persons if p.role == "reported"} | {p.id for p in members}
+        return tuple(born for _, born in sorted(x for pid in checked for x in self.verified.get(pid, ())))
 
     def _candidate_warnings(self, persons: list[_Person], subjects: set[int]) -> tuple:
         maybe = sorted({c for p in persons for c in self.candidates.get(p.id, ()) if c not in subjects})

@@ -1,5 +1,5 @@
 """Triage's tables: recommendations (immutable history), the queue's current state, decisions and
-the risk items analysts record.
+what analysts record: risk items and dates of birth verified in a register.
 
 A recommendation is never updated or deleted: re-triage adds the next one (`seq`) and keeps the
 rest. `triage_state` is the one mutable row per report, a projection of the newest recommendation
@@ -8,9 +8,9 @@ and decision that the queue and the plan read.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tiptriage.db import Base, Id, UTCDateTime
@@ -18,7 +18,11 @@ from tiptriage.db import Base, Id, UTCDateTime
 # Where a report stands in the queue.
 QUEUE_STATUSES = ("open", "reopened", "awaiting_approval", "decided", "superseded")
 DECISION_KINDS = ("confirm", "override")
-TRIGGERS = ("ingest", "manual", "all", "bank", "subject", "risk_item", "policy", "warning", "decision")
+# Registers a date of birth can be verified in: the Dutch population register (residents) and its
+# register of non-residents.
+BIRTH_DATE_REGISTERS = ("BRP", "RNI")
+TRIGGERS = ("ingest", "manual", "all", "bank", "subject", "risk_item", "birth_date", "policy", "warning",
+            "decision")
 
 
 class Recommendation(Base):
@@ -95,6 +99,25 @@ class RiskItem(Base):
     item: Mapped[str] = mapped_column(String(32))
     value: Mapped[bool] = mapped_column(Boolean)
     note: Mapped[str] = mapped_column(Text)  # where the analyst found it
+    actor: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class VerifiedBirthDate(Base):
+    """A date of birth an analyst checked in a register (BRP) for the reported person of a report.
+
+    Rows are never changed: a new check adds a row and the newest counts, so the history of checks
+    stays. Facts prefer it to any stated age or date of birth (a register beats a platform's guess).
+    """
+
+    __tablename__ = "verified_birth_dates"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    report_id: Mapped[int] = mapped_column(Id, ForeignKey("reports.id"), index=True)
+    person_id: Mapped[int] = mapped_column(Id, ForeignKey("reported_persons.id"), index=True)
+    date_of_birth: Mapped[date] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(16))  # one of BIRTH_DATE_REGISTERS
+    note: Mapped[str] = mapped_column(Text)  # what was checked, e.g. the BRP query's reference
     actor: Mapped[str] = mapped_column(String(200))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -1,4 +1,4 @@
-"""Triage services: recommend, explain, queue, decide, record risk items.
+"""Triage services: recommend, explain, queue, decide, record risk items and verified dates of birth.
 
 Entry points for other domains:
 - `triage_reports(session, report_ids, *, actor, trigger="ingest")` after matching and linkage;
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy import case, insert, select, update
 from sqlalchemy.orm import Session
@@ -28,7 +29,15 @@ from tiptriage.operations.units import Units, load_units
 from tiptriage.registry import service as registry
 from tiptriage.triage import inputs
 from tiptriage.triage.facts import RISK_ITEMS, FactSettings, derive_facts
-from tiptriage.triage.models import Decision, Recommendation, RiskItem, TriagePolicy, TriageState
+from tiptriage.triage.models import (
+    BIRTH_DATE_REGISTERS,
+    Decision,
+    Recommendation,
+    RiskItem,
+    TriagePolicy,
+    TriageState,
+    VerifiedBirthDate,
+)
 from tiptriage.triage.places import load_ip_countries
 from tiptriage.triage.policy import HARD_RULES, OUTCOMES, Policy, evaluate, parse_policy, policy_bytes
 from tiptriage.triage.subjectlinks import SubjectLinks, default_links
@@ -339,11 +348,7 @@ def record_risk_item(session: Session, report_id: int, item: str, value: bool, *
         raise ValueError(f"a risk item is one of {', '.join(RISK_ITEMS)}")
     if not note.strip():
         raise ValueError("say where the risk item comes from (a note)")
-    person = session.execute(select(ReportedPersonRow.id).where(
-        ReportedPersonRow.report_id == report_id, ReportedPersonRow.role == "reported")
-        .order_by(ReportedPersonRow.id).limit(1)).scalar_one_or_none()
-    if person is None:
-        raise LookupError(f"report {report_id} has no reported person")
+    person = reported_person(session, report_id)
     row = RiskItem(report_id=report_id, person_id=person, item=item, value=value, note=note, actor=actor, at=utcnow())
     session.add(row)
     session.flush()
@@ -352,6 +357,51 @@ def record_risk_item(session: Session, report_id: int, item: str, value: bool, *
     session.commit()
     retriage_related(session, [report_id], actor=actor, trigger="risk_item", links=links, reason=f"risk item {item}")
     return row
+
+
+def record_birth_date(session: Session, report_id: int, born: date, *, source: str, actor: str, note: str,
+                      links: SubjectLinks | None = None, retriage: bool = True) -> VerifiedBirthDate:
+    """A date of birth an analyst verified in a register for the reported person of a report. It
+    is added, never replaces an earlier check (the newest counts), and the subject's reports are
+    triaged again at once unless `retriage` is off (a batch of checks triages once). Commits."""
+    if source not in BIRTH_DATE_REGISTERS:
+        raise ValueError(f"a date of birth is verified in one of {', '.join(BIRTH_DATE_REGISTERS)}, not {source}")
+    if not note.strip():
+        raise ValueError("say what was checked (a note)")
+    if not date(1900, 1, 1) <= born <= utcnow().date():
+        raise ValueError(f"a date of birth between 1900-01-01 and today, not {born.isoformat()}")
+    person = reported_person(session, report_id)
+    row = VerifiedBirthDate(report_id=report_id, person_id=person, date_of_birth=born, source=source, note=note,
+                            actor=actor, at=utcnow())
+    session.add(row)
+    session.flush()
+    audit.record(session, actor=actor, action="triage.birth_date", entity="report", entity_ids=[report_id],
+                 reason=note, details={"verified_birth_date_id": row.id, "person_id": person, "source": source,
+                                       "date_of_birth": born.isoformat()})
+    session.commit()
+    if retriage:
+        retriage_related(session, [report_id], actor=actor, trigger="birth_date", links=links,
+                         reason=f"date of birth verified in {source}")
+    return row
+
+
+def reported_person(session: Session, report_id: int) -> int:
+    """The reported person of a report (the first, when a report names several)."""
+    person = session.execute(select(ReportedPersonRow.id).where(
+        ReportedPersonRow.report_id == report_id, ReportedPersonRow.role == "reported")
+        .order_by(ReportedPersonRow.id).limit(1)).scalar_one_or_none()
+    if person is None:
+        stored = session.execute(select(Report.id).where(Report.id == report_id)).first() is not None
+        raise LookupError(f"report {report_id} has no reported person" if stored else f"no report with id {report_id}")
+    return person
+
+
+def facts_now(session: Session, report_ids: list[int], *, links: SubjectLinks | None = None) -> dict[int, dict]:
+    """The facts of these reports as they stand now, not stored: for a check before a step that
+    cannot be undone, which must not rest on a recommendation made before the latest links or checks."""
+    triager = make_triager(links)
+    loaded = inputs.load(session, report_ids, triager.links, triager.places)
+    return {rid: derive_facts(item.report, item.history, triager.settings).as_dict() for rid, item in loaded.items()}
 
 
 # --- reading: explanation, history, queue ---------------------------------------------------------------
