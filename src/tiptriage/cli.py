@@ -11,7 +11,7 @@ from tiptriage.operations.commands import plan, units
 from tiptriage.registry.commands import alerts_app, history, investigations_app, warnings_app
 from tiptriage.subjects.commands import subjects_app
 from tiptriage.synth.commands import synth
-from tiptriage.triage.commands import decide, explain, policy_app, queue, risk_app, triage_app
+from tiptriage.triage.commands import birth_date, decide, explain, policy_app, queue, risk_app, triage
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="tiptriage: triage of CSAM reports on metadata and hashes only.")
@@ -24,7 +24,8 @@ app.command()(match)
 app.add_typer(bank_app, name="bank")
 app.add_typer(media_app, name="media")
 app.add_typer(subjects_app, name="subjects")
-app.add_typer(triage_app, name="triage")
+app.command()(triage)
+app.command("birth-date")(birth_date)
 app.command()(queue)
 app.command()(explain)
 app.command()(decide)

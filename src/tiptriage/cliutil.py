@@ -10,7 +10,6 @@ from datetime import date
 
 from rich.console import Console
 from sqlalchemy.orm import Session
-from typer.core import TyperGroup
 
 from tiptriage.config import get_settings
 from tiptriage.db import open_session
@@ -62,19 +61,3 @@ def day(text: str) -> date:
     except ValueError:
         err_console.print(_("A date is YYYY-MM-DD, not {text}", text=text))
         raise typer.Exit(EXIT_USAGE) from None
-
-
-class CommandWithSubcommands(TyperGroup):
-    """A command that also has subcommands (`triage 12 13` and `triage birth-date 12`): a first
-    word that names a subcommand runs it; anything else is the command's own arguments, with its
-    options anywhere among them (a plain group stops at the first argument, taking it for a
-    subcommand's name)."""
-
-    allow_interspersed_args = True
-
-    def parse_args(self, ctx, args: list[str]) -> list[str]:
-        if args and args[0] in self.commands:
-            super().parse_args(ctx, [])  # the command's own parameters keep their defaults
-            ctx._protected_args, ctx.args = args[:1], args[1:]  # as TyperGroup.parse_args leaves them
-            return ctx.args
-        return super().parse_args(ctx, args)

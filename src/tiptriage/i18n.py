@@ -195,10 +195,10 @@ NL = {
         "Waarschuwing {id} is niet goedgekeurd: eerdere waarschuwingen {ids} gaan mogelijk over dezelfde persoon. "
         "Controleer ze met `tiptriage warnings show {id}`; keur alleen goed met --acknowledge-earlier REDEN.",
     "Warning {id} is not approved: the age at the incident of report {ids} is unknown. Check the date of birth "
-    "in the population register (BRP) and record it with `tiptriage triage birth-date {report} --date YYYY-MM-DD "
+    "in the population register (BRP) and record it with `tiptriage birth-date {report} --date YYYY-MM-DD "
     "--source BRP --note TEXT`; under 18 the youth track applies.":
         "Waarschuwing {id} is niet goedgekeurd: de leeftijd bij het incident van melding {ids} is onbekend. "
-        "Controleer de geboortedatum in de BRP en leg die vast met `tiptriage triage birth-date {report} "
+        "Controleer de geboortedatum in de BRP en leg die vast met `tiptriage birth-date {report} "
         "--date JJJJ-MM-DD --source BRP --note TEKST`; onder de 18 geldt het jeugdtraject.",
     "Warning {id} is not approved: according to the date of birth verified in the register the person was {age} "
     "at the incident of report {report}. The youth track applies, not a warning: revoke it with "

@@ -129,7 +129,7 @@ def test_the_cli_shows_earlier_warnings_and_approval_needs_acknowledgement(cli_e
     assert "Mogelijk eerdere waarschuwingen" in shown.stdout
     assert f"waarschuwing {earlier} (uitgereikt, eenheid Limburg): telefoon +31612345678" in shown.stdout
 
-    checked = cli("triage", "birth-date", str(second), "--date", "1982-04-17", "--source", "BRP", "--note",
+    checked = cli("birth-date", str(second), "--date", "1982-04-17", "--source", "BRP", "--note",
                   "BRP: Piet Jansen.", actor="bram")  # Piet's reports state no age
     assert checked.exit_code == 0, checked.output
     refused = cli("warnings", "approve", str(doc["id"]), actor="bram")

@@ -183,7 +183,7 @@ def propose_for_an_ageless_person(session, tmp_path) -> tuple[int, int, FixedLin
 
 def test_approval_needs_a_known_age_and_is_refused_for_a_minor_by_the_register(session, ageless):
     report_id, warning_id, links = ageless
-    with pytest.raises(registry.AgeUnknown, match=f"tiptriage triage birth-date {report_id} "):
+    with pytest.raises(registry.AgeUnknown, match=f"tiptriage birth-date {report_id} "):
         flows.approve_warning(session, warning_id, actor="bob", links=links)
     session.rollback()
     triage.record_birth_date(session, report_id, date(2007, 1, 20), source="BRP", actor="bob",
@@ -220,9 +220,9 @@ def test_the_cli_refuses_approval_without_a_register_check_in_dutch_by_default(c
     dutch = approve("nl")
     text = " ".join(dutch.output.split())
     assert dutch.exit_code == 1 and "de leeftijd bij het incident van melding" in text
-    assert f"tiptriage triage birth-date {report_id} --date JJJJ-MM-DD --source BRP" in text
+    assert f"tiptriage birth-date {report_id} --date JJJJ-MM-DD --source BRP" in text
     assert "the age at the incident" in " ".join(approve("en").output.split())
-    checked = runner.invoke(app, ["triage", "birth-date", str(report_id), "--date", "1987-01-20", "--source", "BRP",
+    checked = runner.invoke(app, ["birth-date", str(report_id), "--date", "1987-01-20", "--source", "BRP",
                                   "--note", "BRP query 2024-0212."], env={"TIPTRIAGE_ACTOR": "bob"})
     assert checked.exit_code == 0, checked.output
     assert approve("en").exit_code == 0

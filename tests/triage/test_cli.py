@@ -72,20 +72,20 @@ def test_risk_items_from_the_cli(cli_env, tmp_path):
 def test_a_verified_birth_date_from_the_cli(cli_env, tmp_path):
     ids = stored(tmp_path)
     run("triage")
-    doc = run("triage", "birth-date", str(ids[0]), "--date", "2008-01-15", "--source", "BRP", "--note",
+    doc = run("birth-date", str(ids[0]), "--date", "2008-01-15", "--source", "BRP", "--note",
               "BRP query 2024-0117.", "--json")
     assert (doc["report_id"], doc["date_of_birth"], doc["source"], doc["outcome"]) == (
         ids[0], "2008-01-15", "BRP", "YOUTH")
-    shown = run("triage", "birth-date", str(ids[0]), "--date", "1980-05-04", "--source", "BRP", "--note", "Corrected.")
+    shown = run("birth-date", str(ids[0]), "--date", "1980-05-04", "--source", "BRP", "--note", "Corrected.")
     assert f"recorded for report {ids[0]}; recommendation now WARNING" in " ".join(shown.output.split())
     for bad in ("2008-02-30", "15-01-2008"):
-        assert f"A date is YYYY-MM-DD, not {bad}" in run("triage", "birth-date", str(ids[0]), "--date", bad,
+        assert f"A date is YYYY-MM-DD, not {bad}" in run("birth-date", str(ids[0]), "--date", bad,
                                                          "--source", "BRP", "--note", "x", code=2).output
-    assert "one of BRP, RNI" in run("triage", "birth-date", str(ids[0]), "--date", "2008-01-15", "--source",
+    assert "one of BRP, RNI" in run("birth-date", str(ids[0]), "--date", "2008-01-15", "--source",
                                     "Facebook", "--note", "x", code=2).output
-    assert "no report with id 999" in run("triage", "birth-date", "999", "--date", "2008-01-15", "--source", "BRP",
+    assert "no report with id 999" in run("birth-date", "999", "--date", "2008-01-15", "--source", "BRP",
                                           "--note", "x", code=1).output
-    run("triage", "birth-date", str(ids[0]), "--date", "2008-01-15", "--source", "BRP", code=2)  # no note
+    run("birth-date", str(ids[0]), "--date", "2008-01-15", "--source", "BRP", code=2)  # no note
     assert run("triage", str(ids[0]), "--json")["triaged"] == 1  # report ids still work as before
     audit = [e["action"] for e in run("audit", "log", "--action", "triage.birth_date", "--json")]
     assert audit == ["triage.birth_date", "triage.birth_date"]

@@ -137,7 +137,7 @@ def warnings_approve(warning_id: int = typer.Argument(...), note: str | None = t
         except registry.AgeUnknown as exc:
             ids = exc.report_ids
             _refuse(_("Warning {id} is not approved: the age at the incident of report {ids} is unknown. Check the "
-                      "date of birth in the population register (BRP) and record it with `tiptriage triage "
+                      "date of birth in the population register (BRP) and record it with `tiptriage "
                       "birth-date {report} --date YYYY-MM-DD --source BRP --note TEXT`; under 18 the youth track "
                       "applies.", id=exc.warning_id, ids=", ".join(map(str, ids)), report=ids[0]))
         except registry.YouthTrack as exc:

@@ -46,7 +46,7 @@ class AgeUnknown(RegistryError):
         self.warning_id, self.report_ids = warning_id, list(report_ids)
         super().__init__(f"warning {warning_id}: the age at the incident of report(s) {', '.join(map(str, report_ids))} "
                          "is unknown: record the date of birth from the population register first "
-                         f"(tiptriage triage birth-date {report_ids[0]} --date YYYY-MM-DD --source BRP --note TEXT)")
+                         f"(tiptriage birth-date {report_ids[0]} --date YYYY-MM-DD --source BRP --note TEXT)")
 
 
 class YouthTrack(RegistryError):

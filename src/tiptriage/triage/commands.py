@@ -1,4 +1,4 @@
-"""`tiptriage triage [birth-date]`, `queue`, `explain`, `decide`, `risk ...` and `policy ...`."""
+"""`tiptriage triage`, `birth-date`, `queue`, `explain`, `decide`, `risk ...` and `policy ...`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from rich.table import Table
 from tiptriage.cliutil import (
     EXIT_SOME_REFUSED,
     EXIT_USAGE,
-    CommandWithSubcommands,
     actor,
     console,
     day,
@@ -25,20 +24,15 @@ from tiptriage.triage.facts import RISK_ITEMS
 from tiptriage.triage.models import BIRTH_DATE_REGISTERS, QUEUE_STATUSES
 from tiptriage.triage.policy import OUTCOMES, PolicyError, load_policy
 
-triage_app = typer.Typer(cls=CommandWithSubcommands)
 risk_app = typer.Typer(no_args_is_help=True, help="Structured risk items (KIRAT/CPORT-like) an analyst records.")
 policy_app = typer.Typer(no_args_is_help=True, help="Triage policies: show the active one, check a file.")
 
 
-@triage_app.callback(invoke_without_command=True)
-def triage(ctx: typer.Context,
-           report_ids: list[int] = typer.Argument(None, help="Reports to triage (default: the pending ones)."),
+def triage(report_ids: list[int] = typer.Argument(None, help="Reports to triage (default: the pending ones)."),
            all_: bool = typer.Option(False, "--all", help="Triage every stored report (e.g. after a policy change)."),
            reason: str | None = typer.Option(None, help="Why (kept with the recommendations)."),
            as_json: bool = typer.Option(False, "--json")) -> None:
     """Recommend an outcome for reports: new ones, those whose files or subject changed, or those named."""
-    if ctx.invoked_subcommand is not None:
-        return
     if all_ and report_ids:
         err_console.print(_("Give report ids or --all, not both."))
         raise typer.Exit(EXIT_USAGE)
@@ -64,7 +58,6 @@ def triage(ctx: typer.Context,
                     same=number(summary.unchanged), alerts=number(summary.alerts)))
 
 
-@triage_app.command("birth-date")
 def birth_date(report_id: int = typer.Argument(...),
                on: str = typer.Option(..., "--date", help="The date of birth in the register, YYYY-MM-DD."),
                source: str = typer.Option(..., help=f"The register: {', '.join(BIRTH_DATE_REGISTERS)}."),
