@@ -56,7 +56,7 @@ def _print_summary(result: pipeline.PipelineSummary) -> None:
     for decision, n in sorted(result.linking.items()):
         table.add_row(_("Persons {decision}", decision=_(decision)), number(n))
     for outcome, n in sorted(result.triage.items()):
-        table.add_row(_("Recommended {outcome}", outcome=outcome), number(n))
+        table.add_row(_("Recommended {outcome}", outcome=_(outcome)), number(n))
     if result.retriaged:
         table.add_row(_("Earlier reports triaged again (subjects joined)"), number(result.retriaged))
     if result.alerts:
