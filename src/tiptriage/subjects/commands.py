@@ -78,8 +78,8 @@ def _print_link(link: dict) -> None:
         table.add_column(column)
     for f in link["evidence"].get("fields", []):
         table.add_row(
-            f["field"],
-            f["level"],
+            _(f["field"]),
+            _(f["level"]),
             f"{f['weight'] + f['tf_adjustment']:+.1f}",
             _fmt(f["left"]),
             _fmt(f["right"]),
@@ -87,7 +87,7 @@ def _print_link(link: dict) -> None:
     if link["evidence"].get("fields"):
         console.print(table)
     if link["evidence"].get("guards"):
-        console.print(_("Held back by: {guards}", guards=", ".join(link["evidence"]["guards"])))
+        console.print(_("Held back by: {guards}", guards=", ".join(_(g) for g in link["evidence"]["guards"])))
 
 
 def _fmt(value) -> str:
