@@ -12,13 +12,16 @@ Create Date: 2026-11-29 06:00:00
 from alembic import op
 import sqlalchemy as sa
 
-from tiptriage.intake.models import value_prefix
-
 
 revision = '0006'
 down_revision = '0005'
 branch_labels = None
 depends_on = None
+
+
+def value_prefix(value: str) -> int:
+    # A copy of intake.models.value_prefix as it was: a migration must not change with the code.
+    return int.from_bytes(bytes.fromhex(value[:8]), "big", signed=True)
 
 
 def upgrade() -> None:
