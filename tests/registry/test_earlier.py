@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select
-from triage.dbdata import person
+from triage.dbdata import ingest, known, person, report
 from typer.testing import CliRunner
 
 from registry.scenario import warned_then_reported_again
@@ -18,9 +18,10 @@ from tiptriage.audit import service as audit
 from tiptriage.audit.models import AuditEvent
 from tiptriage.cli import app
 from tiptriage.db import make_engine, session_factory
-from tiptriage.intake.domain import Address, Identifier
+from tiptriage.intake.domain import Address, Identifier, IpEvent
 from tiptriage.registry import flows
 from tiptriage.registry import service as registry
+from tiptriage.subjects import service as subjects
 from tiptriage.triage import service as triage
 
 JAN = replace(person(), identifiers=(Identifier("email", "jan.devries@example.nl", True, None),
@@ -146,3 +147,22 @@ def test_the_cli_shows_earlier_warnings_and_approval_needs_acknowledgement(cli_e
         ("bram", "approve"), ("bram", "approve"), ("bram", "show"), ("anna", "propose")]
     approvals = json.loads(cli("audit", "log", "--action", "warning.approve", "--json", actor="bram").stdout)
     assert approvals[0]["reason"] == "Brother, checked."
+
+
+def test_a_home_connection_flags_but_an_address_many_people_use_does_not(session, tmp_path):
+    """A stranger reported from the warned man's home connection is flagged (a household member,
+    or Jan himself); once four different people have used that address it is a NAT or a café, and
+    linkage's fan-out guard makes it no evidence here as well."""
+    at = datetime(2023, 3, 1, 9, tzinfo=UTC)
+    home = (IpEvent("94.210.1.2", "Login", at),)
+    _, _, second = warned_then_reported_again(session, tmp_path, replace(JAN, ip_events=home),
+                                              replace(STRANGER, ip_events=home))
+    warning = flows.propose_warning(session, second, actor="anna", justification="x")
+    [found] = registry_search(session, warning)
+    assert found["evidence"] == [{"field": "ip", "value": "94.210.1.2", "earlier_value": "94.210.1.2"}]
+    others = [replace(person(given=g, family="Smit", email=f"{g.lower()}@example.org", dob=date(1990, 1, n + 1),
+                             postcode=None), ip_events=home) for n, g in enumerate(("Anna", "Bas", "Cas"))]
+    ids = ingest(session, tmp_path / "3", *(report(f"b-{n}", known(2), who=p) for n, p in enumerate(others)))
+    subjects.resolve_reports(session, ids, actor="pipeline")
+    session.commit()
+    assert registry_search(session, warning) == []

@@ -23,11 +23,13 @@ from tiptriage.db import utcnow
 from tiptriage.media.matching import chunks
 from tiptriage.registry.models import PoliceWarning, WarningReport
 from tiptriage.registry.service import shown_state
+from tiptriage.subjects import service as subjects
+from tiptriage.subjects.features import IP_KEY_PREFIX
 from tiptriage.subjects.models import SubjectKey, SubjectMember, SubjectRecord
 
 # Stored key prefix → the evidence field it stands for. `name_yob:` is family name (sound) + birth year.
 KEY_FIELDS = {"email:": "email", "phone:": "phone", "uid:": "account", "sn:": "screen_name", "dev:": "device",
-              "ip:": "ip", "name_yob:": "name_birth"}
+              IP_KEY_PREFIX: "ip", "name_yob:": "name_birth"}
 ADDRESS_KEY = "addr:"  # addr:<postcode or city>|<street>|<number><addition>
 
 
@@ -78,7 +80,7 @@ def _evidence(session: Session, own: list[int], *, before: int) -> dict[int, lis
     """Earlier warning id → (field, own person, earlier person, own key, earlier key) per shared value."""
     if not own:
         return {}
-    probes = _keys(session, own)
+    probes = _without_shared_ips(session, _keys(session, own))
     warned = _warned_persons(before)
     hits = [*_exact_hits(session, warned, [k for k in probes if not k.startswith(ADDRESS_KEY)]),
             *_address_hits(session, warned, [k for k in probes if k.startswith(ADDRESS_KEY)])]
@@ -92,6 +94,15 @@ def _evidence(session: Session, own: list[int], *, before: int) -> dict[int, lis
                 continue
             found[warning_id].append((field, mine, person, own_key, key))
     return found
+
+
+def _without_shared_ips(session: Session, probes: dict[str, set[int]]) -> dict[str, set[int]]:
+    """An address seen with as many subjects as linkage's fan-out guard allows (a NAT, a campus, a
+    café) is no evidence here either: it would flag every warned person who ever used it."""
+    ips = {key.removeprefix(IP_KEY_PREFIX) for key in probes if key.startswith(IP_KEY_PREFIX)}
+    shared = {IP_KEY_PREFIX + ip for ip in
+              subjects.shared_ips(session, subjects.active_model(session).max_ip_fanout, ips)}
+    return {key: persons for key, persons in probes.items() if key not in shared}
 
 
 def _exact_hits(session: Session, warned, keys: list[str]) -> list[tuple[int, str, int]]:
