@@ -216,6 +216,13 @@ NL = {
     "ip": "IP-adres",
     "address": "adres",
     "name_birth": "naam en geboortejaar",
+    "Recorded by analysts": "Vastgelegd door analisten",
+    "date of birth {date} ({source})": "geboortedatum {date} ({source})",
+    "yes": "ja",
+    "no": "nee",
+    "access_to_children": "toegang tot kinderen",
+    "prior_sexual_offence": "eerder zedendelict",
+    "prior_record": "eerdere justitiële antecedenten",
     # Linkage evidence: fields, agreement levels and guards (subjects/linkage.py).
     "given_name": "voornaam",
     "family_name": "achternaam",

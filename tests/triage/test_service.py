@@ -169,6 +169,13 @@ def test_a_later_register_check_adds_a_row_and_counts(session, four):
     rows = session.execute(select(VerifiedBirthDate.date_of_birth).order_by(VerifiedBirthDate.id)).scalars().all()
     assert rows == [date(2007, 9, 30), date(1987, 9, 30)]
     assert [h["outcome"] for h in service.report_triage(session, four[0])["history"]] == ["WARNING", "YOUTH", "WARNING"]
+    service.record_risk_item(session, four[0], "prior_record", True, actor="bram", note="HKS 2019.")
+    records = service.report_triage(session, four[0])["analyst_records"]  # what `reports show` lists
+    assert [(r["kind"], r.get("date_of_birth") or r.get("item"), r["actor"], r["note"]) for r in records] == [
+        ("birth_date", "2007-09-30", "analyst", "First look."),
+        ("birth_date", "1987-09-30", "analyst", "Corrected: the first look was his son."),
+        ("risk_item", "prior_record", "bram", "HKS 2019."),
+    ]
 
 
 def test_a_register_check_is_refused_with_a_reason(session, four):

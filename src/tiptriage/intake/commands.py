@@ -140,11 +140,17 @@ def _print_recommendation(triage: dict | None) -> None:
     if triage is None:
         return
     rec = triage["recommendation"]
-    console.print(f"[bold]{_('Recommendation')}: {rec['outcome']}[/bold]  {_('priority')} {rec['priority']}  "
+    console.print(f"[bold]{_('Recommendation')}: {_(rec['outcome'])}[/bold]  {_('priority')} {rec['priority']}  "
                   f"({rec['policy']['id']} {rec['policy']['version']}, {_('status')}: {_(triage['status'])})")
     for rule in rec["rules"]:
         line = f"  • [{rule['id']}] {rule['text']}" + (f" — {rule['basis']}" if rule["basis"] else "")
         console.print(escape(line))  # rule ids in brackets are not Rich markup
+    if triage["analyst_records"]:
+        console.print(f"[bold]{_('Recorded by analysts')}[/bold]")
+    for r in triage["analyst_records"]:
+        what = (_("date of birth {date} ({source})", date=r["date_of_birth"], source=r["source"])
+                if r["kind"] == "birth_date" else f"{_(r['item'])}: {_('yes') if r['value'] else _('no')}")
+        console.print(escape(f"  • {str(r['at'])[:16]} {r['actor']}: {what} — {r['note']}"))
 
 
 @reports_app.command("quarantine")

@@ -443,7 +443,20 @@ def report_triage(session: Session, report_id: int, *, lang: str = "nl") -> dict
                          "reason": r.reason, "created_at": r.created_at} for r in recs],
             "decisions": [{"id": d.id, "kind": d.kind, "outcome": d.outcome, "justification": d.justification,
                            "unit": d.unit, "actor": d.actor, "at": d.at, "recommendation_id": d.recommendation_id}
-                          for d in decisions]}
+                          for d in decisions],
+            "analyst_records": analyst_records(session, report_id)}
+
+
+def analyst_records(session: Session, report_id: int) -> list[dict]:
+    """What analysts recorded for this report's persons, oldest first: risk items and dates of birth
+    checked in a register (the facts use the newest of each)."""
+    risks = session.execute(select(RiskItem).where(RiskItem.report_id == report_id)).scalars()
+    births = session.execute(select(VerifiedBirthDate).where(VerifiedBirthDate.report_id == report_id)).scalars()
+    records = [{"kind": "risk_item", "item": r.item, "value": r.value, "note": r.note, "actor": r.actor,
+                "at": r.at, "person_id": r.person_id} for r in risks]
+    records += [{"kind": "birth_date", "date_of_birth": b.date_of_birth.isoformat(), "source": b.source,
+                 "note": b.note, "actor": b.actor, "at": b.at, "person_id": b.person_id} for b in births]
+    return sorted(records, key=lambda r: r["at"])
 
 
 def queue(session: Session, *, unit: str | None = None, statuses: tuple[str, ...] = OPEN_STATUSES,
