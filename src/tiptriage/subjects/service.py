@@ -306,8 +306,8 @@ def _candidates(session: Session, keys: Iterable[str], cap: int) -> list[_Candid
 def _choose(model: linkage.Model, rec: dict, candidates: list[_Candidate], tf, shared: set[str]) -> _Choice:
     """Subject-level decision with the chaining guard: a subject is linked only when its best pair
     links and none of its compared members conflicts with the new record, unless one of them shares
-    an identifier of one person with it (the conflict is then a nickname or a typo the tables do
-    not know, not a second person: that member is the same person as the record). A record that links two
+    a mailbox, phone number or user id with it (the conflict is then a nickname or a typo the tables
+    do not know, not a second person: that member is the record's person). A record that links two
     subjects links to the best and names the others as joins when an identifier of one person
     ties it to them too (the caller fuses them unless an analyst kept them apart): a name and a
     birth year link a report, but never fuse two histories (namesakes). The rest go to an analyst."""
