@@ -86,14 +86,15 @@ def load(session: Session, report_ids: list[int], links: SubjectLinks, places: P
     candidates = links.candidates_of(session, own)
     candidate_members = links.members_of(session, sorted({c for cs in candidates.values() for c in cs}))
     maybe = {m for ms in candidate_members.values() for m in ms}
+    checked = sorted(set(own) | set(others))  # whose risk items and register checks count
     context = _Context(
         reports, persons, subject_of, members, everyone,
         _identifiers(session, own), _addresses(session, sorted(everyone)), _ips(session, own),
         _files(session, report_ids),
         registry.warning_inputs(session, sorted(set(own) | set(others) | maybe)),
         registry.investigation_inputs(session, sorted({p.report_id for p in everyone.values()})),
-        _risk_items(session, sorted(set(own) | set(others))),
-        _verified_birth_dates(session, sorted(set(own) | set(others))), places, candidates, candidate_members)
+        _per_person(session, checked, RiskItem.item, RiskItem.value),
+        _per_person(session, checked, VerifiedBirthDate.date_of_birth), places, candidates, candidate_members)
     return {rid: context.assemble(rid) for rid in report_ids if rid in reports}
 
 
@@ -190,22 +191,13 @@ def _files(session: Session, report_ids: list[int]) -> dict[int, list[tuple]]:
     return out
 
 
-def _risk_items(session: Session, person_ids: list[int]) -> dict[int, list[tuple[int, str, bool]]]:
-    out: dict[int, list[tuple[int, str, bool]]] = defaultdict(list)
+def _per_person(session: Session, person_ids: list[int], *columns) -> dict[int, list[tuple]]:
+    """Person id → (row id, *columns) of an analyst's records (risk items, register checks)."""
+    table = columns[0].class_
+    out: dict[int, list[tuple]] = defaultdict(list)
     for part in chunks(person_ids):
-        for row in session.execute(select(RiskItem.id, RiskItem.person_id, RiskItem.item, RiskItem.value)
-                                   .where(RiskItem.person_id.in_(part))):
-            out[row.person_id].append((row.id, row.item, row.value))
-    return out
-
-
-def _verified_birth_dates(session: Session, person_ids: list[int]) -> dict[int, list[tuple[int, date]]]:
-    out: dict[int, list[tuple[int, date]]] = defaultdict(list)
-    for part in chunks(person_ids):
-        for row in session.execute(select(VerifiedBirthDate.id, VerifiedBirthDate.person_id,
-                                          VerifiedBirthDate.date_of_birth)
-                                   .where(VerifiedBirthDate.person_id.in_(part))):
-            out[row.person_id].append((row.id, row.date_of_birth))
+        for row in session.execute(select(table.id, table.person_id, *columns).where(table.person_id.in_(part))):
+            out[row[1]].append((row[0], *row[2:]))
     return out
 
 
