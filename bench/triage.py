@@ -15,8 +15,10 @@ by a second person, delivered), and then prints:
   time to re-triage the reports it queued;
 - the agreement again after analysts have answered every open linkage review as the ground truth
   says, and again after they have checked the population register (the truth's date of birth) for
-  every report recommended WARNING with the flag age_unknown. Each run works on a copy of the
-  prepared store (`prepared.db`), which these change.
+  every report recommended WARNING with the flag age_unknown, and again after they have identified
+  the person behind every report NEEDS_IDENTIFICATION (`tiptriage identify`: the truth's names and
+  date of birth, as a subscriber request and the register would give them) and answered the reviews
+  that opens. Each run works on a copy of the prepared store (`prepared.db`), which these change.
 Figures only: nothing here passes or fails. Measured on SQLite (the embedded default).
 """
 
@@ -111,10 +113,10 @@ def triage_rate(session) -> tuple[float, dict]:
     return time.perf_counter() - start, summary.as_dict()
 
 
-def accuracy(session, truth) -> dict:
+def accuracy(session, truth, identified: frozenset[int] = frozenset()) -> dict:
     from triage import synthset
 
-    acc = synthset.compare(session, truth)
+    acc = synthset.compare(session, truth, identified)
     doc = acc.as_dict()
     doc["causes"] = dict(Counter(_cause(session, m, truth) for m in acc.mismatches))
     return doc
@@ -170,11 +172,19 @@ def retriage_after_bank_update(session, share: float = 0.01) -> dict:
 def after_reviews(session, truth) -> dict:
     """Analysts answer every open linkage review as the truth says (confirm when both sides are one
     person, else reject), the affected reports are triaged again: the system with its humans."""
+    from tiptriage.triage import service
+
+    answered = answer_reviews(session, truth)
+    service.triage_pending(session, actor="bench")
+    session.commit()
+    return {"reviews": dict(answered), "accuracy": accuracy(session, truth)}
+
+
+def answer_reviews(session, truth) -> Counter:
     from collections import defaultdict
 
     from tiptriage.subjects import service as subjects
     from tiptriage.synth.truth import stored_person_ids
-    from tiptriage.triage import service
 
     person_of = stored_person_ids(session, truth)
     answered = Counter()
@@ -191,9 +201,45 @@ def after_reviews(session, truth) -> dict:
         act(session, review.id, actor="bench-analyst", reason="bench: answered from the ground truth")
         answered["confirmed" if same else "rejected"] += 1
         session.commit()
+    return answered
+
+
+def after_identifications(session, truth) -> dict:
+    """Analysts answer every NEEDS_IDENTIFICATION as the subscriber request and the population
+    register would: each reported person is identified as the truth's person (official names and
+    date of birth, source BRP); the reviews linkage then opens are answered as above and the
+    reports triaged again. An identified report's expected outcome is the truth's rule with
+    identified = true (it is no longer a report with only an IP address)."""
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from tiptriage.intake.models import Report, ReportedPersonRow
+    from tiptriage.subjects.identity import Identity, identify
+    from tiptriage.triage import service
+    from tiptriage.triage.models import TriageState
+
+    truth_of = {(r["source"], r["external_id"]): r for r in truth["reports"]}
+    rows = session.execute(select(TriageState.report_id, Report.source, Report.external_id, ReportedPersonRow.ref)
+                           .join(Report, Report.id == TriageState.report_id)
+                           .join(ReportedPersonRow, ReportedPersonRow.report_id == Report.id)
+                           .where(TriageState.outcome == "NEEDS_IDENTIFICATION",
+                                  ReportedPersonRow.role == "reported")).all()
+    start, decisions = time.perf_counter(), Counter()
+    for rid, source, external_id, ref in rows:
+        p = truth["persons"][truth_of[(source, external_id)]["persons"][ref]]
+        who = Identity(p["given_name"], p["family_name"], date.fromisoformat(p["date_of_birth"]), country=p["country"])
+        result = identify(session, rid, who, source="BRP", reference=f"bench-{rid}-{ref}", actor="bench-analyst",
+                          note="bench: the ground truth's person", person_ref=ref)
+        decisions[result.decision] += 1
+        session.commit()
+    seconds = time.perf_counter() - start
+    answered = answer_reviews(session, truth)
     service.triage_pending(session, actor="bench")
     session.commit()
-    return {"reviews": dict(answered), "accuracy": accuracy(session, truth)}
+    identified = frozenset(rid for rid, *_ in rows)
+    return {"reports": len(identified), "linkage": dict(decisions), "identify_s": round(seconds, 2),
+            "reviews": dict(answered), "accuracy": accuracy(session, truth, identified)}
 
 
 def after_register_checks(session, truth) -> dict:
@@ -232,6 +278,7 @@ def run(n: int) -> dict:
            "by_outcome": summary["by_outcome"], "alerts": summary["alerts"], "accuracy": accuracy(session, truth)}
     doc["after_reviews"] = after_reviews(session, truth)  # before the bank update, which the truth does not know
     doc["after_register_checks"] = after_register_checks(session, truth)
+    doc["after_identifications"] = after_identifications(session, truth)
     doc["bank_update"] = retriage_after_bank_update(session)
     session.close()
     return doc
@@ -266,6 +313,12 @@ def main() -> None:
               f"checked, {checks['retriaged']} re-triaged in {checks['retriage_s']} s): outcome = truth "
               f"{checks['accuracy']['share']:.2%}; re-reports {groups.get('re_report_after_warning', {}).get('share')}; "
               f"differences {checks['accuracy']['causes']}")
+        ident = doc["after_identifications"]
+        groups = ident["accuracy"]["groups"]
+        print(f"         after they also identify the persons of the {ident['reports']} reports NEEDS_IDENTIFICATION "
+              f"({ident['identify_s']} s; linkage {ident['linkage']}; reviews then {ident['reviews']}): outcome = truth "
+              f"{ident['accuracy']['share']:.2%}; re-reports {groups.get('re_report_after_warning', {}).get('share')}; "
+              f"differences {ident['accuracy']['causes']}")
         print(json.dumps(doc, default=str), file=sys.stderr)
 
 

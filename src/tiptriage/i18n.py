@@ -206,6 +206,23 @@ NL = {
         "Waarschuwing {id} is niet goedgekeurd: volgens de in het register gecontroleerde geboortedatum was de "
         "persoon {age} jaar bij het incident van melding {report}. Het jeugdtraject geldt, geen waarschuwing: "
         "trek haar in met `tiptriage warnings revoke {id} --reason TEKST`.",
+    "Report {report} identified ({source} {reference}): subject {subject}, linkage: {linkage}; "
+    "recommendation now {outcome}.":
+        "Melding {report} geïdentificeerd ({source} {reference}): subject {subject}, koppeling: {linkage}; "
+        "advies nu {outcome}.",
+    "identified as {person} ({source} {reference})": "geïdentificeerd als {person} ({source} {reference})",
+    "Record whom you warned (identity document checked): tiptriage identify {report} "
+    "--given-name ... --family-name ... --birth-date ... --source investigation "
+    "--reference 'warning {id}' --note ...":
+        "Leg vast wie u waarschuwde (identiteitsbewijs gecontroleerd): tiptriage identify {report} "
+        "--given-name ... --family-name ... --birth-date ... --source investigation "
+        "--reference 'waarschuwing {id}' --note ...",
+    "joined a known subject": "samengevoegd met een bekend subject",
+    "stayed with the same subject": "bleef bij hetzelfde subject",
+    "possible match, for an analyst": "mogelijke match, ter beoordeling",
+    "no other subject matches": "geen ander subject gevonden",
+    "Possible matches for an analyst: reviews {ids} (tiptriage subjects review ID).":
+        "Mogelijke matches voor een analist: beoordelingen {ids} (tiptriage subjects review ID).",
     "Date of birth {date} ({source}) recorded for report {report}; recommendation now {outcome}.":
         "Geboortedatum {date} ({source}) vastgelegd bij melding {report}; advies nu {outcome}.",
     "email": "e-mail",

@@ -101,3 +101,40 @@ def test_a_merge_that_joins_a_new_report_to_a_warned_subject_escalates(session, 
     rec = triage.report_triage(session, second)["recommendation"]
     assert (rec["outcome"], rec["flags"]) == ("CRIMINAL_CASE", ["aggravation"])
     assert [(x.kind, x.report_id) for x in registry.list_alerts(session)] == [("rereport_after_warning", second)]
+
+
+def test_a_warned_person_behind_a_bare_ip_address_is_caught_once_identified(cli_env, tmp_path, monkeypatch):
+    """The platform knew only an IP address; the subscriber request and the register name him."""
+    from tiptriage.intake.domain import IpEvent
+
+    monkeypatch.setenv("TIPTRIAGE_ACTOR", "analyst-anna")
+    (tmp_path / "known.csv").write_text("hash_type,hash,category\n" + "".join(f"md5,{h},child_abuse\n" for h in KNOWN))
+    run("bank", "import", str(tmp_path / "known.csv"), "--name", "known", "--format", "csv")
+    first = arrive(tmp_path / "1", report("120000001", known(0), who=person()))
+    warning = run("warnings", "propose", str(first), "-j", "First-time download of known material only.")
+    run("warnings", "approve", str(warning["id"]), actor="teamlead-bram")
+    run("warnings", "deliver", str(warning["id"]), "--date", "2023-11-14", "--officer", "Agent 0412",
+        "--unit", "Limburg", actor="officer-cor")
+    later = datetime(2024, 2, 1, 10, tzinfo=UTC)
+    bare = replace(person(), given_name=None, family_name=None, date_of_birth=None, identifiers=(), addresses=(),
+                   ip_events=(IpEvent("198.51.100.23", "Upload", later),))
+    second = arrive(tmp_path / "2", report("120000888", known(2), who=bare, incident=later))
+    assert run("explain", str(second))["recommendation"]["outcome"] == "NEEDS_IDENTIFICATION"
+
+    unknown = runner.invoke(app, ["identify", "999", "--given-name", "Jan", "--family-name", "de Vries",
+                                  "--source", "BRP", "--reference", "x", "--note", "y"])
+    assert (unknown.exit_code, "no report with id 999" in unknown.output) == (1, True)
+    empty = runner.invoke(app, ["identify", str(second), "--given-name", "", "--family-name", "de Vries",
+                                "--source", "BRP", "--reference", "x", "--note", "y"])
+    assert (empty.exit_code, "given name is empty" in empty.output) == (2, True)
+
+    doc = run("identify", str(second), "--given-name", "Jan", "--family-name", "de Vries", "--birth-date",
+              "1980-05-04", "--street", "Markt 1", "--postcode", "6211 AB", "--city", "Maastricht",
+              "--source", "provider", "--reference", "126na-2024-0042", "--note", "Subscriber data, then BRP.",
+              actor="analyst-eva")
+    assert (doc["linkage"], doc["outcome"], second in doc["retriaged"]) == ("linked", "CRIMINAL_CASE", True)
+    alerts = run("alerts")
+    assert [(a["kind"], a["report_id"], a["unit"]) for a in alerts] == [("rereport_after_warning", second, "Limburg")]
+    shown = run("reports", "show", str(second))
+    assert [(r["kind"], r["reference"]) for r in shown["triage"]["analyst_records"]] == [
+        ("identification", "126na-2024-0042")]

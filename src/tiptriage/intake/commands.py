@@ -148,9 +148,17 @@ def _print_recommendation(triage: dict | None) -> None:
     if triage["analyst_records"]:
         console.print(f"[bold]{_('Recorded by analysts')}[/bold]")
     for r in triage["analyst_records"]:
-        what = (_("date of birth {date} ({source})", date=r["date_of_birth"], source=r["source"])
-                if r["kind"] == "birth_date" else f"{_(r['item'])}: {_('yes') if r['value'] else _('no')}")
-        console.print(escape(f"  • {str(r['at'])[:16]} {r['actor']}: {what} — {r['note']}"))
+        console.print(escape(f"  • {str(r['at'])[:16]} {r['actor']}: {_analyst_record(r)} — {r['note']}"))
+
+
+def _analyst_record(r: dict) -> str:
+    if r["kind"] == "birth_date":
+        return _("date of birth {date} ({source})", date=r["date_of_birth"], source=r["source"])
+    if r["kind"] == "identification":
+        facts = ", ".join(x for x in (r["name"], r["date_of_birth"], r["address"]) if x)
+        return _("identified as {person} ({source} {reference})", person=facts, source=r["source"],
+                 reference=r["reference"])
+    return f"{_(r['item'])}: {_('yes') if r['value'] else _('no')}"
 
 
 @reports_app.command("quarantine")

@@ -9,6 +9,7 @@ equality, set intersection and an edit distance: the same answer in SQL and in P
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from tiptriage.intake.domain import Address, Identifier, IpEvent, ReportedPerson
 from tiptriage.intake.models import Report, ReportedPersonRow
@@ -69,11 +70,30 @@ def domain_person(row: ReportedPersonRow) -> ReportedPerson:
     )
 
 
-def normalised(row: ReportedPersonRow, report: Report) -> NormalisedPerson:
-    # The reporting platform scopes user ids and screen names that name no platform themselves.
-    return normalise_person(
-        domain_person(row), incident_at=report.incident_at, default_platform=report.reporter
+def identified(person: ReportedPerson, identity) -> ReportedPerson:
+    """The person as an identification (`models.Identification`) establishes them: its name and
+    date of birth replace what the report said (a register beats a platform), its address is added
+    (the report's addresses stay: they were seen too), identifiers and IP sightings stay."""
+    born = identity.date_of_birth or person.date_of_birth
+    address = Address(identity.street, identity.postcode, identity.city, identity.country)
+    has_address = any((identity.street, identity.postcode, identity.city))
+    return replace(
+        person,
+        given_name=identity.given_name,
+        family_name=identity.family_name,
+        date_of_birth=born,
+        age=None if identity.date_of_birth else person.age,
+        addresses=person.addresses + ((address,) if has_address else ()),
     )
+
+
+def normalised(row: ReportedPersonRow, report: Report, identity=None) -> NormalisedPerson:
+    """The person normalised for linkage; with an identification, as it establishes them."""
+    person = domain_person(row)
+    if identity is not None:
+        person = identified(person, identity)
+    # The reporting platform scopes user ids and screen names that name no platform themselves.
+    return normalise_person(person, incident_at=report.incident_at, default_platform=report.reporter)
 
 
 def _sorted_or_none(values: Iterable[str]) -> list[str] | None:
@@ -199,6 +219,7 @@ __all__ = [
     "SCALAR_COLUMNS",
     "IP_KEY_PREFIX",
     "domain_person",
+    "identified",
     "normalised",
     "record",
     "drop_ips",

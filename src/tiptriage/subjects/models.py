@@ -9,15 +9,16 @@ tells where that subject's reported persons went.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tiptriage.db import Base, Id, UTCDateTime
 
 # "join": the fast path fused two subjects a new record links to (never across an analyst's decision).
-OPERATION_KINDS = ("link", "new", "join", "confirm", "reject", "merge", "split", "relink")
+# "identify": an analyst recorded who is behind a reported person and linkage looked again.
+OPERATION_KINDS = ("link", "new", "join", "confirm", "reject", "merge", "split", "relink", "identify")
 # Operations through which an analyst shaped subjects: what relinking and joins never undo.
 ANALYST_OPERATIONS = ("merge", "confirm", "split")
 DECISIONS = ("linked", "review", "new")
@@ -182,3 +183,36 @@ class RelinkRun(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by: Mapped[str | None] = mapped_column(String(200))
     operation_id: Mapped[int | None] = mapped_column(Id, ForeignKey("subject_operations.id"))
+
+
+# Where an identification comes from: the provider's subscriber data (art. 126na Sv), the
+# population registers (BRP, RNI for non-residents), or the investigation itself.
+IDENTIFICATION_SOURCES = ("provider", "BRP", "RNI", "investigation")
+
+
+class Identification(Base):
+    """Who the unit established stands behind a reported person: the answer to NEEDS_IDENTIFICATION.
+
+    Recorded by an analyst after the subscriber request and a register check (a subscriber is the
+    holder of a connection, not necessarily its user: the analyst records the person, not the
+    subscriber). Rows are never changed; a new identification adds a row and the newest counts.
+    Linkage compares the person with it as if the report had named them (`features.identified`).
+    """
+
+    __tablename__ = "identifications"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    report_id: Mapped[int] = mapped_column(Id, ForeignKey("reports.id"), index=True)
+    person_id: Mapped[int] = mapped_column(Id, ForeignKey("reported_persons.id"), index=True)
+    given_name: Mapped[str] = mapped_column(String(200))
+    family_name: Mapped[str] = mapped_column(String(200))
+    date_of_birth: Mapped[date | None] = mapped_column(Date)
+    street: Mapped[str | None] = mapped_column(String(200))  # street and house number
+    postcode: Mapped[str | None] = mapped_column(String(16))
+    city: Mapped[str | None] = mapped_column(String(200))
+    country: Mapped[str] = mapped_column(String(2))
+    source: Mapped[str] = mapped_column(String(16))  # one of IDENTIFICATION_SOURCES
+    reference: Mapped[str] = mapped_column(String(200))  # e.g. the request's or register query's number
+    note: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -173,13 +173,15 @@ class Decision:
 
 
 def decide(session: Session, model: linkage.Model, rec: dict, ips: set[str]) -> Decision:
-    """Candidates through the key index, scored with the model's weights; reads only."""
+    """Candidates through the key index, scored with the model's weights; reads only. The record's
+    own person is never its candidate (it is indexed already when linkage looks again)."""
     shared = shared_ips(session, model.max_ip_fanout, ips)
     scored_rec = features.drop_ips(rec, shared)
     tf = _term_frequencies(session, model, rec)
     # A home connection finds candidates too, unless the fan-out guard found it shared.
     ip_keys = [features.IP_KEY_PREFIX + ip for ip in sorted(ips - shared)]
-    candidates = _candidates(session, [*(rec["keys"] or ()), *ip_keys], model.max_key_candidates)
+    candidates = [c for c in _candidates(session, [*(rec["keys"] or ()), *ip_keys], model.max_key_candidates)
+                  if c.person_id != rec["unique_id"]]
     return Decision(scored_rec, _choose(model, scored_rec, candidates, tf, shared), tf, shared)
 
 
@@ -360,10 +362,35 @@ def _store_resolution(
     person_id: int,
     decision: Decision,
 ) -> Resolution:
-    rec, choice, tf, shared = decision.record, decision.choice, decision.tf, decision.shared_ips
+    choice = decision.choice
     now = utcnow()
     subject_id = choice.subject_id or _new_subject(session, op.actor, now)
     _open_membership(session, subject_id, person_id, report_id, op.id, now)
+    link_id, review_ids = record_link(session, model, op, person_id, subject_id, decision, now)
+    weight, candidate = choice.best[:2] if choice.best is not None else (None, None)
+    return Resolution(
+        person_id,
+        report_id,
+        subject_id,
+        choice.decision,
+        weight,
+        candidate.subject_id if candidate else None,
+        link_id,
+        review_ids,
+    )
+
+
+def record_link(
+    session: Session,
+    model: linkage.Model,
+    op: SubjectOperation,
+    person_id: int,
+    subject_id: int,
+    decision: Decision,
+    now,
+) -> tuple[int, tuple[int, ...]]:
+    """The link decision with its evidence (why), and the reviews it opens: (link id, review ids)."""
+    rec, choice, tf, shared = decision.record, decision.choice, decision.tf, decision.shared_ips
     evidence, weight, candidate = {"fields": [], "guards": []}, None, None
     if choice.best is not None:
         weight, candidate = choice.best[0], choice.best[1]
@@ -392,16 +419,7 @@ def _store_resolution(
         )
         for kind, other, w in choice.reviews
     )
-    return Resolution(
-        person_id,
-        report_id,
-        subject_id,
-        choice.decision,
-        weight,
-        candidate.subject_id if candidate else None,
-        link_id,
-        review_ids,
-    )
+    return link_id, review_ids
 
 
 def _new_subject(session: Session, actor: str, now) -> int:

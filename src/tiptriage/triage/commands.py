@@ -1,4 +1,4 @@
-"""`tiptriage triage`, `birth-date`, `queue`, `explain`, `decide`, `risk ...` and `policy ...`."""
+"""`tiptriage triage`, `birth-date`, `identify`, `queue`, `explain`, `decide`, `risk ...` and `policy ...`."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ from tiptriage.cliutil import (
     session,
 )
 from tiptriage.i18n import _, lang, number
+from tiptriage.subjects.identity import Identity
+from tiptriage.subjects.models import IDENTIFICATION_SOURCES
 from tiptriage.triage import service
 from tiptriage.triage.facts import RISK_ITEMS
 from tiptriage.triage.models import BIRTH_DATE_REGISTERS, QUEUE_STATUSES
@@ -76,6 +78,46 @@ def birth_date(report_id: int = typer.Argument(...),
         return
     console.print(_("Date of birth {date} ({source}) recorded for report {report}; recommendation now {outcome}.",
                     date=born.isoformat(), source=source, report=report_id, outcome=_(outcome)))
+
+
+# What linkage did with an identification, in words (subjects.identity.Identified.decision).
+IDENTIFY_LINKAGE = {"linked": "joined a known subject", "same": "stayed with the same subject",
+                    "review": "possible match, for an analyst", "new": "no other subject matches"}
+
+
+def identify(report_id: int = typer.Argument(...),
+             given_name: str = typer.Option(..., help="Given name(s) as in the register."),
+             family_name: str = typer.Option(..., help="Family name with its tussenvoegsel, e.g. 'van Dijk'."),
+             born: str | None = typer.Option(None, "--birth-date", help="Date of birth, YYYY-MM-DD."),
+             street: str | None = typer.Option(None, help="Street and house number."),
+             postcode: str | None = typer.Option(None),
+             city: str | None = typer.Option(None),
+             country: str = typer.Option("NL", help="Two-letter country of the address."),
+             source: str = typer.Option(..., help=f"Where it comes from: {', '.join(IDENTIFICATION_SOURCES)}."),
+             reference: str = typer.Option(..., help="The request's or register query's reference (required)."),
+             note: str = typer.Option(..., "--note", help="How the person was identified (required)."),
+             person: str | None = typer.Option(None, "--person", help="Which reported person (p1, p2, ...) when "
+                                                                      "the report names several."),
+             as_json: bool = typer.Option(False, "--json")) -> None:
+    """Record who stands behind a report that carried only an IP address or account (the answer to
+    NEEDS_IDENTIFICATION); linkage compares the person again and the subject's reports are triaged."""
+    identity = Identity(given_name, family_name, day(born) if born else None, street, postcode, city, country)
+    with session() as s, refusals():
+        result = service.record_identification(s, report_id, identity, source=source, reference=reference,
+                                               note=note, actor=actor(), person_ref=person)
+        outcome = service.report_triage(s, report_id)["recommendation"]["outcome"]
+    doc = {"identification_id": result.identification_id, "report_id": report_id, "person_id": result.person_id,
+           "subject_id": result.subject_id, "linkage": result.decision, "fused_subjects": list(result.fused),
+           "reviews": list(result.review_ids), "retriaged": list(result.retriage), "outcome": outcome}
+    if as_json:
+        emit_json(doc)
+        return
+    console.print(_("Report {report} identified ({source} {reference}): subject {subject}, linkage: {linkage}; "
+                    "recommendation now {outcome}.", report=report_id, source=source, reference=reference,
+                    subject=result.subject_id, linkage=_(IDENTIFY_LINKAGE[result.decision]), outcome=_(outcome)))
+    if result.review_ids:
+        console.print(_("Possible matches for an analyst: reviews {ids} (tiptriage subjects review ID).",
+                        ids=", ".join(map(str, result.review_ids))))
 
 
 def queue(unit: str | None = typer.Option(None, help="Only this unit."),

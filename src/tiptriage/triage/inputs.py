@@ -27,7 +27,8 @@ from tiptriage.triage.facts import (
     SubjectHistory,
     WarningInput,
 )
-from tiptriage.triage.models import RiskItem, VerifiedBirthDate
+from tiptriage.subjects import identity
+from tiptriage.triage.models import BIRTH_DATE_REGISTERS, RiskItem, VerifiedBirthDate
 from tiptriage.triage.places import IpCountries, PhoneRegions, address_country
 from tiptriage.triage.subjectlinks import SubjectLinks
 
@@ -87,15 +88,41 @@ def load(session: Session, report_ids: list[int], links: SubjectLinks, places: P
     candidate_members = links.members_of(session, sorted({c for cs in candidates.values() for c in cs}))
     maybe = {m for ms in candidate_members.values() for m in ms}
     checked = sorted(set(own) | set(others))  # whose risk items and register checks count
+    addresses = _addresses(session, sorted(everyone))
+    verified = _per_person(session, checked, VerifiedBirthDate.at, VerifiedBirthDate.date_of_birth)
+    persons, everyone = _as_identified(session, persons, everyone, addresses, verified)
     context = _Context(
         reports, persons, subject_of, members, everyone,
-        _identifiers(session, own), _addresses(session, sorted(everyone)), _ips(session, own),
+        _identifiers(session, own), addresses, _ips(session, own),
         _files(session, report_ids),
         registry.warning_inputs(session, sorted(set(own) | set(others) | maybe)),
         registry.investigation_inputs(session, sorted({p.report_id for p in everyone.values()})),
-        _per_person(session, checked, RiskItem.item, RiskItem.value),
-        _per_person(session, checked, VerifiedBirthDate.date_of_birth), places, candidates, candidate_members)
+        _per_person(session, checked, RiskItem.item, RiskItem.value), verified, places, candidates,
+        candidate_members)
     return {rid: context.assemble(rid) for rid in report_ids if rid in reports}
+
+
+def _as_identified(session: Session, persons: dict[int, list[_Person]], everyone: dict[int, _Person],
+                   addresses: dict, verified: dict) -> tuple[dict[int, list[_Person]], dict[int, _Person]]:
+    """Persons the unit identified (`subjects.identity`) as their identification establishes them:
+    named, its date of birth (a register's counts as a register check), its address placing them."""
+    found = identity.newest(session, sorted(everyone))
+    if not found:
+        return persons, everyone
+    for pid, ident in found.items():
+        if ident.postcode or ident.street or ident.city:
+            addresses[pid].append((ident.postcode, ident.country))
+        if ident.date_of_birth and ident.source in BIRTH_DATE_REGISTERS:
+            verified[pid].append((ident.id, ident.at, ident.date_of_birth))
+
+    def seen(p: _Person) -> _Person:
+        ident = found.get(p.id)
+        if ident is None:
+            return p
+        return replace(p, named=True, dob=ident.date_of_birth or p.dob, age=None if ident.date_of_birth else p.age)
+
+    return ({rid: [seen(p) for p in ps] for rid, ps in persons.items()},
+            {pid: seen(p) for pid, p in everyone.items()})
 
 
 # --- queries ------------------------------------------------------------------------------------
@@ -217,7 +244,7 @@ class _Context:
     warnings: dict[int, list[tuple[int, WarningInput]]]  # person → (report, warning)
     investigations: dict[int, list[tuple[int, InvestigationInput]]]  # report → (report, investigation)
     risk: dict[int, list[tuple[int, str, bool]]]
-    verified: dict[int, list[tuple[int, date]]]  # person → (row id, verified date of birth)
+    verified: dict[int, list[tuple[int, datetime, date]]]  # person → (row id, when, verified date of birth)
     places: Places
     candidates: dict[int, list[int]]  # person → subjects it may also be (open linkage reviews)
     candidate_members: dict[int, list[int]]
@@ -279,7 +306,8 @@ class _Context:
         """Register checks of any current member, newest last; also one made on another version of
         this report (a date of birth belongs to the person, not to a report)."""
         checked = {p.id for p in persons if p.role == "reported"} | {p.id for p in members}
-        return tuple(born for _, born in sorted(x for pid in checked for x in self.verified.get(pid, ())))
+        checks = sorted((at, row, born) for pid in checked for row, at, born in self.verified.get(pid, ()))
+        return tuple(born for _, _, born in checks)
 
     def _candidate_warnings(self, persons: list[_Person], subjects: set[int]) -> tuple:
         maybe = sorted({c for p in persons for c in self.candidates.get(p.id, ()) if c not in subjects})

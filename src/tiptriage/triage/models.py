@@ -21,8 +21,8 @@ DECISION_KINDS = ("confirm", "override")
 # Registers a date of birth can be verified in: the Dutch population register (residents) and its
 # register of non-residents.
 BIRTH_DATE_REGISTERS = ("BRP", "RNI")
-TRIGGERS = ("ingest", "manual", "all", "bank", "subject", "risk_item", "birth_date", "policy", "warning",
-            "decision")
+TRIGGERS = ("ingest", "manual", "all", "bank", "subject", "risk_item", "birth_date", "identified", "policy",
+            "warning", "decision")
 
 
 class Recommendation(Base):

@@ -27,6 +27,9 @@ from tiptriage.media import service as media
 from tiptriage.media.matching import chunks
 from tiptriage.operations.units import Units, load_units
 from tiptriage.registry import service as registry
+from tiptriage.subjects import identity
+from tiptriage.subjects.identity import Identified, Identity
+from tiptriage.subjects.models import Identification
 from tiptriage.triage import inputs
 from tiptriage.triage.facts import RISK_ITEMS, FactSettings, derive_facts
 from tiptriage.triage.models import (
@@ -385,6 +388,20 @@ def record_birth_date(session: Session, report_id: int, born: date, *, source: s
     return row
 
 
+def record_identification(session: Session, report_id: int, person: Identity, *, source: str, reference: str,
+                          note: str, actor: str, person_ref: str | None = None,
+                          links: SubjectLinks | None = None) -> Identified:
+    """Who the unit established stands behind the report (the answer to NEEDS_IDENTIFICATION):
+    recorded, linked again (`subjects.identity`), committed, and the reports of every subject it
+    touched are triaged at once, so a warned person's re-report is escalated now."""
+    result = identity.identify(session, report_id, person, source=source, reference=reference, note=note,
+                               actor=actor, person_ref=person_ref)
+    session.commit()
+    triage_reports(session, list(result.retriage), actor=actor, trigger="identified", links=links,
+                   reason=f"identified ({source} {reference.strip()})")
+    return result
+
+
 def reported_person(session: Session, report_id: int) -> int:
     """The reported person of a report (the first, when a report names several)."""
     person = session.execute(select(ReportedPersonRow.id).where(
@@ -448,14 +465,20 @@ def report_triage(session: Session, report_id: int, *, lang: str = "nl") -> dict
 
 
 def analyst_records(session: Session, report_id: int) -> list[dict]:
-    """What analysts recorded for this report's persons, oldest first: risk items and dates of birth
-    checked in a register (the facts use the newest of each)."""
+    """What analysts recorded for this report's persons, oldest first: risk items, dates of birth
+    checked in a register and identifications (the facts use the newest of each)."""
     risks = session.execute(select(RiskItem).where(RiskItem.report_id == report_id)).scalars()
     births = session.execute(select(VerifiedBirthDate).where(VerifiedBirthDate.report_id == report_id)).scalars()
     records = [{"kind": "risk_item", "item": r.item, "value": r.value, "note": r.note, "actor": r.actor,
                 "at": r.at, "person_id": r.person_id} for r in risks]
     records += [{"kind": "birth_date", "date_of_birth": b.date_of_birth.isoformat(), "source": b.source,
                  "note": b.note, "actor": b.actor, "at": b.at, "person_id": b.person_id} for b in births]
+    found = session.execute(select(Identification).where(Identification.report_id == report_id)).scalars()
+    records += [{"kind": "identification", "name": f"{i.given_name} {i.family_name}",
+                 "date_of_birth": i.date_of_birth.isoformat() if i.date_of_birth else None,
+                 "address": ", ".join(x for x in (i.street, i.postcode, i.city, i.country) if x),
+                 "source": i.source, "reference": i.reference, "note": i.note, "actor": i.actor, "at": i.at,
+                 "person_id": i.person_id} for i in found]
     return sorted(records, key=lambda r: r["at"])
 
 

@@ -1,0 +1,189 @@
+"""Identification: the answer to NEEDS_IDENTIFICATION, and linkage looking again with it.
+
+A report that carries only an IP address or an account cannot be triaged further until the unit
+knows who is behind it (a subscriber request to the provider, art. 126na Sv, then a register
+check). `identify` records who the analyst established (`models.Identification`, append-only,
+newest counts) and links the reported person again as if the report had named them: the person's
+stored record and keys are renewed, candidates are scored with the model's weights, and
+
+- when the person now links to another subject, their subject is fused into it (operation
+  "identify", audited, undone by `split`); across a subject an analyst shaped, a review is opened
+  instead, as the fast path does;
+- when the evidence is only enough for a review, the reviews are opened;
+- either way the subjects' reports are queued for re-triage (`pending_retriage`).
+
+So a warned person reported again from a bare IP address is recognised once identified, and the
+re-report is escalated like any other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from tiptriage.audit import service as audit
+from tiptriage.db import utcnow
+from tiptriage.intake.models import Report, ReportedPersonRow
+from tiptriage.subjects import features
+from tiptriage.subjects import service as subjects
+from tiptriage.subjects.models import IDENTIFICATION_SOURCES, Identification, SubjectKey, SubjectRecord
+
+NAME_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who the unit established stands behind a reported person (see models.Identification)."""
+
+    given_name: str
+    family_name: str
+    date_of_birth: date | None = None
+    street: str | None = None  # street and house number
+    postcode: str | None = None
+    city: str | None = None
+    country: str = "NL"
+
+
+@dataclass(frozen=True)
+class Identified:
+    identification_id: int
+    person_id: int
+    subject_id: int  # where the person is now
+    decision: str  # linked (to another subject), same (stays), review, new (no one else matches)
+    fused: tuple[int, ...]  # subjects retired into `subject_id` (their persons moved there)
+    review_ids: tuple[int, ...]
+    retriage: tuple[int, ...]  # reports queued for re-triage
+
+
+def identify(session: Session, report_id: int, identity: Identity, *, source: str, reference: str, note: str,
+             actor: str, person_ref: str | None = None) -> Identified:
+    """Record the identification of the report's reported person and link them again. Flushed, not
+    committed (the caller commits, then triages the queued reports)."""
+    _check(identity, source, reference, note)
+    person = _reported_person(session, report_id, person_ref)
+    if subjects._current_subject(session, person.id) is None:  # stored but never linked: link first
+        subjects.resolve_reports(session, [report_id], actor=actor)
+    row = Identification(report_id=report_id, person_id=person.id, given_name=identity.given_name.strip(),
+                         family_name=identity.family_name.strip(), date_of_birth=identity.date_of_birth,
+                         street=_clean(identity.street), postcode=_clean(identity.postcode),
+                         city=_clean(identity.city), country=identity.country.upper(), source=source,
+                         reference=reference.strip(), note=note.strip(), actor=actor, at=utcnow())
+    session.add(row)
+    session.flush()
+    result = _link_again(session, person, row, actor)
+    audit.record(session, actor=actor, action="subjects.identification", entity="report", entity_ids=[report_id],
+                 reason=note, details={"identification_id": row.id, "person_id": person.id, "source": source,
+                                       "reference": row.reference, "decision": result.decision,
+                                       "subject_id": result.subject_id, "fused": list(result.fused),
+                                       "reviews": list(result.review_ids)})
+    return result
+
+
+def newest(session: Session, person_ids: list[int]) -> dict[int, Identification]:
+    """The newest identification of each of these reported persons that has one."""
+    rows = session.execute(select(Identification).where(Identification.person_id.in_(person_ids))
+                           .order_by(Identification.id)).scalars()
+    return {row.person_id: row for row in rows}
+
+
+def _check(identity: Identity, source: str, reference: str, note: str) -> None:
+    if source not in IDENTIFICATION_SOURCES:
+        raise subjects.SubjectError(f"an identification comes from one of {', '.join(IDENTIFICATION_SOURCES)}, "
+                                    f"not {source}")
+    for field, value in (("given name", identity.given_name), ("family name", identity.family_name)):
+        if not value or not value.strip():
+            raise subjects.SubjectError(f"an identification names the person: the {field} is empty")
+        if len(value) > NAME_LIMIT:
+            raise subjects.SubjectError(f"the {field} is over {NAME_LIMIT} characters")
+    born = identity.date_of_birth
+    if born is not None and not date(1900, 1, 1) <= born <= utcnow().date():
+        raise subjects.SubjectError(f"a date of birth between 1900-01-01 and today, not {born.isoformat()}")
+    if len(identity.country) != 2 or not identity.country.isalpha():
+        raise subjects.SubjectError(f"a country is a two-letter code (NL, BE, ...), not {identity.country!r}")
+    if not reference.strip():
+        raise subjects.SubjectError("give the reference of the request or register query (--reference)")
+    if not note.strip():
+        raise subjects.SubjectError("say how the person was identified (a note)")
+
+
+def _clean(value: str | None) -> str | None:
+    return value.strip() or None if value else None
+
+
+def _reported_person(session: Session, report_id: int, ref: str | None) -> ReportedPersonRow:
+    if session.get(Report, report_id) is None:
+        raise LookupError(f"no report with id {report_id}")
+    persons = list(session.execute(select(ReportedPersonRow).where(
+        ReportedPersonRow.report_id == report_id, ReportedPersonRow.role == subjects.SUBJECT_ROLE)
+        .order_by(ReportedPersonRow.id)).scalars())
+    if ref is not None:
+        persons = [p for p in persons if p.ref == ref]
+    refs = ", ".join(p.ref for p in persons)
+    if not persons:
+        raise LookupError(f"report {report_id} has no reported person" + (f" {ref!r}" if ref else ""))
+    if len(persons) > 1:
+        raise subjects.SubjectError(f"report {report_id} names {len(persons)} reported persons ({refs}): "
+                                    "say which with --person")
+    return persons[0]
+
+
+def _link_again(session: Session, person: ReportedPersonRow, identity: Identification, actor: str) -> Identified:
+    """Renew the person's record and keys, then decide as the fast path does, from where they are."""
+    report = session.get(Report, person.report_id)
+    normalised = features.normalised(person, report, identity)
+    rec = features.record(person.id, normalised)
+    ips = features.public_ips(normalised)
+    _renew_index(session, person.id, report.id, rec, ips)
+    model = subjects.active_model(session)
+    op = subjects._operation(session, "identify", actor, identity.note,
+                             {"identification": identity.id, "person": person.id, "model_version": model.version})
+    current = subjects._current_subject(session, person.id)
+    decision = subjects.decide(session, model, rec, ips)
+    choice = decision.choice
+    ties = [(choice.subject_id, choice.best[0]), *choice.joins] if choice.decision == "linked" else []
+    fused: list[int] = []
+    for sid, weight in ties:
+        if sid == current or sid in fused:
+            continue
+        if subjects._analyst_decided(session, [current, sid]):  # an analyst kept them apart: ask
+            choice.reviews.append(("possible_same_subject", sid, weight))
+        else:
+            fused.append(sid)
+    affected = subjects.affected_reports(session, [current, *fused])
+    reason = f"identification {identity.id} of reported person {person.id} ({identity.source} {identity.reference})"
+    retired = []
+    for sid in fused:
+        # The older subject keeps its id, so what hangs on it (a warning's history) reads on.
+        keep, other = min(sid, current), max(sid, current)
+        subjects._fuse(session, keep, other, kind="identify", actor=actor, reason=reason)
+        current = keep
+        retired.append(other)
+    choice.reviews = [r for r in choice.reviews if r[1] not in fused and r[1] != current]
+    _, reviews = subjects.record_link(session, model, op, person.id, current, decision, utcnow())
+    queued = subjects._queue_retriage(session, affected, op.id)
+    outcome = "linked" if fused else "review" if reviews else "same" if choice.subject_id == current else "new"
+    return Identified(identity.id, person.id, current, outcome, tuple(retired), reviews, tuple(queued))
+
+
+def _renew_index(session: Session, person_id: int, report_id: int, rec: dict, ips: set[str]) -> None:
+    """The person's stored record becomes the identified one; keys only grow (the report's own
+    keys stay true: the report did carry them)."""
+    stored = session.get(SubjectRecord, person_id)
+    if stored is None:
+        subjects.index_record(session, report_id, rec, ips)
+        return
+    old = stored.features
+    session.execute(update(SubjectRecord).where(SubjectRecord.reported_person_id == person_id).values(features=rec))
+    have = set(session.execute(select(SubjectKey.key).where(SubjectKey.reported_person_id == person_id)).scalars())
+    keys = (set(rec["keys"] or ()) | {features.IP_KEY_PREFIX + ip for ip in ips}) - have
+    if keys:
+        session.add_all(SubjectKey(key=k, reported_person_id=person_id) for k in sorted(keys))
+    for column in subjects.linkage.TF_COLUMNS:  # count a value the person did not have before
+        if rec[column] is not None and rec[column] != old.get(column):
+            subjects._count(session, column, rec[column])
+            if old.get(column) is None:
+                subjects._count(session, column, subjects.TOTAL)
+    session.flush()
