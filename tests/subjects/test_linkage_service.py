@@ -134,11 +134,14 @@ def test_rejecting_a_review_is_audited(session):
     r2, _ = add_report(session, given="Sem", family="Visser", dob=date(2001, 4, 2), address=home)
     _resolve(session, r1)
     (b,) = _resolve(session, r2)
+    assert service.pending_retriage(session) == []
     service.reject_review(session, b.review_ids[0], actor="analyst", reason="twins, checked in BRP")
     session.commit()
     event = audit.events(session, limit=1, action="subjects.review.reject")[0]
     assert event.reason == "twins, checked in BRP" and event.actor == "analyst"
     assert service.open_reviews(session) == []
+    # The open review held both reports back (a possible match): they are triaged again.
+    assert sorted(service.pending_retriage(session)) == sorted([r1, r2])
 
 
 def test_search_by_identifier_is_audited_with_its_reason(session):

@@ -815,9 +815,11 @@ def _move_person(session: Session, review: SubjectReview, *, actor: str, reason:
 
 
 def reject_review(session: Session, review_id: int, *, actor: str, reason: str | None) -> ActionResult:
-    """Not the same person: recorded, so relinking will not propose it again."""
+    """Not the same person: recorded, so relinking will not propose it again. The reports on both
+    sides are triaged again: an open review kept them from a warning (a possible re-report)."""
     reason = _require_reason(reason)
     review = _open_review_row(session, review_id)
+    affected = affected_reports(session, [review.subject_id, review.candidate_subject_id])
     op = _operation(session, "reject", actor, reason, {"review": review.id})
     review.status, review.decided_at, review.decided_by, review.reason = "rejected", utcnow(), actor, reason
     review.operation_id = op.id
@@ -830,7 +832,8 @@ def reject_review(session: Session, review_id: int, *, actor: str, reason: str |
         reason=reason,
         details={"operation": op.id},
     )
-    return ActionResult(op.id, (review.subject_id, review.candidate_subject_id), (), ())
+    queued = _queue_retriage(session, affected, op.id)
+    return ActionResult(op.id, (review.subject_id, review.candidate_subject_id), (), tuple(queued))
 
 
 def open_reviews(session: Session, *, limit: int = 50) -> list[SubjectReview]:
