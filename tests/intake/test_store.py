@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
+from tiptriage.db import make_engine, migrate, session_factory
 from tiptriage.intake import service
 from tiptriage.intake.domain import (
     FileHash, Identifier, IpEvent, ParsedReport, ReportedFile, ReportedPerson,
@@ -211,6 +212,37 @@ def test_parallel_parsing_gives_the_same_outcome(session, tmp_path, monkeypatch)
     stored = session.execute(select(Report).order_by(Report.external_id)).scalars().all()
     assert [r.external_id for r in stored] == [f"9{n:06d}" for n in range(9)]
     assert all(len(r.files) == 2 for r in stored)
+
+
+def test_parallel_joining_gives_the_same_outcome_when_a_report_id_comes_twice(session, tmp_path, monkeypatch):
+    """Workers join file details to their report; as in-process, the first document with that report
+    id takes them, a second one is stored without them (a new version), and a refused one refuses them."""
+    write_xml(tmp_path, make_report(31, files=2), inline=False)
+    write_xml(tmp_path, make_report(31, name="Piet", files=1), name="9000031.again.xml")
+    write_xml(tmp_path, make_report(32, files=2), inline=False)
+    bad = tmp_path / "9000032.xml"
+    bad.write_bytes(bad.read_bytes().replace(b"<incidentDateTime>2023", b"<incidentDateTime>2999"))
+    write_xml(tmp_path, make_report(33, files=3), inline=False)
+
+    def outcome(store) -> tuple:
+        summary = service.ingest(store, [tmp_path], actor="t")
+        reports = store.execute(select(Report).order_by(Report.id)).scalars()
+        return ((summary.stored, summary.versions, summary.rejected),
+                [(e["file"].rsplit("/", 1)[1], e["reason"]) for e in summary.errors],
+                [(r.external_id, r.content_sha256, [(f.ref, f.action) for f in r.files]) for r in reports])
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'reference.db'}")  # in-process, into a store of its own
+    migrate(engine)
+    with session_factory(engine)() as reference:
+        in_process = outcome(reference)
+    engine.dispose()
+    monkeypatch.setattr(service, "PARALLEL_MIN_FILES", 0)
+    monkeypatch.setattr(service, "PARALLEL_CHUNK", 1)
+    monkeypatch.setenv("TIPTRIAGE_INGEST_WORKERS", "2")
+    assert outcome(session) == in_process
+    assert in_process[0] == (3, 1, 3)
+    # 9000031.again.xml comes first in file order: its one file and the two file details; then 9000031.xml alone.
+    assert [len(files) for _, _, files in in_process[2]] == [3, 0, 3]
 
 
 def test_file_details_with_a_byte_order_mark_or_comment_are_still_joined(session, tmp_path):
