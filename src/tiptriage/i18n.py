@@ -233,6 +233,7 @@ NL = {
     "ip": "IP-adres",
     "address": "adres",
     "name_birth": "naam en geboortejaar",
+    "name": "naam",
     "Recorded by analysts": "Vastgelegd door analisten",
     "date of birth {date} ({source})": "geboortedatum {date} ({source})",
     "yes": "ja",

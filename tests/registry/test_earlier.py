@@ -166,3 +166,48 @@ def test_a_home_connection_flags_but_an_address_many_people_use_does_not(session
     subjects.resolve_reports(session, ids, actor="pipeline")
     session.commit()
     assert registry_search(session, warning) == []
+
+
+# --- names: what a person approving a warning would notice ------------------------------------------
+
+BARTHOLOMEUS = replace(person(given="Bartholomeus", family="Ponci", email="b.ponci@example.nl", dob=date(1989, 7, 7),
+                              postcode=None), ip_events=())
+BART = replace(person(given="Bart", family="Ponci", email=None, dob=None, postcode="8024 LP"), ip_events=(),
+               identifiers=(Identifier("esp_user_id", "661567157", None, "Platform B"),))
+
+
+def test_a_rare_family_name_with_a_compatible_given_name_is_flagged_without_a_birth_year(session, tmp_path):
+    earlier, _, second = warned_then_reported_again(session, tmp_path, BARTHOLOMEUS, BART)
+    warning = flows.propose_warning(session, second, actor="anna", justification="x")
+    [found] = registry_search(session, warning)
+    assert (found["warning_id"], found["evidence"]) == (earlier, [
+        {"field": "name", "value": "bart ponci", "earlier_value": "bartholomeus ponci"}])
+
+
+def test_a_common_family_name_without_a_birth_year_is_not_flagged(session, tmp_path):
+    warned, again = (replace(p, family_name="de Vries") for p in (BARTHOLOMEUS, BART))
+    _, _, second = warned_then_reported_again(session, tmp_path, warned, again)
+    others = [replace(STRANGER, given_name=g, family_name="de Vries", identifiers=(
+        Identifier("email", f"{g}@example.org", True, None),)) for g in ("Anna", "Bas", "Cas")]
+    ids = ingest(session, tmp_path / "3", *(report(f"v-{n}", known(2), who=p) for n, p in enumerate(others)))
+    subjects.resolve_reports(session, ids, actor="pipeline")
+    session.commit()
+    warning = flows.propose_warning(session, second, actor="anna", justification="x")
+    assert registry_search(session, warning) == []
+
+
+def test_names_and_birth_years_are_compared_per_subject_not_per_report(session, tmp_path):
+    """One report of the new subject gives the full name, another of the same account only the given
+    name and birth year; the warned man's birth year is known: together they are his."""
+    warned = replace(BARTHOLOMEUS, family_name="Oosterhout", given_name="Merijn", date_of_birth=date(1971, 12, 2))
+    named = replace(warned, date_of_birth=None, identifiers=(Identifier("esp_user_id", "5337303987", None, "P"),))
+    earlier, _, second = warned_then_reported_again(session, tmp_path, warned, named)
+    aged = replace(named, family_name=None, date_of_birth=date(1971, 1, 1))
+    third = ingest(session, tmp_path / "3", report("m-3", known(2), who=aged))[0]
+    subjects.resolve_reports(session, [third], actor="pipeline")
+    session.commit()
+    assert triage.facts_now(session, [third])[third]["subject_ids"] == triage.facts_now(session, [second])[second][
+        "subject_ids"]
+    warning = flows.propose_warning(session, second, actor="anna", justification="x")
+    [found] = registry_search(session, warning)
+    assert [e["field"] for e in found["evidence"]] == ["name"] and found["warning_id"] == earlier

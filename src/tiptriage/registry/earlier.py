@@ -24,8 +24,8 @@ from tiptriage.media.matching import chunks
 from tiptriage.registry.models import PoliceWarning, WarningReport
 from tiptriage.registry.service import shown_state
 from tiptriage.subjects import service as subjects
-from tiptriage.subjects.features import IP_KEY_PREFIX
-from tiptriage.subjects.models import SubjectKey, SubjectMember, SubjectRecord
+from tiptriage.subjects.features import FAMILY_KEY_PREFIX, IP_KEY_PREFIX
+from tiptriage.subjects.models import SubjectKey, SubjectMember, SubjectRecord, SubjectTermCount
 
 # Stored key prefix → the evidence field it stands for. `name_yob:` is family name (sound) + birth year.
 KEY_FIELDS = {"email:": "email", "phone:": "phone", "uid:": "account", "sn:": "screen_name", "dev:": "device",
@@ -93,7 +93,80 @@ def _evidence(session: Session, own: list[int], *, before: int) -> dict[int, lis
             if field == "name_birth" and not _given_compatible(records.get(mine), records.get(person)):
                 continue
             found[warning_id].append((field, mine, person, own_key, key))
+    for warning_id, mine, person, value in _name_hits(session, {p: records[p] for p in own if p in records}, warned):
+        found[warning_id].append(("name", mine, person, value, value))
     return found
+
+
+# A family name carried by at most this share of all records is rare enough to flag on its own
+# (with a compatible given name) when a side knows no birth year: "Ponci", not "de Vries".
+RARE_FAMILY_SHARE = 0.001
+
+
+def _name_hits(session: Session, mine: dict[int, dict], warned) -> list[tuple[int, int, int, str]]:
+    """(warning, own person, earlier person, name) where the two *subjects* carry one name: a family
+    name and a given name of the same initial, on any of their reports, and birth years that agree
+    when both sides know one; when a side knows none, only for a rare family name. Per subject, not
+    per report: one report may give the full name and another only the birth year."""
+    names = _names(mine)
+    if not names:
+        return []
+    families = sorted({FAMILY_KEY_PREFIX + family for family, _ in names})
+    hit = {warning_id for warning_id, _, _ in _exact_hits(session, warned, families)}
+    if not hit:
+        return []
+    pairs = session.execute(select(warned.c.warning_id, warned.c.person_id)
+                            .where(warned.c.warning_id.in_(sorted(hit)))).all()
+    records = _records(session, {person for _, person in pairs} - set(mine))
+    by_warning: dict[int, dict[int, dict]] = defaultdict(dict)
+    for warning_id, person in pairs:
+        if person in records:
+            by_warning[warning_id][person] = records[person]
+    years, out = _years(mine.values()), []
+    for warning_id, theirs in by_warning.items():
+        shared = set(names) & set(_names(theirs))
+        other_years = _years(theirs.values())
+        if not shared:
+            continue
+        if years and other_years:
+            if not any(abs(a - b) <= 1 for a in years for b in other_years):
+                continue
+        elif not any(_rare(session, family, _carriers(family, mine, theirs)) for family, _ in shared):
+            continue
+        family, initial = min(shared)
+        out.append((warning_id, names[(family, initial)], _names(theirs)[(family, initial)],
+                    f"{initial.upper()}. {family}"))
+    return out
+
+
+def _names(records: dict[int, dict]) -> dict[tuple[str, str], int]:
+    """(family name, given initial) → a person carrying it."""
+    out = {}
+    for person, rec in sorted(records.items()):
+        if rec.get("family") and rec.get("given_initial"):
+            out.setdefault((rec["family"], rec["given_initial"]), person)
+    return out
+
+
+def _years(records) -> set[int]:
+    years = set()
+    for rec in records:
+        if rec.get("dob_lo") and rec.get("dob_hi"):
+            first, last = int(rec["dob_lo"][:4]), int(rec["dob_hi"][:4])
+            if last - first < 2:  # an age gives a range of two years at most; wider says nothing
+                years.update(range(first, last + 1))
+    return years
+
+
+def _carriers(family: str, *sides: dict[int, dict]) -> int:
+    return sum(rec.get("family") == family for side in sides for rec in side.values())
+
+
+def _rare(session: Session, family: str, own: int) -> bool:
+    """Whether hardly anyone but the two subjects (`own` of their records) carries the family name."""
+    counts = dict(session.execute(select(SubjectTermCount.value, SubjectTermCount.n).where(
+        SubjectTermCount.field == "family", SubjectTermCount.value.in_([family, subjects.TOTAL]))).all())
+    return counts.get(family, 0) - own <= RARE_FAMILY_SHARE * counts.get(subjects.TOTAL, 0)
 
 
 def _without_shared_ips(session: Session, probes: dict[str, set[int]]) -> dict[str, set[int]]:
@@ -168,6 +241,8 @@ def _shown(field: str, key: str, rec: dict | None) -> str:
     """A shared value as people read it: the normalised identifier, an address, a name and birth."""
     if field == "address":
         return " ".join(part for part in key[len(ADDRESS_KEY):].split("|") if part)
+    if field == "name" and rec:
+        return f"{rec['given_word'] or rec['given_initial']} {rec['family']}"
     if field == "name_birth" and rec:
         born = rec["dob_lo"] if rec["dob_kind"] == "day" else rec["dob_lo"][:4]
         return f"{rec['given_word'] or rec['given_initial']} {rec['family']}, {born}"

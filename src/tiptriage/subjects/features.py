@@ -202,6 +202,20 @@ def record(person_id: int, person: NormalisedPerson) -> dict:
     return rec
 
 
+# A family name on its own: indexed for the registry's name check (registry/earlier.py), never a
+# candidate key for linkage (a family name alone finds thousands of namesakes).
+FAMILY_KEY_PREFIX = "fam:"
+
+
+def index_keys(rec: dict, ips: set[str]) -> set[str]:
+    """What `subject_keys` holds for a record: its blocking keys, its public IP addresses (fan-out
+    counts, candidates) and its family name (the registry's name check)."""
+    keys = set(rec["keys"] or ()) | {IP_KEY_PREFIX + ip for ip in ips}
+    if rec["family"]:
+        keys.add(FAMILY_KEY_PREFIX + rec["family"])
+    return keys
+
+
 def drop_ips(rec: dict, ips: set[str]) -> dict:
     """The record without the tokens of the given addresses (the fan-out guard found them shared)."""
     if not ips:
@@ -218,6 +232,8 @@ __all__ = [
     "LIST_COLUMNS",
     "SCALAR_COLUMNS",
     "IP_KEY_PREFIX",
+    "FAMILY_KEY_PREFIX",
+    "index_keys",
     "domain_person",
     "identified",
     "normalised",

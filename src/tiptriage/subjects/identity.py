@@ -178,7 +178,7 @@ def _renew_index(session: Session, person_id: int, report_id: int, rec: dict, ip
     old = stored.features
     session.execute(update(SubjectRecord).where(SubjectRecord.reported_person_id == person_id).values(features=rec))
     have = set(session.execute(select(SubjectKey.key).where(SubjectKey.reported_person_id == person_id)).scalars())
-    keys = (set(rec["keys"] or ()) | {features.IP_KEY_PREFIX + ip for ip in ips}) - have
+    keys = features.index_keys(rec, ips) - have
     if keys:
         session.add_all(SubjectKey(key=k, reported_person_id=person_id) for k in sorted(keys))
     for column in subjects.linkage.TF_COLUMNS:  # count a value the person did not have before

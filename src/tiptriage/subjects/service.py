@@ -474,7 +474,7 @@ def index_record(session: Session, report_id: int, rec: dict, ips: set[str]) -> 
     session.execute(
         insert(SubjectRecord).values(reported_person_id=person_id, report_id=report_id, features=rec)
     )
-    keys = set(rec["keys"] or ()) | {features.IP_KEY_PREFIX + ip for ip in ips}
+    keys = features.index_keys(rec, ips)
     if keys:
         session.execute(
             insert(SubjectKey), [{"key": k, "reported_person_id": person_id} for k in sorted(keys)]
