@@ -442,3 +442,24 @@ def test_a_report_refused_by_its_values_is_not_half_stored_on_either_database(se
     fields = sorted(q.field for q in session.execute(select(QuarantineEntry)).scalars())
     assert fields == ["fileDetails[1]/fileId", "personOrUserReported[1]/personOrUserReportedPerson/address[1]/zipCode"]
     assert _rows(session)["files"] == 2 and _rows(session)["reported_persons"] == 1
+
+
+def test_a_head_of_many_comments_is_sniffed_in_bounded_time(tmp_path):
+    """Pass 1 recognises file-details documents by their head; a head of comments once made its
+    pattern backtrack for hours (30 comments). Sniffed in a child with a CPU-time limit."""
+    path = tmp_path / "comments.xml"
+    path.write_bytes(b"<!-- x -->" * 400 + b"<report><reportId>1</reportId></report>")
+    sibling = tmp_path / "commented.file-1.xml"
+    sibling.write_bytes(b"<!-- exported -->\n" * 30 + b"<fileDetails><reportId>1</reportId></fileDetails>")
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        code = 1
+        try:
+            resource.setrlimit(resource.RLIMIT_CPU, (10, 10))
+            found = service._sniff_chunk([path, sibling], 10_000_000)
+            code = 0 if [p.name for p, _ in found] == [sibling.name] else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status), f"the sniffing process was killed (status {status}): it backtracked"
+    assert os.WEXITSTATUS(status) == 0, "only the file-details document is recognised as one"

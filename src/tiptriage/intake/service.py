@@ -37,7 +37,10 @@ from tiptriage.intake.models import (
 
 INPUT_SUFFIXES = {".xml", ".json", ".csv"}
 # A file-details document: optional declaration, comments and white space, then <fileDetails>.
-_SIBLING_ROOT = re.compile(r"^\s*(<\?xml[^>]*\?>)?(\s*<!--.*?-->)*\s*<([\w.-]+:)?fileDetails[\s>/]", re.S)
+# A comment ends at its first "-->": with `<!--.*?-->` a head of a few dozen comments backtracked
+# for hours (each comment could also end at any later "-->").
+_SIBLING_ROOT = re.compile(
+    r"^\s*(<\?xml[^>]*\?>)?(?:\s*<!--(?:(?!-->).)*-->)*\s*<([\w.-]+:)?fileDetails[\s>/]", re.S)
 _BOM_CODECS = ((b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xff\xfe\x00\x00", "utf-32-le"), (b"\xef\xbb\xbf", "utf-8-sig"),
                (b"\xfe\xff", "utf-16-be"), (b"\xff\xfe", "utf-16-le"))
 SNIFF_BYTES = 4096
