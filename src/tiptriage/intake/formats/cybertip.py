@@ -18,7 +18,6 @@ import re
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from functools import partial
 
 from lxml import etree
 
@@ -35,9 +34,9 @@ PERSON_BLOCKS = {"personOrUserReported": ("reported", "p"), "intendedRecipient":
                  "victim": ("victim", "v")}
 DEVICE_KINDS = ("device_id",)
 # Values stored in columns of a fixed width (see values.MAX_*).
-_ID = partial(v.text, limit=v.MAX_ID)
-_REF = partial(v.text, limit=v.MAX_REF)
-_CODE = partial(v.text, limit=v.MAX_CODE)
+_ID = v.text_within(v.MAX_ID)
+_REF = v.text_within(v.MAX_REF)
+_CODE = v.text_within(v.MAX_CODE)
 # Tags and attributes ('<' and '=', an attribute counted twice): within this bound a parsed tree
 # stays under ~30 MB however the document is shaped (10 MB of "<x/>" took 460 MB before).
 MAX_MARKUP = 200_000
