@@ -105,7 +105,7 @@ RARE_FAMILY_SHARE = 0.001
 
 def _name_hits(session: Session, mine: dict[int, dict], warned) -> list[tuple[int, int, int, str]]:
     """(warning, own person, earlier person, name) where the two *subjects* carry one name: a family
-    name and a given name of the same initial, on any of their reports, and birth years that agree
+    name and a given name of the same initial, on any of their reports, and a birth year in common
     when both sides know one; when a side knows none, only for a rare family name. Per subject, not
     per report: one report may give the full name and another only the birth year."""
     names = _names(mine)
@@ -129,7 +129,7 @@ def _name_hits(session: Session, mine: dict[int, dict], warned) -> list[tuple[in
         if not shared:
             continue
         if years and other_years:
-            if not any(abs(a - b) <= 1 for a in years for b in other_years):
+            if not years & other_years:
                 continue
         elif not any(_rare(session, family, _carriers(family, mine, theirs)) for family, _ in shared):
             continue
