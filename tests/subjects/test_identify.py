@@ -6,14 +6,19 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
+from subjects import strategies as gen
 from triage.dbdata import bank, ingest, known, person, report, reported_person
 
 from tiptriage.audit.models import AuditEvent
 from tiptriage.intake.domain import IpEvent
 from tiptriage.registry import flows
 from tiptriage.registry import service as registry
+from tiptriage.subjects import features
 from tiptriage.subjects import service as subjects
+from tiptriage.subjects.identifiers import normalise_person
 from tiptriage.subjects.identity import Identity
 from tiptriage.subjects.models import Identification
 from tiptriage.triage import service as triage
@@ -174,3 +179,25 @@ def test_an_unknown_report_and_an_ambiguous_one_are_refused(session, tmp_path):
         identify(session, rid)
     session.rollback()
     assert identify(session, rid, person_ref="p2").person_id != reported_person(session, rid)
+
+
+# --- the identified record: a property of any reported person and any identity ------------------------
+
+identities = st.builds(Identity, gen.given_names, gen.family_names, st.none() | gen.birth_dates,
+                       st.none() | st.just("Markt 1"), st.none() | st.just("6211 AB"), st.none() | st.just("Maastricht"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(gen.reported_persons(), identities)
+def test_an_identified_person_keeps_what_was_seen_and_takes_the_register_s_name(seen, who):
+    person = features.identified(seen, who)
+    assert (person.identifiers, person.ip_events, person.ref, person.role) == (
+        seen.identifiers, seen.ip_events, seen.ref, seen.role)
+    assert (person.given_name, person.family_name) == (who.given_name, who.family_name)
+    assert person.date_of_birth == (who.date_of_birth or seen.date_of_birth)
+    assert person.addresses[:len(seen.addresses)] == seen.addresses  # the report's addresses stay
+    rec = features.record(1, normalise_person(person))
+    # Everything the report let linkage find the person by is still a key of the identified record.
+    before = features.record(1, normalise_person(seen))
+    lost = {k for k in before["keys"] or () if k.startswith(("email:", "phone:", "uid:", "sn:", "dev:"))}
+    assert lost <= set(rec["keys"] or ())
