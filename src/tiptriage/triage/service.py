@@ -476,7 +476,8 @@ def analyst_records(session: Session, report_id: int) -> list[dict]:
     found = session.execute(select(Identification).where(Identification.report_id == report_id)).scalars()
     records += [{"kind": "identification", "name": f"{i.given_name} {i.family_name}",
                  "date_of_birth": i.date_of_birth.isoformat() if i.date_of_birth else None,
-                 "address": ", ".join(x for x in (i.street, i.postcode, i.city, i.country) if x),
+                 "address": ", ".join(x for x in (i.street, i.postcode, i.city) if x) + (
+                     f" ({i.country})" if i.street or i.postcode or i.city else ""),
                  "source": i.source, "reference": i.reference, "note": i.note, "actor": i.actor, "at": i.at,
                  "person_id": i.person_id} for i in found]
     return sorted(records, key=lambda r: r["at"])
