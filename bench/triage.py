@@ -214,29 +214,19 @@ def after_identifications(session, truth) -> dict:
     date of birth, source BRP); the reviews linkage then opens are answered as above and the
     reports triaged again. An identified report's expected outcome is the truth's rule with
     identified = true (it is no longer a report with only an IP address)."""
-    from datetime import date
-
     from sqlalchemy import select
 
     from tiptriage.intake.models import Report, ReportedPersonRow
-    from tiptriage.subjects.identity import Identity, identify
     from tiptriage.triage import service
     from tiptriage.triage.models import TriageState
 
-    truth_of = {(r["source"], r["external_id"]): r for r in truth["reports"]}
     rows = session.execute(select(TriageState.report_id, Report.source, Report.external_id, ReportedPersonRow.ref)
                            .join(Report, Report.id == TriageState.report_id)
                            .join(ReportedPersonRow, ReportedPersonRow.report_id == Report.id)
                            .where(TriageState.outcome == "NEEDS_IDENTIFICATION",
                                   ReportedPersonRow.role == "reported")).all()
     start, decisions = time.perf_counter(), Counter()
-    for rid, source, external_id, ref in rows:
-        p = truth["persons"][truth_of[(source, external_id)]["persons"][ref]]
-        who = Identity(p["given_name"], p["family_name"], date.fromisoformat(p["date_of_birth"]), country=p["country"])
-        result = identify(session, rid, who, source="BRP", reference=f"bench-{rid}-{ref}", actor="bench-analyst",
-                          note="bench: the ground truth's person", person_ref=ref)
-        decisions[result.decision] += 1
-        session.commit()
+    _identify_as_truth(session, truth, sorted({rid for rid, *_ in rows}), source="BRP", decisions=decisions)
     seconds = time.perf_counter() - start
     answered = answer_reviews(session, truth)
     service.triage_pending(session, actor="bench")
@@ -275,12 +265,54 @@ def after_register_checks(session, truth) -> dict:
             "by_outcome": summary.as_dict()["by_outcome"], "accuracy": accuracy(session, truth)}
 
 
+def _warning_rows(session) -> list[tuple[int, dict]]:
+    """(report, facts) of every report recommended WARNING now."""
+    from sqlalchemy import select
+
+    from tiptriage.triage.models import Recommendation, TriageState
+
+    return session.execute(select(TriageState.report_id, Recommendation.facts).join(
+        Recommendation, TriageState.recommendation_id == Recommendation.id)
+        .where(TriageState.outcome == "WARNING")).all()
+
+
+def _identify_as_truth(session, truth, report_ids: list[int], *, source: str, decisions: Counter | None = None) -> int:
+    """Identify every reported person of these reports as the truth's person (official names, date
+    of birth); returns how many persons were identified."""
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from tiptriage.intake.models import Report, ReportedPersonRow
+    from tiptriage.subjects.identity import Identity, identify
+
+    truth_of = {(r["source"], r["external_id"]): r for r in truth["reports"]}
+    done = 0
+    for part in [report_ids[i:i + 500] for i in range(0, len(report_ids), 500)]:
+        rows = session.execute(select(Report.id, Report.source, Report.external_id, ReportedPersonRow.ref)
+                               .join(ReportedPersonRow, ReportedPersonRow.report_id == Report.id)
+                               .where(Report.id.in_(part), ReportedPersonRow.role == "reported")).all()
+        for rid, src, external_id, ref in rows:
+            p = truth["persons"][truth_of[(src, external_id)]["persons"][ref]]
+            who = Identity(p["given_name"], p["family_name"], date.fromisoformat(p["date_of_birth"]),
+                           country=p["country"])
+            result = identify(session, rid, who, source=source, reference=f"bench-{rid}-{ref}",
+                              actor="bench-analyst", note="bench: the ground truth's person", person_ref=ref)
+            if decisions is not None:
+                decisions[result.decision] += 1
+            session.commit()
+            done += 1
+    return done
+
+
 def after_approval_checks(session, truth, identified: frozenset[int]) -> dict:
     """Before a warning is approved the approver sees the possible earlier warnings
     (registry/earlier.py: anything the subjects share, looser than linkage, and their names); where
     the truth says an earlier warning was given to the same person, the approver merges the two
     subjects (an analyst's merge, undone by split) instead of approving, and the reports are triaged
-    again. Every report recommended WARNING is checked, as each would be before approval."""
+    again. Every report recommended WARNING is checked, as each would be before approval; one whose
+    person no report names is identified first (approval refuses it until then), the reviews that
+    opens answered."""
     from sqlalchemy import select
 
     from tiptriage.registry.earlier import _evidence
@@ -288,16 +320,19 @@ def after_approval_checks(session, truth, identified: frozenset[int]) -> dict:
     from tiptriage.subjects import service as subjects
     from tiptriage.synth.truth import stored_person_ids
     from tiptriage.triage import service
-    from tiptriage.triage.models import Recommendation, TriageState
 
     person_of = stored_person_ids(session, truth)
     warned = {}
     for warning_id, person in session.execute(select(WarningReport.warning_id, WarningReport.person_id)):
         warned.setdefault(warning_id, []).append(person)
-    rows = session.execute(select(Recommendation.subject_ids).join(
-        TriageState, TriageState.recommendation_id == Recommendation.id).where(TriageState.outcome == "WARNING"))
-    checked = {tuple(ids) for (ids,) in rows if ids}
     start, counts = time.perf_counter(), Counter()
+    # Approval needs a name: whoever no report names is identified first (as in after_identifications).
+    unnamed = [rid for rid, facts in _warning_rows(session) if not facts.get("named", True)]
+    counts["identified first (no name known)"] = _identify_as_truth(session, truth, unnamed, source="provider")
+    counts.update({f"reviews then {k}": n for k, n in answer_reviews(session, truth).items()})
+    service.triage_pending(session, actor="bench")
+    session.commit()
+    checked = {tuple(facts["subject_ids"]) for _, facts in _warning_rows(session) if facts["subject_ids"]}
     for subject_ids in sorted(checked):
         members = subjects.members_of(session, list(subject_ids))
         own = sorted(p for ps in members.values() for p in ps)

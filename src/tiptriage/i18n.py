@@ -217,6 +217,12 @@ NL = {
         "Leg vast wie u waarschuwde (identiteitsbewijs gecontroleerd): tiptriage identify {report} "
         "--given-name ... --family-name ... --birth-date ... --source investigation "
         "--reference 'waarschuwing {id}' --note ...",
+    "Warning {id} is not approved: no name is known for the person of report {ids}. A warning "
+    "is delivered to a person: identify them first with `tiptriage identify {report} "
+    "--given-name ... --family-name ... --source provider|BRP --reference ... --note ...`.":
+        "Waarschuwing {id} is niet goedgekeurd: van de persoon van melding {ids} is geen naam bekend. Een "
+        "waarschuwing wordt aan een persoon uitgereikt: identificeer die eerst met `tiptriage identify {report} "
+        "--given-name ... --family-name ... --source provider|BRP --reference ... --note ...`.",
     "joined a known subject": "samengevoegd met een bekend subject",
     "stayed with the same subject": "bleef bij hetzelfde subject",
     "possible match, for an analyst": "mogelijke match, ter beoordeling",

@@ -201,3 +201,18 @@ def test_an_identified_person_keeps_what_was_seen_and_takes_the_register_s_name(
     before = features.record(1, normalise_person(seen))
     lost = {k for k in before["keys"] or () if k.startswith(("email:", "phone:", "uid:", "sn:", "dev:"))}
     assert lost <= set(rec["keys"] or ())
+
+
+def test_a_warning_for_a_person_nobody_named_waits_for_the_identification(session, tmp_path):
+    """A mailbox and a date of birth make a report triageable, but a warning is delivered to a person."""
+    bank(session, tmp_path)
+    mailbox = replace(person(), given_name=None, family_name=None, addresses=())
+    rid = arrive(session, tmp_path / "1", report("u-1", known(0), who=mailbox))
+    assert (outcome(session, rid)["outcome"], outcome(session, rid)["facts"]["named"]) == ("WARNING", False)
+    warning = flows.propose_warning(session, rid, actor="anna", justification="First-time download.")
+    with pytest.raises(registry.Unnamed, match=rf"no name is known .*tiptriage identify {rid} "):
+        flows.approve_warning(session, warning.id, actor="bram")
+    session.rollback()
+    identify(session, rid, Identity("Jan", "de Vries", date(1980, 5, 4)), source="provider")
+    assert outcome(session, rid)["facts"]["named"] is True
+    assert flows.approve_warning(session, warning.id, actor="bram").warning.state == "approved"

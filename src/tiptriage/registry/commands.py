@@ -135,6 +135,12 @@ def warnings_approve(warning_id: int = typer.Argument(...), note: str | None = t
                                 "--acknowledge-earlier REASON.", id=exc.warning_id,
                                 ids=", ".join(map(str, exc.earlier))), highlight=False)
             raise typer.Exit(EXIT_SOME_REFUSED) from None
+        except registry.Unnamed as exc:
+            ids = exc.report_ids
+            _refuse(_("Warning {id} is not approved: no name is known for the person of report {ids}. A warning "
+                      "is delivered to a person: identify them first with `tiptriage identify {report} "
+                      "--given-name ... --family-name ... --source provider|BRP --reference ... --note ...`.",
+                      id=exc.warning_id, ids=", ".join(map(str, ids)), report=ids[0]))
         except registry.AgeUnknown as exc:
             ids = exc.report_ids
             _refuse(_("Warning {id} is not approved: the age at the incident of report {ids} is unknown. Check the "

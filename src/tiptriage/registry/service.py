@@ -49,6 +49,17 @@ class AgeUnknown(RegistryError):
                          f"(tiptriage birth-date {report_ids[0]} --date YYYY-MM-DD --source BRP --note TEXT)")
 
 
+class Unnamed(RegistryError):
+    """Approval refused: no report of the subject names the person and the unit has not identified
+    them. An official warning is delivered to a person: who it is must be established first."""
+
+    def __init__(self, warning_id: int, report_ids: list[int]):
+        self.warning_id, self.report_ids = warning_id, list(report_ids)
+        super().__init__(f"warning {warning_id}: no name is known for the person of report(s) "
+                         f"{', '.join(map(str, report_ids))}: identify them first (tiptriage identify "
+                         f"{report_ids[0]} --given-name ... --family-name ... --source ... --reference ... --note ...)")
+
+
 class YouthTrack(RegistryError):
     """Approval refused: a date of birth verified in a register makes the person a minor at an
     incident the warning covers; the youth track applies, not a warning."""
@@ -118,8 +129,12 @@ def approve(session: Session, warning_id: int, *, actor: str, note: str | None =
 
 
 def check_age(warning_id: int, facts: dict[int, dict]) -> None:
-    """A warning is for adults: refuse it while the age at any covered incident is unknown, and when
-    a register check shows a minor. A minor by a stated age alone was the deciding analyst's call."""
+    """A warning is for a known adult: refuse it while no name is known for the person (whom would
+    it be delivered to?), while the age at any covered incident is unknown, and when a register
+    check shows a minor. A minor by a stated age alone was the deciding analyst's call."""
+    unnamed = sorted(r for r, f in facts.items() if not f.get("named", True))  # snapshots before the fact
+    if unnamed:
+        raise Unnamed(warning_id, unnamed)
     unknown = sorted(r for r, f in facts.items() if f["minor"] is None)
     if unknown:
         raise AgeUnknown(warning_id, unknown)

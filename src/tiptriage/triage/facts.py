@@ -115,6 +115,7 @@ class SubjectHistory:
     verified_birth_dates: tuple[date, ...] = ()
     # Subjects linkage holds as possibly the same person (open reviews), with their warnings.
     candidate_warnings: tuple[tuple[int, WarningInput], ...] = ()
+    named: bool = False  # another report of the subject names the person (or the unit identified them)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +147,7 @@ class Facts:
     minor: bool | None
     age_source: str | None  # "register" (a verified date of birth) or "reported"; None when unknown
     identified: bool
+    named: bool  # a name is known for the person: in this or another report of the subject, or identified
     in_jurisdiction: bool | None
     prior_reports: int
     esp_prior_reports: int
@@ -203,6 +205,7 @@ def derive_facts(report: ReportInput, history: SubjectHistory, settings: FactSet
         **_file_facts(report.files, mine),
         **_age_facts(reported, history, day, settings.youth_age),
         identified=any(p.named or p.contact or p.has_address for p in reported),
+        named=any(p.named for p in reported) or history.named,
         in_jurisdiction=_in_jurisdiction(reported, settings.jurisdiction),
         prior_reports=sum(1 for d in history.other_report_days if d <= day),
         esp_prior_reports=max((p.esp_prior_reports for p in reported), default=0),

@@ -300,6 +300,7 @@ class _Context:
             risk_items=tuple((item, value) for _, item, value in
                              sorted(x for p in people for x in self.risk.get(p.id, ()))),
             candidate_warnings=self._candidate_warnings(persons, set(subjects)),
+            named=any(p.named for p in people),
             verified_birth_dates=self._verified(persons, members))
 
     def _verified(self, persons: list[_Person], members: list[_Person]) -> tuple[date, ...]:
