@@ -374,6 +374,12 @@ def run(n: int) -> dict:
     return doc
 
 
+def _step(what: str, doc: dict) -> None:
+    acc = doc["accuracy"]
+    print(f"         {what}: outcome = truth {acc['share']:.2%}; re-reports "
+          f"{acc['groups'].get('re_report_after_warning', {}).get('share')}; differences {acc['causes']}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 20_000, 100_000])
@@ -392,28 +398,15 @@ def main() -> None:
         b = doc["bank_update"]
         print(f"         bank update touching {b['files_changed']} of {b['files']} files: retro-match {b['retro_match_s']} s, "
               f"re-triage of {b['retriaged']} reports {b['retriage_s']} s")
-        after = doc["after_reviews"]
-        groups = after["accuracy"]["groups"]
-        print(f"         after analysts answer the open linkage reviews {after['reviews']}: outcome = truth "
-              f"{after['accuracy']['share']:.2%}; re-reports {groups.get('re_report_after_warning', {}).get('share')}; "
-              f"differences {after['accuracy']['causes']}")
-        checks = doc["after_register_checks"]
-        groups = checks["accuracy"]["groups"]
-        print(f"         after reviews and register checks ({checks['checked']} reports WARNING with age_unknown "
-              f"checked, {checks['retriaged']} re-triaged in {checks['retriage_s']} s): outcome = truth "
-              f"{checks['accuracy']['share']:.2%}; re-reports {groups.get('re_report_after_warning', {}).get('share')}; "
-              f"differences {checks['accuracy']['causes']}")
-        ident = doc["after_identifications"]
-        groups = ident["accuracy"]["groups"]
-        print(f"         after they also identify the persons of the {ident['reports']} reports NEEDS_IDENTIFICATION "
-              f"({ident['identify_s']} s; linkage {ident['linkage']}; reviews then {ident['reviews']}): outcome = truth "
-              f"{ident['accuracy']['share']:.2%}; re-reports {groups.get('re_report_after_warning', {}).get('share')}; "
-              f"differences {ident['accuracy']['causes']}")
-        approval = doc["after_approval_checks"]
-        groups = approval["accuracy"]["groups"]
-        print(f"         after approvers check possible earlier warnings before approving ({approval['checks']}, "
-              f"{approval['check_s']} s): outcome = truth {approval['accuracy']['share']:.2%}; re-reports "
-              f"{groups.get('re_report_after_warning', {}).get('share')}; differences {approval['accuracy']['causes']}")
+        after, checks = doc["after_reviews"], doc["after_register_checks"]
+        ident, approval = doc["after_identifications"], doc["after_approval_checks"]
+        _step(f"after analysts answer the open linkage reviews {after['reviews']}", after)
+        _step(f"after reviews and register checks ({checks['checked']} reports WARNING with age_unknown checked, "
+              f"{checks['retriaged']} re-triaged in {checks['retriage_s']} s)", checks)
+        _step(f"after they also identify the persons of the {ident['reports']} reports NEEDS_IDENTIFICATION "
+              f"({ident['identify_s']} s; linkage {ident['linkage']}; reviews then {ident['reviews']})", ident)
+        _step(f"after approvers check possible earlier warnings before approving ({approval['checks']}, "
+              f"{approval['check_s']} s)", approval)
         print(json.dumps(doc, default=str), file=sys.stderr)
 
 
