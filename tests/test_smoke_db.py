@@ -56,3 +56,26 @@ def test_migration_0006_gives_stored_hashes_their_prefix(session, engine):
     changes.add("sha256", values[2])
     wanted = sorted(f for v, _, f in rows if v in (values[0], values[2]))
     assert affected_files(session, changes) == wanted
+
+
+def test_migration_0009_gives_stored_records_their_family_key(session, engine, tmp_path):
+    """Upgrading a store with linked reports: every record with a family name gets its `fam:` key,
+    so the registry's name check finds subjects linked before the upgrade."""
+    from alembic import command
+    from sqlalchemy import select
+    from triage.dbdata import ingest, known, person, report
+
+    from tiptriage.db import alembic_config
+    from tiptriage.subjects import service as subjects
+    from tiptriage.subjects.models import SubjectKey
+
+    ids = ingest(session, tmp_path / "in", report("k-1", known(0)),
+                 report("k-2", known(1), who=person(given=None, family=None, email="x@example.org")))
+    subjects.resolve_reports(session, ids, actor="test")
+    session.commit()
+    session.close()
+    for revision, run in (("0008", command.downgrade), ("head", command.upgrade)):
+        with engine.begin() as connection:
+            run(alembic_config(connection), revision)
+    keys = session.execute(select(SubjectKey.key).where(SubjectKey.key.like("fam:%"))).scalars().all()
+    assert keys == ["fam:vries"]
