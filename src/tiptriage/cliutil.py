@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from tiptriage.config import get_settings
 from tiptriage.db import open_session
+from tiptriage.i18n import message
 
 EXIT_OK, EXIT_SOME_REFUSED, EXIT_USAGE = 0, 1, 2
 
@@ -39,10 +40,10 @@ def refusals() -> Iterator[None]:
     try:
         yield
     except LookupError as exc:
-        err_console.print(str(exc))
+        err_console.print(message(exc))
         raise typer.Exit(EXIT_SOME_REFUSED) from None
     except ValueError as exc:
-        err_console.print(str(exc))
+        err_console.print(message(exc))
         raise typer.Exit(EXIT_USAGE) from None
 
 

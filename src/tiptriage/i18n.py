@@ -223,6 +223,25 @@ NL = {
         "Waarschuwing {id} is niet goedgekeurd: van de persoon van melding {ids} is geen naam bekend. Een "
         "waarschuwing wordt aan een persoon uitgereikt: identificeer die eerst met `tiptriage identify {report} "
         "--given-name ... --family-name ... --source provider|BRP --reference ... --note ...`.",
+    "an identification comes from one of {sources}, not {source}":
+        "een identificatie komt uit {sources}, niet uit {source}",
+    "an identification names the person: the given name is empty":
+        "een identificatie noemt de persoon: de voornaam is leeg",
+    "an identification names the person: the family name is empty":
+        "een identificatie noemt de persoon: de achternaam is leeg",
+    "a name is at most {limit} characters": "een naam heeft ten hoogste {limit} tekens",
+    "a date of birth between 1900-01-01 and today, not {date}":
+        "een geboortedatum tussen 1900-01-01 en vandaag, niet {date}",
+    "a country is a two-letter code (NL, BE, ...), not {country}":
+        "een land is een code van twee letters (NL, BE, ...), niet {country}",
+    "give the reference of the request or register query (--reference)":
+        "geef het kenmerk van de vordering of registerbevraging (--reference)",
+    "say how the person was identified (a note)": "zeg hoe de persoon is geïdentificeerd (een notitie)",
+    "no report with id {id}": "geen melding met nummer {id}",
+    "report {id} has no reported person": "melding {id} heeft geen gemelde persoon",
+    "report {id} has no reported person {ref}": "melding {id} heeft geen gemelde persoon {ref}",
+    "report {id} names {n} reported persons ({refs}): say which with --person":
+        "melding {id} noemt {n} gemelde personen ({refs}): zeg welke met --person",
     "joined a known subject": "samengevoegd met een bekend subject",
     "stayed with the same subject": "bleef bij hetzelfde subject",
     "possible match, for an analyst": "mogelijke match, ter beoordeling",
@@ -352,6 +371,20 @@ def lang() -> str:
 def _(msgid: str, **values: object) -> str:
     text = NL.get(msgid, msgid) if lang() == "nl" else msgid
     return text.format(**values) if values else text
+
+
+def refusal(kind: type[Exception], msgid: str, **values: object) -> Exception:
+    """An error of `kind` that the user reads: its text is the English message, and it keeps the
+    message id and values so the CLI can say it in the user's language (`message`)."""
+    error = kind(msgid.format(**values))
+    error.msgid, error.values = msgid, values
+    return error
+
+
+def message(error: BaseException) -> str:
+    """An error's text in the user's language when it was made with `refusal`, else as it is."""
+    msgid = getattr(error, "msgid", None)
+    return _(msgid, **error.values) if msgid else str(error)
 
 
 def number(value: int | float) -> str:

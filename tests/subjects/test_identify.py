@@ -216,3 +216,17 @@ def test_a_warning_for_a_person_nobody_named_waits_for_the_identification(sessio
     identify(session, rid, Identity("Jan", "de Vries", date(1980, 5, 4)), source="provider")
     assert outcome(session, rid)["facts"]["named"] is True
     assert flows.approve_warning(session, warning.id, actor="bram").warning.state == "approved"
+
+
+def test_the_cli_refuses_an_identification_in_dutch_by_default(cli_env, monkeypatch):
+    from typer.testing import CliRunner
+
+    from tiptriage.cli import app
+
+    monkeypatch.setenv("TIPTRIAGE_LANG", "nl")
+    args = ["--family-name", "de Vries", "--source", "BRP", "--reference", "r", "--note", "n"]
+    unknown = CliRunner().invoke(app, ["identify", "999", "--given-name", "Jan", *args])
+    assert (unknown.exit_code, unknown.output.strip()) == (1, "geen melding met nummer 999")
+    monkeypatch.setenv("TIPTRIAGE_LANG", "en")
+    unknown = CliRunner().invoke(app, ["identify", "999", "--given-name", "Jan", *args])
+    assert unknown.output.strip() == "no report with id 999"

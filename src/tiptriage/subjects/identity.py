@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from tiptriage.audit import service as audit
 from tiptriage.db import utcnow
+from tiptriage.i18n import refusal
 from tiptriage.intake.models import Report, ReportedPersonRow
 from tiptriage.subjects import features
 from tiptriage.subjects import service as subjects
@@ -90,23 +91,25 @@ def newest(session: Session, person_ids: list[int]) -> dict[int, Identification]
 
 
 def _check(identity: Identity, source: str, reference: str, note: str) -> None:
+    error = subjects.SubjectError
     if source not in IDENTIFICATION_SOURCES:
-        raise subjects.SubjectError(f"an identification comes from one of {', '.join(IDENTIFICATION_SOURCES)}, "
-                                    f"not {source}")
-    for field, value in (("given name", identity.given_name), ("family name", identity.family_name)):
+        raise refusal(error, "an identification comes from one of {sources}, not {source}",
+                      sources=", ".join(IDENTIFICATION_SOURCES), source=source)
+    for field, value in (("given", identity.given_name), ("family", identity.family_name)):
         if not value or not value.strip():
-            raise subjects.SubjectError(f"an identification names the person: the {field} is empty")
+            raise refusal(error, f"an identification names the person: the {field} name is empty")
         if len(value) > NAME_LIMIT:
-            raise subjects.SubjectError(f"the {field} is over {NAME_LIMIT} characters")
+            raise refusal(error, "a name is at most {limit} characters", limit=NAME_LIMIT)
     born = identity.date_of_birth
     if born is not None and not date(1900, 1, 1) <= born <= utcnow().date():
-        raise subjects.SubjectError(f"a date of birth between 1900-01-01 and today, not {born.isoformat()}")
+        raise refusal(error, "a date of birth between 1900-01-01 and today, not {date}", date=born.isoformat())
     if len(identity.country) != 2 or not identity.country.isalpha():
-        raise subjects.SubjectError(f"a country is a two-letter code (NL, BE, ...), not {identity.country!r}")
+        raise refusal(error, "a country is a two-letter code (NL, BE, ...), not {country}",
+                      country=repr(identity.country))
     if not reference.strip():
-        raise subjects.SubjectError("give the reference of the request or register query (--reference)")
+        raise refusal(error, "give the reference of the request or register query (--reference)")
     if not note.strip():
-        raise subjects.SubjectError("say how the person was identified (a note)")
+        raise refusal(error, "say how the person was identified (a note)")
 
 
 def _clean(value: str | None) -> str | None:
@@ -115,7 +118,7 @@ def _clean(value: str | None) -> str | None:
 
 def _reported_person(session: Session, report_id: int, ref: str | None) -> ReportedPersonRow:
     if session.get(Report, report_id) is None:
-        raise LookupError(f"no report with id {report_id}")
+        raise refusal(LookupError, "no report with id {id}", id=report_id)
     persons = list(session.execute(select(ReportedPersonRow).where(
         ReportedPersonRow.report_id == report_id, ReportedPersonRow.role == subjects.SUBJECT_ROLE)
         .order_by(ReportedPersonRow.id)).scalars())
@@ -123,10 +126,11 @@ def _reported_person(session: Session, report_id: int, ref: str | None) -> Repor
         persons = [p for p in persons if p.ref == ref]
     refs = ", ".join(p.ref for p in persons)
     if not persons:
-        raise LookupError(f"report {report_id} has no reported person" + (f" {ref!r}" if ref else ""))
+        raise (refusal(LookupError, "report {id} has no reported person {ref}", id=report_id, ref=repr(ref)) if ref
+               else refusal(LookupError, "report {id} has no reported person", id=report_id))
     if len(persons) > 1:
-        raise subjects.SubjectError(f"report {report_id} names {len(persons)} reported persons ({refs}): "
-                                    "say which with --person")
+        raise refusal(subjects.SubjectError, "report {id} names {n} reported persons ({refs}): say which with --person",
+                      id=report_id, n=len(persons), refs=refs)
     return persons[0]
 
 
