@@ -216,22 +216,17 @@ def after_identifications(session, truth) -> dict:
     identified = true (it is no longer a report with only an IP address)."""
     from sqlalchemy import select
 
-    from tiptriage.intake.models import Report, ReportedPersonRow
     from tiptriage.triage import service
     from tiptriage.triage.models import TriageState
 
-    rows = session.execute(select(TriageState.report_id, Report.source, Report.external_id, ReportedPersonRow.ref)
-                           .join(Report, Report.id == TriageState.report_id)
-                           .join(ReportedPersonRow, ReportedPersonRow.report_id == Report.id)
-                           .where(TriageState.outcome == "NEEDS_IDENTIFICATION",
-                                  ReportedPersonRow.role == "reported")).all()
+    identified = frozenset(session.execute(select(TriageState.report_id)
+                                           .where(TriageState.outcome == "NEEDS_IDENTIFICATION")).scalars())
     start, decisions = time.perf_counter(), Counter()
-    _identify_as_truth(session, truth, sorted({rid for rid, *_ in rows}), source="BRP", decisions=decisions)
+    _identify_as_truth(session, truth, sorted(identified), source="BRP", decisions=decisions)
     seconds = time.perf_counter() - start
     answered = answer_reviews(session, truth)
     service.triage_pending(session, actor="bench")
     session.commit()
-    identified = frozenset(rid for rid, *_ in rows)
     return {"reports": len(identified), "linkage": dict(decisions), "identify_s": round(seconds, 2),
             "reviews": dict(answered), "accuracy": accuracy(session, truth, identified), "identified": identified}
 

@@ -216,13 +216,14 @@ def _is_sibling(head: bytes) -> bool:
 
 class Joined(NamedTuple):
     """A report joined with its sibling documents in a worker: what `_joined` yields, candidates
-    already Prepared. The storing process takes `items` if the siblings are still unclaimed, and
-    otherwise (an earlier document of the folder with the same report id took them) `alone`, the
-    report without them. Carrying `alone` costs less than the Parsed report would (as pickle)."""
+    already Prepared. The storing process takes `items` if the siblings are still unclaimed; if an
+    earlier document of the folder with the same report id took them (rare), it reads the file
+    again and stores item number `index` of it alone, rather than every worker preparing each
+    joined report twice."""
 
     external_id: str
     items: list
-    alone: Prepared
+    index: int  # of the report among the file's items
 
 
 # Set in each pass-2 worker: the sibling documents by (folder, report id), as pass 1 found them
@@ -239,10 +240,10 @@ def _init_parse_worker(siblings: dict, sqlite: bool) -> None:
 
 def _parse_chunk(paths: list[Path], limit: int) -> list[list]:
     """Pass 2: the items of each file, reports already as their rows (Prepared, or Joined)."""
-    return [[_ready(path, item) for item in _items(path, limit)] for path in paths]
+    return [[_ready(path, n, item) for n, item in enumerate(_items(path, limit))] for path in paths]
 
 
-def _ready(path: Path, item):
+def _ready(path: Path, index: int, item):
     if not isinstance(item, Parsed):
         return item
     key = (path.parent, item.report.external_id)
@@ -251,8 +252,13 @@ def _ready(path: Path, item):
         return prepare(Candidate(item.report, [(path.name, item.raw)]), _worker_sqlite)
     # Joining and preparing here keeps that work off the storing process, the bottleneck.
     items = [prepare(x, _worker_sqlite) if isinstance(x, Candidate) else x for x in _joined(path, item, extra)]
-    alone = prepare(Candidate(item.report, [(path.name, item.raw)]), _worker_sqlite)
-    return Joined(item.report.external_id, items, alone)
+    return Joined(item.report.external_id, items, index)
+
+
+def _unjoined(path: Path, joined: Joined, limit: int) -> Iterator:
+    """The report of a Joined whose siblings an earlier document took: read again, alone."""
+    item = list(_items(path, limit))[joined.index]
+    yield from _joined(path, item, []) if isinstance(item, Parsed) else (item,)
 
 
 # --- main side -----------------------------------------------------------------------------------
@@ -351,7 +357,8 @@ def candidates(files: list[Path], *, limit: int, on_file: Callable[[Path], None]
             if isinstance(item, Prepared):  # no siblings: the worker checked
                 yield item
             elif isinstance(item, Joined):
-                yield from item.items if siblings.pop((path.parent, item.external_id), None) else (item.alone,)
+                claimed = siblings.pop((path.parent, item.external_id), None) is None
+                yield from _unjoined(path, item, limit) if claimed else item.items
             elif isinstance(item, Parsed):
                 yield from _joined(path, item, siblings.pop((path.parent, item.report.external_id), []))
             elif isinstance(item, SiblingFile):  # its head did not look like one: we cannot join it safely

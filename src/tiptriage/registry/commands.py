@@ -12,8 +12,7 @@ from tiptriage.intake.models import Report
 from tiptriage.registry import flows
 from tiptriage.registry import service as registry
 from tiptriage.registry.earlier import possible_earlier_warnings
-from tiptriage.registry.models import WARNING_STATES, PoliceWarning, WarningReport
-from tiptriage.subjects.identity import newest
+from tiptriage.registry.models import WARNING_STATES, PoliceWarning
 from tiptriage.triage.service import DecisionError, audit_view
 
 warnings_app = typer.Typer(no_args_is_help=True, help="Official police warnings: propose, approve, deliver, revoke.")
@@ -175,22 +174,12 @@ def warnings_deliver(warning_id: int = typer.Argument(...),
                                             referral_offered=referral_offered, referral_accepted=referral_accepted)
         except REFUSED as exc:
             _refuse(exc)
-        unidentified = _unidentified_reports(s, warning.id)
+        unidentified = flows.unidentified_reports(s, warning.id)
         _print_warning(registry.warning_doc(s, warning) | {"unidentified_reports": unidentified}, as_json)
-    if unidentified and not as_json:
-        # Whoever delivers a warning knows whom they warned: recorded, a re-report from a new account
-        # or a bare IP address still finds this person (docs/triage.md, Identification).
+    if unidentified and not as_json:  # see flows.unidentified_reports
         console.print(_("Record whom you warned (identity document checked): tiptriage identify {report} "
                         "--given-name ... --family-name ... --birth-date ... --source investigation "
                         "--reference 'warning {id}' --note ...", report=unidentified[0], id=warning.id))
-
-
-def _unidentified_reports(s, warning_id: int) -> list[int]:
-    """The warning's reports whose warned person has no identification recorded."""
-    rows = s.execute(select(WarningReport.report_id, WarningReport.person_id)
-                     .where(WarningReport.warning_id == warning_id)).all()
-    known = newest(s, [person for _, person in rows])
-    return sorted({report for report, person in rows if person not in known})
 
 
 @warnings_app.command("revoke")

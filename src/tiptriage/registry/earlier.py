@@ -124,7 +124,8 @@ def _name_hits(session: Session, mine: dict[int, dict], warned) -> list[tuple[in
             by_warning[warning_id][person] = records[person]
     years, out = _years(mine.values()), []
     for warning_id, theirs in by_warning.items():
-        shared = set(names) & set(_names(theirs))
+        their_names = _names(theirs)
+        shared = set(names) & set(their_names)
         other_years = _years(theirs.values())
         if not shared:
             continue
@@ -134,7 +135,7 @@ def _name_hits(session: Session, mine: dict[int, dict], warned) -> list[tuple[in
         elif not any(_rare(session, family, _carriers(family, mine, theirs)) for family, _ in shared):
             continue
         family, initial = min(shared)
-        out.append((warning_id, names[(family, initial)], _names(theirs)[(family, initial)],
+        out.append((warning_id, names[(family, initial)], their_names[(family, initial)],
                     f"{initial.upper()}. {family}"))
     return out
 

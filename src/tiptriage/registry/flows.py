@@ -18,6 +18,7 @@ from tiptriage.intake.models import Report, ReportedPersonRow
 from tiptriage.registry import service as registry
 from tiptriage.registry.earlier import possible_earlier_warnings
 from tiptriage.registry.models import Alert, Investigation, PoliceWarning, WarningReport
+from tiptriage.subjects import identity
 from tiptriage.triage import service as triage
 from tiptriage.triage.models import Recommendation, TriageState
 from tiptriage.triage.subjectlinks import SubjectLinks, default_links
@@ -55,6 +56,16 @@ def approve_warning(session: Session, warning_id: int, *, actor: str, note: str 
     triage.settle_warning(session, covered_reports(session, warning_id), approved=True)
     session.commit()
     return Approval(warning, found)
+
+
+def unidentified_reports(session: Session, warning_id: int) -> list[int]:
+    """The warning's reports whose warned person has no identification recorded: whoever delivers
+    a warning knows whom they warned, and recorded, a re-report from a new account or a bare IP
+    address still finds the person (docs/triage.md, Identification)."""
+    rows = session.execute(select(WarningReport.report_id, WarningReport.person_id)
+                           .where(WarningReport.warning_id == warning_id)).all()
+    known = identity.newest(session, [person for _, person in rows])
+    return sorted({report for report, person in rows if person not in known})
 
 
 def deliver_warning(session: Session, warning_id: int, *, actor: str, on: date, officer: str, unit: str | None = None,

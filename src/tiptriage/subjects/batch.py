@@ -477,7 +477,7 @@ def apply_relink(session: Session, run_id: int, *, actor: str, reason: str | Non
     clusters = {int(p): c for p, c in run.clusters.items()}
     current = service.subject_of_persons(session, clusters)
     targets = _targets(clusters, current)
-    op = service._operation(session, "relink", actor, reason, {"run": run.id})
+    op = service.record_operation(session, "relink", actor, reason, {"run": run.id})
     now = utcnow()
     new_subjects = {
         label: target or service._new_subject(session, actor, now) for label, target in targets.items()
@@ -493,7 +493,7 @@ def apply_relink(session: Session, run_id: int, *, actor: str, reason: str | Non
         reason=reason,
         details={"operation": op.id, "moved_persons": len(moved)},
     )
-    queued = service._queue_retriage(session, affected, op.id)
+    queued = service.queue_retriage(session, affected, op.id)
     return service.ActionResult(op.id, tuple(sorted(set(new_subjects.values()))), tuple(moved), tuple(queued))
 
 

@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from tiptriage.intake.domain import Address, Identifier, IpEvent, ReportedPerson
 from tiptriage.intake.models import Report, ReportedPersonRow
+from tiptriage.subjects.models import has_address
 from tiptriage.subjects.identifiers import (
     IpClass,
     NormalisedPerson,
@@ -76,14 +77,13 @@ def identified(person: ReportedPerson, identity) -> ReportedPerson:
     (the report's addresses stay: they were seen too), identifiers and IP sightings stay."""
     born = identity.date_of_birth or person.date_of_birth
     address = Address(identity.street, identity.postcode, identity.city, identity.country)
-    has_address = any((identity.street, identity.postcode, identity.city))
     return replace(
         person,
         given_name=identity.given_name,
         family_name=identity.family_name,
         date_of_birth=born,
         age=None if identity.date_of_birth else person.age,
-        addresses=person.addresses + ((address,) if has_address else ()),
+        addresses=person.addresses + ((address,) if has_address(identity) else ()),
     )
 
 

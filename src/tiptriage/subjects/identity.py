@@ -65,7 +65,7 @@ def identify(session: Session, report_id: int, identity: Identity, *, source: st
     committed (the caller commits, then triages the queued reports)."""
     _check(identity, source, reference, note)
     person = _reported_person(session, report_id, person_ref)
-    if subjects._current_subject(session, person.id) is None:  # stored but never linked: link first
+    if subjects.current_subject(session, person.id) is None:  # stored but never linked: link first
         subjects.resolve_reports(session, [report_id], actor=actor)
     row = Identification(report_id=report_id, person_id=person.id, given_name=identity.given_name.strip(),
                          family_name=identity.family_name.strip(), date_of_birth=identity.date_of_birth,
@@ -140,11 +140,11 @@ def _link_again(session: Session, person: ReportedPersonRow, identity: Identific
     normalised = features.normalised(person, report, identity)
     rec = features.record(person.id, normalised)
     ips = features.public_ips(normalised)
-    _renew_index(session, person.id, report.id, rec, ips)
+    _renew_index(session, person.id, rec, ips)
     model = subjects.active_model(session)
-    op = subjects._operation(session, "identify", actor, identity.note,
+    op = subjects.record_operation(session, "identify", actor, identity.note,
                              {"identification": identity.id, "person": person.id, "model_version": model.version})
-    current = subjects._current_subject(session, person.id)
+    current = subjects.current_subject(session, person.id)
     decision = subjects.decide(session, model, rec, ips)
     choice = decision.choice
     ties = [(choice.subject_id, choice.best[0]), *choice.joins] if choice.decision == "linked" else []
@@ -152,7 +152,7 @@ def _link_again(session: Session, person: ReportedPersonRow, identity: Identific
     for sid, weight in ties:
         if sid == current or sid in fused:
             continue
-        if subjects._analyst_decided(session, [current, sid]):  # an analyst kept them apart: ask
+        if subjects.analyst_decided(session, [current, sid]):  # an analyst kept them apart: ask
             choice.reviews.append(("possible_same_subject", sid, weight))
         else:
             fused.append(sid)
@@ -162,32 +162,24 @@ def _link_again(session: Session, person: ReportedPersonRow, identity: Identific
     for sid in fused:
         # The older subject keeps its id, so what hangs on it (a warning's history) reads on.
         keep, other = min(sid, current), max(sid, current)
-        subjects._fuse(session, keep, other, kind="identify", actor=actor, reason=reason)
+        subjects.fuse(session, keep, other, kind="identify", actor=actor, reason=reason)
         current = keep
         retired.append(other)
     choice.reviews = [r for r in choice.reviews if r[1] not in fused and r[1] != current]
     _, reviews = subjects.record_link(session, model, op, person.id, current, decision, utcnow())
-    queued = subjects._queue_retriage(session, affected, op.id)
+    queued = subjects.queue_retriage(session, affected, op.id)
     outcome = "linked" if fused else "review" if reviews else "same" if choice.subject_id == current else "new"
     return Identified(identity.id, person.id, current, outcome, tuple(retired), reviews, tuple(queued))
 
 
-def _renew_index(session: Session, person_id: int, report_id: int, rec: dict, ips: set[str]) -> None:
+def _renew_index(session: Session, person_id: int, rec: dict, ips: set[str]) -> None:
     """The person's stored record becomes the identified one; keys only grow (the report's own
-    keys stay true: the report did carry them)."""
-    stored = session.get(SubjectRecord, person_id)
-    if stored is None:
-        subjects.index_record(session, report_id, rec, ips)
-        return
-    old = stored.features
+    keys stay true: the report did carry them). The person is linked, so their record is stored."""
+    old = session.get(SubjectRecord, person_id).features
     session.execute(update(SubjectRecord).where(SubjectRecord.reported_person_id == person_id).values(features=rec))
     have = set(session.execute(select(SubjectKey.key).where(SubjectKey.reported_person_id == person_id)).scalars())
     keys = features.index_keys(rec, ips) - have
     if keys:
         session.add_all(SubjectKey(key=k, reported_person_id=person_id) for k in sorted(keys))
-    for column in subjects.linkage.TF_COLUMNS:  # count a value the person did not have before
-        if rec[column] is not None and rec[column] != old.get(column):
-            subjects._count(session, column, rec[column])
-            if old.get(column) is None:
-                subjects._count(session, column, subjects.TOTAL)
+    subjects.count_terms(session, rec, before=old)
     session.flush()

@@ -190,6 +190,11 @@ class RelinkRun(Base):
 IDENTIFICATION_SOURCES = ("provider", "BRP", "RNI", "investigation")
 
 
+def has_address(identity) -> bool:
+    """Whether an identification (stored, or as given) places the person: the country alone does not."""
+    return any((identity.street, identity.postcode, identity.city))
+
+
 class Identification(Base):
     """Who the unit established stands behind a reported person: the answer to NEEDS_IDENTIFICATION.
 

@@ -123,13 +123,13 @@ def resolve_reports(session: Session, report_ids: Iterable[int], *, actor: str) 
     if not report_ids:
         return []
     model = active_model(session)
-    op = _operation(
+    op = record_operation(
         session, "link", actor, None, {"reports": len(report_ids), "model_version": model.version}
     )
     done = []
     for report in _reports_with_persons(session, report_ids):
         for person in report.persons:
-            if person.role != SUBJECT_ROLE or _current_subject(session, person.id) is not None:
+            if person.role != SUBJECT_ROLE or current_subject(session, person.id) is not None:
                 continue
             done.append(_resolve_person(session, model, op, report, person))
     audit.record(
@@ -195,7 +195,7 @@ def _resolve_person(
     choice = decision.choice
     joins = []
     for sid, weight in choice.joins:
-        if _analyst_decided(session, [choice.subject_id, sid]):
+        if analyst_decided(session, [choice.subject_id, sid]):
             choice.reviews.append(("possible_same_subject", sid, weight))
         else:
             joins.append((sid, weight))
@@ -206,7 +206,7 @@ def _resolve_person(
     return resolution
 
 
-def _analyst_decided(session: Session, subject_ids: list[int]) -> bool:
+def analyst_decided(session: Session, subject_ids: list[int]) -> bool:
     """Whether an analyst shaped these subjects (merged, confirmed, split or rejected a review of
     them): the fast path never fuses across what a person decided; it asks instead."""
     analyst_ops = select(SubjectOperation.id).where(SubjectOperation.kind.in_(ANALYST_OPERATIONS))
@@ -231,7 +231,7 @@ def _join(session: Session, subject_id: int, other_id: int, person_id: int, weig
     reason = (
         f"reported person {person_id} links to both subjects (match weight {weight:.1f} to subject {other_id})"
     )
-    _fuse(session, subject_id, other_id, kind="join", actor=actor, reason=reason)
+    fuse(session, subject_id, other_id, kind="join", actor=actor, reason=reason)
 
 
 def shared_ips(session: Session, limit: int, ips: Iterable[str] | None = None) -> set[str]:
@@ -479,10 +479,18 @@ def index_record(session: Session, report_id: int, rec: dict, ips: set[str]) -> 
         session.execute(
             insert(SubjectKey), [{"key": k, "reported_person_id": person_id} for k in sorted(keys)]
         )
+    count_terms(session, rec)
+
+
+def count_terms(session: Session, rec: dict, before: dict | None = None) -> None:
+    """Count the record's names for term frequencies: each value it did not have `before`, and the
+    record among those with any value when it had none."""
+    before = before or {}
     for column in linkage.TF_COLUMNS:
-        if rec[column] is not None:
+        if rec[column] is not None and rec[column] != before.get(column):
             _count(session, column, rec[column])
-            _count(session, column, TOTAL)
+            if before.get(column) is None:
+                _count(session, column, TOTAL)
 
 
 def _count(session: Session, column: str, value: str) -> None:
@@ -496,7 +504,7 @@ def _count(session: Session, column: str, value: str) -> None:
     )
 
 
-def _operation(
+def record_operation(
     session: Session, kind: str, actor: str, reason: str | None, details: dict
 ) -> SubjectOperation:
     op = SubjectOperation(kind=kind, at=utcnow(), actor=actor, reason=reason, details=details)
@@ -509,7 +517,7 @@ def _operation(
 # Membership queries
 
 
-def _current_subject(session: Session, person_id: int) -> int | None:
+def current_subject(session: Session, person_id: int) -> int | None:
     return session.execute(
         select(SubjectMember.subject_id).where(
             SubjectMember.reported_person_id == person_id, SubjectMember.until.is_(None)
@@ -558,7 +566,7 @@ def affected_reports(session: Session, subject_ids: Iterable[int]) -> list[int]:
     )
 
 
-def _queue_retriage(session: Session, report_ids: Iterable[int], op_id: int) -> list[int]:
+def queue_retriage(session: Session, report_ids: Iterable[int], op_id: int) -> list[int]:
     report_ids = sorted(set(report_ids))
     if report_ids:
         now = utcnow()
@@ -642,10 +650,10 @@ def merge(
     reason = _require_reason(reason)
     if subject_id == other_id:
         raise SubjectError("a subject cannot be merged with itself")
-    return _fuse(session, subject_id, other_id, kind="merge", actor=actor, reason=reason, review_id=review_id)
+    return fuse(session, subject_id, other_id, kind="merge", actor=actor, reason=reason, review_id=review_id)
 
 
-def _fuse(
+def fuse(
     session: Session, subject_id: int, other_id: int, *, kind: str, actor: str, reason: str, review_id=None
 ) -> ActionResult:
     """One subject from two, as an analyst's merge or the fast path's join: audited, re-triaged."""
@@ -653,7 +661,7 @@ def _fuse(
     if target.retired_at is not None or other.retired_at is not None:
         raise SubjectError("only active subjects can be merged")
     affected = affected_reports(session, [subject_id, other_id])
-    op = _operation(session, kind, actor, reason, {"into": subject_id, "from": other_id, "review": review_id})
+    op = record_operation(session, kind, actor, reason, {"into": subject_id, "from": other_id, "review": review_id})
     now = utcnow()
     moved = _move(session, current_members(session, other_id), subject_id, op.id, now)
     other.retired_at, other.merged_into_id = now, subject_id
@@ -667,7 +675,7 @@ def _fuse(
         reason=reason,
         details={"operation": op.id, "moved_persons": moved, "review": review_id},
     )
-    return ActionResult(op.id, (subject_id,), tuple(moved), tuple(_queue_retriage(session, affected, op.id)))
+    return ActionResult(op.id, (subject_id,), tuple(moved), tuple(queue_retriage(session, affected, op.id)))
 
 
 def split(
@@ -689,7 +697,7 @@ def split(
     affected = affected_reports(session, [subject_id])
     now = utcnow()
     restored = _restorable(session, subject_id, person_ids)
-    op = _operation(
+    op = record_operation(
         session, "split", actor, reason, {"from": subject_id, "persons": person_ids, "restored": restored}
     )
     if restored is not None:
@@ -709,7 +717,7 @@ def split(
         details={"operation": op.id, "moved_persons": moved, "restored": restored},
     )
     return ActionResult(
-        op.id, (subject_id, target), tuple(moved), tuple(_queue_retriage(session, affected, op.id))
+        op.id, (subject_id, target), tuple(moved), tuple(queue_retriage(session, affected, op.id))
     )
 
 
@@ -796,12 +804,12 @@ def confirm_review(session: Session, review_id: int, *, actor: str, reason: str 
 
 
 def _move_person(session: Session, review: SubjectReview, *, actor: str, reason: str) -> ActionResult:
-    current = _current_subject(session, review.reported_person_id)
+    current = current_subject(session, review.reported_person_id)
     target = _subject(session, review.candidate_subject_id)
     while target.merged_into_id is not None:  # the candidate may have been merged meanwhile
         target = _subject(session, target.merged_into_id)
     affected = affected_reports(session, [current, target.id])
-    op = _operation(
+    op = record_operation(
         session, "confirm", actor, reason, {"review": review.id, "into": target.id, "from": current}
     )
     now = utcnow()
@@ -811,7 +819,7 @@ def _move_person(session: Session, review: SubjectReview, *, actor: str, reason:
     moved = _move(session, members, target.id, op.id, now)
     # The provisional subject is retired like a merged one, so `split` can undo this confirmation.
     _retire_if_empty(session, _subject(session, current), target.id, now)
-    return ActionResult(op.id, (target.id,), tuple(moved), tuple(_queue_retriage(session, affected, op.id)))
+    return ActionResult(op.id, (target.id,), tuple(moved), tuple(queue_retriage(session, affected, op.id)))
 
 
 def reject_review(session: Session, review_id: int, *, actor: str, reason: str | None) -> ActionResult:
@@ -820,7 +828,7 @@ def reject_review(session: Session, review_id: int, *, actor: str, reason: str |
     reason = _require_reason(reason)
     review = _open_review_row(session, review_id)
     affected = affected_reports(session, [review.subject_id, review.candidate_subject_id])
-    op = _operation(session, "reject", actor, reason, {"review": review.id})
+    op = record_operation(session, "reject", actor, reason, {"review": review.id})
     review.status, review.decided_at, review.decided_by, review.reason = "rejected", utcnow(), actor, reason
     review.operation_id = op.id
     audit.record(
@@ -832,7 +840,7 @@ def reject_review(session: Session, review_id: int, *, actor: str, reason: str |
         reason=reason,
         details={"operation": op.id},
     )
-    queued = _queue_retriage(session, affected, op.id)
+    queued = queue_retriage(session, affected, op.id)
     return ActionResult(op.id, (review.subject_id, review.candidate_subject_id), (), tuple(queued))
 
 

@@ -28,6 +28,7 @@ from tiptriage.triage.facts import (
     WarningInput,
 )
 from tiptriage.subjects import identity
+from tiptriage.subjects.models import has_address
 from tiptriage.triage.models import BIRTH_DATE_REGISTERS, RiskItem, VerifiedBirthDate
 from tiptriage.triage.places import IpCountries, PhoneRegions, address_country
 from tiptriage.triage.subjectlinks import SubjectLinks
@@ -110,7 +111,7 @@ def _as_identified(session: Session, persons: dict[int, list[_Person]], everyone
     if not found:
         return persons, everyone
     for pid, ident in found.items():
-        if ident.postcode or ident.street or ident.city:
+        if has_address(ident):
             addresses[pid].append((ident.postcode, ident.country))
         if ident.date_of_birth and ident.source in BIRTH_DATE_REGISTERS:
             verified[pid].append((ident.id, ident.at, ident.date_of_birth))

@@ -28,8 +28,7 @@ from tiptriage.media.matching import chunks
 from tiptriage.operations.units import Units, load_units
 from tiptriage.registry import service as registry
 from tiptriage.subjects import identity
-from tiptriage.subjects.identity import Identified, Identity
-from tiptriage.subjects.models import Identification
+from tiptriage.subjects.models import Identification, has_address
 from tiptriage.triage import inputs
 from tiptriage.triage.facts import RISK_ITEMS, FactSettings, derive_facts
 from tiptriage.triage.models import (
@@ -388,9 +387,9 @@ def record_birth_date(session: Session, report_id: int, born: date, *, source: s
     return row
 
 
-def record_identification(session: Session, report_id: int, person: Identity, *, source: str, reference: str,
-                          note: str, actor: str, person_ref: str | None = None,
-                          links: SubjectLinks | None = None) -> Identified:
+def record_identification(session: Session, report_id: int, person: identity.Identity, *, source: str,
+                          reference: str, note: str, actor: str, person_ref: str | None = None,
+                          links: SubjectLinks | None = None) -> identity.Identified:
     """Who the unit established stands behind the report (the answer to NEEDS_IDENTIFICATION):
     recorded, linked again (`subjects.identity`), committed, and the reports of every subject it
     touched are triaged at once, so a warned person's re-report is escalated now."""
@@ -477,7 +476,7 @@ def analyst_records(session: Session, report_id: int) -> list[dict]:
     records += [{"kind": "identification", "name": f"{i.given_name} {i.family_name}",
                  "date_of_birth": i.date_of_birth.isoformat() if i.date_of_birth else None,
                  "address": ", ".join(x for x in (i.street, i.postcode, i.city) if x) + (
-                     f" ({i.country})" if i.street or i.postcode or i.city else ""),
+                     f" ({i.country})" if has_address(i) else ""),
                  "source": i.source, "reference": i.reference, "note": i.note, "actor": i.actor, "at": i.at,
                  "person_id": i.person_id} for i in found]
     return sorted(records, key=lambda r: r["at"])
