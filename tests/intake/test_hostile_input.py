@@ -16,7 +16,6 @@ import os
 import pickle
 import resource
 import sys
-import zlib
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -331,10 +330,8 @@ def _all_text(session) -> str:
             for value in row.values():
                 if isinstance(value, bytes | memoryview):
                     value = bytes(value)
-                    try:
-                        value = zlib.decompress(value)
-                    except zlib.error:
-                        pass
+                    if "compression" in row:
+                        value = service.decompress(row["compression"], value)
                     value = value.decode("utf-8", "replace")
                 out.append(str(value))
     return "\n".join(out)

@@ -62,9 +62,24 @@ def test_raw_bytes_are_kept_compressed_and_verifiable(session, tmp_path):
     service.ingest(session, [path], actor="t")
     report = session.execute(select(Report)).scalar_one()
     part = report.raw_parts[0]
-    assert part.compression == "zlib" and zlib.decompress(part.data) == path.read_bytes()
+    assert part.compression == "zstd" and len(part.data) < len(path.read_bytes())
+    assert service.decompress(part.compression, part.data) == path.read_bytes()
     assert report.content_sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
     assert service.raw_documents(session, report) == [(path.name, path.read_bytes())]
+
+
+def test_raw_parts_stored_as_zlib_by_earlier_versions_still_read_and_verify(session, tmp_path):
+    path = write_xml(tmp_path, make_report(2))
+    service.ingest(session, [path], actor="t")
+    report = session.execute(select(Report)).scalar_one()
+    part = report.raw_parts[0]
+    part.compression, part.data = "zlib", zlib.compress(path.read_bytes())
+    session.flush()
+    assert service.raw_documents(session, report) == [(path.name, path.read_bytes())]
+    part.data = zlib.compress(path.read_bytes() + b" ")  # not the bytes the hash was taken of
+    session.flush()
+    with pytest.raises(ValueError, match="does not match its SHA-256"):
+        service.raw_documents(session, report)
 
 
 def test_ingesting_the_same_folder_twice_stores_nothing_new(session, tmp_path):

@@ -12,6 +12,7 @@ import gc
 import hashlib
 import os
 import re
+import threading
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -19,8 +20,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
 
-from sqlalchemy import select
 import psycopg
+import zstandard
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -95,7 +97,8 @@ def prepare(candidate: Candidate, sqlite: bool) -> Prepared:
     ts, js = conv.ts, conv.js
     r = candidate.report
     digests = [hashlib.sha256(data).hexdigest() for _, data in candidate.parts]
-    raws = tuple([(name, digest, len(data), "zlib", zlib.compress(data, 1))
+    compress = _compressor().compress
+    raws = tuple([(name, digest, len(data), RAW_COMPRESSION, compress(data))
                   for (name, data), digest in zip(candidate.parts, digests, strict=True)])
     persons = tuple([
         ((p.ref, p.role, p.given_name, p.family_name, conv.day(p.date_of_birth), p.age, p.estimated_country,
@@ -112,6 +115,32 @@ def prepare(candidate: Candidate, sqlite: bool) -> Prepared:
     report = (r.format, r.incident_type, ts(r.incident_at), ts(r.reported_at), r.reporter, js(r.annotations))
     return Prepared(r.source, r.external_id, _content_sha256(digests), candidate.parts[0][0], report, raws,
                     persons, files)
+
+
+# Raw documents are kept as Zstandard frames: compressing a 2.5 KB report took 47-78 us with zlib
+# (level 1, whose set-up dominates at that size) and 13 us with zstd level 3, which also packs
+# a little tighter. Parts stored as "zlib" by earlier versions are read as before.
+RAW_COMPRESSION = "zstd"
+_COMPRESSORS = threading.local()
+
+
+def _compressor() -> zstandard.ZstdCompressor:
+    """This thread's compressor (one is not safe to share between threads; making one costs 12 us)."""
+    compressor = getattr(_COMPRESSORS, "compressor", None)
+    if compressor is None:
+        compressor = _COMPRESSORS.compressor = zstandard.ZstdCompressor(level=3)
+    return compressor
+
+
+def decompress(compression: str, data: bytes) -> bytes:
+    """A stored raw part's original bytes."""
+    if compression == "zstd":
+        return zstandard.ZstdDecompressor().decompress(data)
+    if compression == "zlib":
+        return zlib.decompress(data)
+    if compression == "none":
+        return data
+    raise ValueError(f"unknown compression {compression!r}")
 
 
 @dataclass
@@ -580,7 +609,7 @@ def raw_documents(session: Session, report: Report) -> list[tuple[str, bytes]]:
     """The report's original bytes, decompressed and checked against their stored SHA-256."""
     out = []
     for part in report.raw_parts:
-        data = zlib.decompress(part.data) if part.compression == "zlib" else part.data
+        data = decompress(part.compression, part.data)
         if hashlib.sha256(data).hexdigest() != part.sha256:
             raise ValueError(f"report {report.id}: raw part {part.seq} does not match its SHA-256")
         out.append((part.name, data))
