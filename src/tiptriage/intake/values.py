@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import socket
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 
 from tiptriage.intake.domain import (
@@ -78,10 +78,28 @@ def timestamp(value: str | None, *, now: datetime | None = None) -> datetime | N
         parsed = parsed.astimezone(UTC)
     except OverflowError:  # e.g. 0001-01-01T00:00+01:00, before the first representable instant
         raise ValueError(f"date-time out of range: {value!r}") from None
-    now = now or datetime.now(UTC)
-    if parsed < EARLIEST or (parsed - now).days > 1:
+    if parsed < EARLIEST or not _before_horizon(parsed, now):
         raise ValueError(f"date-time out of range: {value!r}")
     return parsed
+
+
+# Two days after "now" as last looked up: asking the clock cost half of reading a timestamp, and
+# this bound only moves later, so a value before it is before the true one without asking again.
+_horizon = EARLIEST
+
+
+def _before_horizon(moment: datetime, now: datetime | None) -> bool:
+    """Whether `moment` lies less than two days after now (clock skew and time zones)."""
+    global _horizon
+    if now is not None:
+        return moment - now < _TWO_DAYS
+    if moment < _horizon:
+        return True
+    _horizon = datetime.now(UTC) + _TWO_DAYS
+    return moment < _horizon
+
+
+_TWO_DAYS = timedelta(days=2)
 
 
 def birth_date(value: str | None) -> date | None:
@@ -92,9 +110,18 @@ def birth_date(value: str | None) -> date | None:
         parsed = date.fromisoformat(value)
     except ValueError:
         raise ValueError(f"not a date (YYYY-MM-DD): {value!r}") from None
-    if parsed.year < 1900 or parsed > date.today():
+    if parsed.year < 1900 or (parsed > _today and parsed > _new_today()):  # as _horizon: only moves later
         raise ValueError(f"impossible date of birth: {value!r}")
     return parsed
+
+
+_today = date.min
+
+
+def _new_today() -> date:
+    global _today
+    _today = date.today()
+    return _today
 
 
 def _whole(value: str | int | None, what: str) -> int | None:
@@ -131,6 +158,9 @@ def boolean(value: str | bool | None) -> bool | None:
         return value
     if not isinstance(value, str):
         raise ValueError(f"not true/false: {shown(value)}")
+    exact = _BOOLEANS.get(value)  # as written by nearly every sender; spares strip() and lower()
+    if exact is not None:
+        return exact
     lowered = value.strip().lower()
     if lowered in ("", "unknown"):
         return None
@@ -141,15 +171,23 @@ def boolean(value: str | bool | None) -> bool | None:
     raise ValueError(f"not true/false: {shown(value)}")
 
 
+_BOOLEANS = {"true": True, "false": False}
+
+
 def hash_value(hash_type: str, value: str) -> tuple[str, str]:
     """(type, value) normalised: type lower-case without dashes, value lower-case hex of the right length."""
-    kind = (hash_type or "").strip().lower().replace("-", "").replace("_", "")
+    kind = _HASH_SPELLINGS.get(hash_type) or (hash_type or "").strip().lower().replace("-", "").replace("_", "")
     if kind not in HASH_HEX_LENGTHS:
         raise ValueError(f"unknown hash type {shown(hash_type)} (expected one of {', '.join(HASH_HEX_LENGTHS)})")
     digest = (value or "").strip().lower()
     if len(digest) != HASH_HEX_LENGTHS[kind] or not _HEX.fullmatch(digest):
         raise ValueError(f"invalid {kind} hash {shown(value)}: expected {HASH_HEX_LENGTHS[kind]} hex digits")
     return kind, digest
+
+
+# The usual spellings of hash types, read without normalising each time (any other still works).
+_HASH_SPELLINGS = {spelling: kind for kind in HASH_HEX_LENGTHS
+                   for spelling in (kind, kind.upper(), kind.replace("sha", "SHA-"), kind.replace("sha", "sha-"))}
 
 
 def one_of(value: str | None, allowed: tuple[str, ...], what: str) -> str | None:
