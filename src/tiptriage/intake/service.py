@@ -162,7 +162,8 @@ class IngestSummary:
 def find_inputs(paths: Iterable[str | Path]) -> list[Path]:
     """Files named directly, and report files (.xml, .json, .csv) found below folders, sorted."""
     found: dict[Path, None] = {}  # ordered, and a file named twice (or below two folders) is read once
-    for p in map(Path, paths):
+    for p in paths:
+        p = p if isinstance(p, Path) else Path(p)  # Path(a Path) parses it again: 0.1 s for 14k files
         if p.is_dir():
             found.update((f, None) for f in _report_files(p))
         else:
