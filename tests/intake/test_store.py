@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import zlib
 from datetime import UTC, datetime
 
@@ -155,6 +156,31 @@ def test_oversized_file_is_refused_before_parsing(session, tmp_path, monkeypatch
     summary = service.ingest(session, [path], actor="t")
     assert summary.rejected == 1 and "over the limit" in summary.errors[0]["reason"]
     assert count(session, Report) == 0
+
+
+def test_a_file_that_cannot_be_read_is_named_and_the_others_are_stored(session, tmp_path):
+    good = write_xml(tmp_path, make_report(1))
+    gone = tmp_path / "gone.xml"
+    gone.symlink_to(tmp_path / "nowhere.xml")  # listed, then unreadable: as a file deleted meanwhile
+    summary = service.ingest(session, [gone, good], actor="t")
+    assert (summary.stored, summary.rejected) == (1, 1)
+    error = summary.errors[0]
+    assert error["file"] == str(gone) and "cannot read: No such file or directory" in error["reason"]
+
+
+def test_a_file_larger_than_its_size_when_listed_is_read_whole(session, tmp_path, monkeypatch):
+    path = write_xml(tmp_path, make_report(3))
+    real_fstat = os.fstat
+
+    def stale_fstat(fd):  # the size seen before the file was written in full
+        result = real_fstat(fd)
+        return os.stat_result((*result[:6], 10, *result[7:]))
+
+    monkeypatch.setattr(service.os, "fstat", stale_fstat)
+    summary = service.ingest(session, [path], actor="t")
+    assert summary.stored == 1
+    report = session.execute(select(Report)).scalar_one()
+    assert service.raw_documents(session, report) == [(path.name, path.read_bytes())]
 
 
 def test_a_batch_the_database_refuses_is_retried_report_by_report(session, tmp_path, monkeypatch):

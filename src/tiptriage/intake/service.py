@@ -194,22 +194,46 @@ def _report_files(folder: Path) -> list[Path]:
 
 
 def _read_bytes(path: Path, limit: int) -> bytes:
+    # os.open/os.read rather than Path.open: no buffered file object per file (each file is read
+    # once whole and its head once more while sniffing; that object cost 5-10 us a file).
     try:
-        size = path.stat().st_size
+        fd = os.open(path, os.O_RDONLY)
     except OSError as exc:
         raise IntakeError(str(path), f"cannot read: {exc.strerror}") from None
-    if size > limit:
-        raise IntakeError(str(path), f"file is {size:,} bytes, over the limit of {limit:,} "
-                                     "(TIPTRIAGE_MAX_FILE_BYTES)")
-    with path.open("rb") as fh:
+    try:
+        size = os.fstat(fd).st_size
+        if size > limit:
+            raise IntakeError(str(path), f"file is {size:,} bytes, over the limit of {limit:,} "
+                                         "(TIPTRIAGE_MAX_FILE_BYTES)")
         # size + 1, not limit + 1: asking for 50 MiB allocates that much per call, which made
         # reading a small report three times slower than reading it whole.
-        data = fh.read(size + 1)
-        if len(data) > size:  # grew since stat: read on, up to the limit
-            data += fh.read(limit + 1 - len(data))
+        data = os.read(fd, size + 1)
+        while len(data) <= limit:  # a short read, or the file grew since fstat: read on, up to the limit
+            more = os.read(fd, limit + 1 - len(data))
+            if not more:
+                break
+            data += more
+    except OSError as exc:  # e.g. a folder named like a report, or an I/O error
+        raise IntakeError(str(path), f"cannot read: {exc.strerror}") from None
+    finally:
+        os.close(fd)
     if len(data) > limit:  # grew while we read it
         raise IntakeError(str(path), f"file is over the limit of {limit:,} bytes")
     return data
+
+
+def _head(path: Path) -> bytes | None:
+    """The first SNIFF_BYTES of a file, None when it cannot be read (the main pass says why)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        return os.read(fd, SNIFF_BYTES)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 def _items(path: Path, limit: int) -> Iterator:
@@ -229,12 +253,8 @@ def _sniff_chunk(paths: list[Path], limit: int) -> list[tuple[Path, list]]:
     for path in paths:
         if path.suffix.lower() != ".xml":
             continue
-        try:
-            with path.open("rb") as fh:
-                head = fh.read(SNIFF_BYTES)
-        except OSError:
-            continue  # reported by the main pass
-        if _is_sibling(head):
+        head = _head(path)
+        if head is not None and _is_sibling(head):
             found.append((path, list(_items(path, limit))))
     return _collected(found)
 
