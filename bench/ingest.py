@@ -6,6 +6,8 @@
 For each size N it generates (once, cached under var/bench/) a synthetic set of N + 1,000 reports
 and prints, per database:
 - reports/s for ingesting N reports into an empty store, and the process's peak memory;
+- the CPU seconds of the storing process and of the parse workers during that ingest (on a
+  machine with few cores their sum, not the parse workers' number, bounds the time);
 - the ratio of that ingest time to the time lxml (json/csv for the other formats) alone needs to
   read and parse the same files in one process (target: <= 5x); ingest parses in worker
   processes (TIPTRIAGE_INGEST_WORKERS, up to 4, no more than the machine's cores), so on a machine
@@ -121,14 +123,23 @@ def measure_one(url: str, file_lists: list[str]) -> None:
     with session_factory(engine)() as session:
         for listing in file_lists:
             files = [Path(p) for p in Path(listing).read_text().splitlines()]
+            before = _cpu()
             start = time.perf_counter()
             summary = ingest(session, files, actor="bench")
-            results.append({"seconds": time.perf_counter() - start, "stored": summary.stored,
-                            "rejected": summary.rejected})
+            seconds = time.perf_counter() - start
+            main_cpu, workers_cpu = (after - b for after, b in zip(_cpu(), before, strict=True))
+            results.append({"seconds": seconds, "stored": summary.stored, "rejected": summary.rejected,
+                            "main_cpu_s": main_cpu, "workers_cpu_s": workers_cpu})
     engine.dispose()
     # The storing process and the largest parsing worker (each holds its own share of the work).
     peak_mb = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024
     print(json.dumps({"runs": results, "peak_mb": peak_mb}))
+
+
+def _cpu() -> tuple[float, float]:
+    """CPU seconds of this (the storing) process and of its ended children (the parse workers)."""
+    own, children = (resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
 
 
 def run_child(url: str, lists: list[list[Path]], tag: str) -> dict:
@@ -168,7 +179,8 @@ def bench(n: int, dbs: list[str]) -> list[dict]:
         per_big, per_small = best[big_url], best[small_url]
         rows.append({"db": kind, "reports": stored, "rejected": big["runs"][0]["rejected"],
                      "reports_per_s": stored / ingest_s, "peak_mb": big["peak_mb"],
-                     "ingest_s": ingest_s,
+                     "ingest_s": ingest_s, "main_cpu_s": big["runs"][0]["main_cpu_s"],
+                     "workers_cpu_s": big["runs"][0]["workers_cpu_s"],
                      "base_reports": small["runs"][0]["stored"],
                      "ms_per_report_at_1k": per_small * 1000, "ms_per_report_at_n": per_big * 1000,
                      "growth": per_big / per_small})
@@ -188,15 +200,18 @@ def main() -> None:
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     header = (f"{'db':<11}{'reports':>9}{'rep/s':>9}{'peak MB':>9}{'parse s':>9}{'ingest s':>10}"
-              f"{'x parse':>9}{'base':>7}{'ms@base':>8}{'ms@N':>8}{'growth':>8}")
+              f"{'x parse':>9}{'cpu main':>9}{'cpu wrk':>8}{'base':>7}{'ms@base':>8}{'ms@N':>8}{'growth':>8}")
     print(header)
     for n in args.sizes:
         for r in bench(n, args.dbs):
             print(f"{r['db']:<11}{r['reports']:>9}{r['reports_per_s']:>9.0f}{r['peak_mb']:>9.0f}"
                   f"{r['parse_only_s']:>9.2f}{r['ingest_s']:>10.1f}{r['ratio_to_parse']:>9.2f}"
+                  f"{r['main_cpu_s']:>9.1f}{r['workers_cpu_s']:>8.1f}"
                   f"{r['base_reports']:>7}{r['ms_per_report_at_1k']:>8.3f}{r['ms_per_report_at_n']:>8.3f}{r['growth']:>8.2f}",
                   flush=True)
     print("targets: x parse <= 5.00; growth (ms per report at N / at a ~1k-report base store) <= 1.30")
+    print(f"cpu main / cpu wrk: CPU seconds of the storing process and of the parse workers during the "
+          f"ingest of N ({os.cpu_count()} cores here; PostgreSQL's own work is in neither)")
 
 
 if __name__ == "__main__":
