@@ -139,8 +139,6 @@ def decompress(compression: str, data: bytes) -> bytes:
         return zstandard.ZstdDecompressor().decompress(data)
     if compression == "zlib":
         return zlib.decompress(data)
-    if compression == "none":
-        return data
     raise ValueError(f"unknown compression {compression!r}")
 
 
