@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from pathlib import Path
 
 from sqlalchemy import text
 from typer.testing import CliRunner
@@ -64,6 +66,43 @@ def test_reports_list_and_show(cli_env, tmp_path):
     assert run("reports", "show", "99").exit_code == 1
     human = run("reports", "show", "2")
     assert "de Vries" in human.stdout
+
+
+def test_reports_raw_writes_the_documents_as_they_arrived_and_audits_it(cli_env, tmp_path):
+    inbox, out = tmp_path / "in", tmp_path / "out"
+    inbox.mkdir()
+    write_reports(inbox, 2)
+    run("ingest", str(inbox))
+    result = run("reports", "raw", "2", str(out), "--reason", "court request", "--json")
+    assert result.exit_code == 0, result.output
+    (written,) = json.loads(result.stdout)
+    exported = Path(written["path"])
+    originals = {p.name: p.read_bytes() for p in inbox.iterdir()}
+    name = exported.name.split("-", 2)[2]
+    assert exported.parent == out and exported.read_bytes() == originals[name]
+    assert written["sha256"] == hashlib.sha256(originals[name]).hexdigest()
+    log = json.loads(run("audit", "log", "--json").stdout)
+    read = [e for e in log if e["action"] == "report.raw_read"]
+    assert len(read) == 1 and read[0]["reason"] == "court request" and read[0]["entity_ids"] == [2]
+    again = run("reports", "raw", "2", str(out))  # an exported document is never overwritten
+    assert again.exit_code == 1 and "exists" in again.output
+    assert exported.read_bytes() == originals[name]
+    assert run("reports", "raw", "99", str(out)).exit_code == 1
+
+
+def test_reports_raw_refuses_documents_altered_in_the_store(cli_env, tmp_path):
+    (tmp_path / "in").mkdir()
+    write_reports(tmp_path / "in", 1)
+    run("ingest", str(tmp_path / "in"))
+    with make_engine().begin() as conn:  # what someone with database access might do
+        conn.execute(text("UPDATE report_raw SET sha256 = :h"), {"h": "0" * 64})
+    result = run("reports", "raw", "1", str(tmp_path / "out"))
+    assert result.exit_code == 1 and "SHA-256" in result.output
+    assert not (tmp_path / "out").exists()
+    with make_engine().connect() as conn:  # the attempt is on record, with why it was refused
+        (details,) = conn.execute(text("SELECT details FROM audit_events WHERE action = 'report.raw_read'")).scalars()
+    details = json.loads(details) if isinstance(details, str) else details
+    assert "does not match" in details["refused"]
 
 
 def test_dutch_is_the_default_language(cli_env, tmp_path, monkeypatch):

@@ -31,6 +31,11 @@ NL = {
     "Ingested": "Ingelezen",
     "Reading report files": "Meldingsbestanden lezen",
     "No report with id {id}.": "Geen melding met nummer {id}.",
+    "Stored documents do not match their SHA-256: {error}":
+        "Opgeslagen documenten kloppen niet met hun SHA-256: {error}",
+    "Not overwritten: {path} exists.": "Niet overschreven: {path} bestaat al.",
+    "Documents of report {id}": "Documenten van melding {id}",
+    "Bytes": "Bytes",
     "Audit log intact: {n} events verified.": "Auditlog intact: {n} gebeurtenissen gecontroleerd.",
     "Audit log BROKEN at event {seq}: {problem}": "Auditlog GEBROKEN bij gebeurtenis {seq}: {problem}",
     "{total} reports in the store.": "{total} meldingen in de opslag.",

@@ -161,6 +161,44 @@ def _analyst_record(r: dict) -> str:
     return f"{_(r['item'])}: {_('yes') if r['value'] else _('no')}"
 
 
+@reports_app.command("raw")
+def raw(report_id: int = typer.Argument(..., help="The report's id in the store."),
+        out_dir: Path = typer.Argument(..., help="Folder to write the documents to (made if missing)."),
+        reason: str | None = typer.Option(None, help="Why you need them (recorded in the audit log)."),
+        as_json: bool = typer.Option(False, "--json")) -> None:
+    """Write the documents a report arrived in, byte for byte, each checked against its SHA-256.
+
+    Files are named REPORT-SEQ-NAME and never overwrite one that exists. The access is audited.
+    """
+    with session() as s:
+        try:
+            parts = service.read_raw(s, report_id, actor=actor(), reason=reason)
+        except ValueError as exc:
+            err_console.print(_("Stored documents do not match their SHA-256: {error}", error=exc))
+            raise typer.Exit(EXIT_SOME_REFUSED) from None
+    if parts is None:
+        err_console.print(_("No report with id {id}.", id=report_id))
+        raise typer.Exit(EXIT_SOME_REFUSED)
+    targets = [out_dir / f"{report_id}-{p['seq']}-{Path(p['name']).name}" for p in parts]
+    existing = [t for t in targets if t.exists()]
+    if existing:
+        err_console.print(_("Not overwritten: {path} exists.", path=existing[0]))
+        raise typer.Exit(EXIT_SOME_REFUSED)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for target, part in zip(targets, parts, strict=True):
+        target.write_bytes(part["data"])
+    written = [{"path": str(t), "sha256": p["sha256"], "size": len(p["data"])} for t, p in zip(targets, parts, strict=True)]
+    if as_json:
+        emit_json(written)
+        return
+    table = Table(title=_("Documents of report {id}", id=report_id))
+    for column in (_("File"), "SHA-256", _("Bytes")):
+        table.add_column(column, overflow="fold")
+    for w in written:
+        table.add_row(w["path"], w["sha256"], number(w["size"]))
+    console.print(table)
+
+
 @reports_app.command("quarantine")
 def quarantine(limit: int = typer.Option(50, min=1, max=10000), as_json: bool = typer.Option(False, "--json")) -> None:
     """Refused input, newest first: file, record, report id, field and reason."""

@@ -646,6 +646,30 @@ def raw_documents(session: Session, report: Report) -> list[tuple[str, bytes]]:
     return out
 
 
+def read_raw(session: Session, report_id: int, *, actor: str, reason: str | None = None) -> list[dict] | None:
+    """The report's documents as they arrived (each checked against its stored SHA-256), audited.
+
+    None when there is no such report; ValueError when a stored part no longer matches its hash
+    (the store was altered: the caller must not hand such bytes on as the original).
+    """
+    report = session.get(Report, report_id)
+    if report is None:
+        return None
+    try:
+        documents = raw_documents(session, report)
+    except ValueError as exc:  # a sign the store was tampered with: the attempt is on record too
+        audit.record(session, actor=actor, action="report.raw_read", entity="report", entity_ids=[report.id],
+                     reason=reason, details={"refused": str(exc)})
+        session.commit()
+        raise
+    parts = [{"seq": p.seq, "name": name, "sha256": p.sha256, "data": data}
+             for p, (name, data) in zip(report.raw_parts, documents, strict=True)]
+    audit.record(session, actor=actor, action="report.raw_read", entity="report", entity_ids=[report.id],
+                 reason=reason, details={"parts": [{"seq": p["seq"], "sha256": p["sha256"]} for p in parts]})
+    session.commit()
+    return parts
+
+
 def report_document(session: Session, report_id: int, *, actor: str, reason: str | None = None) -> dict | None:
     """Everything known about one report, as the JSON shape the CLI and API share.
 
