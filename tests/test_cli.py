@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from tiptriage.cli import app
 from tiptriage.db import make_engine
-from tests_support import write_reports
+from tests_support import make_report, write_reports, write_xml
 
 runner = CliRunner()
 
@@ -88,6 +88,16 @@ def test_reports_raw_writes_the_documents_as_they_arrived_and_audits_it(cli_env,
     assert again.exit_code == 1 and "exists" in again.output
     assert exported.read_bytes() == originals[name]
     assert run("reports", "raw", "99", str(out)).exit_code == 1
+
+
+def test_reports_raw_gives_a_report_with_its_separate_file_details_documents(cli_env, tmp_path):
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    write_xml(inbox, make_report(5, files=2), inline=False)  # the report and two <fileDetails> documents
+    run("ingest", str(inbox))
+    written = json.loads(run("reports", "raw", "1", str(tmp_path / "out"), "--json").stdout)
+    assert len(written) == 3
+    assert sorted(Path(w["path"]).read_bytes() for w in written) == sorted(p.read_bytes() for p in inbox.iterdir())
 
 
 def test_reports_raw_refuses_documents_altered_in_the_store(cli_env, tmp_path):
