@@ -42,7 +42,8 @@ class Report(Base):
 
 
 class RawPart(Base):
-    """The bytes a report arrived in (compressed, see service.RAW_COMPRESSION), one row per document (report + sibling file details)."""
+    """The bytes a report arrived in (compressed, see service.RAW_COMPRESSION), one row per document
+    (the report and its sibling file-details documents)."""
 
     __tablename__ = "report_raw"
     __table_args__ = (UniqueConstraint("report_id", "seq"),)  # also the index for report_id

@@ -63,7 +63,7 @@ def text_within(limit: int) -> Callable[[str | None], str | None]:
     return converter
 
 
-def timestamp(value: str | None, *, now: datetime | None = None) -> datetime | None:
+def timestamp(value: str | None) -> datetime | None:
     """ISO 8601 date-time; naive values are taken as UTC. Impossible or future dates are refused."""
     value = text(value, limit=64)
     if value is None:
@@ -78,28 +78,30 @@ def timestamp(value: str | None, *, now: datetime | None = None) -> datetime | N
         parsed = parsed.astimezone(UTC)
     except OverflowError:  # e.g. 0001-01-01T00:00+01:00, before the first representable instant
         raise ValueError(f"date-time out of range: {value!r}") from None
-    if parsed < EARLIEST or not _before_horizon(parsed, now):
+    # Less than two days ahead of now: clock skew and time zones.
+    if parsed < EARLIEST or not _CLOCK.is_before(parsed - _TWO_DAYS):
         raise ValueError(f"date-time out of range: {value!r}")
     return parsed
 
 
-# Two days after "now" as last looked up: asking the clock cost half of reading a timestamp, and
-# this bound only moves later, so a value before it is before the true one without asking again.
-_horizon = EARLIEST
+class _Now:
+    """The clock (or calendar) as last read. It only moves forward, so what lies before the last
+    reading lies before now without asking again: asking cost half of reading a timestamp."""
+
+    def __init__(self, read):
+        self._read = read
+        self._last = None
+
+    def is_before(self, moment) -> bool:
+        if self._last is not None and moment < self._last:
+            return True
+        self._last = self._read()
+        return moment < self._last
 
 
-def _before_horizon(moment: datetime, now: datetime | None) -> bool:
-    """Whether `moment` lies less than two days after now (clock skew and time zones)."""
-    global _horizon
-    if now is not None:
-        return moment - now < _TWO_DAYS
-    if moment < _horizon:
-        return True
-    _horizon = datetime.now(UTC) + _TWO_DAYS
-    return moment < _horizon
-
-
-_TWO_DAYS = timedelta(days=2)
+_CLOCK = _Now(lambda: datetime.now(UTC))
+_CALENDAR = _Now(date.today)
+_TWO_DAYS, _ONE_DAY = timedelta(days=2), timedelta(days=1)
 
 
 def birth_date(value: str | None) -> date | None:
@@ -110,18 +112,9 @@ def birth_date(value: str | None) -> date | None:
         parsed = date.fromisoformat(value)
     except ValueError:
         raise ValueError(f"not a date (YYYY-MM-DD): {value!r}") from None
-    if parsed.year < 1900 or (parsed > _today and parsed > _new_today()):  # as _horizon: only moves later
+    if parsed.year < 1900 or not _CALENDAR.is_before(parsed - _ONE_DAY):  # after today
         raise ValueError(f"impossible date of birth: {value!r}")
     return parsed
-
-
-_today = date.min
-
-
-def _new_today() -> date:
-    global _today
-    _today = date.today()
-    return _today
 
 
 def _whole(value: str | int | None, what: str) -> int | None:
