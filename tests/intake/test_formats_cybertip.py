@@ -105,31 +105,36 @@ def test_identifiers_come_out_in_one_order_whatever_the_element_order():
         Identifier("device_id", "dev-1", None, None))
 
 
-def test_what_ncmec_leaves_out_is_inferred_from_the_platform_flags():
+def test_no_action_is_invented_where_the_schema_has_none():
+    """NCMEC's schema has no per-file action: intake leaves it unsaid (triage judges distribution
+    from recipients, publiclyAvailable and the incident); only tiptriage's <action> sets one."""
     body = """<personOrUserReported><screenName>a</screenName></personOrUserReported>
       <intendedRecipient><screenName>b</screenName></intendedRecipient>
       <intendedRecipient><screenName>c</screenName></intendedRecipient>
       <fileDetails><fileName>1.jpg</fileName><publiclyAvailable>true</publiclyAvailable></fileDetails>
       <fileDetails><fileName>2.jpg</fileName></fileDetails>
+      <fileDetails><action>send</action></fileDetails>
       <fileDetails><action>download</action></fileDetails>"""
     files = parsed(report_xml(body)).files
     assert [(f.ref, f.action, f.recipients, f.person_ref) for f in files] == [
-        ("f1", "public_post", (), "p1"), ("f2", "send", ("r1", "r2"), "p1"), ("f3", "download", (), "p1")]
+        ("f1", None, (), "p1"), ("f2", None, (), "p1"), ("f3", "send", ("r1", "r2"), "p1"),
+        ("f4", "download", (), "p1")]
 
 
-def test_sibling_documents_get_the_same_inference_as_inline_file_details():
+def test_sibling_documents_are_completed_as_inline_file_details():
     inline = report_xml("""<personOrUserReported><screenName>a</screenName></personOrUserReported>
       <intendedRecipient><screenName>b</screenName></intendedRecipient>
-      <fileDetails><fileId>x1</fileId><originalFileHash hashType="MD5">{md5}</originalFileHash></fileDetails>
+      <fileDetails><fileId>x1</fileId><action>send</action><originalFileHash hashType="MD5">{md5}</originalFileHash>
+      </fileDetails>
       <fileDetails><originalFileHash hashType="MD5">{md5}</originalFileHash></fileDetails>""".format(md5=MD5))
     head = report_xml("""<personOrUserReported><screenName>a</screenName></personOrUserReported>
       <intendedRecipient><screenName>b</screenName></intendedRecipient>""")
     siblings = [read_one(f'<fileDetails><reportId>4711</reportId>{fid}'
                          f'<originalFileHash hashType="MD5">{MD5}</originalFileHash></fileDetails>'.encode())
-                for fid in ("<fileId>x1</fileId>", "")]
+                for fid in ("<fileId>x1</fileId><action>send</action>", "")]
     expected = parsed(inline).files
     assert [(f.ref, f.action, f.recipients, f.person_ref) for f in expected] == [
-        ("x1", "send", ("r1",), "p1"), ("f2", "send", ("r1",), "p1")]
+        ("x1", "send", ("r1",), "p1"), ("f2", None, (), "p1")]
     assert cybertip.join_files(parsed(head), siblings).files == expected
 
 

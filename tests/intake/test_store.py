@@ -139,12 +139,12 @@ def test_file_details_without_their_report_are_refused(session, tmp_path):
 def test_bad_report_is_quarantined_and_the_rest_goes_in(session, tmp_path):
     for n in range(3):
         write_xml(tmp_path, make_report(n))
-    bad = cybertip.write(make_report(99))[0].replace(b'hashType="MD5">', b'hashType="MD5">zz', 1)
+    bad = cybertip.write(make_report(99))[0].replace(b"<fileId>f1</fileId>", b"<fileId>f1</fileId><fileViewedByEsp>perhaps</fileViewedByEsp>", 1)
     (tmp_path / "bad.xml").write_bytes(bad)
     summary = service.ingest(session, [tmp_path], actor="t")
     assert (summary.stored, summary.rejected) == (3, 1)
     entry = session.execute(select(QuarantineEntry)).scalar_one()
-    assert entry.report_id == "9000099" and entry.field == "fileDetails[1]/originalFileHash[1]"
+    assert entry.report_id == "9000099" and entry.field == "fileDetails[1]/fileViewedByEsp"
     assert entry.raw_sha256 == hashlib.sha256(bad).hexdigest() and entry.path.endswith("bad.xml")
     assert session.execute(select(Report).where(Report.external_id == "9000099")).first() is None
     assert count(session, FileRow) == 6 and count(session, FileHashRow) == 6

@@ -9,17 +9,28 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-# What a person did with a file. Distribution is anything but download/store.
+# What a person did with a file, where the source says so (NCMEC's schema never does: whether a
+# file was distributed is then judged from the rest of the report, see triage/distribution.py).
+# Distribution is anything but download/store.
 FILE_ACTIONS = ("upload", "send", "share", "public_post", "download", "store")
 DISTRIBUTING_ACTIONS = frozenset({"upload", "send", "share", "public_post"})
+# How the incident happened (NCMEC's internetDetails subtypes), in the schema's order.
+INCIDENT_KINDS = ("web_page", "email", "newsgroup", "chat_im", "online_gaming", "cell_phone", "non_internet",
+                  "peer2peer")
 # Industry classification used by ESPs (NCMEC's scheme): A = prepubescent, B = pubescent;
 # 1 = sex act, 2 = lascivious exhibition.
 CLASSIFICATIONS = ("A1", "A2", "B1", "B2")
 HASH_TYPES = ("md5", "sha1", "sha256", "pdq")
 HASH_HEX_LENGTHS = {"md5": 32, "sha1": 40, "sha256": 64, "pdq": 64}
 IDENTIFIER_KINDS = ("email", "phone", "screen_name", "esp_user_id", "device_id")
-IP_EVENTS = ("Login", "Registration", "Purchase", "Upload", "Other")
-PERSON_ROLES = ("reported", "recipient", "victim")
+IP_EVENTS = ("Login", "Registration", "Purchase", "Upload", "Other", "Unknown")
+# "associated": another account the platform ties to a reported person, recipient or victim
+# (NCMEC's associatedAccount: billing, linked, parent/guardian ...), never linked as that person.
+PERSON_ROLES = ("reported", "recipient", "victim", "associated")
+# What a report, person or file carries that analysts read but no rule or link uses: (name, text)
+# pairs in document order, e.g. ("displayName", "..."), ("schoolName", "..."). Kept in the store and
+# shown by `reports show`; everything else stays in the raw copy only.
+Details = tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +38,9 @@ class Identifier:
     kind: str  # one of IDENTIFIER_KINDS
     value: str  # as reported; normalisation belongs to subjects/identifiers.py
     verified: bool | None = None
-    platform: str | None = None  # user ids and screen names are only unique within a platform
+    # User ids and screen names are only unique within a platform; for a device id, its type (IMEI ...).
+    platform: str | None = None
+    verified_at: datetime | None = None  # when the platform verified the e-mail address or phone number
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +49,7 @@ class IpEvent:
     event: str  # one of IP_EVENTS
     at: datetime | None = None
     port: int | None = None
+    possible_proxy: bool | None = None  # the platform believes the address is a proxy: it places no one
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +71,9 @@ class ReportedPerson:
     identifiers: tuple[Identifier, ...] = ()
     addresses: tuple[Address, ...] = ()
     ip_events: tuple[IpEvent, ...] = ()
-    estimated_country: str | None = None
+    estimated_country: str | None = None  # a country code; never a pseudo-code such as A1 (anonymous proxy)
     prior_reports: tuple[str, ...] = ()  # earlier CyberTipline report ids the ESP names
+    details: Details = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,14 +87,26 @@ class ReportedFile:
     ref: str
     file_name: str | None = None
     person_ref: str | None = None  # who held or moved the file
-    action: str = "upload"  # one of FILE_ACTIONS
-    recipients: tuple[str, ...] = ()  # person refs of intended recipients
+    action: str | None = None  # one of FILE_ACTIONS; None when the source does not say
+    recipients: tuple[str, ...] = ()  # person refs the file went to, where the source says so
     uploaded_at: datetime | None = None
     viewed_by_esp: bool | None = None
     publicly_available: bool | None = None
     classification: str | None = None  # one of CLASSIFICATIONS, by the platform
     annotations: tuple[str, ...] = ()
     hashes: tuple[FileHash, ...] = ()
+    relevance: str | None = None  # NCMEC fileRelevance: "Reported" (the default) or "Supplemental Reported"
+    details: Details = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    """How and where it happened: one of NCMEC's internetDetails (a web page, a chat, peer-to-peer ...)."""
+
+    kind: str  # one of INCIDENT_KINDS
+    details: Details = ()  # url, emailAddress, chatClient, chatRoomName, client, fileNames ... as written
+    third_party_hosted: bool | None = None  # web page: hosted by another company, the reporter knows no more
+    ip_events: tuple[IpEvent, ...] = ()  # peer-to-peer: addresses the reported person used
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +123,13 @@ class ParsedReport:
     annotations: tuple[str, ...] = ()
     persons: tuple[ReportedPerson, ...] = ()
     files: tuple[ReportedFile, ...] = ()
+    platform: str | None = None  # the application where it happened (NCMEC incidentSummary/platform)
+    # The platform says a child may be at immediate risk, and why (NCMEC escalateToHighPriority).
+    escalation: str | None = None
+    batched: str | None = None  # the reason a batch of similar reports was sent as one (VIRAL_POTENTIAL_MEME)
+    incidents: tuple[Incident, ...] = ()
+    reporter_contact: Details = ()  # who at the platform to contact (NCMEC reportingPerson, contactPerson)
+    law_enforcement: Details = ()  # police the platform already told, or that asked (agency, case number)
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
 

@@ -33,6 +33,13 @@ class Report(Base):
     reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reporter: Mapped[str | None] = mapped_column(Text)
     annotations: Mapped[list] = mapped_column(JSON, default=list)
+    platform: Mapped[str | None] = mapped_column(Text)
+    escalation: Mapped[str | None] = mapped_column(Text)  # the platform says a child may be at immediate risk
+    batched: Mapped[str | None] = mapped_column(String(64))
+    # [{kind, details: [[name, text]], third_party_hosted, ip_events: [{ip, event, at, port, possible_proxy}]}]
+    incidents: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
+    reporter_contact: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")  # [[name, text]]
+    law_enforcement: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")  # [[name, text]]
     ingested_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     ingested_by: Mapped[str] = mapped_column(String(200))
 
@@ -73,6 +80,7 @@ class ReportedPersonRow(Base):
     age: Mapped[int | None] = mapped_column(Integer)
     estimated_country: Mapped[str | None] = mapped_column(String(64))
     prior_reports: Mapped[list] = mapped_column(JSON, default=list)
+    details: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")  # [[name, text]]
 
     report: Mapped[Report] = relationship(back_populates="persons")
     identifiers: Mapped[list[IdentifierRow]] = relationship(order_by="IdentifierRow.id")
@@ -92,6 +100,7 @@ class IdentifierRow(Base):
     value: Mapped[str] = mapped_column(Text)
     verified: Mapped[bool | None] = mapped_column(Boolean)
     platform: Mapped[str | None] = mapped_column(Text)
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class AddressRow(Base):
@@ -114,6 +123,7 @@ class IpEventRow(Base):
     event: Mapped[str] = mapped_column(String(16))
     at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     port: Mapped[int | None] = mapped_column(Integer)
+    possible_proxy: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class FileRow(Base):
@@ -124,13 +134,15 @@ class FileRow(Base):
     ref: Mapped[str] = mapped_column(String(200))
     file_name: Mapped[str | None] = mapped_column(Text)
     person_ref: Mapped[str | None] = mapped_column(String(64))
-    action: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str | None] = mapped_column(String(16))  # None: the source does not say (NCMEC never does)
     recipients: Mapped[list] = mapped_column(JSON, default=list)
     uploaded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     viewed_by_esp: Mapped[bool | None] = mapped_column(Boolean)
     publicly_available: Mapped[bool | None] = mapped_column(Boolean)
     classification: Mapped[str | None] = mapped_column(String(2))
     annotations: Mapped[list] = mapped_column(JSON, default=list)
+    relevance: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")  # [[name, text]]
 
     report: Mapped[Report] = relationship(back_populates="files")
     hashes: Mapped[list[FileHashRow]] = relationship(order_by="FileHashRow.id")

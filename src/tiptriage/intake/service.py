@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from tiptriage.audit import service as audit
 from tiptriage.config import get_settings
 from tiptriage.db import BulkInsert, ColumnValues, allocate_ids, utcnow
-from tiptriage.intake.domain import Parsed, ParsedReport
+from tiptriage.intake.domain import Incident, Parsed, ParsedReport
 from tiptriage.intake.errors import IntakeError
 from tiptriage.intake.formats import read_file
 from tiptriage.intake.formats.cybertip import SiblingFile, join_files
@@ -102,17 +102,19 @@ def prepare(candidate: Candidate, sqlite: bool) -> Prepared:
                   for (name, data), digest in zip(candidate.parts, digests, strict=True)])
     persons = tuple([
         ((p.ref, p.role, p.given_name, p.family_name, conv.day(p.date_of_birth), p.age, p.estimated_country,
-          js(p.prior_reports)),
-         tuple([(i.kind, i.value, i.verified, i.platform) for i in p.identifiers]),
+          js(p.prior_reports), js(p.details)),
+         tuple([(i.kind, i.value, i.verified, i.platform, ts(i.verified_at)) for i in p.identifiers]),
          tuple([(a.street, a.postcode, a.city, a.country) for a in p.addresses]),
-         tuple([(e.ip, e.event, ts(e.at), e.port) for e in p.ip_events]))
+         tuple([(e.ip, e.event, ts(e.at), e.port, e.possible_proxy) for e in p.ip_events]))
         for p in r.persons])
     files = tuple([
         ((f.ref, f.file_name, f.person_ref, f.action, js(f.recipients), ts(f.uploaded_at), f.viewed_by_esp,
-          f.publicly_available, f.classification, js(f.annotations)),
+          f.publicly_available, f.classification, js(f.annotations), f.relevance, js(f.details)),
          tuple([(h.hash_type, h.value, value_prefix(h.value)) for h in f.hashes]))
         for f in r.files])
-    report = (r.format, r.incident_type, ts(r.incident_at), ts(r.reported_at), r.reporter, js(r.annotations))
+    report = (r.format, r.incident_type, ts(r.incident_at), ts(r.reported_at), r.reporter, js(r.annotations),
+              r.platform, r.escalation, r.batched, js([incident_doc(i) for i in r.incidents]),
+              js(r.reporter_contact), js(r.law_enforcement))
     return Prepared(r.source, r.external_id, _content_sha256(digests), candidate.parts[0][0], report, raws,
                     persons, files)
 
@@ -605,19 +607,29 @@ def _insert_reports(session: Session, new: list[tuple[Prepared, str, int]], acto
     bulk.insert(RawPart.__table__, ("report_id", "seq", "name", "sha256", "size", "compression", "data"), raws)
     bulk.insert(ReportedPersonRow.__table__, PERSON_COLUMNS, persons)
     bulk.insert(FileRow.__table__, FILE_COLUMNS, files)
-    bulk.insert(IdentifierRow.__table__, ("person_id", "kind", "value", "verified", "platform"), identifiers)
+    bulk.insert(IdentifierRow.__table__, ("person_id", "kind", "value", "verified", "platform", "verified_at"),
+                identifiers)
     bulk.insert(AddressRow.__table__, ("person_id", "street", "postcode", "city", "country"), addresses)
-    bulk.insert(IpEventRow.__table__, ("person_id", "ip", "event", "at", "port"), ip_events)
+    bulk.insert(IpEventRow.__table__, ("person_id", "ip", "event", "at", "port", "possible_proxy"), ip_events)
     bulk.insert(FileHashRow.__table__, ("file_id", "hash_type", "value", "value_prefix"), hashes)
     return report_ids
 
 
 REPORT_COLUMNS = ("id", "source", "external_id", "version", "content_sha256", "format", "incident_type",
-                  "incident_at", "reported_at", "reporter", "annotations", "ingested_at", "ingested_by")
+                  "incident_at", "reported_at", "reporter", "annotations", "platform", "escalation", "batched",
+                  "incidents", "reporter_contact", "law_enforcement", "ingested_at", "ingested_by")
 PERSON_COLUMNS = ("id", "report_id", "ref", "role", "given_name", "family_name", "date_of_birth", "age",
-                  "estimated_country", "prior_reports")
+                  "estimated_country", "prior_reports", "details")
 FILE_COLUMNS = ("id", "report_id", "ref", "file_name", "person_ref", "action", "recipients", "uploaded_at",
-                "viewed_by_esp", "publicly_available", "classification", "annotations")
+                "viewed_by_esp", "publicly_available", "classification", "annotations", "relevance", "details")
+
+
+def incident_doc(incident: Incident) -> dict:
+    """An incident as stored (reports.incidents) and shown (`reports show --json`)."""
+    return {"kind": incident.kind, "details": [list(d) for d in incident.details],
+            "third_party_hosted": incident.third_party_hosted,
+            "ip_events": [{"ip": e.ip, "event": e.event, "at": _iso(e.at), "port": e.port,
+                           "possible_proxy": e.possible_proxy} for e in incident.ip_events]}
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -688,7 +700,9 @@ def report_document(session: Session, report_id: int, *, actor: str, reason: str
         "format": report.format, "content_sha256": report.content_sha256,
         "incident_type": report.incident_type, "incident_at": _iso(report.incident_at),
         "reported_at": _iso(report.reported_at), "reporter": report.reporter,
-        "annotations": report.annotations, "ingested_at": _iso(report.ingested_at),
+        "annotations": report.annotations, "platform": report.platform, "escalation": report.escalation,
+        "batched": report.batched, "incidents": report.incidents, "reporter_contact": report.reporter_contact,
+        "law_enforcement": report.law_enforcement, "ingested_at": _iso(report.ingested_at),
         "ingested_by": report.ingested_by,
         "raw": [{"seq": p.seq, "name": p.name, "sha256": p.sha256, "size": p.size} for p in report.raw_parts],
         "persons": [_person_doc(p) for p in report.persons],
@@ -708,12 +722,13 @@ def _person_doc(p: ReportedPersonRow) -> dict:
     return {
         "id": p.id, "ref": p.ref, "role": p.role, "given_name": p.given_name, "family_name": p.family_name,
         "date_of_birth": _iso(p.date_of_birth), "age": p.age, "estimated_country": p.estimated_country,
-        "prior_reports": p.prior_reports,
-        "identifiers": [{"kind": i.kind, "value": i.value, "verified": i.verified, "platform": i.platform}
-                        for i in p.identifiers],
+        "prior_reports": p.prior_reports, "details": p.details,
+        "identifiers": [{"kind": i.kind, "value": i.value, "verified": i.verified, "platform": i.platform,
+                         "verified_at": _iso(i.verified_at)} for i in p.identifiers],
         "addresses": [{"street": a.street, "postcode": a.postcode, "city": a.city, "country": a.country}
                       for a in p.addresses],
-        "ip_events": [{"ip": e.ip, "event": e.event, "at": _iso(e.at), "port": e.port} for e in p.ip_events],
+        "ip_events": [{"ip": e.ip, "event": e.event, "at": _iso(e.at), "port": e.port,
+                       "possible_proxy": e.possible_proxy} for e in p.ip_events],
     }
 
 
@@ -722,7 +737,7 @@ def _file_doc(f: FileRow) -> dict:
         "id": f.id, "ref": f.ref, "file_name": f.file_name, "person_ref": f.person_ref, "action": f.action,
         "recipients": f.recipients, "uploaded_at": _iso(f.uploaded_at), "viewed_by_esp": f.viewed_by_esp,
         "publicly_available": f.publicly_available, "classification": f.classification,
-        "annotations": f.annotations,
+        "annotations": f.annotations, "relevance": f.relevance, "details": f.details,
         "hashes": [{"hash_type": h.hash_type, "value": h.value} for h in f.hashes],
     }
 

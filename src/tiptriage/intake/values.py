@@ -17,6 +17,7 @@ from tiptriage.intake.domain import (
 
 _HEX = re.compile(r"[0-9a-f]+")
 _WHOLE = re.compile(r"[+-]?[0-9]+")
+_DATE_ZONE = re.compile(r"(?<=^\d{4}-\d{2}-\d{2})(Z|[+-]\d{2}:\d{2})$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 # What XML 1.0 cannot carry and UTF-8 cannot encode (lone surrogates, e.g. from a JSON "\ud800"):
 # such a value would crash the store or the writers, so it is refused like a control character.
@@ -108,6 +109,8 @@ def birth_date(value: str | None) -> date | None:
     value = text(value, limit=32)
     if value is None:
         return None
+    # xs:date may carry a time zone ("1990-05-01Z", "1990-05-01+02:00"): a birthday has none.
+    value = _DATE_ZONE.sub("", value) if len(value) > 10 else value
     try:
         parsed = date.fromisoformat(value)
     except ValueError:
@@ -213,7 +216,7 @@ def action(value: str | None) -> str | None:
 
 
 def ip_event(value: str | None) -> str:
-    return one_of(value, IP_EVENTS, "IP capture event") or "Other"
+    return one_of(value, IP_EVENTS, "IP capture event") or "Unknown"  # the schema leaves it optional
 
 
 def identifier_kind(value: str) -> str:

@@ -188,7 +188,7 @@ def _file(row: dict, ctx: Ctx, n: int) -> ReportedFile:
         ref=ctx.check("file_ref", _ID, _cell(row, "file_ref")) or f"f{n}",
         file_name=ctx.check("file_name", v.text, _cell(row, "file_name")),
         person_ref="p1" if _has_person(row) else None,
-        action=ctx.check("action", v.action, _cell(row, "action")) or "upload",
+        action=ctx.check("action", v.action, _cell(row, "action")),
         classification=ctx.check("classification", v.classification, _cell(row, "classification")),
         publicly_available=ctx.check("publicly_available", v.boolean, _cell(row, "publicly_available")),
         viewed_by_esp=ctx.check("viewed_by_esp", v.boolean, _cell(row, "viewed_by_esp")),

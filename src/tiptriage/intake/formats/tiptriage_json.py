@@ -203,7 +203,7 @@ def _person(p: dict, ctx: Ctx, where: str) -> ReportedPerson:
                                          ("country", _CODE))))
             for n, a in enumerate(p.get("addresses", ()))),
         ip_events=tuple(
-            IpEvent(ctx.check(f"{where}/ip_events/{n}/ip", v.ip_address, e["ip"]), e.get("event", "Other"),
+            IpEvent(ctx.check(f"{where}/ip_events/{n}/ip", v.ip_address, e["ip"]), e.get("event", "Unknown"),
                     ctx.check(f"{where}/ip_events/{n}/at", v.timestamp, e.get("at")),
                     ctx.check(f"{where}/ip_events/{n}/port", v.port, e.get("port")))
             for n, e in enumerate(p.get("ip_events", ()))),
@@ -218,7 +218,7 @@ def _file(f: dict, ctx: Ctx, where: str) -> ReportedFile:
         ref=_required(ctx, f"{where}/ref", _ID, f["ref"]),
         file_name=ctx.check(f"{where}/file_name", v.text, f.get("file_name")),
         person_ref=ctx.check(f"{where}/person_ref", _REF, f.get("person_ref")),
-        action=f.get("action", "upload"),
+        action=f.get("action"),
         recipients=tuple(_required(ctx, f"{where}/recipients/{n}", _REF, r)
                          for n, r in enumerate(f.get("recipients", ()))),
         uploaded_at=ctx.check(f"{where}/uploaded_at", v.timestamp, f.get("uploaded_at")),
