@@ -1,6 +1,6 @@
 from sqlalchemy import inspect
 
-from tiptriage.db import utcnow
+from tiptriage.db import migrate, utcnow
 
 
 def test_migrations_create_the_tables(engine):
@@ -25,10 +25,8 @@ def test_migrations_match_the_models(engine):
 def test_migration_0006_gives_stored_hashes_their_prefix(session, engine):
     """Upgrading a store with data: every stored hash gets the prefix that ingest would give it,
     and files are still found by hash (the sign of the prefix matters: 'ff...' is negative)."""
-    from alembic import command
     from sqlalchemy import select
 
-    from tiptriage.db import alembic_config
     from tiptriage.intake.models import FileHashRow, FileRow, Report, value_prefix
     from tiptriage.media.service import BankChanges, affected_files
 
@@ -44,9 +42,8 @@ def test_migration_0006_gives_stored_hashes_their_prefix(session, engine):
         session.add(FileHashRow(file_id=file.id, hash_type="md5" if len(value) == 32 else "sha256", value=value))
     session.commit()
     session.close()
-    for revision, run in (("0005", command.downgrade), ("head", command.upgrade)):
-        with engine.begin() as connection:
-            run(alembic_config(connection), revision)
+    migrate(engine, "0005", down=True)
+    migrate(engine)
 
     rows = session.execute(select(FileHashRow.value, FileHashRow.value_prefix, FileHashRow.file_id)).all()
     assert sorted((v, p) for v, p, _ in rows) == sorted((v, value_prefix(v)) for v in values)
@@ -61,11 +58,9 @@ def test_migration_0006_gives_stored_hashes_their_prefix(session, engine):
 def test_migration_0009_gives_stored_records_their_family_key(session, engine, tmp_path):
     """Upgrading a store with linked reports: every record with a family name gets its `fam:` key,
     so the registry's name check finds subjects linked before the upgrade."""
-    from alembic import command
     from sqlalchemy import select
     from triage.dbdata import ingest, known, person, report
 
-    from tiptriage.db import alembic_config
     from tiptriage.subjects import service as subjects
     from tiptriage.subjects.models import SubjectKey
 
@@ -74,8 +69,7 @@ def test_migration_0009_gives_stored_records_their_family_key(session, engine, t
     subjects.resolve_reports(session, ids, actor="test")
     session.commit()
     session.close()
-    for revision, run in (("0008", command.downgrade), ("head", command.upgrade)):
-        with engine.begin() as connection:
-            run(alembic_config(connection), revision)
+    migrate(engine, "0008", down=True)
+    migrate(engine)
     keys = session.execute(select(SubjectKey.key).where(SubjectKey.key.like("fam:%"))).scalars().all()
     assert keys == ["fam:vries"]
