@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     jurisdiction: str = "NL"
     youth_age: int = 18
     ip_countries_file: str | None = None
+    # Triage: services and their kind (CSV service,kind); empty: the packaged triage/services.csv.
+    services_file: str | None = None
     # Registry: how long a delivered warning stays active (years).
     warning_active_years: int = 5
     # Operations: units, postcode ranges, weekly capacity and costs (empty: the packaged units.yaml).

@@ -226,3 +226,29 @@ def test_the_cli_refuses_approval_without_a_register_check_in_dutch_by_default(c
                                   "--note", "BRP query 2024-0212."], env={"TIPTRIAGE_ACTOR": "bob"})
     assert checked.exit_code == 0, checked.output
     assert approve("en").exit_code == 0
+
+
+def test_a_warned_report_stays_answered_after_a_re_report_and_its_investigation_and_gets_no_second_warning(
+        session, warned_pair):
+    """Tried before: after a re-report, closing the investigation it started reopened the warned
+    report as WARNING, and a second warning could be proposed for it."""
+    (first, later), links = warned_pair
+    warning = flows.propose_warning(session, first, actor="anna", justification="x", links=links)
+    flows.approve_warning(session, warning.id, actor="bob")
+    flows.deliver_warning(session, warning.id, actor="bob", on=date(2023, 11, 14), officer="o", unit="Rotterdam",
+                          referral_offered=True, links=links)
+    triage.triage_reports(session, [later], actor="analyst", links=links)
+    triage.decide(session, later, actor="anna", justification="Re-report: search.", links=links, unit="Rotterdam")
+    assert session.get(TriageState, first).status == "decided"
+    item = registry.list_investigations(session)[0]
+    flows.close_investigation(session, item.id, actor="anna", reason="Prosecutor decided.", links=links)
+    state = session.get(TriageState, first)
+    assert state.status == "decided" and state.decision_id is not None
+    doc = triage.report_triage(session, first)["recommendation"]
+    assert "warned_for_report" in doc["flags"]
+    open_ids = {row["report_id"] for row in triage.queue(session)}
+    assert first not in open_ids
+    with pytest.raises(triage.DecisionError):
+        flows.propose_warning(session, first, actor="anna", justification="again", links=links)
+    with pytest.raises(registry.RegistryError, match="already has warning"):
+        registry.propose(session, [first], actor="anna", unit="Rotterdam", justification="again")

@@ -10,7 +10,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import strategies as st
 
-from tiptriage.intake.domain import CLASSIFICATIONS, FILE_ACTIONS, PERSON_ROLES
+from tiptriage.intake.domain import CLASSIFICATIONS, FILE_ACTIONS, INCIDENT_KINDS, PERSON_ROLES
+from tiptriage.triage.distribution import Evidence
 from tiptriage.triage.facts import (
     FACT_SCHEMA,
     RISK_ITEMS,
@@ -26,7 +27,8 @@ from tiptriage.triage.policy import HARD_RULES
 
 STATUSES = ("known", "new", "unrated", "non_pertinent", None)
 ANNOTATIONS = ("sextortion", "enticement", "self_production", "csam_solicitation", "potential_meme", "viral",
-               "Self-Production", "infant")
+               "Self-Production", "infant", "csamSolicitation", "sadisticOnlineExploitation", "minorToMinorInteraction",
+               "spam")
 INCIDENTS = (None, "Child Pornography (possession, manufacture, and distribution)",
              "Online Enticement of Children for Sexual Acts", "Unsolicited Obscene Material Sent to a Child")
 DAYS = st.dates(date(2015, 1, 1), date(2026, 12, 31))
@@ -37,7 +39,7 @@ def moments() -> st.SearchStrategy[datetime]:
 
 
 files = st.builds(
-    FileInput, action=st.sampled_from(FILE_ACTIONS), status=st.sampled_from(STATUSES),
+    FileInput, action=st.sampled_from((None, None, *FILE_ACTIONS)), status=st.sampled_from(STATUSES),
     recipients=st.integers(0, 3), publicly_available=st.sampled_from((None, False, True)),
     classification=st.sampled_from((None, *CLASSIFICATIONS)),
     annotations=st.lists(st.sampled_from(ANNOTATIONS), max_size=2).map(tuple),
@@ -51,6 +53,11 @@ persons = st.builds(
     esp_prior_reports=st.integers(0, 3))
 
 
+evidence = st.builds(Evidence, recipients=st.integers(0, 2),
+                     incidents=st.lists(st.sampled_from(INCIDENT_KINDS), max_size=2, unique=True).map(tuple),
+                     own_web_page=st.booleans(), storage=st.booleans())
+
+
 @st.composite
 def reports(draw) -> ReportInput:
     ingested = draw(moments())
@@ -59,7 +66,8 @@ def reports(draw) -> ReportInput:
         reported_at=draw(st.none() | st.just(ingested - timedelta(days=3))), ingested_at=ingested,
         incident_type=draw(st.sampled_from(INCIDENTS)),
         annotations=tuple(draw(st.lists(st.sampled_from(ANNOTATIONS), max_size=3))),
-        persons=tuple(draw(st.lists(persons, max_size=4))), files=tuple(draw(st.lists(files, max_size=6))))
+        persons=tuple(draw(st.lists(persons, max_size=4))), files=tuple(draw(st.lists(files, max_size=6))),
+        escalation=draw(st.none() | st.just("Kind loopt direct gevaar")), evidence=draw(evidence))
 
 
 warnings = st.builds(
@@ -75,7 +83,8 @@ histories = st.builds(
                             age=st.none() | st.integers(0, 90), on=DAYS), max_size=2).map(tuple),
     warnings=st.lists(warnings, max_size=3).map(tuple), investigations=st.lists(investigations, max_size=2).map(tuple),
     risk_items=st.lists(st.tuples(st.sampled_from(RISK_ITEMS), st.booleans()), max_size=4).map(tuple),
-    verified_birth_dates=st.lists(st.dates(date(1940, 1, 1), date(2024, 12, 31)), max_size=2).map(tuple))
+    verified_birth_dates=st.lists(st.dates(date(1940, 1, 1), date(2024, 12, 31)), max_size=2).map(tuple),
+    distributed_elsewhere=st.booleans(), new_material_elsewhere=st.booleans())
 
 
 def _value(kind: str, nullable: bool) -> st.SearchStrategy:

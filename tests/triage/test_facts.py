@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 
 from hypothesis import given, settings
 
+from tiptriage.triage.distribution import Evidence
 from tiptriage.triage.facts import (
     AgeEvidence,
     FactSettings,
@@ -30,8 +31,10 @@ NOTHING = SubjectHistory()
 POLICY = load_policy()
 
 
-def report(*files: FileInput, persons=(ADULT,), annotations=(), incident_type=None) -> ReportInput:
-    return ReportInput(1, INCIDENT, None, INCIDENT, incident_type, tuple(annotations), tuple(persons), tuple(files))
+def report(*files: FileInput, persons=(ADULT,), annotations=(), incident_type=None, escalation=None,
+           evidence=Evidence()) -> ReportInput:
+    return ReportInput(1, INCIDENT, None, INCIDENT, incident_type, tuple(annotations), tuple(persons), tuple(files),
+                       escalation, evidence)
 
 
 def warning(delivered: date | None, *, state="delivered", expires: date | None = date(2029, 1, 1),
@@ -199,6 +202,82 @@ def test_investigations_and_risk_items():
     assert not derive_facts(report(KNOWN_DOWNLOAD), closed).under_investigation
 
 
+# --- reports as NCMEC's schema writes them: no action, distribution judged from the rest ----------
+
+NCMEC_KNOWN = FileInput(None, "known", publicly_available=False)
+
+
+def test_known_material_kept_in_private_storage_and_sent_to_no_one_gets_the_warning():
+    f = derive_facts(report(NCMEC_KNOWN, NCMEC_KNOWN, evidence=Evidence(storage=True)), NOTHING)
+    assert (f.distributed, f.distribution_undetermined) == (False, False)
+    assert evaluate(POLICY, f.as_dict()).outcome == "WARNING"
+
+
+def test_what_the_report_cannot_tell_is_undetermined_and_goes_to_an_analyst_with_the_question():
+    for file, evidence in ((NCMEC_KNOWN, Evidence(incidents=("chat_im",))),
+                           (FileInput(None, "known"), Evidence(storage=True)),  # public availability not said
+                           (NCMEC_KNOWN, Evidence(incidents=("web_page",), own_web_page=False)),  # third party
+                           (FileInput(None, "known"), Evidence())):
+        f = derive_facts(report(file, evidence=evidence), NOTHING)
+        assert (f.distributed, f.undetermined_files) == (False, 1), (file, evidence)
+        result = evaluate(POLICY, f.as_dict())
+        assert (result.outcome, result.decided_by) == ("NEEDS_REVIEW", "distribution-undetermined")
+        assert "question_distribution" in result.flags
+
+
+def test_a_recipient_a_public_file_or_a_sharing_incident_is_distribution_without_any_action():
+    for file, evidence in ((NCMEC_KNOWN, Evidence(recipients=1, storage=True)),
+                           (FileInput(None, "known", publicly_available=True), Evidence(storage=True)),
+                           (NCMEC_KNOWN, Evidence(incidents=("peer2peer",), storage=True)),
+                           (NCMEC_KNOWN, Evidence(incidents=("web_page",), own_web_page=True))):
+        f = derive_facts(report(file, evidence=evidence), NOTHING)
+        assert (f.distributed, f.distributed_files) == (True, 1), (file, evidence)
+        assert evaluate(POLICY, f.as_dict()).outcome == "CRIMINAL_CASE"
+
+
+def test_an_escalated_report_is_urgent_whatever_else_it_holds():
+    f = derive_facts(report(NCMEC_KNOWN, evidence=Evidence(storage=True), escalation="Kind in direct gevaar"),
+                     NOTHING)
+    result = evaluate(POLICY, f.as_dict())
+    assert (f.escalated, result.outcome, result.decided_by) == (True, "URGENT", "escalated")
+
+
+def test_ncmec_annotation_names_are_contact_risk_indicators():
+    for note, fact in (("csamSolicitation", "csam_solicitation"), ("sadisticOnlineExploitation", "sadistic"),
+                       ("sextortion", "sextortion")):
+        f = derive_facts(report(annotations=(note,)), NOTHING)
+        assert getattr(f, fact) and f.contact_risk, note
+        assert evaluate(POLICY, f.as_dict()).outcome == "URGENT"  # also with no file at all
+
+
+def test_the_person_is_judged_not_the_report_distribution_elsewhere_means_no_warning():
+    base = report(NCMEC_KNOWN, evidence=Evidence(storage=True))
+    for history, rule in ((SubjectHistory(distributed_elsewhere=True), "distributed-elsewhere"),
+                          (SubjectHistory(new_material_elsewhere=True), "distributed-elsewhere")):
+        result = evaluate(POLICY, derive_facts(base, history).as_dict())
+        assert (result.outcome, result.decided_by) == ("CRIMINAL_CASE", rule)
+
+
+def test_a_minor_who_forwarded_known_material_goes_to_the_youth_track_with_priority():
+    teen = PersonInput("reported", date_of_birth=date(2009, 2, 1), named=True, countries=("NL",))
+    forwarded = evaluate(POLICY, derive_facts(report(NCMEC_KNOWN, persons=(teen,), evidence=Evidence(recipients=1)),
+                                              NOTHING).as_dict())
+    kept = evaluate(POLICY, derive_facts(report(NCMEC_KNOWN, persons=(teen,), evidence=Evidence(storage=True)),
+                                         NOTHING).as_dict())
+    assert (forwarded.outcome, forwarded.decided_by, kept.outcome) == ("YOUTH", "youth-forwarded", "YOUTH")
+    assert forwarded.priority > kept.priority and "youth_distributed" in forwarded.flags
+    reached_a_child = report(NCMEC_KNOWN, persons=(teen, PersonInput("recipient", age=13)),
+                             evidence=Evidence(recipients=1))
+    assert evaluate(POLICY, derive_facts(reached_a_child, NOTHING).as_dict()).outcome == "URGENT"
+
+
+def test_a_resident_abroad_is_forwarded_not_warned():
+    abroad = PersonInput("reported", date_of_birth=date(1980, 6, 1), named=True, countries=("DE",))
+    f = derive_facts(report(NCMEC_KNOWN, persons=(abroad,), evidence=Evidence(storage=True)), NOTHING)
+    assert (f.in_jurisdiction, f.abroad) == (False, True)
+    assert evaluate(POLICY, f.as_dict()).outcome == "FORWARD"
+
+
 def test_prior_reports_count_the_subjects_earlier_reports():
     history = SubjectHistory(other_report_days=(date(2023, 1, 1), date(2024, 5, 1), date(2024, 9, 1)))
     assert derive_facts(report(KNOWN_DOWNLOAD), history).prior_reports == 2
@@ -212,7 +291,8 @@ def test_property_facts_are_deterministic_and_the_policy_keeps_the_hard_rules(r,
     assert f.known_only is False or f.new_material is False
     assert f.rereport_after_warning == (f.active_warning or f.earlier_warning)
     assert f.contact_risk == any((f.enticement, f.sextortion, f.self_production, f.minor_recipient,
-                                  f.csam_solicitation))
+                                  f.csam_solicitation, f.sadistic))
+    assert f.undetermined_files + f.distributed_files <= f.files and f.escalated == (r.escalation is not None)
     assert f.distributed_files <= f.files and f.volume == f.known_files + f.new_files
     result = evaluate(POLICY, f.as_dict())
     if result.outcome == "WARNING":

@@ -54,23 +54,33 @@ GUARDS = {name: False for name in HARD_RULES}
 # --- the default policy --------------------------------------------------------------------------
 
 def test_default_policy_loads_with_identity():
-    assert DEFAULT.ref == "nl-2023@2023.2"
+    assert DEFAULT.ref == "nl-2023@2023.3"
     assert len(DEFAULT.sha256) == 64
     assert DEFAULT.outcome_order[0] == "URGENT"
 
 
 @pytest.mark.parametrize(("values", "outcome", "rule"), [
+    ({"escalated": True, "known_only": True}, "URGENT", "escalated"),
     ({"new_material": True, "distributed": True}, "URGENT", "new-material"),
     ({"contact_risk": True, "sextortion": True}, "URGENT", "contact-risk"),
+    ({"contact_risk": True, "sadistic": True, "minor": True, "distributed": True}, "URGENT", "contact-risk"),
     ({"rereport_after_warning": True, "active_warning": True, "known_only": True}, "CRIMINAL_CASE",
      "rereport-after-warning"),
     ({"under_investigation": True, "known_only": True}, "CRIMINAL_CASE", "under-investigation"),
-    ({"distributed": True, "minor": True}, "CRIMINAL_CASE", "distributed"),
+    # Youth, decided in 2023.3: a minor who forwarded known material goes to the youth track.
+    ({"distributed": True, "minor": True}, "YOUTH", "youth-forwarded"),
+    ({"distributed_elsewhere": True, "minor": True, "known_only": True}, "YOUTH", "youth-forwarded"),
+    ({"distributed": True, "minor": False}, "CRIMINAL_CASE", "distributed"),
+    ({"distributed": True, "minor": None}, "CRIMINAL_CASE", "distributed"),
+    ({"distributed_elsewhere": True, "known_only": True}, "CRIMINAL_CASE", "distributed-elsewhere"),
+    ({"new_material_elsewhere": True, "known_only": True}, "CRIMINAL_CASE", "distributed-elsewhere"),
     ({"access_to_children": True, "known_only": True}, "CRIMINAL_CASE", "risk-items"),
     ({"minor": True, "known_only": True, "identified": True}, "YOUTH", "youth"),
     ({"identified": False, "known_only": True}, "NEEDS_IDENTIFICATION", "not-identified"),
     ({"identified": True, "in_jurisdiction": False, "known_only": True}, "FORWARD", "abroad"),
     ({"identified": True, "unrated": True, "known_only": True}, "NEEDS_REVIEW", "unrated-files"),
+    ({"identified": True, "distribution_undetermined": True, "known_only": True}, "NEEDS_REVIEW",
+     "distribution-undetermined"),
     ({"identified": True, "warned_after_incident": True, "known_only": True}, "WARNING", "first-time-download"),
     ({"identified": True, "known_only": True}, "WARNING", "first-time-download"),
     ({"identified": True, "in_jurisdiction": True, "known_only": True}, "WARNING", "first-time-download"),
@@ -86,7 +96,7 @@ def test_modifiers_add_priority_and_flags_and_later_outcomes_are_listed():
                                      minor=True, age=15))
     assert result.fired == ("new-material", "minor-subject", "severity-a1", "severity-infant")
     assert result.priority == 100 + 0 + 15 + 25
-    assert result.also_matched == ("distributed", "youth")
+    assert result.also_matched == ("youth-forwarded", "distributed", "youth")
     assert result.flags == ("victim_identification", "youth")
 
 

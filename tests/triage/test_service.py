@@ -99,7 +99,9 @@ def test_a_confirmed_case_opens_an_investigation_that_the_subjects_other_reports
     ids = ingest(session, tmp_path / "in", report("a", known(0, "upload")), report("b", known(1)))
     links = FixedLinks({reported_person(session, ids[0]): 1, reported_person(session, ids[1]): 1})
     service.triage_reports(session, ids, actor="analyst", links=links)
-    assert outcomes(session)[ids[1]] == "WARNING"
+    # The person uploaded in report a: report b, a download, is no warning but part of that case.
+    assert outcomes(session)[ids[1]] == "CRIMINAL_CASE"
+    assert service.report_triage(session, ids[1])["recommendation"]["decided_by"] == "distributed-elsewhere"
     decision = service.decide(session, ids[0], actor="analyst", justification="Search warranted.", links=links,
                               unit="Rotterdam")
     assert (decision.kind, decision.outcome) == ("confirm", "CRIMINAL_CASE")

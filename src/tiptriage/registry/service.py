@@ -96,6 +96,12 @@ def propose(session: Session, report_ids: list[int], *, actor: str, unit: str, j
         ReportedPersonRow.report_id.in_(report_ids), ReportedPersonRow.role == "reported")).all()
     if {r for _, r in persons} != set(report_ids):
         raise RegistryError("every report of a warning needs a reported person")
+    given = session.execute(select(WarningReport.report_id, PoliceWarning.id, PoliceWarning.state)
+                            .join(PoliceWarning, PoliceWarning.id == WarningReport.warning_id)
+                            .where(WarningReport.report_id.in_(report_ids), PoliceWarning.state != "revoked")).first()
+    if given is not None:
+        raise RegistryError(f"report {given[0]} already has warning {given[1]} ({given[2]}): no second warning "
+                            "for the same report")
     warning = PoliceWarning(subject_id=subject_id, state="proposed", unit=unit, proposed_by=actor,
                             proposed_at=utcnow(), justification=justification, decision_id=decision_id)
     session.add(warning)

@@ -9,18 +9,21 @@ loader checks conditions against. docs/triage.md explains each fact.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 
-from tiptriage.intake.domain import DISTRIBUTING_ACTIONS
 from tiptriage.subjects.identifiers import birth_range_from_age
+from tiptriage.triage.distribution import DISTRIBUTED, UNDETERMINED, Evidence, judge
 
 # Report annotations and incident types that signal a risk of contact offending. Annotations are
-# folded (lower case, words joined by "_") before comparison, so "Self-Production" counts too.
+# folded (lower case, words joined by "_") before comparison, so "Self-Production" and NCMEC's
+# element names ("csamSolicitation") count too.
 ENTICEMENT = frozenset({"enticement", "online_enticement", "grooming"})
 SEXTORTION = frozenset({"sextortion"})
 SELF_PRODUCTION = frozenset({"self_production", "self_produced", "production"})
 SOLICITATION = frozenset({"csam_solicitation", "solicitation"})
+SADISTIC = frozenset({"sadistic_online_exploitation"})
 ENTICEMENT_INCIDENT_WORDS = ("enticement",)
 SENT_TO_CHILD_INCIDENT_WORDS = ("sent to a child",)
 INFANT = frozenset({"infant", "toddler", "infant_toddler"})
@@ -29,15 +32,18 @@ PLACEHOLDER_BIRTH_DATES = frozenset({date(1900, 1, 1), date(1901, 1, 1), date(19
 PERTINENT = frozenset({"known", "new"})
 
 
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
 def fold(text: str) -> str:
-    return "_".join(text.lower().replace("-", " ").split())
+    return "_".join(_CAMEL.sub(" ", text).lower().replace("-", " ").replace("_", " ").split())
 
 
 # --- inputs -------------------------------------------------------------------------------------
 
 @dataclass(frozen=True, slots=True)
 class FileInput:
-    action: str
+    action: str | None  # as the source states it; None when it does not (NCMEC never does)
     status: str | None  # media status: known, new, unrated, non_pertinent; None = not matched yet
     recipients: int = 0
     publicly_available: bool | None = None
@@ -69,6 +75,8 @@ class ReportInput:
     annotations: tuple[str, ...] = ()
     persons: tuple[PersonInput, ...] = ()
     files: tuple[FileInput, ...] = ()
+    escalation: str | None = None  # the platform's escalateToHighPriority text
+    evidence: Evidence = Evidence()  # how its files travelled, for judging distribution
 
     @property
     def day(self) -> date:
@@ -116,6 +124,10 @@ class SubjectHistory:
     # Subjects linkage holds as possibly the same person (open reviews), with their warnings.
     candidate_warnings: tuple[tuple[int, WarningInput], ...] = ()
     named: bool = False  # another report of the subject names the person (or the unit identified them)
+    # Another report of the subject (any time, any version but this report's) has a distributed file
+    # or new material: the person is judged, not the report.
+    distributed_elsewhere: bool = False
+    new_material_elsewhere: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,8 +140,13 @@ class FactSettings:
 
 @dataclass(frozen=True, slots=True)
 class Facts:
+    escalated: bool
     distributed: bool
     distributed_files: int
+    undetermined_files: int
+    distribution_undetermined: bool
+    distributed_elsewhere: bool
+    new_material_elsewhere: bool
     recipients: int
     publicly_available: bool
     new_material: bool
@@ -149,6 +166,7 @@ class Facts:
     identified: bool
     named: bool  # a name is known for the person: in this or another report of the subject, or identified
     in_jurisdiction: bool | None
+    abroad: bool  # the evidence places the person abroad only (in_jurisdiction is false)
     prior_reports: int
     esp_prior_reports: int
     active_warning: bool
@@ -158,6 +176,7 @@ class Facts:
     possible_rereport_after_warning: bool
     possible_warned_subject: int | None
     pending_warning: bool
+    warned_for_report: bool  # an approved or delivered warning answers this very report
     warning_date: str | None
     warning_unit: str | None
     under_investigation: bool
@@ -167,6 +186,7 @@ class Facts:
     self_production: bool
     minor_recipient: bool
     csam_solicitation: bool
+    sadistic: bool
     contact_risk: bool
     access_to_children: bool | None
     prior_sexual_offence: bool | None
@@ -201,12 +221,17 @@ def derive_facts(report: ReportInput, history: SubjectHistory, settings: FactSet
     day = report.day
     mine = [f for f in report.files if f.held_by_reported]
     reported = [p for p in report.persons if p.role == "reported"]
+    place = _in_jurisdiction(reported, settings.jurisdiction)
     return Facts(
-        **_file_facts(report.files, mine),
+        escalated=report.escalation is not None,
+        **_file_facts(report.files, mine, report.evidence),
+        distributed_elsewhere=history.distributed_elsewhere,
+        new_material_elsewhere=history.new_material_elsewhere,
         **_age_facts(reported, history, day, settings.youth_age),
         identified=any(p.named or p.contact or p.has_address for p in reported),
         named=any(p.named for p in reported) or history.named,
-        in_jurisdiction=_in_jurisdiction(reported, settings.jurisdiction),
+        in_jurisdiction=place,
+        abroad=place is False,
         prior_reports=sum(1 for d in history.other_report_days if d <= day),
         esp_prior_reports=max((p.esp_prior_reports for p in reported), default=0),
         **_warning_facts(history.warnings, day),
@@ -218,16 +243,21 @@ def derive_facts(report: ReportInput, history: SubjectHistory, settings: FactSet
     )
 
 
-def _file_facts(files: tuple[FileInput, ...], mine: list[FileInput]) -> dict:
+def _file_facts(files: tuple[FileInput, ...], mine: list[FileInput], evidence: Evidence) -> dict:
     # A file without a status has not been matched yet: like an unrated file, it needs a human.
     status = [f.status or "unrated" for f in files]
-    spread = [f for f in mine if f.status != "non_pertinent" and _distributes(f)]
+    verdicts = [(f, distribution_of(f, evidence)) for f in mine if f.status != "non_pertinent"]
+    spread = [f for f, verdict in verdicts if verdict == DISTRIBUTED]
     series = {s for f in files if f.status == "known" for s in f.series}
     pertinent = [f for f, s in zip(files, status, strict=True) if s in PERTINENT]
+    undetermined = sum(1 for _, verdict in verdicts if verdict == UNDETERMINED)
     return {
         "distributed": bool(spread),
         "distributed_files": len(spread),
-        "recipients": max((f.recipients for f in spread), default=0),
+        "undetermined_files": undetermined,
+        "distribution_undetermined": undetermined > 0,
+        # NCMEC names recipients for the report, not per file.
+        "recipients": max([f.recipients for f in spread] + [evidence.recipients if spread else 0]),
         "publicly_available": any(f.publicly_available for f in spread),
         "new_material": "new" in status,
         "new_files": status.count("new"),
@@ -243,8 +273,9 @@ def _file_facts(files: tuple[FileInput, ...], mine: list[FileInput]) -> dict:
     }
 
 
-def _distributes(file: FileInput) -> bool:
-    return file.action in DISTRIBUTING_ACTIONS or file.recipients > 0 or bool(file.publicly_available)
+def distribution_of(file: FileInput, evidence: Evidence) -> str:
+    """A file's verdict (triage/distribution.py)."""
+    return judge(file.action, file.publicly_available, evidence, file.recipients).verdict
 
 
 # --- age ----------------------------------------------------------------------------------------
@@ -323,6 +354,7 @@ def _warning_facts(warnings: tuple[WarningInput, ...], day: date) -> dict:
         "rereport_after_warning": bool(before),
         "warned_after_incident": len(before) < len(delivered),
         "pending_warning": any(w.state in ("proposed", "approved") and not w.covers_report for w in warnings),
+        "warned_for_report": any(w.state in ("approved", "delivered") and w.covers_report for w in warnings),
         "warning_date": shown.delivered_on.isoformat() if shown else None,
         "warning_unit": shown.unit if shown else None,
     }
@@ -351,6 +383,7 @@ def _contact_facts(report: ReportInput, day: date, youth_age: int) -> dict:
         "self_production": bool(notes & SELF_PRODUCTION),
         "minor_recipient": minors_reached or any(w in incident for w in SENT_TO_CHILD_INCIDENT_WORDS),
         "csam_solicitation": bool(notes & SOLICITATION),
+        "sadistic": bool(notes & SADISTIC),
     }
     return indicators | {"contact_risk": any(indicators.values())}
 

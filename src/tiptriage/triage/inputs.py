@@ -11,13 +11,14 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tiptriage.intake.models import AddressRow, FileRow, IdentifierRow, IpEventRow, Report, ReportedPersonRow
 from tiptriage.media.matching import chunks
 from tiptriage.media.models import BankEntry, FileMatch, FileMatchState
 from tiptriage.registry import service as registry
+from tiptriage.triage.distribution import DISTRIBUTED, Evidence, Services
 from tiptriage.triage.facts import (
     AgeEvidence,
     FileInput,
@@ -26,6 +27,7 @@ from tiptriage.triage.facts import (
     ReportInput,
     SubjectHistory,
     WarningInput,
+    distribution_of,
 )
 from tiptriage.subjects import identity
 from tiptriage.subjects.models import has_address
@@ -68,11 +70,13 @@ class _Person:
 
 
 class Places:
-    """What places persons: the IP table and a memo of phone regions, shared by one triage run."""
+    """What places persons and judges files: the IP table, a memo of phone regions and the services
+    table, shared by one triage run."""
 
-    def __init__(self, ips: IpCountries, jurisdiction: str):
+    def __init__(self, ips: IpCountries, jurisdiction: str, services: Services | None = None):
         self.ips = ips
         self.phones = PhoneRegions(jurisdiction)
+        self.services = services or Services({})
 
 
 def load(session: Session, report_ids: list[int], links: SubjectLinks, places: Places) -> dict[int, Loaded]:
@@ -84,6 +88,7 @@ def load(session: Session, report_ids: list[int], links: SubjectLinks, places: P
     mine = {p.id for ps in persons.values() for p in ps}
     others = _persons_by_id(session, sorted({m for ms in members.values() for m in ms} - mine))
     reports |= _reports(session, sorted({p.report_id for p in others.values()} - set(reports)))
+    evidence = _evidence(session, reports, places.services)
     everyone = {p.id: p for ps in persons.values() for p in ps} | others
     candidates = links.candidates_of(session, own)
     candidate_members = links.members_of(session, sorted({c for cs in candidates.values() for c in cs}))
@@ -95,7 +100,7 @@ def load(session: Session, report_ids: list[int], links: SubjectLinks, places: P
     context = _Context(
         reports, persons, subject_of, members, everyone,
         _identifiers(session, own), addresses, _ips(session, own),
-        _files(session, report_ids),
+        _files(session, sorted(reports)), evidence,
         registry.warning_inputs(session, sorted(set(own) | set(others) | maybe)),
         registry.investigation_inputs(session, sorted({p.report_id for p in everyone.values()})),
         _per_person(session, checked, RiskItem.item, RiskItem.value), verified, places, candidates,
@@ -131,7 +136,8 @@ def _as_identified(session: Session, persons: dict[int, list[_Person]], everyone
 def _reports(session: Session, ids: list[int]) -> dict[int, _Report]:
     out = {}
     cols = (Report.id, Report.source, Report.external_id, Report.version, Report.incident_at, Report.reported_at,
-            Report.ingested_at, Report.incident_type, Report.annotations)
+            Report.ingested_at, Report.incident_type, Report.annotations, Report.escalation, Report.platform,
+            Report.reporter, Report.incidents)
     for part in chunks(ids):
         for row in session.execute(select(*cols).where(Report.id.in_(part))):
             day = (row.incident_at or row.reported_at or row.ingested_at).date()
@@ -187,11 +193,39 @@ def _addresses(session: Session, person_ids: list[int]) -> dict[int, list[tuple[
 
 
 def _ips(session: Session, person_ids: list[int]) -> dict[int, set[str]]:
+    """The addresses a person used; one the platform believes is a proxy places no one."""
     out: dict[int, set[str]] = defaultdict(set)
     for part in chunks(person_ids):
         for person_id, ip in session.execute(select(IpEventRow.person_id, IpEventRow.ip)
-                                             .where(IpEventRow.person_id.in_(part))):
+                                             .where(IpEventRow.person_id.in_(part),
+                                                    IpEventRow.possible_proxy.is_not(True))):
             out[person_id].add(ip)
+    return out
+
+
+def _evidence(session: Session, reports: dict[int, _Report], services: Services) -> dict[int, Evidence]:
+    """Per report what tells how its files travelled: recipients named, incidents, the service."""
+    recipients: dict[int, int] = defaultdict(int)
+    used: dict[int, set[str]] = defaultdict(set)  # the reported persons' services (NCMEC espService)
+    for part in chunks(sorted(reports)):
+        for report_id, count in session.execute(
+                select(ReportedPersonRow.report_id, func.count()).where(
+                    ReportedPersonRow.report_id.in_(part), ReportedPersonRow.role == "recipient")
+                .group_by(ReportedPersonRow.report_id)):
+            recipients[report_id] = count
+        for report_id, platform in session.execute(
+                select(ReportedPersonRow.report_id, IdentifierRow.platform).distinct()
+                .join(IdentifierRow, IdentifierRow.person_id == ReportedPersonRow.id)
+                .where(ReportedPersonRow.report_id.in_(part), ReportedPersonRow.role == "reported",
+                       IdentifierRow.kind.in_(("screen_name", "esp_user_id")), IdentifierRow.platform.is_not(None))):
+            used[report_id].add(platform)
+    out = {}
+    for rid, rep in reports.items():
+        incidents = rep.row.incidents or ()
+        out[rid] = Evidence(
+            recipients=recipients[rid], incidents=tuple(i["kind"] for i in incidents),
+            own_web_page=any(i["kind"] == "web_page" and i.get("third_party_hosted") is not True for i in incidents),
+            storage=services.is_storage(rep.row.platform, rep.row.reporter, *sorted(used[rid])))
     return out
 
 
@@ -241,7 +275,8 @@ class _Context:
     identifiers: dict[int, list[tuple[str, str]]]
     addresses: dict[int, list[tuple[str | None, str | None]]]
     ips: dict[int, set[str]]
-    files: dict[int, list[tuple]]
+    files: dict[int, list[tuple]]  # of the batch's reports and of the subjects' other reports
+    evidence: dict[int, Evidence]
     warnings: dict[int, list[tuple[int, WarningInput]]]  # person → (report, warning)
     investigations: dict[int, list[tuple[int, InvestigationInput]]]  # report → (report, investigation)
     risk: dict[int, list[tuple[int, str, bool]]]
@@ -259,7 +294,8 @@ class _Context:
         related = [p for p in members if p.report_id != rid and self.reports[p.report_id].key != rep.key]
         report = ReportInput(rid, rep.row.incident_at, rep.row.reported_at, rep.row.ingested_at,
                              rep.row.incident_type, tuple(rep.row.annotations or ()),
-                             tuple(self._person_input(p) for p in persons), self._file_inputs(rid, persons))
+                             tuple(self._person_input(p) for p in persons), self._file_inputs(rid, persons),
+                             rep.row.escalation, self.evidence[rid])
         history = self._history(rep, persons, related, members, subjects)
         return Loaded(report, history, rep.key, rep.version, rep.row.reported_at or rep.row.ingested_at,
                       self._postcodes(p for p in persons if p.role == "reported"),
@@ -277,10 +313,13 @@ class _Context:
 
     def _file_inputs(self, rid: int, persons: list[_Person]) -> tuple[FileInput, ...]:
         roles = {p.ref: p.role for p in persons}
-        return tuple(
-            FileInput(r.action, status, len(r.recipients or ()), r.publicly_available, r.classification,
-                      tuple(r.annotations or ()), series, roles.get(r.person_ref, "reported") == "reported")
-            for r, status, series in self.files.get(rid, ()))
+        return tuple(self._file_input(r, status, series, roles.get(r.person_ref, "reported") == "reported")
+                     for r, status, series in self.files.get(rid, ()))
+
+    @staticmethod
+    def _file_input(r, status: str | None, series: tuple[str, ...], held_by_reported: bool) -> FileInput:
+        return FileInput(r.action, status, len(r.recipients or ()), r.publicly_available, r.classification,
+                         tuple(r.annotations or ()), series, held_by_reported)
 
     def _history(self, rep: _Report, persons: list[_Person], related: list[_Person], members: list[_Person],
                  subjects: list[int]) -> SubjectHistory:
@@ -302,7 +341,20 @@ class _Context:
                              sorted(x for p in people for x in self.risk.get(p.id, ()))),
             candidate_warnings=self._candidate_warnings(persons, set(subjects)),
             named=any(p.named for p in people),
-            verified_birth_dates=self._verified(persons, members))
+            verified_birth_dates=self._verified(persons, members),
+            **self._elsewhere(related))
+
+    def _elsewhere(self, related: list[_Person]) -> dict:
+        """What the subject's other reports hold: files of theirs (or of no one named) distributed, new."""
+        distributed = new = False
+        for p in related:
+            for r, status, series in self.files.get(p.report_id, ()):
+                if r.person_ref not in (None, p.ref) or status == "non_pertinent":
+                    continue
+                new = new or status == "new"
+                distributed = distributed or distribution_of(self._file_input(r, status, series, True),
+                                                             self.evidence[p.report_id]) == DISTRIBUTED
+        return {"distributed_elsewhere": distributed, "new_material_elsewhere": new}
 
     def _verified(self, persons: list[_Person], members: list[_Person]) -> tuple[date, ...]:
         """Register checks of any current member, newest last; also one made on another version of

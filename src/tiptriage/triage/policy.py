@@ -31,9 +31,15 @@ OUTCOMES = ("URGENT", "CRIMINAL_CASE", "WARNING", "YOUTH", "NEEDS_IDENTIFICATION
 # The hard rules: no policy may recommend a WARNING while any of these facts is true.
 HARD_RULES = {
     "distributed": "never WARNING when anything was distributed",
+    "distribution_undetermined": "never WARNING while it is undetermined whether a file was distributed",
+    "distributed_elsewhere": "never WARNING for a person who distributed in another report",
     "new_material": "never WARNING when any file is new material",
+    "new_material_elsewhere": "never WARNING for a person with new material in another report",
     "unrated": "never WARNING when any file is unrated",
     "contact_risk": "never WARNING when contact-risk indicators are present",
+    "escalated": "never WARNING when the platform escalated the report (a child may be at immediate risk)",
+    "minor": "never WARNING for a minor: the youth track applies",
+    "abroad": "never WARNING for a person who lives abroad",
     "active_warning": "never WARNING when the subject has an active warning",
     "earlier_warning": "never WARNING when the subject has an earlier warning",
 }

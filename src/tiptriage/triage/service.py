@@ -41,6 +41,7 @@ from tiptriage.triage.models import (
     VerifiedBirthDate,
 )
 from tiptriage.triage.places import load_ip_countries
+from tiptriage.triage.distribution import load_services
 from tiptriage.triage.policy import HARD_RULES, OUTCOMES, Policy, evaluate, parse_policy, policy_bytes
 from tiptriage.triage.subjectlinks import SubjectLinks, default_links
 
@@ -69,7 +70,8 @@ def make_triager(links: SubjectLinks | None = None) -> Triager:
     settings = get_settings()
     data = policy_bytes(settings.policy_file)
     return Triager(parse_policy(data), data.decode("utf-8"), load_units(),
-                   inputs.Places(load_ip_countries(settings.ip_countries_file), settings.jurisdiction),
+                   inputs.Places(load_ip_countries(settings.ip_countries_file), settings.jurisdiction,
+                                 load_services(settings.services_file)),
                    links or default_links(), FactSettings(settings.jurisdiction, settings.youth_age))
 
 
@@ -231,7 +233,7 @@ def _store(session: Session, triager: Triager, fresh: list, newest: dict, actor:
         superseded = newest.get(item.key, (item.version,))[0] > item.version
         state = {"report_id": rid, "recommendation_id": rec_id, "outcome": result.outcome,
                  "priority": result.priority, "unit": unit, "received_at": item.received_at, "updated_at": now,
-                 "status": _status(prev[0] if prev else None, result.outcome, superseded)}
+                 "status": _status(prev[0] if prev else None, result.outcome, superseded, facts["warned_for_report"])}
         (updates if prev else inserts).append(state)
     session.execute(insert(Recommendation.__table__), rows)
     if inserts:
@@ -242,10 +244,15 @@ def _store(session: Session, triager: Triager, fresh: list, newest: dict, actor:
     return {row["report_id"]: row["id"] for row in rows}
 
 
-def _status(prev: TriageState | None, outcome: str, superseded: bool) -> str:
-    """Where the report stands after a new recommendation: a changed outcome reopens a decision."""
+def _status(prev: TriageState | None, outcome: str, superseded: bool, warned: bool) -> str:
+    """Where the report stands after a new recommendation: a changed outcome reopens a decision,
+    but a report answered with an approved or delivered warning stays answered: what happens
+    later to the person (a re-report, an investigation opened and closed) is judged on the later
+    reports, and no second warning is proposed for the same report."""
     if superseded:
         return "superseded"
+    if warned:
+        return "decided"
     if prev is None or prev.status == "superseded":
         return "open"
     if prev.status in ("decided", "awaiting_approval") and prev.outcome != outcome:
@@ -334,6 +341,9 @@ def _check_decision(state: TriageState, rec: Recommendation, final: str, justifi
         raise DecisionError("a decision needs a justification")
     if state.status in ("awaiting_approval", "superseded"):
         raise DecisionError(f"report {state.report_id} is {state.status}: no decision now")
+    if final == "WARNING" and rec.facts.get("warned_for_report"):
+        raise DecisionError(f"report {state.report_id} was answered with an official warning already: "
+                            "no second warning for the same report")
     broken = [f for f in HARD_RULES if rec.facts.get(f)]
     if final == "WARNING" and broken:
         raise DecisionError(f"no WARNING for report {state.report_id}: "
