@@ -11,7 +11,9 @@ from tiptriage.operations.commands import plan, units
 from tiptriage.registry.commands import alerts_app, history, investigations_app, warnings_app
 from tiptriage.subjects.commands import subjects_app
 from tiptriage.synth.commands import synth
-from tiptriage.triage.commands import birth_date, identify, decide, explain, policy_app, queue, risk_app, triage
+from tiptriage.triage.commands import (
+    birth_date, decide, distribution, explain, identify, policy_app, queue, risk_app, triage,
+)
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="tiptriage: triage of CSAM reports on metadata and hashes only.")
@@ -26,6 +28,7 @@ app.add_typer(media_app, name="media")
 app.add_typer(subjects_app, name="subjects")
 app.command()(triage)
 app.command("birth-date")(birth_date)
+app.command("distribution")(distribution)
 app.command()(identify)
 app.command()(queue)
 app.command()(explain)

@@ -229,3 +229,28 @@ def test_a_person_who_distributed_in_another_report_is_not_warned_for_keeping_ma
                    file_details("100015", 1, 1))
     assert outcome(sent) == ("CRIMINAL_CASE", "distributed")
     assert outcome(kept) == ("CRIMINAL_CASE", "distributed-elsewhere")
+
+
+def test_the_analyst_answers_the_distribution_question_and_the_recommendation_follows(unit, schema, monkeypatch):
+    rid = deliver(unit / "a", schema, "100017", tip("100017"), file_details("100017", 1, 0, public=None),
+                  file_details("100017", 2, 1, public=None))
+    assert outcome(rid) == ("NEEDS_REVIEW", "distribution-undetermined")
+    answered = run("distribution", str(rid), "--not-distributed", "--source", "platform",
+                   "--note", "Platform: private backup, never shared (ref LE-2023-77)")
+    assert (answered["files"], answered["outcome"]) == (2, "WARNING")
+    assert outcome(rid) == ("WARNING", "first-time-download")
+    events = [e for e in run("audit", "log") if e["action"] == "triage.distribution"]
+    assert events and events[-1]["reason"].startswith("Platform: private backup")
+    # A later finding replaces the earlier one for the file it names: distributed after all.
+    run("distribution", str(rid), "--distributed", "--file", "100017-2", "--source", "investigation",
+        "--note", "Seized phone shows it was sent on")
+    assert outcome(rid) == ("CRIMINAL_CASE", "distributed")
+
+
+def test_a_distribution_finding_for_a_file_the_report_lacks_is_refused_in_dutch(unit, schema, monkeypatch):
+    rid = deliver(unit / "a", schema, "100018", tip("100018"), file_details("100018", 1, 0, public=None))
+    monkeypatch.setenv("TIPTRIAGE_LANG", "nl")
+    result = runner.invoke(app, ["distribution", str(rid), "--not-distributed", "--file", "nope", "--source",
+                                 "platform", "--note", "x"])
+    assert result.exit_code == 2 and "heeft geen bestand nope" in result.output and "100018-1" in result.output
+    assert outcome(rid) == ("NEEDS_REVIEW", "distribution-undetermined")

@@ -1,4 +1,4 @@
-"""`tiptriage triage`, `birth-date`, `identify`, `queue`, `explain`, `decide`, `risk ...` and `policy ...`."""
+"""`tiptriage triage`, `birth-date`, `distribution`, `identify`, `queue`, `explain`, `decide`, `risk ...` and `policy ...`."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from tiptriage.subjects.identity import Identity
 from tiptriage.subjects.models import IDENTIFICATION_SOURCES
 from tiptriage.triage import service
 from tiptriage.triage.facts import RISK_ITEMS
-from tiptriage.triage.models import BIRTH_DATE_REGISTERS, QUEUE_STATUSES
+from tiptriage.triage.models import BIRTH_DATE_REGISTERS, DISTRIBUTION_SOURCES, QUEUE_STATUSES
 from tiptriage.triage.policy import OUTCOMES, PolicyError, load_policy
 
 risk_app = typer.Typer(no_args_is_help=True, help="Structured risk items (KIRAT/CPORT-like) an analyst records.")
@@ -78,6 +78,29 @@ def birth_date(report_id: int = typer.Argument(...),
         return
     console.print(_("Date of birth {date} ({source}) recorded for report {report}; recommendation now {outcome}.",
                     date=born.isoformat(), source=source, report=report_id, outcome=_(outcome)))
+
+
+def distribution(report_id: int = typer.Argument(...),
+                 distributed: bool = typer.Option(..., "--distributed/--not-distributed",
+                                                  help="What was established: distributed or not."),
+                 files: list[str] = typer.Option(None, "--file", help="A file reference (repeat it); "
+                                                                      "default: every file of the report."),
+                 source: str = typer.Option(..., help=f"Where it comes from: {', '.join(DISTRIBUTION_SOURCES)}."),
+                 note: str = typer.Option(..., "--note", help="How it was established, with its reference (required)."),
+                 as_json: bool = typer.Option(False, "--json")) -> None:
+    """Record whether files of a report were distributed (the answer to the question an undetermined
+    file raises: NCMEC's report does not say per file); the subject's reports are triaged again."""
+    with session() as s, refusals():
+        rows = service.record_distribution(s, report_id, distributed=distributed, files=files or None,
+                                           source=source, actor=actor(), note=note)
+        outcome = service.report_triage(s, report_id)["recommendation"]["outcome"]
+    doc = {"report_id": report_id, "distributed": distributed, "source": source,
+           "finding_ids": [r.id for r in rows], "files": len(rows), "outcome": outcome}
+    if as_json:
+        emit_json(doc)
+        return
+    console.print(_("Distribution of {files} file(s) of report {report} recorded ({source}); recommendation now "
+                    "{outcome}.", files=len(rows), report=report_id, source=source, outcome=_(outcome)))
 
 
 # What linkage did with an identification, in words (subjects.identity.Identified.decision).

@@ -4,6 +4,8 @@ NCMEC's reporting schema has no per-file action and no link from a file to a per
 file was distributed follows from the rest of the report, as a careful analyst reads it. In order,
 the first that applies decides:
 
+0. an analyst established it (`tiptriage distribution`: from the platform, an investigation or
+   the case file) → that finding (`finding`);
 1. the source states the action (tiptriage's `<action>`, JSON, CSV): upload, send, share or a
    public post is distribution, and so is a file the source says was public or went to someone;
    download and store otherwise are not (`action`);
@@ -54,8 +56,10 @@ class Verdict:
 
 
 def judge(action: str | None, publicly_available: bool | None, evidence: Evidence,
-          file_recipients: int = 0) -> Verdict:
+          file_recipients: int = 0, finding: bool | None = None) -> Verdict:
     """One file's verdict; see the module docstring for the order."""
+    if finding is not None:
+        return Verdict(DISTRIBUTED if finding else NOT_DISTRIBUTED, "finding")
     if action is not None:
         spread = action in DISTRIBUTING_ACTIONS or file_recipients > 0 or bool(publicly_available)
         return Verdict(DISTRIBUTED if spread else NOT_DISTRIBUTED, "action")

@@ -51,6 +51,7 @@ class FileInput:
     annotations: tuple[str, ...] = ()
     series: tuple[str, ...] = ()  # series of the bank entries a known file matched
     held_by_reported: bool = True  # False when the file belongs to a recipient or victim block
+    finding: bool | None = None  # an analyst established it was (not) distributed: that counts first
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,7 +276,7 @@ def _file_facts(files: tuple[FileInput, ...], mine: list[FileInput], evidence: E
 
 def distribution_of(file: FileInput, evidence: Evidence) -> str:
     """A file's verdict (triage/distribution.py)."""
-    return judge(file.action, file.publicly_available, evidence, file.recipients).verdict
+    return judge(file.action, file.publicly_available, evidence, file.recipients, file.finding).verdict
 
 
 # --- age ----------------------------------------------------------------------------------------

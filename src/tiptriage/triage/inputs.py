@@ -31,7 +31,7 @@ from tiptriage.triage.facts import (
 )
 from tiptriage.subjects import identity
 from tiptriage.subjects.models import has_address
-from tiptriage.triage.models import BIRTH_DATE_REGISTERS, RiskItem, VerifiedBirthDate
+from tiptriage.triage.models import BIRTH_DATE_REGISTERS, DistributionFinding, RiskItem, VerifiedBirthDate
 from tiptriage.triage.places import IpCountries, PhoneRegions, address_country
 from tiptriage.triage.subjectlinks import SubjectLinks
 
@@ -230,7 +230,8 @@ def _evidence(session: Session, reports: dict[int, _Report], services: Services)
 
 
 def _files(session: Session, report_ids: list[int]) -> dict[int, list[tuple]]:
-    """Each report's files with media's status and the series of the bank entries they match.
+    """Each report's files with media's status, the series of the bank entries they match, and
+    what an analyst established about their distribution (None: nothing).
 
     Read straight from media's tables with two joins per batch (media.service.file_status builds
     whole documents per file, which costs more than all of triage at 100k reports)."""
@@ -243,13 +244,16 @@ def _files(session: Session, report_ids: list[int]) -> dict[int, list[tuple]]:
                 .where(FileRow.report_id.in_(part), FileMatch.superseded_run_id.is_(None),
                        BankEntry.series.is_not(None))):
             series[file_id].add(name)
+        findings = {file_id: distributed for _, file_id, distributed in sorted(session.execute(
+            select(DistributionFinding.id, DistributionFinding.file_id, DistributionFinding.distributed)
+            .where(DistributionFinding.report_id.in_(part))).all())}  # the newest per file counts
         rows = session.execute(
             select(FileRow.id, FileRow.report_id, FileRow.person_ref, FileRow.action, FileRow.recipients,
                    FileRow.publicly_available, FileRow.classification, FileRow.annotations, FileMatchState.status)
             .outerjoin(FileMatchState, FileMatchState.file_id == FileRow.id)
             .where(FileRow.report_id.in_(part)).order_by(FileRow.id))
         for r in rows:
-            out[r.report_id].append((r, r.status, tuple(sorted(series.get(r.id, ())))))
+            out[r.report_id].append((r, r.status, tuple(sorted(series.get(r.id, ()))), findings.get(r.id)))
     return out
 
 
@@ -313,13 +317,14 @@ class _Context:
 
     def _file_inputs(self, rid: int, persons: list[_Person]) -> tuple[FileInput, ...]:
         roles = {p.ref: p.role for p in persons}
-        return tuple(self._file_input(r, status, series, roles.get(r.person_ref, "reported") == "reported")
-                     for r, status, series in self.files.get(rid, ()))
+        return tuple(self._file_input(r, status, series, roles.get(r.person_ref, "reported") == "reported", finding)
+                     for r, status, series, finding in self.files.get(rid, ()))
 
     @staticmethod
-    def _file_input(r, status: str | None, series: tuple[str, ...], held_by_reported: bool) -> FileInput:
+    def _file_input(r, status: str | None, series: tuple[str, ...], held_by_reported: bool,
+                    finding: bool | None) -> FileInput:
         return FileInput(r.action, status, len(r.recipients or ()), r.publicly_available, r.classification,
-                         tuple(r.annotations or ()), series, held_by_reported)
+                         tuple(r.annotations or ()), series, held_by_reported, finding)
 
     def _history(self, rep: _Report, persons: list[_Person], related: list[_Person], members: list[_Person],
                  subjects: list[int]) -> SubjectHistory:
@@ -348,11 +353,11 @@ class _Context:
         """What the subject's other reports hold: files of theirs (or of no one named) distributed, new."""
         distributed = new = False
         for p in related:
-            for r, status, series in self.files.get(p.report_id, ()):
+            for r, status, series, finding in self.files.get(p.report_id, ()):
                 if r.person_ref not in (None, p.ref) or status == "non_pertinent":
                     continue
                 new = new or status == "new"
-                distributed = distributed or distribution_of(self._file_input(r, status, series, True),
+                distributed = distributed or distribution_of(self._file_input(r, status, series, True, finding),
                                                              self.evidence[p.report_id]) == DISTRIBUTED
         return {"distributed_elsewhere": distributed, "new_material_elsewhere": new}
 

@@ -122,6 +122,28 @@ class VerifiedBirthDate(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+DISTRIBUTION_SOURCES = ("platform", "investigation", "file")
+
+
+class DistributionFinding(Base):
+    """What an analyst established about whether a file was distributed (the answer to the question
+    an undetermined file raises): from the platform, an investigation or the case file.
+
+    Rows are never changed; the newest finding per file counts, before anything the report says.
+    """
+
+    __tablename__ = "distribution_findings"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    report_id: Mapped[int] = mapped_column(Id, ForeignKey("reports.id"), index=True)
+    file_id: Mapped[int] = mapped_column(Id, ForeignKey("files.id"), index=True)
+    distributed: Mapped[bool] = mapped_column(Boolean)
+    source: Mapped[str] = mapped_column(String(16))  # one of DISTRIBUTION_SOURCES
+    note: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class TriagePolicy(Base):
     """Every policy file triage has used, by content hash: a recommendation stays explainable in
     the exact words of the policy that made it, after the policy file changed."""

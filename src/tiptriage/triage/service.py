@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 from tiptriage.audit import service as audit
 from tiptriage.config import get_settings
 from tiptriage.db import allocate_ids, utcnow
-from tiptriage.intake.models import Report, ReportedPersonRow
+from tiptriage.i18n import refusal
+from tiptriage.intake.models import FileRow, Report, ReportedPersonRow
 from tiptriage.media import service as media
 from tiptriage.media.matching import chunks
 from tiptriage.operations.units import Units, load_units
@@ -33,15 +34,17 @@ from tiptriage.triage import inputs
 from tiptriage.triage.facts import RISK_ITEMS, FactSettings, derive_facts
 from tiptriage.triage.models import (
     BIRTH_DATE_REGISTERS,
+    DISTRIBUTION_SOURCES,
     Decision,
+    DistributionFinding,
     Recommendation,
     RiskItem,
     TriagePolicy,
     TriageState,
     VerifiedBirthDate,
 )
-from tiptriage.triage.places import load_ip_countries
 from tiptriage.triage.distribution import load_services
+from tiptriage.triage.places import load_ip_countries
 from tiptriage.triage.policy import HARD_RULES, OUTCOMES, Policy, evaluate, parse_policy, policy_bytes
 from tiptriage.triage.subjectlinks import SubjectLinks, default_links
 
@@ -395,6 +398,39 @@ def record_birth_date(session: Session, report_id: int, born: date, *, source: s
         retriage_related(session, [report_id], actor=actor, trigger="birth_date", links=links,
                          reason=f"date of birth verified in {source}")
     return row
+
+
+def record_distribution(session: Session, report_id: int, *, distributed: bool, files: list[str] | None,
+                        source: str, actor: str, note: str, links: SubjectLinks | None = None) -> list[DistributionFinding]:
+    """What an analyst established about whether files of a report were distributed: the answer to
+    the question an undetermined file raises (NCMEC says nothing per file). `files` are file refs;
+    None means every file of the report. Added, never replacing an earlier finding (the newest
+    counts); the subject's reports are triaged again, since distribution counts for the person. Commits."""
+    if source not in DISTRIBUTION_SOURCES:
+        raise refusal(ValueError, "a finding comes from one of {sources}, not {source}",
+                      sources=", ".join(DISTRIBUTION_SOURCES), source=source)
+    if not note.strip():
+        raise refusal(ValueError, "say how it was established (a note)")
+    if session.get(Report, report_id) is None:
+        raise refusal(LookupError, "no report with id {id}", id=report_id)
+    stored = dict(session.execute(select(FileRow.ref, FileRow.id).where(FileRow.report_id == report_id)).all())
+    wanted = list(stored) if files is None else files
+    unknown = [ref for ref in wanted if ref not in stored]
+    if unknown or not wanted:
+        raise refusal(ValueError, "report {id} has no file {refs} (its files: {known})", id=report_id,
+                      refs=", ".join(unknown) or "-", known=", ".join(stored) or "-")
+    now = utcnow()
+    rows = [DistributionFinding(report_id=report_id, file_id=stored[ref], distributed=distributed, source=source,
+                                note=note, actor=actor, at=now) for ref in wanted]
+    session.add_all(rows)
+    session.flush()
+    audit.record(session, actor=actor, action="triage.distribution", entity="report", entity_ids=[report_id],
+                 reason=note, details={"files": wanted, "distributed": distributed, "source": source,
+                                       "finding_ids": [r.id for r in rows]})
+    session.commit()
+    retriage_related(session, [report_id], actor=actor, trigger="distribution", links=links,
+                     reason=f"distribution established ({source})")
+    return rows
 
 
 def record_identification(session: Session, report_id: int, person: identity.Identity, *, source: str,
