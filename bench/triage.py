@@ -61,7 +61,7 @@ def prepare(n: int):
     out = dataset(n)
     folder = out.parent
     truth = synthset.load_truth(out)
-    os.environ["TIPTRIAGE_IP_COUNTRIES_FILE"] = str(synthset.write_ip_table(truth, folder / "ips.csv"))
+    os.environ.update(synthset.environment(truth, folder))  # the IP -> country and services tables
     from tiptriage.db import make_engine, migrate, session_factory
 
     ready, pristine, work = folder / "prepared.json", folder / "prepared.db", folder / "bench.db"

@@ -30,3 +30,18 @@ def test_synth_refuses_a_folder_that_holds_a_data_set_and_bad_shares(tmp_path, m
     again = runner.invoke(app, ["synth", str(out), "--reports", "5", "--workers", "1"])
     assert again.exit_code == 2 and "already holds a data set" in " ".join(again.output.split())
     assert runner.invoke(app, ["synth", str(tmp_path / "x"), "--abroad", "1.5"]).exit_code == 2
+
+
+def test_synth_writes_the_extension_only_when_asked(tmp_path, monkeypatch):
+    monkeypatch.setenv("TIPTRIAGE_LANG", "en")
+    for flag, expected in (([], False), (["--extensions"], True)):
+        out = tmp_path / f"set{len(flag)}"
+        result = runner.invoke(app, ["synth", str(out), "--reports", "30", "--seed", "4", "--workers", "1",
+                                     "--undetermined", "0.2", "--escalated", "0.1", *flag], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        truth = json.loads((out / "truth.json").read_text())
+        assert truth["generator"]["extensions"] is expected
+        assert truth["generator"]["options"]["undetermined"] == 0.2
+        actions = any(b"<action>" in p.read_bytes() for p in (out / "reports").glob("NCMEC-*.xml"))
+        assert actions is expected
+        assert sum(r["facts"]["escalated"] for r in truth["reports"]) == 3

@@ -7,18 +7,18 @@ import ipaddress
 import json
 import re
 from collections import defaultdict
-from dataclasses import replace
 from datetime import date
 
 from tiptriage.intake import service
-from tiptriage.intake.domain import DISTRIBUTING_ACTIONS
-from tiptriage.intake.formats import read_file
-from tiptriage.synth.generator import generate
+from tiptriage.intake.formats import read_file, tiptriage_json
+from tiptriage.synth.generator import generate, json_view
 from tiptriage.synth.media import PDQ_MATCH_DISTANCE
 from tiptriage.synth.noise import age_at, gmail_canonical
 from tiptriage.synth.plan import SynthOptions
-from tiptriage.synth.reference import CONTACT_RISK_ANNOTATIONS
-from tiptriage.synth.truth import ReportFacts, expected_outcome_nl_2023
+from tiptriage.synth.reference import CONTACT_RISK_ANNOTATIONS, ENTICEMENT_INCIDENT
+from tiptriage.synth.truth import (
+    DISTRIBUTED, UNDETERMINED, ReportFacts, distribution, expected_outcome_nl_2023, travel,
+)
 
 NEUTRAL_FILE_NAME = re.compile(r"^(IMG_\d{4}\.(jpg|JPG)|DSC\d{5}\.jpg|vid_\d{4}\.mp4|VID-\d{7,8}-WA\d{4}\.mp4"
                                r"|image\(\d+\)\.png|PXL_\d{6}\.jpg|Screenshot_\d{4}\.png|video_\d{4}\.mov)$")
@@ -73,10 +73,10 @@ def test_every_report_parses_and_its_json_twin_is_equal(synth_set, parsed, truth
     assert set(reports) == set(entries(truth))
     twins = sorted((out / "json").iterdir())
     assert len(twins) == sum(1 for source, _ in reports if source == "NCMEC")
-    for path in twins:
+    for path in twins:  # the twin carries what tiptriage JSON can carry of the NCMEC report
         [item] = list(read_file(str(path), path.read_bytes()))
-        original = reports[(item.report.source, item.report.external_id)]
-        assert replace(item.report, format=original.format) == original, path.name
+        original = json_view(reports[(item.report.source, item.report.external_id)])
+        assert tiptriage_json.to_dict(item.report) == tiptriage_json.to_dict(original), path.name
 
 
 def test_ingest_stores_every_report_and_rejects_nothing(synth_set, session):
@@ -123,25 +123,41 @@ def _nl_phone(value: str) -> bool:
 
 def test_facts_agree_with_what_each_report_says(parsed, truth):
     nl_blocks = truth["ip_blocks"]["NL"]
+    by_person = defaultdict(list)
+    for r in truth["reports"]:
+        by_person[r["person_id"]].append(r)
     for key, report in parsed[0].items():
         entry = entries(truth)[key]
-        facts, statuses = entry["facts"], [f["status"] for f in entry["files"].values()]
+        facts, files = entry["facts"], entry["files"]
+        # Each file's verdict is the analyst's reading of the report as intake reads it.
+        how = travel(report, truth["platforms"])
+        verdicts = {f.ref: distribution(f, how) for f in report.files}
+        assert verdicts == {ref: f["distribution"] for ref, f in files.items()}, key
+        counted = [verdicts[ref] for ref, f in files.items() if f["status"] != "non_pertinent"]
+        assert facts["distributed"] == (DISTRIBUTED in counted), key
+        assert facts["undetermined"] == (UNDETERMINED in counted and DISTRIBUTED not in counted), key
+        assert facts["escalated"] == (report.escalation is not None)
+        others = [r for r in by_person[entry["person_id"]] if r is not entry]
+        assert facts["distributed_elsewhere"] == any(r["facts"]["distributed"] for r in others)
+        assert facts["new_material_elsewhere"] == any(r["facts"]["new_material"] for r in others)
+        statuses = [f["status"] for f in files.values()]
         reported = reported_blocks(report)
-        assert facts["distributed"] == any(f.action in DISTRIBUTING_ACTIONS for f in report.files)
         assert facts["new_material"] == ("new" in statuses)
         assert facts["unrated"] == ("unrated" in statuses)
         assert facts["identified"] == any(p.given_name or p.family_name or p.addresses or any(
             i.kind in ("email", "phone") for i in p.identifiers) for p in reported)
         person = truth["persons"][entry["person_id"]]
         assert facts["minor"] == (age_at(date.fromisoformat(person["date_of_birth"]), report.incident_at.date()) < 18)
-        signals = [_in_nl(e.ip, nl_blocks) for p in reported for e in p.ip_events]
+        # Addresses the platform flags as possible proxies place no one.
+        signals = [_in_nl(e.ip, nl_blocks) for p in reported for e in p.ip_events if not e.possible_proxy]
         signals += [_nl_phone(i.value) for p in reported for i in p.identifiers if i.kind == "phone"]
         signals += [a.country == "NL" for p in reported for a in p.addresses]
         assert signals and (all(signals) if facts["in_jurisdiction"] else not any(signals))
         minors = [p for p in report.persons if p.role == "recipient" and p.age is not None and p.age < 18]
         minors += [p for p in report.persons if p.role == "recipient" and p.date_of_birth is not None
                    and age_at(p.date_of_birth, report.incident_at.date()) < 18]
-        visible_risk = bool(set(report.annotations) & set(CONTACT_RISK_ANNOTATIONS)) or bool(minors)
+        visible_risk = (bool(set(report.annotations) & set(CONTACT_RISK_ANNOTATIONS)) or bool(minors)
+                        or report.incident_type == ENTICEMENT_INCIDENT)
         assert facts["contact_risk"] == visible_risk, key
 
 
@@ -169,6 +185,8 @@ def test_shares_follow_the_options(truth):
         return sum(r["facts"][fact] == value for r in reports) / len(reports)
 
     assert abs(share("distributed") - options.distributors) < 0.01
+    assert abs(share("undetermined") - options.undetermined) < 0.01
+    assert abs(share("escalated") - options.escalated) < 0.01
     assert abs(share("new_material") - options.new_material) < 0.01
     assert abs(share("contact_risk") - options.contact_risk) < 0.01
     assert abs(share("unrated") - options.unrated) < 0.01

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tiptriage.intake.formats import csv_lists, cybertip, tiptriage_json
+from tiptriage.intake.formats.cybertip import SiblingFile, join_files
 from tiptriage.synth.media import PDQ_MATCH_DISTANCE, hamming, near_pdq
 from tiptriage.synth.noise import (
     birth_date_view, email_variant, gmail_canonical, phone_digits, phone_format,
@@ -18,6 +19,7 @@ from tiptriage.synth.people import Pools
 from tiptriage.synth.plan import SynthOptions, plan_world
 from tiptriage.synth.render import Renderer
 from tiptriage.synth.truth import ReportFacts, expected_outcome_nl_2023
+from tiptriage.synth.generator import json_view
 
 seeds = st.integers(min_value=0, max_value=2**32)
 shares = st.floats(min_value=0.0, max_value=1.0)
@@ -56,34 +58,63 @@ def test_a_wrong_birth_date_keeps_the_year(dob, seed):
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=seeds, reports=st.integers(1, 150), juveniles=shares, abroad=shares, unidentified=shares,
-       new_material=shares, distributors=shares, rereports=st.floats(0.0, 0.3))
+       new_material=shares, distributors=shares, undetermined=st.floats(0.0, 0.3), escalated=st.floats(0.0, 0.3),
+       rereports=st.floats(0.0, 0.3))
 def test_plans_take_exact_shares_and_put_warnings_before_re_reports(pools, seed, reports, juveniles, abroad,
                                                                      unidentified, new_material, distributors,
-                                                                     rereports):
+                                                                     undetermined, escalated, rereports):
     options = SynthOptions(juveniles=juveniles, abroad=abroad, unidentified=unidentified,
-                           new_material=new_material, distributors=distributors, rereports=rereports)
+                           new_material=new_material, distributors=distributors, undetermined=undetermined,
+                           escalated=escalated, rereports=rereports)
     world = plan_world(seed, pools, reports, options)
     plans = world.plans
     assert len(plans) == reports and len({p.external_id for p in plans}) == reports
     free = [p for p in plans if not p.warning_profile]
+    warned = {p.person.pid for p in plans if p.warning_profile}
+    clean = [p for p in free if p.person.pid not in warned]
+    ncmec = [p for p in free if p.ncmec]
     assert sum(p.unidentified for p in plans) == min(len(free), round(unidentified * reports))
-    assert sum(p.new_material for p in plans) == min(len(free), round(new_material * reports))
-    assert sum(p.distributed for p in plans) >= min(len(free), round(distributors * reports))
+    assert sum(p.new_material for p in plans) == min(len(clean), round(new_material * reports))
+    assert sum(p.undetermined for p in plans) <= round(undetermined * reports)
+    assert all(p.ncmec and not p.distributed for p in plans if p.undetermined)
+    assert sum(p.escalated for p in plans) == min(len(ncmec), round(escalated * reports))
+    assert all(p.ncmec for p in plans if p.escalated)
+    assert sum(p.distributed for p in plans) >= min(len(clean) - sum(p.undetermined for p in clean),
+                                                    round(distributors * reports))
     assert sum(p.after_warning is not None for p in plans) <= round(rereports * reports)
     for p in plans:
         if p.after_warning is not None:
             assert p.after_warning.person is p.person and p.incident_at.date() > p.after_warning.date
             assert p.after_warning.plan.reported_at < p.reported_at
+        if p.person.pid in warned:  # the person is judged: a warned person never distributes, never new material
+            assert not (p.distributed or p.hidden_distribution or p.new_material)
     first = {}
     for p in sorted(plans, key=lambda p: p.incident_at):
         first.setdefault(p.person.pid, p.person.age_on(p.incident_at.date()) < 18)
     assert abs(sum(first.values()) - round(juveniles * len(world.persons))) <= 0.05 * len(world.persons) + 1
 
 
-def _round_trip(report, channel):
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=seeds, reports=st.integers(20, 150))
+def test_every_plan_gets_a_platform_its_report_can_be_written_for(pools, seed, reports):
+    from tiptriage.synth.plan import platform_kinds
+    from tiptriage.synth.reference import PLATFORMS
+
+    for p in plan_world(seed, pools, reports, SynthOptions(undetermined=0.2, contact_risk=0.2)).plans:
+        kinds = platform_kinds(p)
+        assert kinds is None or PLATFORMS[p.platform] in kinds
+        if p.ncmec and not (p.distributed or p.undetermined or p.no_files):
+            assert PLATFORMS[p.platform] == "storage"  # stored-only material is read from a storage service
+
+
+def _round_trip(report, channel, extensions=False):
     if channel.startswith("xml"):
-        [item] = list(cybertip.read("r.xml", cybertip.write(report)[0]))
-    elif channel == "json":
+        data, siblings = cybertip.write(report, inline_files=channel == "xml", schema_only=not extensions)
+        [item] = list(cybertip.read("r.xml", data))
+        files = [next(iter(cybertip.read(f"r.file-{n}.xml", doc))) for n, doc in enumerate(siblings, 1)]
+        assert all(isinstance(f, SiblingFile) for f in files)
+        return join_files(item.report, files)
+    if channel == "json":
         [item] = list(tiptriage_json.read("r.json", tiptriage_json.write(report)))
     else:
         [item] = list(csv_lists.read("r.csv", csv_lists.write([report])))
@@ -92,16 +123,23 @@ def _round_trip(report, channel):
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=seeds, reports=st.integers(1, 60), contact_risk=shares, unrated=shares, non_pertinent=shares,
-       other_sources=shares)
+       other_sources=shares, undetermined=st.floats(0.0, 0.5), extensions=st.booleans())
 def test_every_rendered_report_survives_its_own_format(pools, seed, reports, contact_risk, unrated,
-                                                        non_pertinent, other_sources):
+                                                        non_pertinent, other_sources, undetermined, extensions):
     options = SynthOptions(contact_risk=contact_risk, unrated=unrated, non_pertinent=non_pertinent,
-                           other_sources=other_sources, rereports=0.1)
+                           other_sources=other_sources, undetermined=undetermined, escalated=0.1, rereports=0.1)
     world = plan_world(seed, pools, reports, options)
-    renderer = Renderer(seed, world, _pool(seed))
+    renderer = Renderer(seed, world, _pool(seed), extensions=extensions)
     for plan in world.plans:
         rendered = renderer.render(plan)
-        assert _round_trip(rendered.report, plan.channel) == rendered.report
+        report = rendered.report
+        assert _round_trip(report, plan.channel, extensions) == report
+        if plan.ncmec:  # its JSON twin carries what JSON can
+            twin = json_view(report)
+            assert tiptriage_json.to_dict(_round_trip(twin, "json")) == tiptriage_json.to_dict(twin)
+            assert all((f.action is None) != extensions for f in report.files)
+        else:
+            assert all(f.action is not None for f in report.files)  # our own formats state actions
         if plan.warning_profile:
             assert expected_outcome_nl_2023(rendered.facts) == "WARNING"
 
@@ -112,7 +150,8 @@ def _pool(seed):
     return make_pool(random.Random(seed), pertinent=300, non_pertinent=30, comparison=5)
 
 
-FACTS = dict(distributed=False, new_material=False, known_only=True, unrated=False, minor=False,
+FACTS = dict(escalated=False, distributed=False, undetermined=False, distributed_elsewhere=False,
+             new_material_elsewhere=False, new_material=False, known_only=True, unrated=False, minor=False,
              contact_risk=False, identified=True, in_jurisdiction=True, re_report_after_warning=False)
 
 
@@ -120,13 +159,23 @@ FACTS = dict(distributed=False, new_material=False, known_only=True, unrated=Fal
     ({}, "WARNING"),
     ({"known_only": False}, "NO_ACTION"),
     ({"unrated": True}, "NEEDS_REVIEW"),
+    ({"undetermined": True}, "NEEDS_REVIEW"),
     ({"unrated": True, "in_jurisdiction": False}, "FORWARD"),
+    ({"undetermined": True, "in_jurisdiction": False}, "FORWARD"),
     ({"in_jurisdiction": False, "identified": False}, "NEEDS_IDENTIFICATION"),
     ({"identified": False, "minor": True}, "NEEDS_IDENTIFICATION"),
     ({"minor": True, "in_jurisdiction": False}, "YOUTH"),
-    ({"minor": True, "distributed": True}, "CRIMINAL_CASE"),
+    ({"minor": True, "distributed": True}, "YOUTH"),
+    ({"minor": True, "distributed_elsewhere": True, "identified": False}, "YOUTH"),
+    ({"minor": True, "new_material_elsewhere": True}, "CRIMINAL_CASE"),
     ({"minor": True, "re_report_after_warning": True}, "CRIMINAL_CASE"),
+    ({"minor": True, "distributed": True, "re_report_after_warning": True}, "CRIMINAL_CASE"),
+    ({"distributed": True}, "CRIMINAL_CASE"),
+    ({"distributed_elsewhere": True}, "CRIMINAL_CASE"),
+    ({"new_material_elsewhere": True, "identified": False}, "CRIMINAL_CASE"),
     ({"distributed": True, "contact_risk": True}, "URGENT"),
+    ({"escalated": True}, "URGENT"),
+    ({"escalated": True, "minor": True, "re_report_after_warning": True}, "URGENT"),
     ({"re_report_after_warning": True, "new_material": True, "known_only": False}, "URGENT"),
 ])
 def test_the_policy_model_takes_the_first_rule_that_applies(changes, outcome):

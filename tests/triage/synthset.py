@@ -3,7 +3,9 @@
 Used by the accuracy test and by bench/triage.py. The truth's historic warnings are registered
 through the registry's service functions (proposed, approved by a second person, delivered), as
 the product has no import for them. The synthetic world's IP allocation (truth.json `ip_blocks`)
-becomes the IP → country table a deployment would take from a GeoIP source.
+becomes the IP → country table a deployment would take from a GeoIP source, and its platforms'
+kinds (truth.json `platforms`) the services table a deployment configures: `environment` writes
+both and names them in the variables triage reads.
 """
 
 from __future__ import annotations
@@ -34,6 +36,21 @@ def write_ip_table(truth: dict, path: Path) -> Path:
     path.write_text("network,country\n" + "".join(f"{net},{country}\n" for country, nets in truth["ip_blocks"].items()
                                                   for net in nets), encoding="utf-8")
     return path
+
+
+def write_services_table(truth: dict, path: Path) -> Path:
+    """The services table (CSV `service,kind`, TIPTRIAGE_SERVICES_FILE): which platforms are private
+    storage, chat, social media ... — what tells a stored file from one whose fate is undetermined."""
+    path.write_text("service,kind\n" + "".join(f"{name},{kind}\n" for name, kind in truth["platforms"].items()),
+                    encoding="utf-8")
+    return path
+
+
+def environment(truth: dict, folder: Path) -> dict[str, str]:
+    """The tables a deployment would configure for this data set, written to `folder`, as the
+    environment variables that name them: set them all wherever triage runs on the set."""
+    return {"TIPTRIAGE_IP_COUNTRIES_FILE": str(write_ip_table(truth, folder / "ips.csv")),
+            "TIPTRIAGE_SERVICES_FILE": str(write_services_table(truth, folder / "services.csv"))}
 
 
 def load_truth(out: Path) -> dict:

@@ -24,7 +24,10 @@ def synth(out_dir: Path = typer.Argument(..., help="Folder to write the data set
           seed: int = typer.Option(1, help="Same seed, same data set."),
           juveniles: float = _share(_DEFAULTS.juveniles, "Share of reported persons under 18."),
           abroad: float = _share(_DEFAULTS.abroad, "Share of reported persons living abroad."),
-          distributors: float = _share(_DEFAULTS.distributors, "Share of reports with distribution."),
+          distributors: float = _share(_DEFAULTS.distributors, "Share of reports that show distribution."),
+          undetermined: float = _share(_DEFAULTS.undetermined,
+                                       "Share of reports (NCMEC) that cannot tell whether files were distributed."),
+          escalated: float = _share(_DEFAULTS.escalated, "Share of reports (NCMEC) the platform escalated."),
           new_material: float = _share(_DEFAULTS.new_material, "Share of reports with new material."),
           contact_risk: float = _share(_DEFAULTS.contact_risk, "Share of reports with contact-risk indicators."),
           unidentified: float = _share(_DEFAULTS.unidentified, "Share of reports with only IP addresses."),
@@ -32,18 +35,23 @@ def synth(out_dir: Path = typer.Argument(..., help="Folder to write the data set
           unrated: float = _share(_DEFAULTS.unrated, "Share of reports with unrated files."),
           non_pertinent: float = _share(_DEFAULTS.non_pertinent, "Share of reports with non-pertinent files."),
           sibling_files: float = _share(_DEFAULTS.sibling_files,
-                                        "Share of NCMEC reports with separate file-details documents."),
+                                        "With --extensions: share of NCMEC reports with separate file-details "
+                                        "documents (without, all have them)."),
           other_sources: float = _share(_DEFAULTS.other_sources, "Share of reports from other senders."),
+          extensions: bool = typer.Option(False, "--extensions",
+                                          help="NCMEC reports also carry tiptriage's extension (<action> per "
+                                               "file, inline files); by default only NCMEC's schema."),
           workers: int = typer.Option(0, min=0, help="Processes to render with (0: one per core, at most 4); "
                                                      "the output is the same for any number.")) -> None:
     """Write a synthetic data set: CyberTipline XML, tiptriage JSON and CSV reports, hash banks, truth.json.
 
-    Synthetic only: generated people, random hashes, no media.
+    NCMEC reports hold only what NCMEC's schema defines, file details as separate documents, unless
+    --extensions. Synthetic only: generated people, random hashes, no media.
     """
     from tiptriage.synth.generator import default_workers, generate
 
     options = SynthOptions(juveniles=juveniles, abroad=abroad, distributors=distributors,
-                           new_material=new_material, contact_risk=contact_risk, unidentified=unidentified,
+                           undetermined=undetermined, escalated=escalated, new_material=new_material, contact_risk=contact_risk, unidentified=unidentified,
                            rereports=rereports, unrated=unrated, non_pertinent=non_pertinent,
                            sibling_files=sibling_files, other_sources=other_sources)
     try:
@@ -51,7 +59,8 @@ def synth(out_dir: Path = typer.Argument(..., help="Folder to write the data set
                       console=err_console, transient=True) as progress:
             task = progress.add_task(_("Generating reports"), total=reports)
             summary = generate(out_dir, reports=reports, seed=seed, options=options,
-                               workers=workers or default_workers(), on_report=lambda: progress.advance(task))
+                               workers=workers or default_workers(), on_report=lambda: progress.advance(task),
+                               extensions=extensions)
     except FileExistsError:
         err_console.print(_("{path} already holds a data set: choose an empty folder.", path=out_dir))
         raise typer.Exit(EXIT_USAGE) from None
@@ -62,7 +71,7 @@ def _print_summary(summary, out_dir: Path) -> None:
     table = Table(title=_("Synthetic data set"), show_header=False)
     channels = summary.channels
     rows = [(_("Reports"), summary.reports), (_("CyberTipline XML"), channels["xml"] + channels["xml_siblings"]),
-            (_("of which with separate file details"), channels["xml_siblings"]),
+            (_("of which with separate file details"), summary.separate_files),
             (_("tiptriage JSON (other senders)"), channels["json"]), (_("CSV bulk list"), channels["csv"]),
             (_("Reported persons"), summary.persons), (_("Files"), summary.files),
             (_("Known hashes (VICS)"), summary.vics_entries), (_("Known hashes (CSV bank)"), summary.csv_bank_entries),

@@ -1,11 +1,15 @@
 """`generate`: a synthetic data set of reports, hash banks and ground truth. Never real data.
 
 OUT_DIR/
-  reports/   the set to ingest: NCMEC CyberTipline XML, one report per file (`NCMEC-<id>.xml`),
-             some with their files as sibling documents (`NCMEC-<id>.file-<n>.xml`); reports
+  reports/   the set to ingest: NCMEC CyberTipline reports as NCMEC delivers them, a report document
+             (`NCMEC-<id>.xml`) and one file-details document per file (`NCMEC-<id>.file-<n>.xml`),
+             with only the elements of NCMEC's schema (and the `<reportId>` NCMEC adds); reports
              from other senders as tiptriage JSON (one per file, or `{"reports": [...]}` batches);
              CSV bulk lists from a hotline (`bulk-<n>.csv`, up to 1,000 reports each).
-  json/      every NCMEC report again as tiptriage JSON (`NCMEC-<id>.json`) for format-equivalence
+             With `extensions=True` NCMEC reports carry tiptriage's extension as well (`<action>`,
+             `<personRef>`, `<reportedAt>`, `<espName>`) and most have their files inline.
+  json/      every NCMEC report again as tiptriage JSON (`NCMEC-<id>.json`), as far as that format
+             carries it (no incidents, details or associated accounts), for format-equivalence
              tests; not under reports/, where the same source and id would become a new version.
   banks/     `vics.json` (VICS 2.0 style) and `known.csv` (see synth/media.py).
   truth.json ground truth (see synth/truth.py).
@@ -22,10 +26,11 @@ import json
 import multiprocessing
 import os
 import random
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from tiptriage.intake.domain import ParsedReport
@@ -49,6 +54,7 @@ class Summary:
     persons: int = 0
     files: int = 0
     channels: Counter = field(default_factory=Counter)
+    separate_files: int = 0  # NCMEC reports whose files came as separate file-details documents
     outcomes: Counter = field(default_factory=Counter)
     warnings: int = 0
     re_reports: int = 0
@@ -75,8 +81,11 @@ def default_workers() -> int:
 
 
 def generate(out_dir: str | Path, *, reports: int, seed: int, options: SynthOptions | None = None,
-             workers: int = 1, on_report: Callable[[], None] | None = None) -> Summary:
-    """Write a data set of `reports` reports to `out_dir` (which must not hold one already)."""
+             workers: int = 1, on_report: Callable[[], None] | None = None, extensions: bool = False) -> Summary:
+    """Write a data set of `reports` reports to `out_dir` (which must not hold one already).
+
+    `extensions`: NCMEC reports carry tiptriage's `<action>` extension (and mostly inline files);
+    the plan is the same, so the two variants of one seed differ only in what the reports state."""
     started = time.perf_counter()
     options = options or SynthOptions()
     out = Path(out_dir)
@@ -89,13 +98,13 @@ def generate(out_dir: str | Path, *, reports: int, seed: int, options: SynthOpti
     summary = Summary(reports=len(world.plans), persons=len(world.persons), shared_ips=len(world.traps["shared_ips"]))
     summary.vics_entries = write_vics(out / "banks" / "vics.json", pool)
     summary.csv_bank_entries = write_known_csv(out / "banks" / "known.csv", pool)
-    truth = TruthWriter(out / "truth.json", _header(seed, reports, options, world, pool))
+    truth = TruthWriter(out / "truth.json", _header(seed, reports, options, world, pool, extensions))
     collector = Collector(out, seed)
     warnings = list(world.warnings)
     warned = {w.person.pid for w in warnings}
     incidents = _incident_days(world.plans)
     deliveries = random.Random(f"{seed}/warnings")
-    for made in _made_in_order(seed, out, world, pool, workers):
+    for made in _made_in_order(seed, out, world, pool, workers, extensions):
         plan = world.plans[made.plan_index]
         if made.report is not None:
             made.entry["path"] = collector.add(plan, made.report)
@@ -105,7 +114,7 @@ def generate(out_dir: str | Path, *, reports: int, seed: int, options: SynthOpti
                 warnings.append(warning)
                 warned.add(plan.person.pid)
         truth.add(made.entry)
-        _count(summary, plan, made)
+        _count(summary, plan, made, extensions)
         if on_report:
             on_report()
     collector.close()
@@ -115,9 +124,10 @@ def generate(out_dir: str | Path, *, reports: int, seed: int, options: SynthOpti
     return summary
 
 
-def _count(summary: Summary, plan: ReportPlan, made: Made) -> None:
+def _count(summary: Summary, plan: ReportPlan, made: Made, extensions: bool) -> None:
     summary.files += made.files
     summary.channels[plan.channel] += 1
+    summary.separate_files += plan.ncmec and (plan.channel == "xml_siblings" or not extensions)
     summary.outcomes[made.outcome] += 1
     summary.re_reports += plan.after_warning is not None
 
@@ -130,16 +140,17 @@ def _check_empty(out: Path) -> None:
 
 # --- rendering, in worker processes when asked ---------------------------------------------------
 
-def _made_in_order(seed: int, out: Path, world: World, pool: list[KnownMedia], workers: int) -> Iterator[Made]:
+def _made_in_order(seed: int, out: Path, world: World, pool: list[KnownMedia], workers: int,
+                   extensions: bool) -> Iterator[Made]:
     bounds = [(lo, min(lo + CHUNK, len(world.plans))) for lo in range(0, len(world.plans), CHUNK)]
     if workers <= 1 or len(bounds) < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        renderer = Renderer(seed, world, pool)
+        renderer = Renderer(seed, world, pool, extensions=extensions)
         for lo, hi in bounds:
             yield from (_make(renderer, out, world.plans[i]) for i in range(lo, hi))
         return
     # Forked workers inherit the planned world instead of receiving it pickled.
     context = multiprocessing.get_context("fork")
-    with context.Pool(workers, initializer=_init_worker, initargs=(seed, world, pool, out)) as processes:
+    with context.Pool(workers, initializer=_init_worker, initargs=(seed, world, pool, out, extensions)) as processes:
         for chunk in processes.imap(_render_range, bounds):
             yield from chunk
 
@@ -147,8 +158,8 @@ def _made_in_order(seed: int, out: Path, world: World, pool: list[KnownMedia], w
 _worker: dict = {}  # the world a worker process renders from; set once per process by _init_worker
 
 
-def _init_worker(seed: int, world: World, pool: list[KnownMedia], out: Path) -> None:
-    _worker.update(renderer=Renderer(seed, world, pool), plans=world.plans, out=out)
+def _init_worker(seed: int, world: World, pool: list[KnownMedia], out: Path, extensions: bool) -> None:
+    _worker.update(renderer=Renderer(seed, world, pool, extensions=extensions), plans=world.plans, out=out)
 
 
 def _render_range(bounds: tuple[int, int]) -> list[Made]:
@@ -162,7 +173,7 @@ def _make(renderer: Renderer, out: Path, plan: ReportPlan) -> Made:
     if plan.warning_profile and outcome != "WARNING":
         raise AssertionError(f"report {plan.external_id} was planned to end in a warning, not {outcome}")
     report = rendered.report
-    path = write_single(out, plan, report)
+    path = write_single(out, plan, report, extensions=renderer.extensions, quiet_events=rendered.quiet_events)
     entry = {"source": plan.source, "external_id": plan.external_id, "path": path, "person_id": plan.person.pid,
              "persons": rendered.persons, "files": rendered.files, "facts": rendered.facts.as_dict(),
              "outcome": outcome}
@@ -171,21 +182,36 @@ def _make(renderer: Renderer, out: Path, plan: ReportPlan) -> Made:
     return Made(plan.index, entry, outcome, len(report.files), None if path else report)
 
 
-def write_single(out: Path, plan: ReportPlan, report: ParsedReport) -> str | None:
-    """Write a report that has a file of its own; its path, or None when it goes in a batch or list."""
-    if plan.channel in ("xml", "xml_siblings"):
-        data, siblings = cybertip.write(report, inline_files=plan.channel == "xml")
+_UNKNOWN_EVENT = re.compile(rb"\n *<eventName>Unknown</eventName>")
+
+
+def write_single(out: Path, plan: ReportPlan, report: ParsedReport, *, extensions: bool = False,
+                 quiet_events: bool = False) -> str | None:
+    """Write a report that has a file of its own; its path, or None when it goes in a batch or list.
+
+    An NCMEC report is written with only the schema's elements unless `extensions`; `quiet_events`
+    leaves out the eventName of IP events of type Unknown, as the schema allows (read as Unknown)."""
+    if plan.ncmec:
+        data, siblings = cybertip.write(report, inline_files=plan.channel == "xml", schema_only=not extensions)
+        if quiet_events:
+            data = _UNKNOWN_EVENT.sub(b"", data)
         name = f"NCMEC-{report.external_id}"
         (out / "reports" / f"{name}.xml").write_bytes(data)
         for n, doc in enumerate(siblings, 1):
             (out / "reports" / f"{name}.file-{n}.xml").write_bytes(doc)
-        (out / "json" / f"{name}.json").write_bytes(tiptriage_json.write(report))
+        (out / "json" / f"{name}.json").write_bytes(tiptriage_json.write(json_view(report)))
         return f"reports/{name}.xml"
     if plan.channel == "json" and not plan.batched:
         name = f"{report.external_id}.json"
         (out / "reports" / name).write_bytes(tiptriage_json.write(report))
         return f"reports/{name}"
     return None
+
+
+def json_view(report: ParsedReport) -> ParsedReport:
+    """An NCMEC report as far as tiptriage JSON carries it: without associated accounts (a role
+    JSON does not know); incidents, details and the other NCMEC-only fields it leaves out itself."""
+    return replace(report, persons=tuple(p for p in report.persons if p.role != "associated"))
 
 
 class Collector:
@@ -276,14 +302,16 @@ class TruthWriter:
         self.out.close()
 
 
-def _header(seed: int, reports: int, options: SynthOptions, world: World, pool: list[KnownMedia]) -> dict:
+def _header(seed: int, reports: int, options: SynthOptions, world: World, pool: list[KnownMedia],
+            extensions: bool) -> dict:
     contacts = world.contacts_minor + world.contacts_adult
     persons = itertools.chain(((p.pid, _person_doc(p, "reported")) for p in world.persons),
                               ((p.pid, _person_doc(p, "contact")) for p in contacts))
     return {
         "generator": {"seed": seed, "reports": reports, "options": asdict(options),
                       "period": [ref.PERIOD_START.isoformat(), ref.PERIOD_END.isoformat()],
-                      "policy_model": "tiptriage.synth.truth.expected_outcome_nl_2023"},
+                      "policy_model": "tiptriage.synth.truth.expected_outcome_nl_2023", "extensions": extensions},
+        "platforms": dict(ref.PLATFORMS),
         "ip_blocks": {country: list(blocks) for country, blocks in ref.IP_BLOCKS.items()},
         "media": ((m.mid, _media_doc(m)) for m in pool),
         "persons": persons,

@@ -179,6 +179,11 @@ def device_id(rng: random.Random) -> str:
                                            0x8000 | rng.getrandbits(14), rng.getrandbits(48))
 
 
+def device_type(value: str) -> str:
+    """The idType NCMEC's deviceId requires: an IMEI, or the app's installation id (a UUID)."""
+    return "IMEI" if value.isdigit() else "UUID"
+
+
 def screen_name(rng: random.Random, person: Person) -> str:
     first, last = _ascii(person.call_name), _ascii(person.family.split(", ")[0])
     word = rng.choice(ref.SCREEN_WORDS)

@@ -24,6 +24,7 @@ REPORTS_PER_PERSON_WEIGHTS = (62, 18, 9, 6, 3, 2)  # 1..6 reports; most people a
 CHANNEL_SHARE_CSV = 0.3  # of the reports from other sources; the rest is tiptriage JSON
 JSON_BATCH_SHARE = 0.4  # of the JSON reports: sent in `{"reports": [...]}` batches rather than alone
 JSON_SOURCE_WEIGHTS = (50, 25, 25)
+PERSON_DISTRIBUTION = 0.8  # of the distributing reports: chosen as all reports of a person
 
 
 @dataclass(frozen=True)
@@ -32,14 +33,21 @@ class SynthOptions:
 
     juveniles: float = 0.25  # of reported persons: under 18 at their first reported incident
     abroad: float = 0.06  # of reported persons: living abroad
-    distributors: float = 0.40  # of reports: the person uploaded, sent, shared or posted a file
+    distributors: float = 0.40  # of reports: the report shows the person uploaded, sent, shared or posted a file
+    # of reports: an NCMEC report that cannot tell whether its files went anywhere (a chat without a
+    # named recipient, storage without a word on public availability); about half of these persons
+    # really did distribute, which only the variant with tiptriage's <action> extension shows
+    undetermined: float = 0.06
+    escalated: float = 0.01  # of reports: an NCMEC report the platform escalated (a child may be at risk)
     new_material: float = 0.08  # of reports: a file in no bank, classified by the platform
     contact_risk: float = 0.05  # of reports: contact-risk annotations or a minor recipient
     unidentified: float = 0.05  # of reports: only IP addresses, no name, e-mail or phone
     rereports: float = 0.02  # of reports: a new report after a warning was delivered
     unrated: float = 0.10  # of reports: a file in no bank and without classification
     non_pertinent: float = 0.05  # of reports: a file a bank marks non-pertinent
-    sibling_files: float = 0.10  # of NCMEC reports: files as separate <fileDetails> documents
+    # of NCMEC reports in the variant with extensions: files as separate <fileDetails> documents
+    # (without extensions every NCMEC report comes with them, as NCMEC delivers reports)
+    sibling_files: float = 0.10
     other_sources: float = 0.10  # of reports: from hotlines, foreign police, own investigations
 
     def __post_init__(self) -> None:
@@ -77,7 +85,11 @@ class ReportPlan:
     platform: str = ""
     account: Account | None = None
     extra_account: Account | None = None  # a second account of the same person in the report
-    distributed: bool = False
+    distributed: bool = False  # the report shows that the person distributed a file
+    undetermined: bool = False  # an NCMEC report that cannot tell whether the files went anywhere
+    hidden_distribution: bool = False  # undetermined, though the person did distribute (never in the truth)
+    escalated: bool = False
+    no_files: bool = False  # a contact-risk report about a chat, with no file
     new_material: bool = False
     contact_risk: bool = False
     contact_by_minor_recipient: bool = False
@@ -90,6 +102,18 @@ class ReportPlan:
     trap_uses: list[TrapUse] = field(default_factory=list)
     external_id: str = ""
     prior_ids: tuple[str, ...] = ()
+
+    @property
+    def ncmec(self) -> bool:
+        return self.channel in ("xml", "xml_siblings")
+
+    def shows_distribution(self, extensions: bool) -> bool:
+        """Whether the written report shows a distributed file: with the <action> extension the
+        undetermined reports state what the person really did."""
+        return self.distributed or (extensions and self.hidden_distribution)
+
+    def shows_undetermined(self, extensions: bool) -> bool:
+        return self.undetermined and not extensions
 
 
 @dataclass
@@ -274,38 +298,111 @@ def _channels(rng: random.Random, plans: list[ReportPlan], options: SynthOptions
 
 
 def _flags(rng: random.Random, plans: list[ReportPlan], options: SynthOptions) -> None:
-    """Exact shares by sampling; the report planned to end in a warning gets none of them."""
+    """Exact shares by sampling; the report planned to end in a warning gets none of them.
+
+    A warned person distributes in none of their reports and has no new material in any: the person
+    is judged, not the report, so either would turn the warned report into a criminal case.
+    """
     total = len(plans)
     free = [p for p in plans if not p.warning_profile]
+    warned = {p.person.pid for p in plans if p.warning_profile}
+    clean = [p for p in free if p.person.pid not in warned]
     for p in _pick(rng, free, options.unidentified, total):
         p.unidentified = True
     for p in _pick(rng, free, options.contact_risk, total):
         p.contact_risk = True
         # Minor recipients need files sent to them; the CSV bulk list carries no recipients.
-        p.contact_by_minor_recipient = p.channel != "csv" and rng.random() < 0.5
+        p.contact_by_minor_recipient = p.channel != "csv" and p.person.pid not in warned and rng.random() < 0.5
         p.distributed = p.contact_by_minor_recipient
-    for p in _pick(rng, free, options.new_material, total):
+    for p in _pick(rng, clean, options.new_material, total):
         p.new_material = True
+    for p in _pick(rng, [p for p in free if p.ncmec and not p.distributed], options.undetermined, total):
+        p.undetermined = True
+        p.hidden_distribution = p.person.pid not in warned and rng.random() < 0.5
     # Top up to the exact count: subtracting shares first would round twice (half to even) and miss.
     missing = max(0, round(options.distributors * total) - sum(p.distributed for p in plans))
-    for p in _pick(rng, [p for p in free if not p.distributed], missing / total, total):
+    for p in _distributors(rng, [p for p in clean if not (p.distributed or p.undetermined)], missing):
         p.distributed = True
     for p in _pick(rng, free, options.unrated, total):
         p.unrated = True
     for p in _pick(rng, free, options.non_pertinent, total):
         p.non_pertinent = True
         p.non_pertinent_only = (rng.random() < 0.4 and not (p.new_material or p.unrated or p.distributed
-                                                             or p.contact_risk))
+                                                             or p.contact_risk or p.undetermined))
+    for p in free:  # some sextortion and solicitation reports are about a chat alone, with no file
+        p.no_files = (p.ncmec and p.contact_risk and not p.contact_by_minor_recipient and rng.random() < 0.25
+                      and not (p.new_material or p.unrated or p.non_pertinent or p.distributed or p.undetermined))
+    _escalations(rng, [p for p in free if p.ncmec], options.escalated, total)
+
+
+def _distributors(rng: random.Random, candidates: list[ReportPlan], count: int) -> list[ReportPlan]:
+    """`count` reports that distribute: mostly whole persons (who shares, shares again), the rest
+    single reports, so that some persons distribute in one report and only store in another."""
+    persons: dict[str, list[ReportPlan]] = {}
+    for p in candidates:
+        persons.setdefault(p.person.pid, []).append(p)
+    order = list(persons)
+    rng.shuffle(order)
+    chosen: list[ReportPlan] = []
+    for pid in order:
+        if len(chosen) + len(persons[pid]) > round(PERSON_DISTRIBUTION * count):
+            continue
+        chosen.extend(persons[pid])
+    taken = set(map(id, chosen))
+    rest = [p for p in candidates if id(p) not in taken]
+    return chosen + rng.sample(rest, min(len(rest), count - len(chosen)))
+
+
+def _escalations(rng: random.Random, ncmec: list[ReportPlan], share: float, total: int) -> None:
+    """Platforms escalate mostly where the report shows contact or new material, sometimes on their own."""
+    target = min(len(ncmec), round(share * total))
+    risky = [p for p in ncmec if p.contact_risk or p.new_material]
+    first = rng.sample(risky, min(len(risky), (target + 1) // 2))
+    for p in first:
+        p.escalated = True
+    rest = [p for p in ncmec if not p.escalated]
+    for p in rng.sample(rest, min(len(rest), target - len(first))):
+        p.escalated = True
+
+
+# The kinds of service an NCMEC report of each sort can come from, written only with the schema's
+# elements (see render.py): stored-only material is read from a private storage service, an
+# undetermined report from a service where nothing says where the files went.
+STORED_KINDS = frozenset({"storage"})
+UNDETERMINED_KINDS = frozenset({"chat", "email", "gaming", "social", "video", "storage"})
+RECIPIENT_KINDS = frozenset({"chat", "email", "gaming", "social", "storage"})
+CHAT_KINDS = frozenset({"chat", "social", "gaming"})
+
+
+def platform_kinds(p: ReportPlan) -> frozenset[str] | None:
+    """The kinds of service the plan's report can be written for; None: any."""
+    if not p.ncmec:
+        return None
+    if p.no_files:
+        return CHAT_KINDS
+    if p.contact_by_minor_recipient:
+        return RECIPIENT_KINDS
+    if p.undetermined:
+        return UNDETERMINED_KINDS
+    if p.distributed:
+        return None
+    return STORED_KINDS
 
 
 def _accounts(rng: random.Random, persons: list[Person], plans: list[ReportPlan]) -> None:
     """Platforms and accounts per person in time order: mostly the same account, sometimes a new one."""
-    platforms = list(ref.PLATFORMS)
+    names = list(ref.PLATFORMS)
+    weights = [ref.PLATFORM_WEIGHTS[n] for n in names]
     last: dict[str, str] = {}
     for p in sorted(plans, key=lambda p: (p.person.pid, p.seq)):
         person = p.person
         previous = last.get(person.pid)
-        p.platform = previous if previous and rng.random() < 0.6 else rng.choice(platforms)
+        kinds = platform_kinds(p)
+        fits = [(n, w) for n, w in zip(names, weights, strict=True) if kinds is None or ref.PLATFORMS[n] in kinds]
+        if previous and (kinds is None or ref.PLATFORMS[previous] in kinds) and rng.random() < 0.6:
+            p.platform = previous
+        else:
+            p.platform = rng.choices([n for n, _ in fits], weights=[w for _, w in fits])[0]
         last[person.pid] = p.platform
         own = person.accounts.get(p.platform)
         p.account = own[-1] if own and rng.random() < 0.7 else new_account(rng, person, p.platform)

@@ -65,15 +65,32 @@ FORMAL_FEMALE = ("Maria", "Johanna", "Wilhelmina", "Elisabeth", "Catharina", "Ma
                  "Jacoba", "Hendrika", "Alexandra", "Cornelia")
 FORMAL_MALE = tuple(n for n in NICKNAMES if n not in FORMAL_FEMALE)
 
-# Fictional platforms and how people use them (which file actions their reports show).
+# Fictional platforms, their kind of service (published in truth.json as `platforms`; the services
+# table a deployment configures, TIPTRIAGE_SERVICES_FILE) and how often reports come from them.
+# Private storage services are where possession-only reports come from: NCMEC's schema has no
+# per-file action, so "stored, not shared" is read from a storage service, publiclyAvailable false
+# and no recipient (synth/truth.py).
 PLATFORMS = {
     "Chirpline": "chat", "Pingora Chat": "chat", "Kwebbel": "chat", "PhotoNest": "social",
-    "Gramble": "social", "Vidova": "video", "LockerCloud": "cloud",
+    "Gramble": "social", "Vidova": "video", "LockerCloud": "storage", "Stashbox": "storage",
+    "Kluisje Drive": "storage", "Postvak Mail": "email", "SwarmShare": "p2p", "Blokland": "gaming",
+    "Nieuwsnet": "other",
 }
+PLATFORM_WEIGHTS = {
+    "Chirpline": 14, "Pingora Chat": 8, "Kwebbel": 8, "PhotoNest": 12, "Gramble": 8, "Vidova": 6,
+    "LockerCloud": 14, "Stashbox": 10, "Kluisje Drive": 6, "Postvak Mail": 4, "SwarmShare": 3, "Blokland": 4,
+    "Nieuwsnet": 1,
+}
+PLATFORM_HOSTS = {name: name.lower().replace(" ", "") + ".example" for name in PLATFORMS}
+# What the people reported on each kind of service did with a file, where a source states it.
 DISTRIBUTING_BY_KIND = {"chat": ("send", "share"), "social": ("public_post", "upload", "share"),
-                        "video": ("upload", "public_post"), "cloud": ("upload", "share")}
+                        "video": ("upload", "public_post"), "storage": ("upload", "share"), "email": ("send",),
+                        "p2p": ("share",), "gaming": ("send",), "other": ("public_post",)}
 KEEPING_BY_KIND = {"chat": ("download", "store"), "social": ("download",), "video": ("download",),
-                   "cloud": ("store",)}
+                   "storage": ("store",), "email": ("download",), "p2p": ("download",), "gaming": ("download",),
+                   "other": ("download",)}
+# Actions that can go with a file the platform calls publicly available.
+PUBLIC_ACTIONS = frozenset({"public_post", "upload", "share"})
 
 EMAIL_PROVIDERS_NL = ("gmail.com", "hotmail.com", "outlook.com", "live.nl", "ziggo.nl", "kpnmail.nl",
                       "icloud.com", "proton.me", "yahoo.com")
@@ -97,17 +114,49 @@ IP_BLOCKS = {
     "DE": ("91.0.0.0/12", "2003:e0::/27"),
     "GB": ("86.128.0.0/12",),
     "PL": ("83.0.0.0/14",),
+    "SE": ("46.240.0.0/13",),
 }
 # Shared addresses (the trap): one mobile carrier's CGNAT gateway block, a university and public wifi.
 TRAP_BLOCKS = {"cgnat": "77.160.0.0/16", "university_nat": "145.100.0.0/16", "public_wifi": "94.208.0.0/16"}
+# Exits of a commercial VPN, allocated to a country where no reported person lives: a platform that
+# flags an address as a possible proxy says it places no one. Each report gets its own exit address.
+PROXY_COUNTRY = "SE"
+PROXY_BLOCK = "46.240.0.0/13"
 
 NCMEC_INCIDENT = "Child Pornography (possession, manufacture, and distribution)"
 ENTICEMENT_INCIDENT = "Online Enticement of Children for Sexual Acts"
 UNSOLICITED_INCIDENT = "Unsolicited Obscene Material Sent to a Child"
-# Report annotations that signal a risk of contact offending (the generator's model).
-CONTACT_RISK_ANNOTATIONS = ("csam_solicitation", "enticement", "self_production", "sextortion")
-# Annotations that carry no contact risk (memes forwarded by young people, viral files).
-BENIGN_REPORT_ANNOTATIONS = ("potential_meme", "viral")
+# Report annotations that signal a risk of contact offending. NCMEC's schema has its own element
+# names (reportAnnotations); tiptriage JSON and the CSV lists use tiptriage's words. Enticement is
+# an incident type in NCMEC's schema, an annotation in our own formats.
+NCMEC_RISK_ANNOTATIONS = ("csamSolicitation", "sadisticOnlineExploitation", "sextortion")
+OWN_RISK_ANNOTATIONS = ("csam_solicitation", "enticement", "sextortion")
+CONTACT_RISK_ANNOTATIONS = tuple(sorted(set(NCMEC_RISK_ANNOTATIONS) | set(OWN_RISK_ANNOTATIONS)))
+# Report annotations that carry no contact risk.
+NCMEC_BENIGN_ANNOTATIONS = {"young": "minorToMinorInteraction", "adult": "spam"}
+BENIGN_REPORT_ANNOTATIONS = ("potential_meme", "viral")  # our own formats: memes forwarded by young people
+# File annotations (NCMEC's fileAnnotations; our formats use a few of them in tiptriage's words).
+NCMEC_KNOWN_FILE_ANNOTATIONS = ("potentialMeme", "viral", "animeDrawingVirtualHentai", "infant")
+NCMEC_NEW_FILE_ANNOTATIONS = ("infant", "possibleSelfProduction", "physicalHarm", "violenceGore", "bestiality",
+                              "liveStreaming", "generativeAi")
+OWN_FILE_ANNOTATIONS = ("potential_meme", "viral")
+
+# escalateToHighPriority: the platform's reason to think a child may be at immediate risk.
+ESCALATIONS = (
+    "The reported user appears to have ongoing access to the child depicted; the child may be at immediate risk.",
+    "Messages indicate the user plans to meet the child this week.",
+    "The user appears to be producing new material with a child in their care.",
+    "Live-streamed abuse of a young child; the location may be the user's home.",
+    "The child disclosed current abuse in the chat and asked for help.",
+)
+SCHOOL_NAMES = ("OBS De Regenboog", "Het Baken College", "CSG De Horizon", "Montessorischool De Linde",
+                "Lyceum Aan Zee", "OBS Het Kompas", "Stedelijk Scholengemeenschap Noord")
+CHAT_ROOMS = ("teen hangout", "gamers NL", "late night chat", "meme swap", "nieuwe vrienden")
+GAMES = (("Blokland Online", None), ("Blokland Online", "PC"), ("Kart Royale", "handheld"), ("Sky Forts", "console"))
+P2P_CLIENTS = ("SwarmShare 4.2", "SwarmShare 5.0", "SwarmShare Lite")
+NEWSGROUPS = ("alt.binaries.pictures.misc", "alt.binaries.multimedia.misc")
+BATCHED_MEME = "VIRAL_POTENTIAL_MEME"  # NCMEC's batchedReport reason
+AGENCIES = ("Politie Eenheid Rotterdam", "Politie Landelijke Eenheid", "Bundeskriminalamt", "Federal Computer Crime Unit")
 
 # Other senders of reports (tiptriage JSON) and the hotline bulk list (CSV).
 JSON_SOURCES = {
