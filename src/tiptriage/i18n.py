@@ -257,7 +257,6 @@ NL = {
         "Geboortedatum {date} ({source}) vastgelegd bij melding {report}; advies nu {outcome}.",
     "a finding comes from one of {sources}, not {source}": "een bevinding komt van een van {sources}, niet van {source}",
     "say how it was established (a note)": "zeg hoe het is vastgesteld (een toelichting)",
-    "no report with id {id}": "geen melding met nummer {id}",
     "report {id} has no file {refs} (its files: {known})": "melding {id} heeft geen bestand {refs} (de bestanden: {known})",
     "Distribution of {files} file(s) of report {report} recorded ({source}); recommendation now {outcome}.":
         "Verspreiding van {files} bestand(en) van melding {report} vastgelegd ({source}); advies nu {outcome}.",

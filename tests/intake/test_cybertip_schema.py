@@ -185,34 +185,34 @@ REPORT_TABLE = [
     (f"{R}/incidentSummary/incidentDateTime", "2023-05-01T12:00:00Z", _j("incident_at", "2023-05-01T12:00:00+00:00")),
     (f"{R}/incidentSummary/incidentDateTimeDescription", "Ongeveer middag", RAW),
     (f"{ID}/webPageIncident@thirdPartyHostedContent", "true", '"third_party_hosted": true'),
-    (f"{R}/internetDetails/webPageIncident/url", "https://web.example/a", _d("url", "https://web.example/a")),
-    (f"{R}/internetDetails/webPageIncident/additionalInfo", "Web-info", RAW),
+    (f"{ID}/webPageIncident/url", "https://web.example/a", _d("url", "https://web.example/a")),
+    (f"{ID}/webPageIncident/additionalInfo", "Web-info", RAW),
     *email(f"{ID}/emailIncident", "emailAddress", "mail-incident@example.org", detail=""),
-    (f"{R}/internetDetails/emailIncident/content", "Mail-inhoud", RAW),
-    (f"{R}/internetDetails/emailIncident/additionalInfo", "Mail-info", RAW),
+    (f"{ID}/emailIncident/content", "Mail-inhoud", RAW),
+    (f"{ID}/emailIncident/additionalInfo", "Mail-info", RAW),
     (f"{ID}/newsgroupIncident/name", "alt.test.groep", _d("name", "alt.test.groep")),
     *email(f"{ID}/newsgroupIncident", "emailAddress", "ng@example.org", detail=""),
-    (f"{R}/internetDetails/newsgroupIncident/content", "NG-inhoud", RAW),
-    (f"{R}/internetDetails/newsgroupIncident/additionalInfo", "NG-info", RAW),
+    (f"{ID}/newsgroupIncident/content", "NG-inhoud", RAW),
+    (f"{ID}/newsgroupIncident/additionalInfo", "NG-info", RAW),
     (f"{ID}/chatImIncident/chatClient", "Kletsapp", _d("chatClient", "Kletsapp")),
-    (f"{R}/internetDetails/chatImIncident/chatRoomName", "Kamer-7", _d("chatRoomName", "Kamer-7")),
-    (f"{R}/internetDetails/chatImIncident/content", "Chat-inhoud", RAW),
-    (f"{R}/internetDetails/chatImIncident/additionalInfo", "Chat-info", RAW),
+    (f"{ID}/chatImIncident/chatRoomName", "Kamer-7", _d("chatRoomName", "Kamer-7")),
+    (f"{ID}/chatImIncident/content", "Chat-inhoud", RAW),
+    (f"{ID}/chatImIncident/additionalInfo", "Chat-info", RAW),
     (f"{ID}/onlineGamingIncident/gameName", "Spel-X", _d("gameName", "Spel-X")),
-    (f"{R}/internetDetails/onlineGamingIncident/console", "Console-Y", _d("console", "Console-Y")),
-    (f"{R}/internetDetails/onlineGamingIncident/content", "Spel-inhoud", RAW),
-    (f"{R}/internetDetails/onlineGamingIncident/additionalInfo", "Spel-info", RAW),
+    (f"{ID}/onlineGamingIncident/console", "Console-Y", _d("console", "Console-Y")),
+    (f"{ID}/onlineGamingIncident/content", "Spel-inhoud", RAW),
+    (f"{ID}/onlineGamingIncident/additionalInfo", "Spel-info", RAW),
     *phone(f"{ID}/cellPhoneIncident", "phoneNumber", "612000111", detail=""),
-    (f"{R}/internetDetails/cellPhoneIncident/latitude", "52.09", _d("latitude", "52.09")),
-    (f"{R}/internetDetails/cellPhoneIncident/longitude", "5.12", _d("longitude", "5.12")),
-    (f"{R}/internetDetails/cellPhoneIncident/additionalInfo", "Tel-info", RAW),
+    (f"{ID}/cellPhoneIncident/latitude", "52.09", _d("latitude", "52.09")),
+    (f"{ID}/cellPhoneIncident/longitude", "5.12", _d("longitude", "5.12")),
+    (f"{ID}/cellPhoneIncident/additionalInfo", "Tel-info", RAW),
     (f"{ID}/nonInternetIncident/locationName", "Buurthuis", _d("locationName", "Buurthuis")),
     *address(f"{ID}/nonInternetIncident", "incidentAddress", "plaats", detail=""),
-    (f"{R}/internetDetails/nonInternetIncident/additionalInfo", "Plaats-info", RAW),
+    (f"{ID}/nonInternetIncident/additionalInfo", "Plaats-info", RAW),
     (f"{ID}/peer2peerIncident/client", "eMule", _d("client", "eMule")),
-    *ip_event(f"{R}/internetDetails/peer2peerIncident/ipCaptureEvent", "198.51.100.20"),
-    (f"{R}/internetDetails/peer2peerIncident/fileNames", "set-01.zip", _d("fileNames", "set-01.zip")),
-    (f"{R}/internetDetails/peer2peerIncident/additionalInfo", "P2P-info", RAW),
+    *ip_event(f"{ID}/peer2peerIncident/ipCaptureEvent", "198.51.100.20"),
+    (f"{ID}/peer2peerIncident/fileNames", "set-01.zip", _d("fileNames", "set-01.zip")),
+    (f"{ID}/peer2peerIncident/additionalInfo", "P2P-info", RAW),
     (f"{R}/lawEnforcement/agencyName", "Politie Oost", _d("agencyName", "Politie Oost")),
     (f"{R}/lawEnforcement/caseNumber", "ZAAK-123", _d("caseNumber", "ZAAK-123")),
     *contact(f"{R}/lawEnforcement", "officerContact"),
@@ -272,8 +272,8 @@ def _file_detail(path: str, value: str, _expect: str) -> str:
 
 # --- building the document from the table ------------------------------------------------------
 
-def build(table: list) -> etree._Element:
-    root = None
+def build(table: list, root_tag: str = "report") -> etree._Element:
+    root = etree.Element(root_tag) if not table else None
     for path, value, _ in table:
         steps, _, attribute = path.partition("@")
         parts = steps.split("/")
@@ -375,3 +375,141 @@ def test_a_report_using_every_element_is_stored_and_every_value_is_found(session
     assert missing == []
     assert [p["role"] for p in doc["persons"]] == ["reported", "associated", "recipient", "victim", "associated"]
     assert len(doc["incidents"]) == 8 and len(doc["files"]) == 2
+
+
+# --- property: schema-shaped reports never crash intake and are stored whole or not at all ---------
+
+import itertools  # noqa: E402
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
+
+from tiptriage.db import make_engine, migrate, session_factory  # noqa: E402
+from tiptriage.intake.models import (  # noqa: E402
+    AddressRow, FileHashRow, FileRow, IdentifierRow, IpEventRow, QuarantineEntry, RawPart, Report, ReportedPersonRow,
+)
+
+TEXT_LEAVES = frozenset({
+    "firstName", "lastName", "middleName", "displayName", "profileUrl", "profileBio", "additionalInfo",
+    "vehicleDescription", "groupIdentifier", "schoolName", "url", "chatClient", "chatRoomName", "content",
+    "gameName", "console", "name", "locationName", "client", "fileNames", "agencyName", "caseNumber",
+    "companyTemplate", "termsOfService", "legalURL", "fileName", "originalFileName", "locationOfFile", "city",
+    "region", "address", "nonUsaState", "escalateToHighPriority", "platform", "espService", "screenName",
+    "incidentDateTimeDescription", "espIdentifier", "idValue", "emailAddress", "email"})
+# Text XML can carry: no C0 controls but tab/newline, no surrogates, no U+FFFE/U+FFFF.
+XML_TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="".join(
+    chr(c) for c in range(32) if chr(c) not in "\t\n") + "\ufffe\uffff\r"), max_size=60)
+TABLES = (REPORT_TABLE, file_table(True))
+REPORT_IDS = itertools.count(900_000_001)  # each example a new report (the same id twice is a duplicate)
+INTAKE_TABLES = (Report, RawPart, ReportedPersonRow, IdentifierRow, AddressRow, IpEventRow, FileRow, FileHashRow)
+
+
+def _leaf(path: str) -> str:
+    return path.partition("@")[0].rsplit("/", 1)[-1]
+
+
+# What the schema requires inside an element once the element is there.
+REQUIRED_LEAVES = ("incidentType", "incidentDateTime", "agencyName", "idType", "idValue", "ipAddress", "@hashType",
+                   "associatedAccount@type", "nameValuePair/name", "nameValuePair/value", "fileDetails/reportId",
+                   "fileDetails/fileId", "@reason", "accountTemporarilyDisabled", "accountPermanentlyDisabled",
+                   "servedLegalProcessInternational")
+
+
+def _element(path: str) -> str:
+    """The element an entry writes: the one holding the attribute, or the one holding the text."""
+    return path.replace("+", "").partition("@")[0]
+
+
+def _holder(path: str) -> str:
+    """The element that must be there for an entry to belong: an attribute's own, a text's parent."""
+    element = _element(path)
+    return element if "@" in path else element.rsplit("/", 1)[0]
+
+
+@st.composite
+def schema_shaped(draw) -> tuple[list, list]:
+    """A report and one file-details document from random parts of the table, free text drawn anew.
+    Optional parts come and go; what the schema requires inside a present element stays."""
+    out = []
+    for table in TABLES:
+        kept = draw(st.lists(st.booleans(), min_size=len(table), max_size=len(table)))
+        present = {_element(path) for (path, _, _), keep in zip(table, kept, strict=True) if keep}
+        present |= {"report/incidentSummary", "fileDetails"}  # required wherever the report is
+        present |= {p.rsplit("/", n)[0] for p in list(present) for n in range(1, p.count("/") + 1)}
+        rows = []
+        for (path, value, expect), keep in zip(table, kept, strict=True):
+            holder = "fileDetails/details" if "nameValuePair" in path else _holder(path)
+            required = path.endswith(REQUIRED_LEAVES) and holder in present
+            if not (keep or required):
+                continue
+            if "@" not in path and _leaf(path) in TEXT_LEAVES and draw(st.booleans()):
+                value = draw(XML_TEXT)
+            rows.append((path, value, expect))
+        out.append(rows)
+    return out[0], out[1]
+
+
+def _complete(report: etree._Element) -> None:
+    """Elements the schema requires that hold only optional children: present, if empty."""
+    if report.find("incidentSummary") is None:
+        report.insert(0, etree.Element("incidentSummary"))
+    if report.find("reporter") is None:
+        index = next((i for i, el in enumerate(report) if el.tag in ("personOrUserReported", "intendedRecipient",
+                                                                      "victim", "additionalInfo")), len(report))
+        report.insert(index, etree.Element("reporter"))
+    if report.find("reporter/reportingPerson") is None:
+        report.find("reporter").insert(0, etree.Element("reportingPerson"))
+    for victim in report.findall("victim"):
+        if victim.find("victimPerson") is None:
+            victim.insert(0, etree.Element("victimPerson"))
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    path = tmp_path_factory.mktemp("schema-shaped") / "store.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate(engine)
+    yield session_factory(engine)
+    engine.dispose()
+
+
+def _counts(session) -> dict:
+    return {t.__tablename__: session.execute(select(func.count()).select_from(t)).scalar_one() for t in INTAKE_TABLES}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(parts=schema_shaped())
+def test_property_schema_shaped_reports_are_stored_whole_or_refused_whole_and_valid_ones_never_refused(
+        parts, store, tmp_path_factory):
+    report_rows, file_rows = parts
+    n = next(REPORT_IDS)
+    folder = tmp_path_factory.mktemp("tip")
+    report = build(report_rows)
+    _complete(report)
+    report.insert(0, etree.Element("reportId"))
+    report[0].text = str(n)
+    files = build(file_rows, "fileDetails")
+    files.find("reportId").text = str(n)
+    valid = None
+    if XSD.exists():
+        schema = etree.XMLSchema(etree.parse(str(XSD)))
+        bare = etree.fromstring(etree.tostring(report))
+        bare.remove(bare.find("reportId"))
+        valid = schema.validate(bare) and schema.validate(files)
+    (folder / "r.xml").write_bytes(etree.tostring(report, xml_declaration=True, encoding="UTF-8"))
+    (folder / "r-file.xml").write_bytes(etree.tostring(files, xml_declaration=True, encoding="UTF-8"))
+    with store() as session:
+        before = _counts(session)
+        quarantined = session.execute(select(func.count()).select_from(QuarantineEntry)).scalar_one()
+        summary = service.ingest(session, [folder], actor="property")
+        after = _counts(session)
+        if summary.stored:
+            assert summary.rejected == 0 and after["reports"] == before["reports"] + 1
+            assert after["files"] == before["files"] + 1 and after["report_raw"] == before["report_raw"] + 2
+        else:
+            assert valid is not True, summary.errors  # a report valid against the schema is never refused
+            assert after == before  # nothing half-stored
+            assert session.execute(select(func.count()).select_from(QuarantineEntry)).scalar_one() > quarantined
+            assert all(e["file"] and e["reason"] for e in summary.errors)

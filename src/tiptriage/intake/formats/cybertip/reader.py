@@ -320,7 +320,9 @@ def _contacts(node: _Node) -> tuple[Identifier, ...]:
     out = []
     for kind in ("email", "phone"):  # IDENTIFIER_KINDS order
         for item in node.nodes(kind):
-            value = node.ctx.require(item.where, item.convert("", v.text, item.el.text))
+            value = item.convert("", v.text, item.el.text)
+            if value is None:  # the schema allows an empty element (attributes only): nothing to use
+                continue
             if kind == "phone":
                 value = _international(value, item.attr("countryCallingCode", _CODE))
             out.append(Identifier(kind, value, item.attr("verified", v.boolean), None,
