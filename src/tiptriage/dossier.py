@@ -21,8 +21,11 @@ def report_dossier(session: Session, report_id: int, *, actor: str, reason: str 
     if doc is None:
         return None
     statuses = media.file_status(session, [f["id"] for f in doc["files"]])
+    verdicts = {v["file_id"]: v for v in triage.distribution_now(session, [report_id]).get(report_id, [])}
     for f in doc["files"]:
         f["match"] = statuses.get(f["id"], {"status": None, "matches": []})
+        verdict = verdicts.get(f["id"], {})
+        f["distribution"] = {"verdict": verdict.get("verdict"), "basis": verdict.get("basis")}
     person_ids = [p["id"] for p in doc["persons"]]
     subject_of = subjects.subject_of_persons(session, person_ids)
     links: dict[int, list[dict]] = {}

@@ -110,6 +110,11 @@ def show(report_id: int = typer.Argument(..., help="The report's id in the store
         return
     console.print(f"[bold]{_('Report')} {doc['id']}[/bold]  {doc['source']} {doc['external_id']} "
                   f"v{doc['version']}  {doc['incident_type'] or ''}  {doc['incident_at'] or ''}")
+    if doc["escalation"]:
+        console.print(f"[bold red]{escape(_('Escalated by the platform'))}:[/bold red] {escape(doc['escalation'])}")
+    how = ", ".join(x for x in [doc["platform"] or ""] + [_(i["kind"]) for i in doc["incidents"]] if x)
+    if how:
+        console.print(escape(f"{_('Where')}: {how}"))
     persons = Table(title=_("Persons in report"))
     for column in ("ref", _("Role"), _("Name"), "DOB", _("Identifiers"), "IP", _("Subject")):
         persons.add_column(column, overflow="fold")
@@ -124,12 +129,14 @@ def show(report_id: int = typer.Argument(..., help="The report's id in the store
         persons.add_row(p["ref"], p["role"], name, p["date_of_birth"] or str(p["age"] or ""), ids, ips, subject)
     console.print(persons)
     files = Table(title=_("Files"))
-    for column in ("ref", _("Action"), _("Classification"), _("Match"), _("Hashes")):
+    for column in ("ref", _("Action"), _("Distribution"), _("Classification"), _("Match"), _("Hashes")):
         files.add_column(column, overflow="fold")
     for f in doc["files"]:
         match = f["match"]
         banks = ", ".join(sorted({f"{m['bank']} ({m['category']})" for m in match["matches"]}))
-        files.add_row(f["ref"], f["action"], f["classification"] or "",
+        spread = f["distribution"]
+        files.add_row(f["ref"], f["action"] or "", f"{_(spread['verdict'])} ({_(spread['basis'])})"
+                      if spread["verdict"] else "", f["classification"] or "",
                       " ".join(x for x in (_(match["status"]) if match["status"] else "", banks) if x),
                       " ".join(f"{h['hash_type']}:{h['value'][:12]}…" for h in f["hashes"]))
     console.print(files)

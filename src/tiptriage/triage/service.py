@@ -13,7 +13,7 @@ policy, unit): triaging again is cheap and never buries the history under copies
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date
 
 from sqlalchemy import case, insert, select, update
@@ -43,7 +43,7 @@ from tiptriage.triage.models import (
     TriageState,
     VerifiedBirthDate,
 )
-from tiptriage.triage.distribution import load_services
+from tiptriage.triage.distribution import judge, load_services
 from tiptriage.triage.places import load_ip_countries
 from tiptriage.triage.policy import HARD_RULES, OUTCOMES, Policy, evaluate, parse_policy, policy_bytes
 from tiptriage.triage.subjectlinks import SubjectLinks, default_links
@@ -464,6 +464,22 @@ def facts_now(session: Session, report_ids: list[int], *, links: SubjectLinks | 
     triager = make_triager(links)
     loaded = inputs.load(session, report_ids, triager.links, triager.places)
     return {rid: derive_facts(item.report, item.history, triager.settings).as_dict() for rid, item in loaded.items()}
+
+
+def distribution_now(session: Session, report_ids: list[int], *, links: SubjectLinks | None = None
+                     ) -> dict[int, list[dict]]:
+    """Each file's distribution verdict and what it rests on, as triage judges it now (files in the
+    order the store keeps them): for an analyst who must see which file raises the question."""
+    triager = make_triager(links)
+    loaded = inputs.load(session, report_ids, triager.links, triager.places)
+    file_ids = {rid: list(session.execute(select(FileRow.id).where(FileRow.report_id == rid)
+                                          .order_by(FileRow.id)).scalars()) for rid in loaded}
+    out = {}
+    for rid, item in loaded.items():
+        out[rid] = [{"file_id": fid, **asdict(judge(f.action, f.publicly_available, item.report.evidence, f.recipients,
+                                                      f.finding))}
+                    for fid, f in zip(file_ids[rid], item.report.files, strict=True)]
+    return out
 
 
 # --- reading: explanation, history, queue ---------------------------------------------------------------
