@@ -11,6 +11,7 @@ both and names them in the variables triage reads.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
@@ -30,6 +31,7 @@ from tiptriage.synth.truth import ReportFacts, expected_outcome_nl_2023
 from tiptriage.triage.models import TriageState
 
 ACTOR = "synthetic-load"
+REPORTED_REF = re.compile(r"p[0-9]+")
 
 
 def write_ip_table(truth: dict, path: Path) -> Path:
@@ -96,7 +98,9 @@ def register_warnings(session: Session, truth: dict) -> int:
                          officer="synthetic officer", unit=w["unit"], referral_offered=True)
         p = truth["persons"][w["person_id"]]
         who = Identity(p["given_name"], p["family_name"], date.fromisoformat(p["date_of_birth"]), country=p["country"])
-        for ref in (ref for ref, pid in refs[key].items() if pid == w["person_id"]):
+        # The person's reported blocks (p1, p2 ...), not an account the platform associates with them (p1a1).
+        own = [ref for ref, pid in refs[key].items() if pid == w["person_id"] and REPORTED_REF.fullmatch(ref)]
+        for ref in own:
             identify(session, rid, who, source="investigation", reference=f"warning {warning.id}",
                      note="Identity document checked when the warning was delivered.", actor="synthetic officer",
                      person_ref=ref)
