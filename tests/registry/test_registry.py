@@ -65,13 +65,18 @@ def test_expiry_is_shown_from_the_end_date(session, warned_pair, monkeypatch):
     assert registry.list_warnings(session, state="delivered") == []
 
 
-def test_a_re_report_after_delivery_escalates_with_aggravation_and_alerts_both_units(session, warned_pair):
-    (first, later), links = warned_pair
+def warn_then_report_again(session, first: int, later: int, links) -> None:
+    """A warning for `first`, approved by a second person and delivered in Rotterdam; then `later` is triaged."""
     warning = flows.propose_warning(session, first, actor="anna", justification="x", links=links)
     flows.approve_warning(session, warning.id, actor="bob")
     flows.deliver_warning(session, warning.id, actor="bob", on=date(2023, 11, 14), officer="o", unit="Rotterdam",
                           referral_offered=True, links=links)
     triage.triage_reports(session, [later], actor="analyst", links=links)
+
+
+def test_a_re_report_after_delivery_escalates_with_aggravation_and_alerts_both_units(session, warned_pair):
+    (first, later), links = warned_pair
+    warn_then_report_again(session, first, later, links)
     doc = triage.report_triage(session, later, lang="en")["recommendation"]
     assert (doc["outcome"], doc["decided_by"], "aggravation" in doc["flags"]) == (
         "CRIMINAL_CASE", "rereport-after-warning", True)
@@ -233,11 +238,7 @@ def test_a_warned_report_stays_answered_after_a_re_report_and_its_investigation_
     """Tried before: after a re-report, closing the investigation it started reopened the warned
     report as WARNING, and a second warning could be proposed for it."""
     (first, later), links = warned_pair
-    warning = flows.propose_warning(session, first, actor="anna", justification="x", links=links)
-    flows.approve_warning(session, warning.id, actor="bob")
-    flows.deliver_warning(session, warning.id, actor="bob", on=date(2023, 11, 14), officer="o", unit="Rotterdam",
-                          referral_offered=True, links=links)
-    triage.triage_reports(session, [later], actor="analyst", links=links)
+    warn_then_report_again(session, first, later, links)
     triage.decide(session, later, actor="anna", justification="Re-report: search.", links=links, unit="Rotterdam")
     assert session.get(TriageState, first).status == "decided"
     item = registry.list_investigations(session)[0]
