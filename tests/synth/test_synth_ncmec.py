@@ -152,6 +152,16 @@ def test_ip_events_of_type_unknown_are_sometimes_written_without_an_event_name(v
     assert quiet and named  # both read as Unknown (see the variety test)
 
 
+def test_a_foreign_number_comes_with_its_country_calling_code(variety_set):
+    codes = Counter()
+    for path in ncmec_documents(variety_set.out):
+        for phone in etree.parse(str(path)).getroot().iter("phone"):
+            if phone.get("countryCallingCode"):
+                codes[phone.get("countryCallingCode")] += 1
+                assert not phone.text.startswith(("+", "00")), path.name  # the number without it
+    assert codes["+31"] and set(codes) - {"+31"}
+
+
 # --- the truth says what the report tells ---------------------------------------------------------
 
 def _undetermined_files(reports: dict, truth: dict):

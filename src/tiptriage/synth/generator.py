@@ -192,9 +192,7 @@ def write_single(out: Path, plan: ReportPlan, report: ParsedReport, *, extension
     An NCMEC report is written with only the schema's elements unless `extensions`; `quiet_events`
     leaves out the eventName of IP events of type Unknown, as the schema allows (read as Unknown)."""
     if plan.ncmec:
-        data, siblings = cybertip.write(report, inline_files=plan.channel == "xml", schema_only=not extensions)
-        if quiet_events:
-            data = _UNKNOWN_EVENT.sub(b"", data)
+        data, siblings = ncmec_documents(plan, report, extensions=extensions, quiet_events=quiet_events)
         name = f"NCMEC-{report.external_id}"
         (out / "reports" / f"{name}.xml").write_bytes(data)
         for n, doc in enumerate(siblings, 1):
@@ -206,6 +204,13 @@ def write_single(out: Path, plan: ReportPlan, report: ParsedReport, *, extension
         (out / "reports" / name).write_bytes(tiptriage_json.write(report))
         return f"reports/{name}"
     return None
+
+
+def ncmec_documents(plan: ReportPlan, report: ParsedReport, *, extensions: bool = False,
+                    quiet_events: bool = False) -> tuple[bytes, list[bytes]]:
+    """An NCMEC report's documents: the report and, unless inline, one per file (see write_single)."""
+    data, siblings = cybertip.write(report, inline_files=plan.channel == "xml", schema_only=not extensions)
+    return (_UNKNOWN_EVENT.sub(b"", data) if quiet_events else data), siblings
 
 
 def json_view(report: ParsedReport) -> ParsedReport:
