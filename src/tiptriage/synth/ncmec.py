@@ -23,7 +23,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from tiptriage.intake.domain import Details, Incident, IpEvent, ReportedPerson
+from tiptriage.intake.domain import DISTRIBUTING_ACTIONS, Details, Incident, IpEvent, ReportedPerson
 from tiptriage.synth import reference as ref
 from tiptriage.synth.people import Person
 from tiptriage.synth.plan import ReportPlan
@@ -71,30 +71,34 @@ def story(rng: random.Random, plan: ReportPlan, statuses: list[str], actions: li
     return found
 
 
-def _spread(actions: list[str]) -> list[bool]:
-    return [a not in ("download", "store") for a in actions]
-
-
 def _distributing(rng: random.Random, plan: ReportPlan, kind: str, actions: list[str]) -> Story:
-    spread = _spread(actions)
+    spread = [a in DISTRIBUTING_ACTIONS for a in actions]
     quiet = [rng.choice((False, None)) for _ in actions]
     if plan.contact_by_minor_recipient or kind in ("chat", "email", "gaming"):
-        incident = {"chat": "chat_im" if rng.random() < 0.8 else None, "email": "email",
-                    "gaming": "online_gaming", "social": "chat_im" if rng.random() < 0.5 else None}.get(kind)
-        return Story(True, incident, quiet)
+        return Story(True, _conversation(rng, kind, 0.8), quiet)
     if kind == "p2p":
         return Story(False, "peer2peer", quiet)
     if kind == "other":
         return Story(False, "newsgroup", quiet)
     how = rng.choices(("public", "web", "recipients"), weights={
         "social": (40, 30, 30), "video": (60, 40, 0), "storage": (50, 20, 30)}[kind])[0]
-    if how == "recipients":
-        return Story(True, "chat_im" if kind == "social" and rng.random() < 0.5 else None, quiet)
-    public = [True if s else q for s, q in zip(spread, quiet, strict=True)]
+    if how == "recipients":  # a direct message, or a folder shared with a named account
+        return Story(True, _conversation(rng, kind, 0.5) if kind == "social" else None, quiet)
     if how == "public":
-        return Story(False, "web_page" if rng.random() < 0.3 else None, public, third_party=None)
+        public = [True if s else q for s, q in zip(spread, quiet, strict=True)]
+        return Story(False, "web_page" if rng.random() < 0.3 else None, public)
+    # the platform's own page with the files on it: every file is out, some also called public
     public = [True if s and rng.random() < 0.5 else q for s, q in zip(spread, quiet, strict=True)]
     return Story(False, "web_page", public, third_party=rng.choice((False, None)))
+
+
+def _conversation(rng: random.Random, kind: str, chat_share: float) -> str | None:
+    """The incident of a conversation on this kind of service (a chat may be reported without one)."""
+    if kind == "email":
+        return "email"
+    if kind == "gaming":
+        return "online_gaming"
+    return "chat_im" if kind in ("chat", "social") and rng.random() < chat_share else None
 
 
 def _undetermined(rng: random.Random, kind: str, statuses: list[str]) -> Story:
@@ -102,11 +106,15 @@ def _undetermined(rng: random.Random, kind: str, statuses: list[str]) -> Story:
     public: list[bool | None] = [rng.choice((False, None)) for _ in statuses]
     if kind == "storage":  # a counted file on which the platform says nothing; a meme may be public
         public[rng.choice(counted)] = None
-        public = [True if s == "non_pertinent" and rng.random() < 0.3 else p for s, p in zip(statuses, public,
-                                                                                             strict=True)]
+        public = [True if s == "non_pertinent" and rng.random() < 0.3 else p
+                  for s, p in zip(statuses, public, strict=True)]
         return Story(False, "web_page" if rng.random() < 0.2 else None, public, third_party=True)
-    incident = {"chat": rng.choices(("chat_im", "cell_phone", None), weights=(60, 15, 25))[0], "email": "email",
-                "gaming": "online_gaming"}.get(kind, "web_page" if rng.random() < 0.4 else None)
+    if kind == "chat":
+        incident = rng.choices(("chat_im", "cell_phone", None), weights=(60, 15, 25))[0]
+    elif kind in ("email", "gaming"):
+        incident = _conversation(rng, kind, 0)
+    else:  # social, video: at most a link to content another company hosts
+        incident = "web_page" if rng.random() < 0.4 else None
     return Story(False, incident, public, third_party=True if incident == "web_page" else None)
 
 
@@ -254,7 +262,7 @@ def victim_details(rng: random.Random) -> Details:
     return (("schoolName", rng.choice(ref.SCHOOL_NAMES)),) if rng.random() < 0.4 else ()
 
 
-def guardian(rng: random.Random, who: Person, ref_: str) -> ReportedPerson:
+def guardian(who: Person, ref_: str) -> ReportedPerson:
     """A victim's parent or guardian, as the platform knows the account: a name, never a link."""
     return ReportedPerson(ref_, "associated", who.call_name, who.family,
                           details=(("@type", "Parent/Guardian"),))

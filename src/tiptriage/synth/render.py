@@ -151,7 +151,7 @@ class Renderer:
             person_ids[v] = who.pid
             if xml and rng.random() < 0.2:
                 parent = self._contact(rng, minor=False)
-                persons += (ncmec.guardian(rng, parent, f"{v}a1"),)
+                persons += (ncmec.guardian(parent, f"{v}a1"),)
                 person_ids[f"{v}a1"] = parent.pid
         recipient_refs = tuple(r for _, r in recipients)
         meme = bool(xml and ncmec.batched(rng, plan, statuses))
