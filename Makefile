@@ -17,7 +17,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-DEMO_ENV := TIPTRIAGE_DATABASE_URL=sqlite:///$(DEMO_DIR)/tiptriage.db
+# The generated world's IP allocation and services' kinds, as a unit configures its own (synth/tables.py).
+DEMO_ENV := TIPTRIAGE_DATABASE_URL=sqlite:///$(DEMO_DIR)/tiptriage.db \
+	TIPTRIAGE_IP_COUNTRIES_FILE=$(DEMO_DIR)/data/tables/ip_countries.csv \
+	TIPTRIAGE_SERVICES_FILE=$(DEMO_DIR)/data/tables/services.csv
 
 demo: $(STAMP)
 	rm -rf $(DEMO_DIR)

@@ -2,8 +2,12 @@
 
     .venv/bin/python bench/triage.py                      # 10k, 20k and 100k reports on SQLite
     .venv/bin/python bench/triage.py --sizes 2000         # a quick look
+    .venv/bin/python bench/triage.py --sizes 20000 --variants schema extensions   # side by side
 
-For each size N it generates (once, cached under var/bench/triage-N/) a synthetic set of N reports,
+For each size N and variant it generates (once, cached under var/bench/triage-N[-ext]/) a synthetic
+set of N reports — `schema`: NCMEC reports with only the elements NCMEC's schema defines (no per-file
+action: distribution judged from what the report carries); `extensions`: the same plan with
+tiptriage's `<action>` extension stating what was done with each file —,
 stores it (ingest, hash matching against both synthetic banks), links every reported person to a
 subject, registers the truth's historic warnings through the registry service (proposed, approved
 by a second person, delivered), and then prints:
@@ -45,20 +49,20 @@ SEED = 29
 sys.path.insert(0, str(ROOT / "tests"))
 
 
-def dataset(n: int) -> Path:
-    out = WORK / f"triage-{n}" / "set"
+def dataset(n: int, extensions: bool) -> Path:
+    out = WORK / (f"triage-{n}-ext" if extensions else f"triage-{n}") / "set"
     if not (out / "truth.json").exists():
         from tiptriage.synth.generator import generate
 
-        generate(out, reports=n, seed=SEED)
+        generate(out, reports=n, seed=SEED, extensions=extensions)
     return out
 
 
-def prepare(n: int):
+def prepare(n: int, extensions: bool):
     """A store with the set stored, matched and linked, and the warnings registered (cached)."""
     from triage import synthset
 
-    out = dataset(n)
+    out = dataset(n, extensions)
     folder = out.parent
     truth = synthset.load_truth(out)
     os.environ.update(synthset.environment(truth, folder))  # the IP -> country and services tables
@@ -142,7 +146,35 @@ def _cause(session, m: dict, truth: dict) -> str:
         return "minor: no age in any linked report"
     if t["minor"] != facts["minor"]:
         return "minor: date of birth reported wrongly"
+    for fact in ("distributed_elsewhere", "new_material_elsewhere"):
+        if t[fact] and not facts[fact]:
+            return f"{fact}: the person's other report not linked"
+        if facts[fact] and not t[fact]:
+            return f"{fact}: linkage joined another person's report"
     return "other"
+
+
+# What no WARNING may rest on, per the truth: (label, does the truth's report say so).
+NEVER_WARNED = (
+    ("a person who distributed in any report", lambda t: t["distributed"] or t["distributed_elsewhere"]),
+    ("an escalated report", lambda t: t["escalated"]),
+    ("a minor", lambda t: t["minor"]),
+    ("a resident abroad", lambda t: not t["in_jurisdiction"]),
+    ("an undetermined file", lambda t: t["undetermined"]),
+)
+
+
+def wrong_warnings(session, truth) -> dict[str, int]:
+    """Reports recommended WARNING now whose truth forbids it, by reason (the issue's zero targets)."""
+    from sqlalchemy import select
+
+    from tiptriage.intake.models import Report
+    from tiptriage.triage.models import TriageState
+
+    facts = {(r["source"], r["external_id"]): r["facts"] for r in truth["reports"]}
+    warned = session.execute(select(Report.source, Report.external_id).join(
+        TriageState, TriageState.report_id == Report.id).where(TriageState.outcome == "WARNING")).all()
+    return {label: sum(1 for key in warned if says(facts[tuple(key)])) for label, says in NEVER_WARNED}
 
 
 def retriage_after_bank_update(session, share: float = 0.01) -> dict:
@@ -354,16 +386,19 @@ def after_approval_checks(session, truth, identified: frozenset[int]) -> dict:
     return {"checks": dict(counts), "check_s": round(seconds, 1), "accuracy": accuracy(session, truth, identified)}
 
 
-def run(n: int) -> dict:
-    session, truth, stages = prepare(n)
+def run(n: int, extensions: bool) -> dict:
+    session, truth, stages = prepare(n, extensions)
     seconds, summary = triage_rate(session)
-    doc = {"reports": n, **stages, "triage_s": round(seconds, 2), "triage_reports_per_s": round(n / seconds),
-           "by_outcome": summary["by_outcome"], "alerts": summary["alerts"], "accuracy": accuracy(session, truth)}
+    doc = {"reports": n, "variant": "extensions" if extensions else "schema", **stages, "triage_s": round(seconds, 2),
+           "triage_reports_per_s": round(n / seconds), "by_outcome": summary["by_outcome"],
+           "alerts": summary["alerts"], "accuracy": accuracy(session, truth),
+           "wrong_warnings": wrong_warnings(session, truth)}
     doc["after_reviews"] = after_reviews(session, truth)  # before the bank update, which the truth does not know
     doc["after_register_checks"] = after_register_checks(session, truth)
     doc["after_identifications"] = after_identifications(session, truth)
     identified = doc["after_identifications"].pop("identified")
     doc["after_approval_checks"] = after_approval_checks(session, truth, identified)
+    doc["wrong_warnings_at_the_end"] = wrong_warnings(session, truth)
     doc["bank_update"] = retriage_after_bank_update(session)
     session.close()
     return doc
@@ -378,31 +413,58 @@ def _step(what: str, doc: dict) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 20_000, 100_000])
+    parser.add_argument("--variants", nargs="+", choices=("schema", "extensions"), default=["schema"])
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     for n in args.sizes:
-        doc = run(n)
-        acc = doc["accuracy"]
-        groups = acc["groups"]
-        print(f"{n:>7} reports: triage {doc['triage_reports_per_s']:,} reports/s ({doc['triage_s']} s); "
-              f"store+match+link took {doc.get('store_match_link_s', '?')} s")
-        print(f"         outcome = truth: {acc['share']:.2%} overall; re-reports after a warning "
-              f"{groups.get('re_report_after_warning', {}).get('share')}, distributors "
-              f"{groups.get('distributed', {}).get('share')}, new material {groups.get('new_material', {}).get('share')}")
-        print(f"         differences by cause: {acc['causes']}")
-        b = doc["bank_update"]
-        print(f"         bank update touching {b['files_changed']} of {b['files']} files: retro-match {b['retro_match_s']} s, "
-              f"re-triage of {b['retriaged']} reports {b['retriage_s']} s")
-        after, checks = doc["after_reviews"], doc["after_register_checks"]
-        ident, approval = doc["after_identifications"], doc["after_approval_checks"]
-        _step(f"after analysts answer the open linkage reviews {after['reviews']}", after)
-        _step(f"after reviews and register checks ({checks['checked']} reports WARNING with age_unknown checked, "
-              f"{checks['retriaged']} re-triaged in {checks['retriage_s']} s)", checks)
-        _step(f"after they also identify the persons of the {ident['reports']} reports NEEDS_IDENTIFICATION "
-              f"({ident['identify_s']} s; linkage {ident['linkage']}; reviews then {ident['reviews']})", ident)
-        _step(f"after approvers check possible earlier warnings before approving ({approval['checks']}, "
-              f"{approval['check_s']} s)", approval)
-        print(json.dumps(doc, default=str), file=sys.stderr)
+        docs = [run(n, variant == "extensions") for variant in args.variants]
+        for doc in docs:
+            _print(n, doc)
+        if len(docs) > 1:
+            _side_by_side(docs)
+
+
+def _print(n: int, doc: dict) -> None:
+    acc = doc["accuracy"]
+    groups = acc["groups"]
+    print(f"{n:>7} reports ({doc['variant']}): triage {doc['triage_reports_per_s']:,} reports/s ({doc['triage_s']} s); "
+          f"store+match+link took {doc.get('store_match_link_s', '?')} s")
+    print(f"         outcome = truth: {acc['share']:.2%} overall; re-reports after a warning "
+          f"{groups.get('re_report_after_warning', {}).get('share')}, distributors "
+          f"{groups.get('distributed', {}).get('share')}, new material {groups.get('new_material', {}).get('share')}")
+    print(f"         differences by cause: {acc['causes']}")
+    print(f"         WARNING recommended for (truth): {doc['wrong_warnings']}")
+    b = doc["bank_update"]
+    print(f"         bank update touching {b['files_changed']} of {b['files']} files: retro-match {b['retro_match_s']} s, "
+          f"re-triage of {b['retriaged']} reports {b['retriage_s']} s")
+    after, checks = doc["after_reviews"], doc["after_register_checks"]
+    ident, approval = doc["after_identifications"], doc["after_approval_checks"]
+    _step(f"after analysts answer the open linkage reviews {after['reviews']}", after)
+    _step(f"after reviews and register checks ({checks['checked']} reports WARNING with age_unknown checked, "
+          f"{checks['retriaged']} re-triaged in {checks['retriage_s']} s)", checks)
+    _step(f"after they also identify the persons of the {ident['reports']} reports NEEDS_IDENTIFICATION "
+          f"({ident['identify_s']} s; linkage {ident['linkage']}; reviews then {ident['reviews']})", ident)
+    _step(f"after approvers check possible earlier warnings before approving ({approval['checks']}, "
+          f"{approval['check_s']} s)", approval)
+    print(f"         WARNING recommended at the end for (truth): {doc['wrong_warnings_at_the_end']}")
+    print(json.dumps(doc, default=str), file=sys.stderr)
+
+
+def _side_by_side(docs: list[dict]) -> None:
+    """The variants' main figures in columns: the same plan, written with and without the extension."""
+    rows = [("outcome = truth, automatically", lambda d: f"{d['accuracy']['share']:.2%}"),
+            ("... after reviews, checks, identifications, gates",
+             lambda d: f"{d['after_approval_checks']['accuracy']['share']:.2%}"),
+            ("distributors' outcome = truth", lambda d: str(d["accuracy"]["groups"].get("distributed", {}).get("share"))),
+            ("new material's outcome = truth", lambda d: str(d["accuracy"]["groups"].get("new_material", {}).get("share"))),
+            ("re-reports after a warning", lambda d: str(d["accuracy"]["groups"].get("re_report_after_warning",
+                                                                                      {}).get("share"))),
+            *[(f"WARNING for {label}", lambda d, label=label: str(d["wrong_warnings"][label]))
+              for label, _ in NEVER_WARNED],
+            ("triage reports/s", lambda d: f"{d['triage_reports_per_s']:,}")]
+    print(f"{'':52}" + "".join(f"{d['variant']:>14}" for d in docs))
+    for label, value in rows:
+        print(f"{label:52}" + "".join(f"{value(d):>14}" for d in docs))
 
 
 if __name__ == "__main__":

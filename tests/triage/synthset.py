@@ -27,6 +27,7 @@ from tiptriage.media.matching import chunks
 from tiptriage.registry import service as registry
 from tiptriage.subjects import service as subjects
 from tiptriage.subjects.identity import Identity, identify
+from tiptriage.synth import tables
 from tiptriage.synth.truth import ReportFacts, expected_outcome_nl_2023
 from tiptriage.triage.models import TriageState
 
@@ -34,25 +35,10 @@ ACTOR = "synthetic-load"
 REPORTED_REF = re.compile(r"p[0-9]+")
 
 
-def write_ip_table(truth: dict, path: Path) -> Path:
-    path.write_text("network,country\n" + "".join(f"{net},{country}\n" for country, nets in truth["ip_blocks"].items()
-                                                  for net in nets), encoding="utf-8")
-    return path
-
-
-def write_services_table(truth: dict, path: Path) -> Path:
-    """The services table (CSV `service,kind`, TIPTRIAGE_SERVICES_FILE): which platforms are private
-    storage, chat, social media ... — what tells a stored file from one whose fate is undetermined."""
-    path.write_text("service,kind\n" + "".join(f"{name},{kind}\n" for name, kind in truth["platforms"].items()),
-                    encoding="utf-8")
-    return path
-
-
 def environment(truth: dict, folder: Path) -> dict[str, str]:
     """The tables a deployment would configure for this data set, written to `folder`, as the
     environment variables that name them: set them all wherever triage runs on the set."""
-    return {"TIPTRIAGE_IP_COUNTRIES_FILE": str(write_ip_table(truth, folder / "ips.csv")),
-            "TIPTRIAGE_SERVICES_FILE": str(write_services_table(truth, folder / "services.csv"))}
+    return tables.write(truth, folder)
 
 
 def load_truth(out: Path) -> dict:

@@ -12,6 +12,8 @@ OUT_DIR/
              carries it (no incidents, details or associated accounts), for format-equivalence
              tests; not under reports/, where the same source and id would become a new version.
   banks/     `vics.json` (VICS 2.0 style) and `known.csv` (see synth/media.py).
+  tables/    `ip_countries.csv` and `services.csv`: the world's IP allocation and its services' kinds,
+             as a unit configures them (TIPTRIAGE_IP_COUNTRIES_FILE, TIPTRIAGE_SERVICES_FILE; synth/tables.py).
   truth.json ground truth (see synth/truth.py).
 
 Deterministic: the same seed, number of reports and options give the same bytes on every run, every
@@ -36,6 +38,7 @@ from pathlib import Path
 from tiptriage.intake.domain import ParsedReport
 from tiptriage.intake.formats import csv_lists, cybertip, tiptriage_json
 from tiptriage.synth import reference as ref
+from tiptriage.synth import tables
 from tiptriage.synth.media import KnownMedia, make_pool, write_known_csv, write_vics
 from tiptriage.synth.people import Person, Pools
 from tiptriage.synth.plan import PoliceWarning, ReportPlan, SynthOptions, World, plan_world, warning_date
@@ -45,7 +48,7 @@ from tiptriage.synth.truth import expected_outcome_nl_2023
 CSV_REPORTS_PER_FILE = 1000
 WARNING_DELIVERY_SHARE = 0.7  # of warning outcomes: capacity allows a warning to be delivered
 CHUNK = 200  # reports a worker renders per task
-OUTPUTS = ("reports", "json", "banks", "truth.json")
+OUTPUTS = ("reports", "json", "banks", "tables", "truth.json")
 
 
 @dataclass
@@ -98,7 +101,9 @@ def generate(out_dir: str | Path, *, reports: int, seed: int, options: SynthOpti
     summary = Summary(reports=len(world.plans), persons=len(world.persons), shared_ips=len(world.traps["shared_ips"]))
     summary.vics_entries = write_vics(out / "banks" / "vics.json", pool)
     summary.csv_bank_entries = write_known_csv(out / "banks" / "known.csv", pool)
-    truth = TruthWriter(out / "truth.json", _header(seed, reports, options, world, pool, extensions))
+    header = _header(seed, reports, options, world, pool, extensions)
+    tables.write(header, out / "tables")
+    truth = TruthWriter(out / "truth.json", header)
     collector = Collector(out, seed)
     warnings = list(world.warnings)
     warned = {w.person.pid for w in warnings}
