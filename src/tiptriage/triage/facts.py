@@ -129,6 +129,8 @@ class SubjectHistory:
     # or new material: the person is judged, not the report.
     distributed_elsewhere: bool = False
     new_material_elsewhere: bool = False
+    # Subjects linkage holds as possibly the same person (open reviews) that distributed or held new material.
+    candidate_spread: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +178,8 @@ class Facts:
     warned_after_incident: bool
     possible_rereport_after_warning: bool
     possible_warned_subject: int | None
+    possible_distributor: bool  # linkage holds as possibly this person a subject that distributed or had new material
+    possible_distributor_subject: int | None
     pending_warning: bool
     warned_for_report: bool  # an approved or delivered warning answers this very report
     warning_date: str | None
@@ -237,6 +241,8 @@ def derive_facts(report: ReportInput, history: SubjectHistory, settings: FactSet
         esp_prior_reports=max((p.esp_prior_reports for p in reported), default=0),
         **_warning_facts(history.warnings, day),
         **_possible_rereport(history.candidate_warnings, day),
+        possible_distributor=bool(history.candidate_spread),
+        possible_distributor_subject=min(history.candidate_spread, default=None),
         **_investigation_facts(history.investigations),
         **_contact_facts(report, day, settings.youth_age),
         **_risk_facts(history.risk_items),

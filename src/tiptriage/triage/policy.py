@@ -33,6 +33,7 @@ HARD_RULES = {
     "distributed": "never WARNING when anything was distributed",
     "distribution_undetermined": "never WARNING while it is undetermined whether a file was distributed",
     "distributed_elsewhere": "never WARNING for a person who distributed in another report",
+    "possible_distributor": "never WARNING while linkage holds as possibly this person one who distributed",
     "new_material": "never WARNING when any file is new material",
     "new_material_elsewhere": "never WARNING for a person with new material in another report",
     "unrated": "never WARNING when any file is unrated",
