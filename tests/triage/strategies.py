@@ -11,17 +11,16 @@ from datetime import UTC, date, datetime, timedelta
 from hypothesis import strategies as st
 
 from tiptriage.intake.domain import CLASSIFICATIONS, FILE_ACTIONS, INCIDENT_KINDS, PERSON_ROLES
+from tiptriage.registry.records import InvestigationInput, WarningInput
 from tiptriage.triage.distribution import Evidence
 from tiptriage.triage.facts import (
     FACT_SCHEMA,
     RISK_ITEMS,
     AgeEvidence,
     FileInput,
-    InvestigationInput,
     PersonInput,
     ReportInput,
     SubjectHistory,
-    WarningInput,
 )
 from tiptriage.triage.policy import HARD_RULES
 

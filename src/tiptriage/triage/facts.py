@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 
+from tiptriage.registry.records import InvestigationInput, WarningInput
 from tiptriage.subjects.identifiers import birth_range_from_age
 from tiptriage.triage.distribution import DISTRIBUTED, UNDETERMINED, Evidence, judge
 
@@ -83,24 +84,6 @@ class ReportInput:
     def day(self) -> date:
         """The date the report is about: the incident, else when it was reported, else received."""
         return (self.incident_at or self.reported_at or self.ingested_at).date()
-
-
-@dataclass(frozen=True, slots=True)
-class WarningInput:
-    warning_id: int
-    state: str  # proposed, approved, delivered, revoked (expiry is computed from expires_on)
-    delivered_on: date | None
-    expires_on: date | None
-    unit: str | None
-    covers_report: bool  # the warning was given for this very report
-
-
-@dataclass(frozen=True, slots=True)
-class InvestigationInput:
-    investigation_id: int
-    unit: str
-    open: bool
-    covers_report: bool
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,19 +14,18 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tiptriage.db import chunks
 from tiptriage.intake.models import AddressRow, FileRow, IdentifierRow, IpEventRow, Report, ReportedPersonRow
-from tiptriage.media.matching import chunks
 from tiptriage.media.models import BankEntry, FileMatch, FileMatchState
 from tiptriage.registry import service as registry
+from tiptriage.registry.records import InvestigationInput, WarningInput
 from tiptriage.triage.distribution import DISTRIBUTED, Evidence, Services
 from tiptriage.triage.facts import (
     AgeEvidence,
     FileInput,
-    InvestigationInput,
     PersonInput,
     ReportInput,
     SubjectHistory,
-    WarningInput,
     distribution_of,
 )
 from tiptriage.subjects import identity

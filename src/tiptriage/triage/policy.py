@@ -24,10 +24,9 @@ from pathlib import Path
 
 import yaml
 
+from tiptriage.outcomes import OUTCOMES
 from tiptriage.triage.facts import FACT_SCHEMA
 
-OUTCOMES = ("URGENT", "CRIMINAL_CASE", "WARNING", "YOUTH", "NEEDS_IDENTIFICATION", "NEEDS_REVIEW", "FORWARD",
-            "NO_ACTION")
 # The hard rules: no policy may recommend a WARNING while any of these facts is true.
 HARD_RULES = {
     "distributed": "never WARNING when anything was distributed",
