@@ -390,6 +390,23 @@ NL = {
         "{splits} splitsingen, {moved} gemelde personen zouden verhuizen.",
     "applied": "toegepast",
     "discarded": "verworpen",
+    # the store and the settings (exit 3)
+    "No store at {where}. `tiptriage ingest` or `tiptriage db upgrade` creates one; check TIPTRIAGE_DATABASE_URL":
+        "Geen opslag op {where}. `tiptriage ingest` of `tiptriage db upgrade` maakt die aan; controleer "
+        "TIPTRIAGE_DATABASE_URL",
+    "TIPTRIAGE_DATABASE_URL: '{scheme}' is not a database tiptriage knows; use sqlite:///PATH or "
+    "postgresql://HOST/DATABASE":
+        "TIPTRIAGE_DATABASE_URL: '{scheme}' is geen database die tiptriage kent; gebruik sqlite:///PAD of "
+        "postgresql://HOST/DATABASE",
+    "The database at {where} does not answer: {reason}": "De database op {where} antwoordt niet: {reason}",
+    "The store at {where} has schema {found}, newer than this version of tiptriage knows ({head}): upgrade tiptriage":
+        "De opslag op {where} heeft schema {found}, nieuwer dan deze versie van tiptriage kent ({head}): "
+        "werk tiptriage bij",
+    "Setting {name}: {value!r} cannot be used ({reason})": "Instelling {name}: {value!r} is niet bruikbaar ({reason})",
+    "Store {where} at schema {head}": "Opslag {where} op schema {head}",
+    "no subject {id}": "geen subject met nummer {id}",
+    "no review {id}": "geen beoordeling met nummer {id}",
+    "no proposed relink run {id}": "geen voorgestelde herkoppeling met nummer {id}",
 }
 
 

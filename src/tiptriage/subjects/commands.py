@@ -5,18 +5,13 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from tiptriage.cliutil import EXIT_USAGE, actor, console, emit_json, err_console, session
+from tiptriage.cliutil import EXIT_SOME_REFUSED, EXIT_USAGE, actor, console, emit_json, err_console, fail, session
 from tiptriage.i18n import _, number
 from tiptriage.subjects import batch, service
 
 subjects_app = typer.Typer(no_args_is_help=True, help="Subjects: who stands behind the reported persons.")
 
 REASON_HELP = "Why (required; kept in the audit log)."
-
-
-def _fail(exc: Exception) -> None:
-    err_console.print(str(exc))
-    raise typer.Exit(EXIT_USAGE) from None
 
 
 @subjects_app.command("show")
@@ -31,7 +26,7 @@ def show(
         s.commit()
     if doc is None:
         err_console.print(_("No subject with id {id}.", id=subject_id))
-        raise typer.Exit(EXIT_USAGE)
+        raise typer.Exit(EXIT_SOME_REFUSED)
     if as_json:
         emit_json(doc)
         return
@@ -108,7 +103,7 @@ def search(
         try:
             found = service.search(s, value, actor=actor(), reason=reason, kind=kind)
         except service.SubjectError as exc:
-            _fail(exc)
+            fail(exc)
         s.commit()
     if as_json:
         emit_json({"subjects": found})
@@ -227,7 +222,7 @@ def _act(action, as_json: bool) -> None:
         try:
             result = action(s)
         except service.SubjectError as exc:
-            _fail(exc)
+            fail(exc)
         s.commit()
     _print_result(result, as_json)
 
@@ -243,7 +238,7 @@ def train(
         try:
             document = batch.train_from_store(s, actor=actor(), engine=engine, reason=reason)
         except ValueError as exc:
-            _fail(exc)
+            fail(exc)
         s.commit()
     doc = {
         "version": document["version"],
@@ -284,7 +279,7 @@ def relink(
                 else batch.propose_relink(s, actor=actor(), engine=engine)
             )
         except service.SubjectError as exc:
-            _fail(exc)
+            fail(exc)
         s.commit()
     doc = {
         "run": run.id,

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from tiptriage.audit import service as audit
 from tiptriage.db import utcnow
+from tiptriage.i18n import refusal
 from tiptriage.intake.models import Report, ReportedPersonRow
 from tiptriage.subjects import features, linkage
 from tiptriage.subjects.models import (
@@ -43,6 +44,10 @@ TOTAL = "*"  # the term-count row holding the number of records with any value
 
 class SubjectError(ValueError):
     """An analyst action that cannot be carried out as asked (unknown id, empty reason, ...)."""
+
+
+class SubjectNotFound(SubjectError, LookupError):
+    """The subject, review or run named does not exist."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -619,7 +624,7 @@ def _require_reason(reason: str | None) -> str:
 def _subject(session: Session, subject_id: int) -> Subject:
     subject = session.get(Subject, subject_id)
     if subject is None:
-        raise SubjectError(f"no subject {subject_id}")
+        raise refusal(SubjectNotFound, "no subject {id}", id=subject_id)
     return subject
 
 
@@ -767,7 +772,7 @@ def _supersede_reviews(session: Session, subject_ids: list[int], except_id: int 
 def _open_review_row(session: Session, review_id: int) -> SubjectReview:
     review = session.get(SubjectReview, review_id)
     if review is None:
-        raise SubjectError(f"no review {review_id}")
+        raise refusal(SubjectNotFound, "no review {id}", id=review_id)
     if review.status != "open":
         raise SubjectError(f"review {review_id} is already {review.status}")
     return review
