@@ -136,6 +136,15 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+IN_BATCH = 500  # values per IN (...) list: well inside SQLite's and PostgreSQL's limits
+
+
+def chunks(items: list, size: int = IN_BATCH):
+    """Slices of `items` small enough for one IN (...) list."""
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
 def allocate_ids(connection: Connection, table: Table, n: int) -> list[int]:
     """n new primary keys for `table`, for bulk inserts that must know their ids up front
     (children reference parents; RETURNING runs row by row on SQLite).

@@ -123,7 +123,7 @@ def test_a_changed_policy_file_re_triages_with_the_new_version(cli_env, tmp_path
     config.get_settings.cache_clear()
     assert run("triage", "--all", "--reason", "policy 2024.1", "--json")["recommended"] == 3
     history = run("explain", str(ids[1]), "--json")["history"]
-    assert [(h["policy"], h["priority"]) for h in history] == [("nl-2023@2023.3", 50), ("nl-2023@2024.1", 55)]
+    assert [(h["policy"], h["priority"]) for h in history] == [("nl-2023@2023.4", 50), ("nl-2023@2024.1", 55)]
 
 
 def test_plan_and_units(cli_env, tmp_path):

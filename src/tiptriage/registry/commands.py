@@ -9,7 +9,7 @@ from sqlalchemy import select
 from tiptriage.cliutil import EXIT_SOME_REFUSED, EXIT_USAGE, actor, console, day, emit_json, err_console, session
 from tiptriage.i18n import _
 from tiptriage.intake.models import Report
-from tiptriage.registry import flows
+from tiptriage import flows
 from tiptriage.registry import service as registry
 from tiptriage.registry.earlier import possible_earlier_warnings
 from tiptriage.registry.models import WARNING_STATES, PoliceWarning
