@@ -196,8 +196,8 @@ def review_tasks(session: Session) -> int:
 def review_as_the_truth_says(session: Session, persons: dict[int, Record], *, actor: str = "bench") -> Counter:
     """An analyst who knows the truth works through every open review task with the product's review
     service: confirms a task whose two sides are the same person (the person most of each side's
-    reported persons are), rejects the others. Tasks made moot meanwhile (their subjects became one,
-    or one was merged away) are counted, not forced."""
+    reported persons are), rejects the others. Tasks made moot meanwhile (their two sides became one
+    subject) are counted, not forced."""
     done: Counter = Counter()
     for review_id in [r.id for r in service.open_reviews(session, limit=10**9)]:
         review = session.get(SubjectReview, review_id)
@@ -217,7 +217,7 @@ def review_as_the_truth_says(session: Session, persons: dict[int, Record], *, ac
             done["confirmed" if same else "rejected"] += 1
         except service.SubjectError as exc:
             session.rollback()
-            done[f"not applicable: {exc}"[:60]] += 1
+            done["moot" if "moot" in str(exc) else f"refused: {exc}"[:60]] += 1
     return done
 
 
