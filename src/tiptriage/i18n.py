@@ -384,6 +384,26 @@ NL = {
         "Klaar (handeling {op}): subjecten {subjects}; {n} meldingen opnieuw in triage.",
     "Model {version} trained on {n} records and activated.": "Model {version} getraind op {n} records en in gebruik.",
     "Unknown engine {engine}.": "Onbekende engine {engine}.",
+    "Too few records to train on ({n}; at least {needed} are needed): nothing was trained, model {version} "
+    "stays in use.":
+        "Te weinig records om op te trainen ({n}; er zijn er minstens {needed} nodig): er is niets getraind, "
+        "model {version} blijft in gebruik.",
+    "Training on {n} records failed ({error}): nothing changed, model {version} stays in use.":
+        "Training op {n} records mislukt ({error}): er is niets veranderd, model {version} blijft in gebruik.",
+    "No deterministic rule (same user id, mailbox, phone number or device) found a pair of records: the prior of "
+    "the model in use is kept ({prior}).":
+        "Geen vaste regel (zelfde gebruikers-id, mailbox, telefoonnummer of apparaat) vond een paar records: de "
+        "a-priorikans van het model in gebruik blijft ({prior}).",
+    "Training session blocked on {rule} skipped: no two records agree on it.":
+        "Trainingsronde op {rule} overgeslagen: geen twee records komen daarop overeen.",
+    "{n} m or u probabilities no pair of records reached were kept from the model in use: {levels}.":
+        "{n} m- of u-kansen die geen paar records bereikte, komen uit het model in gebruik: {levels}.",
+    "Changes against model {version}:": "Wijzigingen ten opzichte van model {version}:",
+    "Prior (two random records are the same person): {before} → {after}":
+        "A-priorikans (twee willekeurige records zijn dezelfde persoon): {before} → {after}",
+    "Thresholds: link {link}, review {review}": "Drempels: koppelen {link}, beoordelen {review}",
+    "m and u per comparison level": "m en u per vergelijkingsniveau",
+    "{n} levels unchanged.": "{n} niveaus ongewijzigd.",
     "Relink run {id} ({status}): {clusters} clusters for {subjects} subjects; {joins} joins, {splits} splits, "
     "{moved} reported persons would move.":
         "Herkoppeling {id} ({status}): {clusters} clusters voor {subjects} subjecten; {joins} samenvoegingen, "
