@@ -324,6 +324,16 @@ NL = {
     "birth_conflict": "geboortedatum tegenstrijdig",
     "uncorroborated": "één soort bewijs zonder bevestiging",
     "household_only": "alleen wat een huishouden deelt",
+    "known nickname or variant": "bekende roepnaam of variant",
+    "one typing error": "één tikfout",
+    "similar spelling": "lijkende spelling",
+    "one digit wrong or two digits swapped": "één cijfer fout of twee cijfers verwisseld",
+    "Only what a household shares agrees (family name, birth date, address, connection): whether this "
+    "is one person or two (twins, siblings) can only be settled in the population register ({register}). "
+    "Check it there before you confirm or reject.":
+        "Alleen wat een huishouden deelt komt overeen (achternaam, geboortedatum, adres, verbinding): of dit "
+        "één persoon is of twee (tweeling, broers of zussen) is alleen in de basisregistratie personen "
+        "({register}) vast te stellen. Controleer het daar voordat u bevestigt of afwijst.",
     "Alerts": "Signaleringen",
     "Alert": "Signalering",
     "Kind": "Soort",

@@ -111,6 +111,13 @@ def search(
     console.print(_("{n} subjects found: {ids}", n=number(len(found)), ids=", ".join(map(str, found)) or "–"))
 
 
+HOUSEHOLD_QUESTION = (
+    "Only what a household shares agrees (family name, birth date, address, connection): whether this "
+    "is one person or two (twins, siblings) can only be settled in the population register ({register}). "
+    "Check it there before you confirm or reject."
+)
+
+
 @subjects_app.command("review")
 def review(
     review_id: int | None = typer.Argument(None, help="One review with its evidence; none: the open list."),
@@ -153,6 +160,8 @@ def review(
                 "evidence": docs[0]["evidence"],
             }
         )
+    if review_id is not None and docs[0]["register_check"]:
+        console.print(_(HOUSEHOLD_QUESTION, register=docs[0]["register_check"]))
 
 
 def _print_result(result: service.ActionResult, as_json: bool) -> None:

@@ -1072,10 +1072,16 @@ def review_doc(review: SubjectReview) -> dict:
 
 
 def review_evidence(session: Session, review: SubjectReview) -> dict:
-    """The per-field evidence side by side, and the model that weighed it, from the link that
-    opened the review."""
+    """The per-field evidence side by side, the model that weighed it, from the link that opened
+    the review, and where the pair is settled when the reports cannot settle it (`register_check`)."""
     link = session.get(SubjectLink, review.link_id) if review.link_id else None
-    return {"evidence": link.evidence if link else None, "model_version": link.model_version if link else None}
+    guards = link.evidence.get("guards", []) if link and link.evidence else []
+    return {
+        "evidence": link.evidence if link else None,
+        "model_version": link.model_version if link else None,
+        # Household-level evidence: one person or two (twins, siblings) is settled in the register.
+        "register_check": linkage.register_check(guards),
+    }
 
 
 # ---------------------------------------------------------------------------------------------
