@@ -437,6 +437,8 @@ NL = {
     "no subject {id}": "geen subject met nummer {id}",
     "no review {id}": "geen beoordeling met nummer {id}",
     "no proposed relink run {id}": "geen voorgestelde herkoppeling met nummer {id}",
+    "report {id} has an open investigation ({investigations}): close it before a warning":
+        "melding {id} heeft een lopend onderzoek ({investigations}): sluit dat vóór een waarschuwing",
 }
 
 
