@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from tiptriage.intake import service as intake
 from tiptriage.media import service as media
-from tiptriage.subjects import service as subjects
+from tiptriage.subjects import bulk, service as subjects
 from tiptriage.triage import service as triage
 
 
@@ -48,7 +48,7 @@ def process(session: Session, paths: Iterable[str | Path], *, actor: str,
     # 100k run), and only then triage, so every report is triaged knowing all links of this ingest.
     for start in range(0, len(stored.report_ids), STAGE_BATCH):
         part = stored.report_ids[start:start + STAGE_BATCH]
-        linking.update(r.decision for r in subjects.resolve_reports(session, part, actor=actor))
+        linking.update(r.decision for r in bulk.resolve_reports(session, part, actor=actor))
         session.commit()
     summary.linking = dict(linking)
     result = triage.triage_reports(session, stored.report_ids, actor=actor)  # commits per 1,000 reports
