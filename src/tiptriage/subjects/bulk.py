@@ -18,12 +18,20 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
-from sqlalchemy import insert, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from tiptriage.db import utcnow
+from tiptriage.db import BulkInsert, allocate_ids, chunks, utcnow
 from tiptriage.subjects import features, linkage, service
-from tiptriage.subjects.models import Subject, SubjectKey, SubjectLink, SubjectMember, SubjectRecord, SubjectReview
+from tiptriage.subjects.models import (
+    Subject,
+    SubjectKey,
+    SubjectLink,
+    SubjectMember,
+    SubjectRecord,
+    SubjectReview,
+    SubjectTermCount,
+)
 
 # Subjects made in this batch carry ids from here until they are written: above every stored id
 # and in the order they are made, so ties between subjects break as they will with the real ids.
@@ -92,7 +100,7 @@ class BatchRegistry:
         self.persons = _top_persons(session, sorted(keys | ip_keys), model.max_key_candidates)
         self.records, self.subject_of = _records(session, {p for ps in self.persons.values() for p in ps})
         self.ip_subjects = _ip_subjects(session, sorted(ip_keys))
-        self.counts = Counter(service.term_counts(session, sorted(names)))
+        self.counts = _term_counts(session, names)
 
     def shared_ips(self, limit: int, ips: set[str]) -> set[str]:
         return {ip for ip in ips if len(self.ip_subjects.get(features.IP_KEY_PREFIX + ip, ())) >= limit}
@@ -196,6 +204,21 @@ def _ip_subjects(session: Session, ip_keys: list[str]) -> dict[str, set[int]]:
     return found
 
 
+def _term_counts(session: Session, names: set[tuple[str, str]]) -> Counter:
+    """(column, value) → records with it, and (column, TOTAL) → records with any value."""
+    found = Counter()
+    for column in linkage.TF_COLUMNS:
+        values = sorted({v for c, v in names if c == column} | {service.TOTAL})
+        for part in chunks(values, IN_CHUNK):
+            rows = session.execute(
+                select(SubjectTermCount.value, SubjectTermCount.n).where(
+                    SubjectTermCount.field == column, SubjectTermCount.value.in_(part)
+                )
+            )
+            found.update({(column, value): n for value, n in rows})
+    return found
+
+
 def _expanding(name: str):
     from sqlalchemy import bindparam
 
@@ -227,69 +250,77 @@ class _Writes:
     def flush(self, registry: BatchRegistry) -> None:
         if not self.pending and not self.new:
             return
-        s, now = self.session, utcnow()
-        ids = {}
-        if self.new:
-            made = s.execute(
-                insert(Subject).returning(Subject.id, sort_by_parameter_order=True),
-                [{"created_at": now, "created_by": self.op.actor} for _ in self.new],
-            ).scalars().all()
-            ids = dict(zip(self.new, made, strict=True))
+        connection = self.session.connection()
+        bulk = BulkInsert(connection)
+        made = allocate_ids(connection, Subject.__table__, len(self.new))
+        ids = dict(zip(self.new, made, strict=True))
 
-        def real(sid: int) -> int:
+        def real(sid: int | None) -> int | None:
             return ids.get(sid, sid)
 
-        pending = self.pending
-        s.execute(insert(SubjectMember), [
-            {"subject_id": real(sid), "reported_person_id": rec["unique_id"], "report_id": report_id,
-             "since": at, "started_by": self.op.id}
-            for report_id, rec, _, sid, _, _, at in pending
+        pending, op, ts = self.pending, self.op, bulk.ts
+        bulk.insert(Subject.__table__, ("id", "created_at", "created_by"),
+                    [(sid, ts(utcnow()), op.actor) for sid in made])
+        bulk.insert(SubjectMember.__table__, ("subject_id", "reported_person_id", "report_id", "since", "started_by"),
+                    [(real(sid), rec["unique_id"], report_id, ts(at), op.id) for report_id, rec, _, sid, _, _, at in pending])
+        link_ids = allocate_ids(connection, SubjectLink.__table__, len(pending))
+        bulk.insert(SubjectLink.__table__, ("id", *_LINK_COLUMNS), [
+            (link_id, *(_link_value(link, c, real, ts) for c in _LINK_COLUMNS))
+            for link_id, (*_, link, _, _) in zip(link_ids, pending, strict=True)
         ])
-        links = [link | {"subject_id": real(link["subject_id"]),
-                         "candidate_subject_id": link["candidate_subject_id"] and real(link["candidate_subject_id"])}
-                 for _, _, _, _, link, _, _ in pending]
-        link_ids = s.execute(
-            insert(SubjectLink).returning(SubjectLink.id, sort_by_parameter_order=True), links
-        ).scalars().all()
-        reviews = [
-            (n, review | {"link_id": link_id, "subject_id": real(review["subject_id"]),
-                          "candidate_subject_id": real(review["candidate_subject_id"])})
-            for n, ((*_, person_reviews, _), link_id) in enumerate(zip(pending, link_ids, strict=True))
-            for review in person_reviews
-        ]
-        review_ids: dict[int, list[int]] = defaultdict(list)
-        if reviews:
-            made = s.execute(
-                insert(SubjectReview).returning(SubjectReview.id, sort_by_parameter_order=True),
-                [r for _, r in reviews],
-            ).scalars().all()
-            for (n, _), review_id in zip(reviews, made, strict=True):
-                review_ids[n].append(review_id)
-        s.execute(insert(SubjectRecord), [
-            {"reported_person_id": rec["unique_id"], "report_id": report_id, "features": rec}
-            for report_id, rec, *_ in pending
+        reviews = [(n, link_id, review) for n, (link_id, (*_, person_reviews, _)) in
+                   enumerate(zip(link_ids, pending, strict=True)) for review in person_reviews]
+        review_ids = allocate_ids(connection, SubjectReview.__table__, len(reviews))
+        bulk.insert(SubjectReview.__table__, ("id", "link_id", *_REVIEW_COLUMNS), [
+            (review_id, link_id, *(_review_value(review, c, real, ts) for c in _REVIEW_COLUMNS))
+            for review_id, (_, link_id, review) in zip(review_ids, reviews, strict=True)
         ])
-        keys = [{"key": k, "reported_person_id": rec["unique_id"]}
-                for _, rec, ips, *_ in pending for k in sorted(features.index_keys(rec, ips))]
-        if keys:
-            s.execute(insert(SubjectKey), keys)
+        bulk.insert(SubjectRecord.__table__, ("reported_person_id", "report_id", "features"),
+                    [(rec["unique_id"], report_id, json.dumps(rec)) for report_id, rec, *_ in pending])
+        bulk.insert(SubjectKey.__table__, ("key", "reported_person_id"),
+                    [(k, rec["unique_id"]) for _, rec, ips, *_ in pending for k in sorted(features.index_keys(rec, ips))])
         counts = Counter()
         for _, rec, *_ in pending:
             for column, value in service.tf_values(rec):
                 counts[(column, value)] += 1
                 counts[(column, service.TOTAL)] += 1
         if counts:
-            s.execute(
+            self.session.execute(
                 text(
                     "INSERT INTO subject_term_counts (field, value, n) VALUES (:f, :v, :n) "
                     "ON CONFLICT (field, value) DO UPDATE SET n = subject_term_counts.n + excluded.n"
                 ),
                 [{"f": f, "v": v, "n": n} for (f, v), n in sorted(counts.items())],
             )
-        for n, ((report_id, rec, _, _, link, _, _), link_id) in enumerate(zip(pending, link_ids, strict=True)):
+        by_link = defaultdict(list)
+        for review_id, (n, _, _) in zip(review_ids, reviews, strict=True):
+            by_link[n].append(review_id)
+        for n, (link_id, (report_id, rec, _, _, link, _, _)) in enumerate(zip(link_ids, pending, strict=True)):
             self.done.append(service.Resolution(
                 rec["unique_id"], report_id, real(link["subject_id"]), link["decision"], link["match_weight"],
-                link["candidate_subject_id"] and real(link["candidate_subject_id"]), link_id, tuple(review_ids[n]),
+                real(link["candidate_subject_id"]), link_id, tuple(by_link[n]),
             ))
         registry.renamed(ids)
         self.new, self.pending = [], []
+
+
+_LINK_COLUMNS = ("reported_person_id", "subject_id", "decision", "candidate_subject_id", "candidate_person_id",
+                 "match_weight", "match_probability", "model_version", "evidence", "at", "operation_id")
+_REVIEW_COLUMNS = ("kind", "status", "reported_person_id", "subject_id", "candidate_subject_id", "match_weight",
+                   "created_at")
+
+
+def _link_value(link: dict, column: str, real, ts):
+    value = link[column]
+    if column in ("subject_id", "candidate_subject_id"):
+        return real(value)
+    if column == "evidence":
+        return json.dumps(value)
+    return ts(value) if column == "at" else value
+
+
+def _review_value(review: dict, column: str, real, ts):
+    value = review[column]
+    if column in ("subject_id", "candidate_subject_id"):
+        return real(value)
+    return ts(value) if column == "created_at" else value
