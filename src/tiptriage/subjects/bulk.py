@@ -17,6 +17,7 @@ import itertools
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from functools import cache
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -155,17 +156,21 @@ class BatchRegistry:
 def _top_persons(session: Session, keys: list[str], cap: int) -> dict[str, list[int]]:
     """Key → the newest `cap` persons indexed under it, as `service._candidates` reads each key."""
     found: dict[str, list[int]] = {k: [] for k in keys}
-    for start in range(0, len(keys), CHUNK):
-        part = keys[start : start + CHUNK]
-        sql = " UNION ALL ".join(
-            f"SELECT * FROM (SELECT key, reported_person_id FROM subject_keys WHERE key = :k{i} "
-            f"ORDER BY reported_person_id DESC LIMIT :cap) AS k{i}"
-            for i in range(len(part))
-        )
+    for part in chunks(keys, CHUNK):
         params = {f"k{i}": k for i, k in enumerate(part)} | {"cap": cap}
-        for key, person in session.execute(text(sql), params):
+        for key, person in session.execute(_top_persons_sql(len(part)), params):
             found[key].append(person)
     return found
+
+
+@cache
+def _top_persons_sql(n: int):
+    """The statement for n keys, made once per n (building it cost as much as running it)."""
+    return text(" UNION ALL ".join(
+        f"SELECT * FROM (SELECT key, reported_person_id FROM subject_keys WHERE key = :k{i} "
+        f"ORDER BY reported_person_id DESC LIMIT :cap) AS k{i}"
+        for i in range(n)
+    ))
 
 
 def _records(session: Session, person_ids: set[int]) -> tuple[dict[int, dict], dict[int, int]]:
