@@ -6,6 +6,7 @@ is always matched, linked to a subject and triaged in the same way.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ class PipelineSummary:
     triage: dict[str, int] = field(default_factory=dict)  # reports by recommended outcome
     alerts: int = 0
     retriaged: int = 0  # earlier reports triaged again because linking joined their subjects
+    seconds: dict[str, float] = field(default_factory=dict)  # per stage: store, match, link, triage
 
     def as_dict(self) -> dict:
         return self.intake.as_dict() | {"matching": self.matching, "linking": self.linking,
@@ -37,12 +39,15 @@ class PipelineSummary:
 def process(session: Session, paths: Iterable[str | Path], *, actor: str,
             on_file: Callable[[Path], None] | None = None) -> PipelineSummary:
     """Store the reports in `paths`, then run every later stage on the reports just stored."""
+    clock = time.perf_counter()
     stored = intake.ingest(session, paths, actor=actor, on_file=on_file)
     summary = PipelineSummary(stored)
+    clock = _lap(summary, "store", clock)
     if not stored.report_ids:
         return summary
     run = media.match_reports(session, stored.report_ids, actor=actor)
     summary.matching = dict(run.by_status)
+    clock = _lap(summary, "match", clock)
     linking: Counter = Counter()
     # Link in batches, each committed (one transaction over a national year of reports stalled a
     # 100k run), and only then triage, so every report is triaged knowing all links of this ingest.
@@ -51,6 +56,7 @@ def process(session: Session, paths: Iterable[str | Path], *, actor: str,
         linking.update(r.decision for r in bulk.resolve_reports(session, part, actor=actor))
         session.commit()
     summary.linking = dict(linking)
+    clock = _lap(summary, "link", clock)
     result = triage.triage_reports(session, stored.report_ids, actor=actor)  # commits per 1,000 reports
     summary.triage = dict(result.by_outcome)
     summary.alerts = result.alerts
@@ -62,7 +68,14 @@ def process(session: Session, paths: Iterable[str | Path], *, actor: str,
                                       reason="subjects joined while linking new reports")
         summary.retriaged = again.triaged
         summary.alerts += again.alerts
+    _lap(summary, "triage", clock)
     return summary
+
+
+def _lap(summary: PipelineSummary, stage: str, since: float) -> float:
+    now = time.perf_counter()
+    summary.seconds[stage] = now - since
+    return now
 
 
 STAGE_BATCH = 1000  # reports linked per transaction
