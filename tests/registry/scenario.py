@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from triage.dbdata import bank, ingest, known, report
 
 from tiptriage.intake.domain import ReportedPerson
-from tiptriage.registry import flows
+from tiptriage import flows
 from tiptriage.subjects import service as subjects
 from tiptriage.triage import service as triage
 

@@ -19,7 +19,7 @@ from tiptriage.audit.models import AuditEvent
 from tiptriage.cli import app
 from tiptriage.db import make_engine, session_factory
 from tiptriage.intake.domain import Address, Identifier, IpEvent
-from tiptriage.registry import flows
+from tiptriage import flows
 from tiptriage.registry import service as registry
 from tiptriage.subjects import service as subjects
 from tiptriage.triage import service as triage

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from triage.dbdata import bank, ingest, known, person, report, reported_person
 
 from tiptriage.audit.models import AuditEvent
-from tiptriage.registry import flows
+from tiptriage import flows
 from tiptriage.registry import service as registry
 from tiptriage.registry.models import Alert, WarningEvent
 from tiptriage.triage import service as triage

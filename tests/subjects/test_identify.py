@@ -14,7 +14,7 @@ from triage.dbdata import bank, ingest, known, person, report, reported_person
 
 from tiptriage.audit.models import AuditEvent
 from tiptriage.intake.domain import IpEvent
-from tiptriage.registry import flows
+from tiptriage import flows
 from tiptriage.registry import service as registry
 from tiptriage.subjects import features
 from tiptriage.subjects import service as subjects

@@ -252,7 +252,7 @@ def test_the_cli_shows_a_subject_with_evidence_and_searches_with_a_reason(cli_en
     assert runner.invoke(app, ["subjects", "search", "noor@x.nl"]).exit_code == 2  # no --reason
     found = runner.invoke(app, ["subjects", "search", "noor@x.nl", "--reason", "case 17", "--json"])
     assert found.exit_code == 0 and subject in json.loads(found.output)["subjects"]
-    assert runner.invoke(app, ["subjects", "show", "999999"]).exit_code == 2
+    assert runner.invoke(app, ["subjects", "show", "999999"]).exit_code == 1
     assert runner.invoke(app, ["subjects", "review", "--json"]).exit_code == 0
 
 

@@ -346,3 +346,21 @@ def test_a_members_own_account_links_a_report_another_member_conflicts_with(sess
     assert (c.decision, c.subject_id) == ("linked", a.subject_id)
     (d,) = _resolve(session, r4)
     assert d.decision == "review" and d.subject_id != a.subject_id
+
+
+def test_a_review_of_a_subject_merged_meanwhile_confirms_its_successor(session):
+    """A possible match between A and B stays open while an analyst merges A into C: confirming it
+    then merges C and B (was: refused, 'only active subjects can be merged'); a review between two
+    sides that are one subject by now is refused as moot."""
+    ids = [add_report(session, given=g, family="Zwanenburg", uid=u) for g, u in (("Aart", "1"), ("Bert", "2"), ("Cees", "3"))]
+    a, b, c = (r.subject_id for r in _resolve(session, *[r for r, _ in ids]))
+    ab = service._open_review(session, "possible_same_subject", None, a, b, None, 0.0, AT)
+    again = service._open_review(session, "possible_same_subject", None, a, b, None, 0.0, AT)
+    service.merge(session, c, a, actor="analyst", reason="one man, BRP checked")
+    session.commit()
+    result = service.confirm_review(session, ab, actor="analyst", reason="the same man")
+    session.commit()
+    assert result.subject_ids == (c,)
+    assert set(service.subject_of_persons(session, [p for _, p in ids]).values()) == {c}
+    with pytest.raises(service.SubjectError, match="moot"):
+        service.confirm_review(session, again, actor="analyst", reason="the same man")

@@ -11,17 +11,16 @@ from datetime import UTC, date, datetime, timedelta
 from hypothesis import strategies as st
 
 from tiptriage.intake.domain import CLASSIFICATIONS, FILE_ACTIONS, INCIDENT_KINDS, PERSON_ROLES
+from tiptriage.registry.records import InvestigationInput, WarningInput
 from tiptriage.triage.distribution import Evidence
 from tiptriage.triage.facts import (
     FACT_SCHEMA,
     RISK_ITEMS,
     AgeEvidence,
     FileInput,
-    InvestigationInput,
     PersonInput,
     ReportInput,
     SubjectHistory,
-    WarningInput,
 )
 from tiptriage.triage.policy import HARD_RULES
 
@@ -84,7 +83,8 @@ histories = st.builds(
     warnings=st.lists(warnings, max_size=3).map(tuple), investigations=st.lists(investigations, max_size=2).map(tuple),
     risk_items=st.lists(st.tuples(st.sampled_from(RISK_ITEMS), st.booleans()), max_size=4).map(tuple),
     verified_birth_dates=st.lists(st.dates(date(1940, 1, 1), date(2024, 12, 31)), max_size=2).map(tuple),
-    distributed_elsewhere=st.booleans(), new_material_elsewhere=st.booleans())
+    distributed_elsewhere=st.booleans(), new_material_elsewhere=st.booleans(),
+    candidate_spread=st.lists(st.integers(1, 50), max_size=2, unique=True).map(tuple))
 
 
 def _value(kind: str, nullable: bool) -> st.SearchStrategy:

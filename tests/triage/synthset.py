@@ -21,9 +21,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tiptriage import pipeline
+from tiptriage.db import chunks
 from tiptriage.intake.models import Report
 from tiptriage.media import service as media
-from tiptriage.media.matching import chunks
 from tiptriage.registry import service as registry
 from tiptriage.subjects import service as subjects
 from tiptriage.subjects.identity import Identity, identify

@@ -48,7 +48,7 @@ def test_triage_queue_explain_and_decide(cli_env, tmp_path):
     run("decide", str(ids[2]), "-j", "x", code=2)
     run("queue", "--status", "nonsense", code=2)
     run("triage", "1", "--all", code=2)
-    run("explain", "999", code=2)
+    run("explain", "999", code=1)
     audit = {e["action"] for e in run("audit", "log", "--limit", "100", "--json")}
     assert {"triage.recommend", "triage.queue.view", "triage.view", "triage.decide"} <= audit
 
@@ -123,7 +123,7 @@ def test_a_changed_policy_file_re_triages_with_the_new_version(cli_env, tmp_path
     config.get_settings.cache_clear()
     assert run("triage", "--all", "--reason", "policy 2024.1", "--json")["recommended"] == 3
     history = run("explain", str(ids[1]), "--json")["history"]
-    assert [(h["policy"], h["priority"]) for h in history] == [("nl-2023@2023.3", 50), ("nl-2023@2024.1", 55)]
+    assert [(h["policy"], h["priority"]) for h in history] == [("nl-2023@2023.4", 50), ("nl-2023@2024.1", 55)]
 
 
 def test_plan_and_units(cli_env, tmp_path):

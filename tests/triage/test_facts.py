@@ -258,6 +258,14 @@ def test_the_person_is_judged_not_the_report_distribution_elsewhere_means_no_war
         assert (result.outcome, result.decided_by) == ("CRIMINAL_CASE", rule)
 
 
+def test_no_warning_while_linkage_holds_a_distributor_as_possibly_the_same_person():
+    base = report(NCMEC_KNOWN, evidence=Evidence(storage=True))
+    facts = derive_facts(base, SubjectHistory(candidate_spread=(42, 17)))
+    result = evaluate(POLICY, facts.as_dict())
+    assert (result.outcome, result.decided_by) == ("NEEDS_REVIEW", "possible-distributor")
+    assert facts.possible_distributor_subject == 17 and "possible_person_history" in result.flags
+
+
 def test_a_minor_who_forwarded_known_material_goes_to_the_youth_track_with_priority():
     teen = PersonInput("reported", date_of_birth=date(2009, 2, 1), named=True, countries=("NL",))
     forwarded = evaluate(POLICY, derive_facts(report(NCMEC_KNOWN, persons=(teen,), evidence=Evidence(recipients=1)),

@@ -54,7 +54,7 @@ GUARDS = {name: False for name in HARD_RULES}
 # --- the default policy --------------------------------------------------------------------------
 
 def test_default_policy_loads_with_identity():
-    assert DEFAULT.ref == "nl-2023@2023.3"
+    assert DEFAULT.ref == "nl-2023@2023.4"
     assert len(DEFAULT.sha256) == 64
     assert DEFAULT.outcome_order[0] == "URGENT"
 

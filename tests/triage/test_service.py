@@ -214,3 +214,17 @@ def test_a_new_version_of_a_report_supersedes_the_old_one_in_the_queue(session, 
     assert session.get(TriageState, first[0]).status == "superseded"
     assert [r["report_id"] for r in service.queue(session)] == second
     assert ids_of(session, "r") == second
+
+
+def test_no_warning_while_an_open_review_holds_a_distributor_as_possibly_the_same_person(session, tmp_path):
+    bank(session, tmp_path)
+    ids = ingest(session, tmp_path / "in", report("sent", known(0, "send")), report("kept", known(1)))
+    sender, keeper = reported_person(session, ids[0]), reported_person(session, ids[1])
+    links = FixedLinks({sender: 1, keeper: 2}, candidates={keeper: [1]})
+    service.triage_reports(session, ids, actor="analyst", links=links)
+    doc = service.report_triage(session, ids[1], lang="en")["recommendation"]
+    assert (doc["outcome"], doc["decided_by"]) == ("NEEDS_REVIEW", "possible-distributor")
+    assert "subject 1" in doc["rules"][0]["text"]
+    apart = FixedLinks({sender: 1, keeper: 2})  # the analyst rejected the match
+    service.triage_reports(session, [ids[1]], actor="analyst", links=apart)
+    assert service.report_triage(session, ids[1])["recommendation"]["outcome"] == "WARNING"

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from tiptriage.db import utcnow
+from tiptriage.db import chunks, utcnow
 from tiptriage.intake.models import FileHashRow, FileRow
 from tiptriage.media.index import hex_to_rows
 from tiptriage.media.models import (
@@ -30,7 +30,6 @@ from tiptriage.media.models import (
 from tiptriage.media.store import Searcher
 
 EXACT_TYPES = ("md5", "sha1", "sha256")
-IN_BATCH = 500  # values per IN (...) list: well inside SQLite's and PostgreSQL's limits
 
 
 @dataclass(frozen=True, order=True)
@@ -81,11 +80,6 @@ class RunTotals:
     files: int = 0
     by_status: dict[str, int] = field(default_factory=dict)
     changes: list[Change] = field(default_factory=list)
-
-
-def chunks(items: list, size: int = IN_BATCH):
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
 
 
 # --- finding hits ------------------------------------------------------------------------------------

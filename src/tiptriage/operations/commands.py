@@ -7,7 +7,7 @@ from rich.table import Table
 
 from tiptriage.cliutil import EXIT_USAGE, actor, console, emit_json, err_console, session
 from tiptriage.i18n import _, number
-from tiptriage.operations import service
+from tiptriage import flows
 from tiptriage.operations.units import UnitsError, load_units
 
 
@@ -16,7 +16,7 @@ def plan(unit: str | None = typer.Option(None, help="Only this unit."),
          as_json: bool = typer.Option(False, "--json")) -> None:
     """This week's plan per unit: what fits the unit's capacity in queue order, what waits and why."""
     with session() as s:
-        plans = service.plan(s, actor=actor(), unit=unit, shown=show)
+        plans = flows.plan(s, actor=actor(), unit=unit, shown=show)
     if as_json:
         emit_json([p.as_dict(limit=show) for p in plans.values()])
         return

@@ -17,7 +17,7 @@ from pathlib import Path
 import yaml
 
 from tiptriage.config import get_settings
-from tiptriage.triage.policy import OUTCOMES
+from tiptriage.outcomes import OUTCOMES
 
 _RANGE = re.compile(r"(\d{4})-(\d{4})")
 _NL_POSTCODE = re.compile(r"\s*([1-9]\d{3})\s*[A-Za-z]{2}\s*$|\s*([1-9]\d{3})\s*$")

@@ -19,8 +19,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, aliased
 
 from tiptriage.audit import service as audit
-from tiptriage.db import utcnow
-from tiptriage.media.matching import chunks
+from tiptriage.db import chunks, utcnow
 from tiptriage.registry.models import PoliceWarning, WarningReport
 from tiptriage.registry.service import shown_state
 from tiptriage.subjects import service as subjects

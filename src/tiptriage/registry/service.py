@@ -17,11 +17,10 @@ from sqlalchemy.orm import Session
 
 from tiptriage.audit import service as audit
 from tiptriage.config import get_settings
-from tiptriage.db import utcnow
+from tiptriage.db import chunks, utcnow
 from tiptriage.intake.models import Report, ReportedPersonRow
-from tiptriage.media.matching import chunks
 from tiptriage.registry.models import Alert, Investigation, PoliceWarning, WarningEvent, WarningReport
-from tiptriage.triage.facts import InvestigationInput, WarningInput
+from tiptriage.registry.records import InvestigationInput, WarningInput
 
 
 class RegistryError(ValueError):

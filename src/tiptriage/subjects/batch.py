@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from tiptriage.audit import service as audit
 from tiptriage.db import utcnow
+from tiptriage.i18n import refusal
 from tiptriage.subjects import features, linkage, service
 from tiptriage.subjects.models import (
     ANALYST_OPERATIONS,
@@ -39,17 +40,71 @@ def stored_records(session: Session) -> list[dict]:
     return [r if isinstance(r, dict) else json.loads(r) for r in rows]
 
 
+@dataclass(frozen=True)
+class Training:
+    """What `subjects train` did: the model active now, whether it is newly trained, what the data
+    could not give and was kept from the model in use (`linkage.train`'s `kept`, or why nothing
+    was trained), and what changed against the model active before (`model_changes`)."""
+
+    document: dict
+    activated: bool
+    kept: tuple[dict, ...]
+    changes: dict
+
+
 def train_from_store(
     session: Session, *, actor: str, engine: str = "duckdb", reason: str | None = None, spark=None
-) -> dict:
-    """Train on every stored record, keep the active thresholds, store and activate the new version."""
-    records = _without_shared_ips(
-        session, stored_records(session), service.active_model(session).max_ip_fanout
-    )
+) -> Training:
+    """Train on every stored record, keep the active thresholds, store and activate the new version.
+
+    Never fails on what the store holds: too few records, or a training Splink cannot carry out,
+    leave the active model in use and say why; what the data cannot give (the prior on a store
+    without identifiers, a level no pair reached) is kept from the active model."""
     current = service.active_model(session)
-    document = linkage.train(records, engine=engine, thresholds=current.thresholds, spark=spark)
+    records = _without_shared_ips(session, stored_records(session), current.max_ip_fanout)
+    if len(records) < linkage.MIN_TRAINING_RECORDS:
+        why = {"what": "too_few_records", "records": len(records), "needed": linkage.MIN_TRAINING_RECORDS}
+        return Training(current.document, False, (why,), {})
+    try:
+        document = linkage.train(
+            records, engine=engine, thresholds=current.thresholds, spark=spark, start=current.splink_settings
+        )
+        linkage.compile_model(document)
+    except Exception as exc:  # noqa: BLE001 - whatever Splink stumbles on, the model in use stays
+        why = {"what": "failed", "records": len(records), "error": f"{type(exc).__name__}: {exc}"[:300]}
+        return Training(current.document, False, (why,), {})
     service.save_model(session, document, actor=actor, reason=reason)
-    return document
+    return Training(document, True, tuple(document["trained"]["kept"]), model_changes(current.document, document))
+
+
+def model_changes(before: dict, after: dict) -> dict:
+    """The prior, the thresholds and each comparison level's m, u and weight, before and after."""
+
+    def levels(document: dict) -> dict:
+        return {
+            (c["output_column_name"], lv.get("label_for_charts")): lv
+            for c in document["splink"]["comparisons"]
+            for lv in c["comparison_levels"]
+            if not lv.get("is_null_level")
+        }
+
+    old, new = levels(before), levels(after)
+    rows = []
+    for (name, label), level in new.items():
+        was = old.get((name, label), {})
+        row = {"comparison": name, "level": label}
+        for side, lv in (("before", was), ("after", level)):
+            m, u = lv.get("m_probability"), lv.get("u_probability")
+            row |= {f"m_{side}": m, f"u_{side}": u, f"weight_{side}": math.log2(m / u) if m and u else None}
+        rows.append(row)
+    return {
+        "from_version": before["version"],
+        "to_version": after["version"],
+        "prior": {"before": before["splink"]["probability_two_random_records_match"],
+                  "after": after["splink"]["probability_two_random_records_match"]},
+        "thresholds": {"before": before["thresholds"], "after": after["thresholds"]},
+        "levels": rows,
+    }
 
 
 def _without_shared_ips(session: Session, records: list[dict], limit: int) -> list[dict]:
@@ -471,7 +526,7 @@ def apply_relink(session: Session, run_id: int, *, actor: str, reason: str | Non
     reason = service._require_reason(reason)
     run = session.get(RelinkRun, run_id)
     if run is None or run.status != "proposed":
-        raise service.SubjectError(f"no proposed relink run {run_id}")
+        raise refusal(service.SubjectNotFound, "no proposed relink run {id}", id=run_id)
     if _last_op(session) != run.summary["last_operation"]:
         raise service.SubjectError("subjects changed since this run was proposed: propose a new one")
     clusters = {int(p): c for p, c in run.clusters.items()}
@@ -537,7 +592,7 @@ def _reports_of(session: Session, person_ids: list[int]) -> set[int]:
 def discard_relink(session: Session, run_id: int, *, actor: str, reason: str | None) -> RelinkRun:
     run = session.get(RelinkRun, run_id)
     if run is None or run.status != "proposed":
-        raise service.SubjectError(f"no proposed relink run {run_id}")
+        raise refusal(service.SubjectNotFound, "no proposed relink run {id}", id=run_id)
     run.status, run.decided_at, run.decided_by = "discarded", utcnow(), actor
     audit.record(
         session,

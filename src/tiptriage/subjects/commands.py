@@ -5,18 +5,13 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from tiptriage.cliutil import EXIT_USAGE, actor, console, emit_json, err_console, session
+from tiptriage.cliutil import EXIT_SOME_REFUSED, EXIT_USAGE, actor, console, emit_json, err_console, fail, session
 from tiptriage.i18n import _, number
 from tiptriage.subjects import batch, service
 
 subjects_app = typer.Typer(no_args_is_help=True, help="Subjects: who stands behind the reported persons.")
 
 REASON_HELP = "Why (required; kept in the audit log)."
-
-
-def _fail(exc: Exception) -> None:
-    err_console.print(str(exc))
-    raise typer.Exit(EXIT_USAGE) from None
 
 
 @subjects_app.command("show")
@@ -31,7 +26,7 @@ def show(
         s.commit()
     if doc is None:
         err_console.print(_("No subject with id {id}.", id=subject_id))
-        raise typer.Exit(EXIT_USAGE)
+        raise typer.Exit(EXIT_SOME_REFUSED)
     if as_json:
         emit_json(doc)
         return
@@ -108,7 +103,7 @@ def search(
         try:
             found = service.search(s, value, actor=actor(), reason=reason, kind=kind)
         except service.SubjectError as exc:
-            _fail(exc)
+            fail(exc)
         s.commit()
     if as_json:
         emit_json({"subjects": found})
@@ -236,7 +231,7 @@ def _act(action, as_json: bool) -> None:
         try:
             result = action(s)
         except service.SubjectError as exc:
-            _fail(exc)
+            fail(exc)
         s.commit()
     _print_result(result, as_json)
 
@@ -247,28 +242,87 @@ def train(
     reason: str | None = typer.Option(None, help="Why (audit log)."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Train the linkage model on the stored data with Splink (unsupervised) and activate it."""
+    """Train the linkage model on the stored data with Splink (unsupervised) and activate it; shows what
+    changed against the model in use. On a store that cannot train it, the model in use stays."""
+    if engine not in ("duckdb", "spark"):
+        fail(ValueError(_("Unknown engine {engine}.", engine=engine)))
     with session() as s:
-        try:
-            document = batch.train_from_store(s, actor=actor(), engine=engine, reason=reason)
-        except ValueError as exc:
-            _fail(exc)
+        result = batch.train_from_store(s, actor=actor(), engine=engine, reason=reason)
         s.commit()
-    doc = {
-        "version": document["version"],
-        "trained": document["trained"],
-        "thresholds": document["thresholds"],
-    }
+    document = result.document
     if as_json:
-        emit_json(doc)
+        emit_json({
+            "version": document["version"],
+            "activated": result.activated,
+            "trained": document["trained"],
+            "thresholds": document["thresholds"],
+            "kept": list(result.kept),
+            "changes": result.changes,
+        })
         return
-    console.print(
-        _(
-            "Model {version} trained on {n} records and activated.",
-            version=document["version"],
-            n=number(document["trained"]["records"]),
-        )
-    )
+    if result.activated:
+        console.print(_("Model {version} trained on {n} records and activated.", version=document["version"],
+                        n=number(document["trained"]["records"])))
+    for line in _kept_lines(result.kept, document["version"]):
+        console.print(line)
+    if result.changes:
+        _print_changes(result.changes)
+
+
+def _kept_lines(kept, version: str) -> list[str]:
+    """What training could not do, and what it did instead, in the user's language."""
+    lines, levels = [], []
+    for k in kept:
+        if k["what"] == "too_few_records":
+            lines.append(_("Too few records to train on ({n}; at least {needed} are needed): nothing was trained, "
+                           "model {version} stays in use.", n=number(k["records"]), needed=number(k["needed"]),
+                           version=version))
+        elif k["what"] == "failed":
+            lines.append(_("Training on {n} records failed ({error}): nothing changed, model {version} stays in use.",
+                           n=number(k["records"]), error=k["error"], version=version))
+        elif k["what"] == "prior":
+            lines.append(_("No deterministic rule (same user id, mailbox, phone number or device) found a pair of "
+                           "records: the prior of the model in use is kept ({prior}).", prior=f"{k['prior']:.3g}"))
+        elif k["what"] == "em_session":
+            lines.append(_("Training session blocked on {rule} skipped: no two records agree on it.",
+                           rule=k["rule"]))
+        elif k["what"] == "level":
+            levels.append(f"{_(k['comparison'])}/{_(k['level'])} ({k['probability']})")
+    if levels:
+        lines.append(_("{n} m or u probabilities no pair of records reached were kept from the model in use: "
+                       "{levels}.", n=number(len(levels)), levels=", ".join(levels)))
+    return lines
+
+
+def _print_changes(changes: dict) -> None:
+    console.print(_("Changes against model {version}:", version=changes["from_version"]))
+    prior = changes["prior"]
+    console.print(_("Prior (two random records are the same person): {before} → {after}",
+                    before=f"{prior['before']:.3g}", after=f"{prior['after']:.3g}"))
+    before, after = changes["thresholds"]["before"], changes["thresholds"]["after"]
+    console.print(_("Thresholds: link {link}, review {review}", link=_arrow(before["link"], after["link"], "g"),
+                    review=_arrow(before["review"], after["review"], "g")))
+    table = Table(title=_("m and u per comparison level"))
+    for column in (_("Field"), _("Level"), "m", "u", _("Weight")):
+        table.add_column(column)
+    unchanged = 0
+    for row in changes["levels"]:
+        if all(row[f"{x}_before"] == row[f"{x}_after"] for x in ("m", "u")):
+            unchanged += 1
+            continue
+        table.add_row(_(row["comparison"]), _(row["level"]), _arrow(row["m_before"], row["m_after"], ".3g"),
+                      _arrow(row["u_before"], row["u_after"], ".3g"),
+                      _arrow(row["weight_before"], row["weight_after"], "+.1f"))
+    console.print(table)
+    if unchanged:
+        console.print(_("{n} levels unchanged.", n=number(unchanged)))
+
+
+def _arrow(before, after, spec: str) -> str:
+    def shown(x) -> str:
+        return "–" if x is None else format(x, spec)
+
+    return shown(after) if before == after else f"{shown(before)} → {shown(after)}"
 
 
 @subjects_app.command("relink")
@@ -281,7 +335,7 @@ def relink(
 ) -> None:
     """Re-cluster everything from scratch with Splink and show what would change; --apply RUN applies it."""
     if engine not in ("duckdb", "spark"):
-        _fail(ValueError(_("Unknown engine {engine}.", engine=engine)))
+        fail(ValueError(_("Unknown engine {engine}.", engine=engine)))
     if apply is not None:
         _act(lambda s: batch.apply_relink(s, apply, actor=actor(), reason=reason), as_json)
         return
@@ -293,7 +347,7 @@ def relink(
                 else batch.propose_relink(s, actor=actor(), engine=engine)
             )
         except service.SubjectError as exc:
-            _fail(exc)
+            fail(exc)
         s.commit()
     doc = {
         "run": run.id,

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 from collections.abc import Callable, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -801,6 +803,9 @@ class TrainingReport:
     em_sessions: list[str] = field(default_factory=list)
 
 
+MIN_TRAINING_RECORDS = 50
+
+
 def train(
     records: list[dict],
     *,
@@ -809,6 +814,7 @@ def train(
     recall: float = 0.5,
     thresholds: Thresholds | None = None,
     spark=None,
+    start: dict | None = None,
 ) -> dict:
     """Unsupervised training on stored records; returns a model document (not yet saved).
 
@@ -817,23 +823,105 @@ def train(
     accounts and leave fields empty; assuming more would understate the prior and leave true
     matches in the sampled u of exactly those identifiers); u from random pairs; m by expectation maximisation in sessions that each block
     on some fields, so every other field's m gets estimated on pairs it did not select.
+
+    What the data cannot give is taken from `start` (Splink settings of the model in use, the
+    packaged one by default) and said in `trained["kept"]`: the prior when no rule finds a pair (a
+    store without identifiers), an EM session that cannot run, m or u of a level no pair reached.
     """
+    if len(records) < MIN_TRAINING_RECORDS:
+        raise ValueError(
+            f"too few records to train on ({len(records)}); at least {MIN_TRAINING_RECORDS} are needed"
+        )
+    start = start or packaged_document()["splink"]
+    with _quiet_splink():
+        return _train(records, engine, seed, recall, thresholds, spark, start)
+
+
+@contextmanager
+def _quiet_splink():
+    """Splink's warnings (a level not observed, rules without pairs) are said once, in `kept`."""
+    log = logging.getLogger("splink")
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
+
+
+def _train(records, engine, seed, recall, thresholds, spark, start) -> dict:
     from splink import Linker, block_on
 
-    if len(records) < 50:
-        raise ValueError(f"too few records to train on ({len(records)}); at least 50 are needed")
+    kept: list[dict] = []
     api = db_api(engine, spark=spark)
     linker = Linker(register(api, records, engine), settings_creator(), log_level=None)
     exact_rules = [block_on(c, arrays_to_explode=[c]) for c in ("accounts", "emails", "phones", "devices")]
-    linker.training.estimate_probability_two_random_records_match(exact_rules, recall=recall)
+    try:
+        linker.training.estimate_probability_two_random_records_match(exact_rules, recall=recall)
+        prior = linker._settings_obj._probability_two_random_records_match
+    except ValueError:  # the rules found more pairs than the assumed recall allows
+        prior = None
+    if prior is None or not 0 < prior < 1:
+        prior = start["probability_two_random_records_match"]
+        linker._settings_obj._probability_two_random_records_match = prior  # Splink has no setter
+        kept.append({"what": "prior", "prior": prior})
     pairs = min(2e6, len(records) * (len(records) - 1) / 2)
     linker.training.estimate_u_using_random_sampling(max_pairs=pairs, seed=seed)
     # EM cannot explode arrays: it blocks on whole lists, which for most records hold one value.
-    for rule in (block_on("family_sound", "dob_lo"), block_on("accounts"), block_on("emails")):
-        linker.training.estimate_parameters_using_expectation_maximisation(rule, record_sample_proportion=1.0)
-    splink_settings = count_swaps_once(decontaminate_u(linker.misc.save_model_to_json(), floor=1.0 / pairs))
-    trained = {"records": len(records), "engine": engine, "seed": seed, "recall": recall, "u_pairs": pairs}
+    for columns in (("family_sound", "dob_lo"), ("accounts",), ("emails",)):
+        # A session whose rule finds no pair is skipped before Splink starts it: a failed session
+        # leaves the linker without the comparisons it had set aside.
+        if not _some_pair_agrees(records, columns):
+            kept.append({"what": "em_session", "rule": " + ".join(columns)})
+            continue
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            block_on(*columns), record_sample_proportion=1.0
+        )
+    # What no pair reached is taken from `start` as it is there (decontaminated already).
+    filled, missing = fill_untrained(decontaminate_u(linker.misc.save_model_to_json(), floor=1.0 / pairs), start)
+    kept += [{"what": "level", "comparison": c, "level": lv, "probability": k} for c, lv, k in missing]
+    splink_settings = count_swaps_once(filled)
+    trained = {"records": len(records), "engine": engine, "seed": seed, "recall": recall, "u_pairs": pairs,
+               "kept": kept}
     return wrap(splink_settings, thresholds=thresholds or DEFAULT_THRESHOLDS, trained=trained)
+
+
+def _some_pair_agrees(records: list[dict], columns: tuple[str, ...]) -> bool:
+    """Whether two records have the same values in all of `columns` (none missing), as
+    `block_on(*columns)` compares them (lists as whole lists)."""
+    seen = set()
+    for r in records:
+        key = tuple(tuple(r[c]) if isinstance(r[c], list) else r[c] for c in columns)
+        if None in key:
+            continue
+        if key in seen:
+            return True
+        seen.add(key)
+    return False
+
+
+def fill_untrained(splink_settings: dict, start: dict) -> tuple[dict, list[tuple[str, str, str]]]:
+    """m and u probabilities the training could not estimate (no pair reached the level), taken from
+    `start`; with (comparison, level, "m" or "u") for each taken."""
+    out = json.loads(json.dumps(splink_settings))
+    before = {
+        (c["output_column_name"], lv.get("label_for_charts")): lv
+        for c in start["comparisons"]
+        for lv in c["comparison_levels"]
+    }
+    taken = []
+    for comparison in out["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            if level.get("is_null_level"):
+                continue
+            name, label = comparison["output_column_name"], level.get("label_for_charts")
+            for key in ("m_probability", "u_probability"):
+                value = level.get(key)
+                known = before.get((name, label), {}).get(key)
+                if (not isinstance(value, float) or not 0 < value <= 1) and known is not None:
+                    level[key] = known
+                    taken.append((name, label, key[0]))
+    return out, taken
 
 
 def count_swaps_once(splink_settings: dict) -> dict:

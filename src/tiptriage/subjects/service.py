@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from tiptriage.audit import service as audit
 from tiptriage.db import utcnow
+from tiptriage.i18n import refusal
 from tiptriage.intake.models import Report, ReportedPersonRow
 from tiptriage.subjects import features, linkage
 from tiptriage.subjects.models import (
@@ -43,6 +44,10 @@ TOTAL = "*"  # the term-count row holding the number of records with any value
 
 class SubjectError(ValueError):
     """An analyst action that cannot be carried out as asked (unknown id, empty reason, ...)."""
+
+
+class SubjectNotFound(SubjectError, LookupError):
+    """The subject, review or run named does not exist."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -619,7 +624,7 @@ def _require_reason(reason: str | None) -> str:
 def _subject(session: Session, subject_id: int) -> Subject:
     subject = session.get(Subject, subject_id)
     if subject is None:
-        raise SubjectError(f"no subject {subject_id}")
+        raise refusal(SubjectNotFound, "no subject {id}", id=subject_id)
     return subject
 
 
@@ -767,7 +772,7 @@ def _supersede_reviews(session: Session, subject_ids: list[int], except_id: int 
 def _open_review_row(session: Session, review_id: int) -> SubjectReview:
     review = session.get(SubjectReview, review_id)
     if review is None:
-        raise SubjectError(f"no review {review_id}")
+        raise refusal(SubjectNotFound, "no review {id}", id=review_id)
     if review.status != "open":
         raise SubjectError(f"review {review_id} is already {review.status}")
     return review
@@ -779,14 +784,14 @@ def confirm_review(session: Session, review_id: int, *, actor: str, reason: str 
     reason = _require_reason(reason)
     review = _open_review_row(session, review_id)
     if review.kind == "possible_same_subject":
-        result = merge(
-            session,
-            review.subject_id,
-            review.candidate_subject_id,
-            actor=actor,
-            reason=reason,
-            review_id=review.id,
-        )
+        # Either side may have been merged into another subject since the review was opened.
+        subject_id, candidate_id = _live(session, review.subject_id), _live(session, review.candidate_subject_id)
+        if subject_id == candidate_id:
+            raise SubjectError(
+                f"review {review_id} is moot: subjects {review.subject_id} and {review.candidate_subject_id} "
+                f"are one subject already ({subject_id})"
+            )
+        result = merge(session, subject_id, candidate_id, actor=actor, reason=reason, review_id=review.id)
     else:
         result = _move_person(session, review, actor=actor, reason=reason)
     review.status, review.decided_at, review.decided_by, review.reason = "confirmed", utcnow(), actor, reason
@@ -805,9 +810,7 @@ def confirm_review(session: Session, review_id: int, *, actor: str, reason: str 
 
 def _move_person(session: Session, review: SubjectReview, *, actor: str, reason: str) -> ActionResult:
     current = current_subject(session, review.reported_person_id)
-    target = _subject(session, review.candidate_subject_id)
-    while target.merged_into_id is not None:  # the candidate may have been merged meanwhile
-        target = _subject(session, target.merged_into_id)
+    target = _subject(session, _live(session, review.candidate_subject_id))  # it may have been merged meanwhile
     affected = affected_reports(session, [current, target.id])
     op = record_operation(
         session, "confirm", actor, reason, {"review": review.id, "into": target.id, "from": current}
@@ -820,6 +823,14 @@ def _move_person(session: Session, review: SubjectReview, *, actor: str, reason:
     # The provisional subject is retired like a merged one, so `split` can undo this confirmation.
     _retire_if_empty(session, _subject(session, current), target.id, now)
     return ActionResult(op.id, (target.id,), tuple(moved), tuple(queue_retriage(session, affected, op.id)))
+
+
+def _live(session: Session, subject_id: int) -> int:
+    """The subject as it is now: a merged subject's successor, followed to the end."""
+    subject = _subject(session, subject_id)
+    while subject.merged_into_id is not None:
+        subject = _subject(session, subject.merged_into_id)
+    return subject.id
 
 
 def reject_review(session: Session, review_id: int, *, actor: str, reason: str | None) -> ActionResult:

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 
+from tiptriage.registry.records import InvestigationInput, WarningInput
 from tiptriage.subjects.identifiers import birth_range_from_age
 from tiptriage.triage.distribution import DISTRIBUTED, UNDETERMINED, Evidence, judge
 
@@ -86,24 +87,6 @@ class ReportInput:
 
 
 @dataclass(frozen=True, slots=True)
-class WarningInput:
-    warning_id: int
-    state: str  # proposed, approved, delivered, revoked (expiry is computed from expires_on)
-    delivered_on: date | None
-    expires_on: date | None
-    unit: str | None
-    covers_report: bool  # the warning was given for this very report
-
-
-@dataclass(frozen=True, slots=True)
-class InvestigationInput:
-    investigation_id: int
-    unit: str
-    open: bool
-    covers_report: bool
-
-
-@dataclass(frozen=True, slots=True)
 class AgeEvidence:
     """A date of birth or an age at a moment, from another report of the same subject."""
 
@@ -129,6 +112,8 @@ class SubjectHistory:
     # or new material: the person is judged, not the report.
     distributed_elsewhere: bool = False
     new_material_elsewhere: bool = False
+    # Subjects linkage holds as possibly the same person (open reviews) that distributed or held new material.
+    candidate_spread: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +161,8 @@ class Facts:
     warned_after_incident: bool
     possible_rereport_after_warning: bool
     possible_warned_subject: int | None
+    possible_distributor: bool  # linkage holds as possibly this person a subject that distributed or had new material
+    possible_distributor_subject: int | None
     pending_warning: bool
     warned_for_report: bool  # an approved or delivered warning answers this very report
     warning_date: str | None
@@ -237,6 +224,8 @@ def derive_facts(report: ReportInput, history: SubjectHistory, settings: FactSet
         esp_prior_reports=max((p.esp_prior_reports for p in reported), default=0),
         **_warning_facts(history.warnings, day),
         **_possible_rereport(history.candidate_warnings, day),
+        possible_distributor=bool(history.candidate_spread),
+        possible_distributor_subject=min(history.candidate_spread, default=None),
         **_investigation_facts(history.investigations),
         **_contact_facts(report, day, settings.youth_age),
         **_risk_facts(history.risk_items),

@@ -14,19 +14,18 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tiptriage.db import chunks
 from tiptriage.intake.models import AddressRow, FileRow, IdentifierRow, IpEventRow, Report, ReportedPersonRow
-from tiptriage.media.matching import chunks
 from tiptriage.media.models import BankEntry, FileMatch, FileMatchState
 from tiptriage.registry import service as registry
+from tiptriage.registry.records import InvestigationInput, WarningInput
 from tiptriage.triage.distribution import DISTRIBUTED, Evidence, Services
 from tiptriage.triage.facts import (
     AgeEvidence,
     FileInput,
-    InvestigationInput,
     PersonInput,
     ReportInput,
     SubjectHistory,
-    WarningInput,
     distribution_of,
 )
 from tiptriage.subjects import identity
@@ -86,13 +85,15 @@ def load(session: Session, report_ids: list[int], links: SubjectLinks, places: P
     subject_of = links.subjects_of(session, own)
     members = links.members_of(session, sorted(set(subject_of.values())))
     mine = {p.id for ps in persons.values() for p in ps}
-    others = _persons_by_id(session, sorted({m for ms in members.values() for m in ms} - mine))
-    reports |= _reports(session, sorted({p.report_id for p in others.values()} - set(reports)))
-    evidence = _evidence(session, reports, places.services)
-    everyone = {p.id: p for ps in persons.values() for p in ps} | others
     candidates = links.candidates_of(session, own)
     candidate_members = links.members_of(session, sorted({c for cs in candidates.values() for c in cs}))
     maybe = {m for ms in candidate_members.values() for m in ms}
+    # The subjects' other members, and those of subjects linkage holds as possibly the same person
+    # (their reports' files say whether that person distributed).
+    others = _persons_by_id(session, sorted(({m for ms in members.values() for m in ms} | maybe) - mine))
+    reports |= _reports(session, sorted({p.report_id for p in others.values()} - set(reports)))
+    evidence = _evidence(session, reports, places.services)
+    everyone = {p.id: p for ps in persons.values() for p in ps} | others
     checked = sorted(set(own) | set(others))  # whose risk items and register checks count
     addresses = _addresses(session, sorted(everyone))
     verified = _per_person(session, checked, VerifiedBirthDate.at, VerifiedBirthDate.date_of_birth)
@@ -345,6 +346,7 @@ class _Context:
             risk_items=tuple((item, value) for _, item, value in
                              sorted(x for p in people for x in self.risk.get(p.id, ()))),
             candidate_warnings=self._candidate_warnings(persons, set(subjects)),
+            candidate_spread=self._candidate_spread(persons, set(subjects)),
             named=any(p.named for p in people),
             verified_birth_dates=self._verified(persons, members),
             **self._elsewhere(related))
@@ -353,13 +355,27 @@ class _Context:
         """What the subject's other reports hold: files of theirs (or of no one named) distributed, new."""
         distributed = new = False
         for p in related:
-            for r, status, series, finding in self.files.get(p.report_id, ()):
-                if r.person_ref not in (None, p.ref) or status == "non_pertinent":
-                    continue
-                new = new or status == "new"
-                distributed = distributed or distribution_of(self._file_input(r, status, series, True, finding),
-                                                             self.evidence[p.report_id]) == DISTRIBUTED
+            spread, fresh = self._spread(p)
+            distributed, new = distributed or spread, new or fresh
         return {"distributed_elsewhere": distributed, "new_material_elsewhere": new}
+
+    def _spread(self, p: _Person) -> tuple[bool, bool]:
+        """Whether a person distributed, and held new material, in their report."""
+        distributed = new = False
+        for r, status, series, finding in self.files.get(p.report_id, ()):
+            if r.person_ref not in (None, p.ref) or status == "non_pertinent":
+                continue
+            new = new or status == "new"
+            distributed = distributed or distribution_of(self._file_input(r, status, series, True, finding),
+                                                         self.evidence[p.report_id]) == DISTRIBUTED
+        return distributed, new
+
+    def _candidate_spread(self, persons: list[_Person], subjects: set[int]) -> tuple[int, ...]:
+        """Subjects linkage holds as possibly this person (open reviews) that distributed or held new
+        material: no warning before an analyst has answered that review."""
+        maybe = sorted({c for p in persons for c in self.candidates.get(p.id, ()) if c not in subjects})
+        return tuple(c for c in maybe if any(any(self._spread(self.others[m])) for m in
+                                             self.candidate_members.get(c, ()) if m in self.others))
 
     def _verified(self, persons: list[_Person], members: list[_Person]) -> tuple[date, ...]:
         """Register checks of any current member, newest last; also one made on another version of

@@ -24,15 +24,15 @@ from pathlib import Path
 
 import yaml
 
+from tiptriage.outcomes import OUTCOMES
 from tiptriage.triage.facts import FACT_SCHEMA
 
-OUTCOMES = ("URGENT", "CRIMINAL_CASE", "WARNING", "YOUTH", "NEEDS_IDENTIFICATION", "NEEDS_REVIEW", "FORWARD",
-            "NO_ACTION")
 # The hard rules: no policy may recommend a WARNING while any of these facts is true.
 HARD_RULES = {
     "distributed": "never WARNING when anything was distributed",
     "distribution_undetermined": "never WARNING while it is undetermined whether a file was distributed",
     "distributed_elsewhere": "never WARNING for a person who distributed in another report",
+    "possible_distributor": "never WARNING while linkage holds as possibly this person one who distributed",
     "new_material": "never WARNING when any file is new material",
     "new_material_elsewhere": "never WARNING for a person with new material in another report",
     "unrated": "never WARNING when any file is unrated",

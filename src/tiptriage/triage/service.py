@@ -21,11 +21,10 @@ from sqlalchemy.orm import Session
 
 from tiptriage.audit import service as audit
 from tiptriage.config import get_settings
-from tiptriage.db import allocate_ids, utcnow
+from tiptriage.db import allocate_ids, chunks, utcnow
 from tiptriage.i18n import refusal
 from tiptriage.intake.models import FileRow, Report, ReportedPersonRow
 from tiptriage.media import service as media
-from tiptriage.media.matching import chunks
 from tiptriage.operations.units import Units, load_units
 from tiptriage.registry import service as registry
 from tiptriage.subjects import identity

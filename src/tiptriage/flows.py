@@ -1,6 +1,6 @@
-"""Registry actions with their consequences for triage (the orchestration above both services).
+"""What combines domains, above their services (the data path has its own: `pipeline.py`).
 
-A warning proposed through a decision waits for a second person; approval settles the decision;
+Registry actions with their consequences for triage: a warning proposed through a decision waits for a second person; approval settles the decision;
 delivery or revocation, and closing an investigation, change what the subject's other reports
 mean, so those are triaged again at once (escalation: a re-report after the warning now yields
 CRIMINAL_CASE with the aggravation flag and an alert).
@@ -15,6 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tiptriage.intake.models import Report, ReportedPersonRow
+from tiptriage.operations.plan import PlanItem, UnitPlan, plan_week
+from tiptriage.operations.units import load_units
 from tiptriage.registry import service as registry
 from tiptriage.registry.earlier import possible_earlier_warnings
 from tiptriage.registry.models import Alert, Investigation, PoliceWarning, WarningReport
@@ -130,3 +132,22 @@ def subject_history(session: Session, subject_id: int, *, links: SubjectLinks | 
             "investigations": [{"id": i.id, "report_id": i.report_id, "unit": i.unit, "opened_at": i.opened_at,
                                 "closed_at": i.closed_at} for i in investigations],
             "alerts": [registry.alert_doc(a) for a in alerts]}
+
+
+# --- the week's plan: the triage queue against the units' capacity ---------------------------------
+PLANNED_STATUSES = ("open", "reopened", "awaiting_approval")
+
+
+def plan(session: Session, *, actor: str, unit: str | None = None, shown: int | None = 50) -> dict[str, UnitPlan]:
+    """What each unit (or one) can take up this week. The reports shown (the first `shown` planned
+    and waiting per unit) are what the audit log records as consulted."""
+    rows = triage.queue(session, unit=unit, statuses=PLANNED_STATUSES, limit=None)
+    items = [PlanItem(r["report_id"], r["external_id"], r["outcome"], r["priority"], r["received_at"], r["unit"])
+             for r in rows]
+    plans = plan_week(items, load_units())
+    if unit:
+        plans = {unit: plans[unit]} if unit in plans else {}
+    seen = [e["report_id"] for p in plans.values() for e in p.planned[:shown] + p.waiting[:shown]]
+    triage.audit_view(session, actor=actor, action="plan.view", report_ids=seen,
+                      details={"unit": unit, "queued": len(items)})
+    return plans
