@@ -449,8 +449,8 @@ NL = {
     "accounts file {path}: {error}": "accountbestand {path}: {error}",
     "accounts file {path}, account {n}: field 'id' is missing": "accountbestand {path}, account {n}: veld 'id' ontbreekt",
     "{id} has no account in {path}": "{id} heeft geen account in {path}",
-    "Finished what an earlier, stopped run left: {n} reports matched, linked and triaged.":
-        "Afgemaakt wat een eerdere, afgebroken run liet liggen: {n} meldingen gematcht, gekoppeld en getrieerd.",
+    "First finished what an earlier, stopped run left: {n} reports matched and linked.":
+        "Eerst afgemaakt wat een eerdere, afgebroken run liet liggen: {n} meldingen gematcht en gekoppeld.",
     "Reports an earlier, stopped run left, finished now": "Meldingen van een afgebroken eerdere run, nu afgemaakt",
 }
 

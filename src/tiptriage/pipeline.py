@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from tiptriage.db import exclusive
 from tiptriage.intake import service as intake
 from tiptriage.intake.models import FileRow, Report, ReportedPersonRow
 from tiptriage.media import service as media
@@ -86,9 +87,37 @@ class Pending:
 def finish(session: Session, *, actor: str, summary: PipelineSummary | None = None,
            clock: tuple[float, float] | None = None) -> PipelineSummary:
     """Match, link and triage whatever is pending, in that order, each stage committed before the
-    next starts: a report is triaged only once its files are matched and its persons linked."""
+    next starts: a report is triaged only once its files are matched and its persons linked. One
+    process at a time (two ingests at once would both take up the same pending files)."""
     summary = summary or PipelineSummary(intake.IngestSummary())
     clock = clock or (time.perf_counter(), time.process_time())
+    with exclusive(session.get_bind(), "finish"):
+        pending, clock = _match_and_link(session, actor, summary, clock)
+        if pending.untriaged:
+            result = triage.triage_reports(session, pending.untriaged, actor=actor)  # commits per 1,000 reports
+            summary.triage, summary.alerts = dict(result.by_outcome), result.alerts
+        # Linking may have joined subjects, which changes the history of reports triaged before
+        # this ingest: triage those now, so the queue never shows a recommendation made on stale links.
+        earlier = sorted(set(subjects.pending_retriage(session)) - set(pending.untriaged))
+        if earlier:
+            again = triage.triage_reports(session, earlier, actor=actor, trigger="subject",
+                                          reason="subjects joined while linking new reports")
+            summary.retriaged = again.triaged
+            summary.alerts += again.alerts
+    _lap(summary, "triage", clock)
+    return summary
+
+
+def catch_up(session: Session, *, actor: str) -> PipelineSummary:
+    """Match and link whatever is pending (what a stopped ingest left), before a triage of its own."""
+    summary = PipelineSummary(intake.IngestSummary())
+    with exclusive(session.get_bind(), "finish"):
+        _match_and_link(session, actor, summary, (time.perf_counter(), time.process_time()))
+    return summary
+
+
+def _match_and_link(session: Session, actor: str, summary: PipelineSummary,
+                    clock: tuple[float, float]) -> tuple[Pending, tuple[float, float]]:
     pending = Pending.read(session)
     summary.resumed = len(pending.reports(session) - set(summary.intake.report_ids))
     if pending.files:
@@ -102,20 +131,7 @@ def finish(session: Session, *, actor: str, summary: PipelineSummary | None = No
         linking.update(r.decision for r in bulk.resolve_reports(session, part, actor=actor))
         session.commit()
     summary.linking = dict(linking)
-    clock = _lap(summary, "link", clock)
-    if pending.untriaged:
-        result = triage.triage_reports(session, pending.untriaged, actor=actor)  # commits per 1,000 reports
-        summary.triage, summary.alerts = dict(result.by_outcome), result.alerts
-    # Linking may have joined subjects, which changes the history of reports triaged before this
-    # ingest: triage those now, so the queue never shows a recommendation made on stale links.
-    earlier = sorted(set(subjects.pending_retriage(session)) - set(pending.untriaged))
-    if earlier:
-        again = triage.triage_reports(session, earlier, actor=actor, trigger="subject",
-                                      reason="subjects joined while linking new reports")
-        summary.retriaged = again.triaged
-        summary.alerts += again.alerts
-    _lap(summary, "triage", clock)
-    return summary
+    return pending, _lap(summary, "link", clock)
 
 
 def _refresh_statistics(session: Session, stored: int) -> None:

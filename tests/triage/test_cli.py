@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import yaml
 from typer.testing import CliRunner
@@ -11,7 +12,7 @@ from tiptriage import config
 from tiptriage.cli import app
 from tiptriage.db import open_session
 
-from .dbdata import bank, fresh, ingest, known, report
+from .dbdata import bank, fresh, ingest, known, person, report
 
 runner = CliRunner()
 
@@ -25,7 +26,12 @@ def run(*args: str, code: int = 0):
 def stored(tmp_path) -> list[int]:
     with open_session() as s:
         bank(s, tmp_path)
-        return ingest(s, tmp_path / "in", report("1", known(0)), report("2", known(1, "upload")), report("3", fresh("n")))
+        # Three different people: `tiptriage triage` links what ingest left unlinked, and one person
+        # behind all three would be judged on all three (distribution in report 2).
+        people = [person(), person("Piet", "Bakker", "piet.bakker@example.nl", date(1975, 1, 2), "6221 CD"),
+                  person("Kees", "Smit", "kees.smit@example.nl", date(1990, 7, 8), "6131 EF")]
+        return ingest(s, tmp_path / "in", report("1", known(0), who=people[0]),
+                      report("2", known(1, "upload"), who=people[1]), report("3", fresh("n"), who=people[2]))
 
 
 def test_triage_queue_explain_and_decide(cli_env, tmp_path):

@@ -169,9 +169,27 @@ def test_triage_after_a_killed_ingest_finishes_the_earlier_stages_first(data, un
     assert _outcome(url)["pending"][2] == REPORTS
     done = _cli(env, "triage")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "Finished what an earlier, stopped run left" in done.stderr
+    assert "First finished what an earlier, stopped run left" in done.stderr
     after = _outcome(url)
     assert after["pending"] == (0, 0, 0) and after["audit"]
     # The reports the killed run never stored come with the next ingest; then all is as uninterrupted.
     assert _cli(env, "ingest", str(data / "reports")).returncode == 0
     assert _outcome(url) == uninterrupted
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_two_ingests_of_one_folder_at_once_store_each_report_once(data, tmp_path, request, kind):
+    url = _store(kind, tmp_path, "twice", request)
+    env = _env(url, tmp_path / "index", data)
+    _fresh(env, data)
+    files = [str(f) for f in sorted((data / "reports").rglob("*")) if f.is_file()]
+    runs = [subprocess.Popen([TIPTRIAGE, "ingest", *order], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True) for order in (files, files[::-1])]
+    results = [(run.wait(600), *run.communicate()) for run in runs]
+    assert [code for code, _, _ in results] == [0, 0], results
+    after = _outcome(url)
+    assert after["stored"] == REPORTS and after["pending"] == (0, 0, 0) and after["audit"]
+    engine = make_engine(url)
+    with session_factory(engine)() as s:
+        assert intake.quarantine(s) == []
+    engine.dispose()

@@ -520,12 +520,18 @@ def _reject(session: Session, error: Exception, actor: str, summary: IngestSumma
     summary.errors.append(error.as_dict() | {"message": error.message})
 
 
-def _store(session: Session, batch: list[Prepared], actor: str, summary: IngestSummary) -> None:
+def _store(session: Session, batch: list[Prepared], actor: str, summary: IngestSummary, *,
+           again: bool = False) -> None:
     try:
         outcome = _store_batch(session, batch, actor)
         session.commit()
     except (SQLAlchemyError, psycopg.Error) as exc:  # COPY raises psycopg's own errors
         session.rollback()
+        if len(batch) == 1 and not again and _taken(exc):
+            # Another ingest stored this report meanwhile (its transaction had not committed when
+            # this one looked): looked at again, it is a duplicate, not a report to refuse.
+            _store(session, batch, actor, summary, again=True)
+            return
         if len(batch) == 1:
             reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0][:300]
             _reject(session, IntakeError(batch[0].path_name, f"the database refused the report: {reason}",
@@ -539,6 +545,12 @@ def _store(session: Session, batch: list[Prepared], actor: str, summary: IngestS
     summary.versions += versions
     summary.duplicates += duplicates
     summary.report_ids.extend(stored)
+
+
+def _taken(exc: Exception) -> bool:
+    """A unique key another transaction took first (PostgreSQL's unique_violation, SQLite's UNIQUE)."""
+    orig = getattr(exc, "orig", exc)
+    return getattr(orig, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in str(orig)
 
 
 def _store_batch(session: Session, batch: list[Prepared], actor: str) -> tuple[list[int], int, int]:

@@ -41,11 +41,11 @@ def triage(report_ids: list[int] = typer.Argument(None, help="Reports to triage 
         err_console.print(_("Give report ids or --all, not both."))
         raise typer.Exit(EXIT_USAGE)
     with session() as s:
-        # Never recommend on an incomplete state: what a stopped ingest left is finished first.
-        resumed = pipeline.finish(s, actor=actor()).resumed
-        if resumed:
-            err_console.print(_("Finished what an earlier, stopped run left: {n} reports matched, linked and triaged.",
-                                n=number(resumed)))
+        # Never recommend on an incomplete state: what a stopped ingest left is matched and linked first.
+        caught_up = pipeline.catch_up(s, actor=actor())
+        if caught_up.matching or caught_up.linking:
+            err_console.print(_("First finished what an earlier, stopped run left: {n} reports matched and linked.",
+                                n=number(caught_up.resumed)))
         if all_:
             summary = service.triage_all(s, actor=actor(), reason=reason)
         elif report_ids:
