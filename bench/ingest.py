@@ -1,7 +1,13 @@
-"""Ingest benchmark: throughput, peak memory and the cost over a bare parse, on SQLite and PostgreSQL.
+"""Ingest benchmark: the whole data path per stage; throughput, peak memory and the cost over a bare
+parse of storing, on SQLite and PostgreSQL.
 
     .venv/bin/python bench/ingest.py                      # 10k and 100k, SQLite and PostgreSQL
     .venv/bin/python bench/ingest.py --sizes 2000 --dbs sqlite
+    .venv/bin/python bench/ingest.py --stages-only        # only the whole data path, per stage
+
+First, per size N and database, the whole data path (`pipeline.process`, what `tiptriage ingest`
+calls: store, match against the set's two banks, link, triage) on N reports into an empty store:
+reports/s of each stage and of the whole, and linking's milliseconds per report.
 
 For each size N it generates (once, cached under var/bench/) a synthetic set of N + 1,000 reports
 and prints, per database:
@@ -190,15 +196,82 @@ def bench(n: int, dbs: list[str]) -> list[dict]:
     return rows
 
 
+def stages_one(url: str, listing: str, data: str) -> None:
+    """Child process: the set's banks imported and its tables configured as `make demo` does, then
+    the whole data path (`pipeline.process`, what `tiptriage ingest` calls) on the listed files;
+    print JSON with each stage's seconds."""
+    data_dir = Path(data)
+    os.environ["TIPTRIAGE_IP_COUNTRIES_FILE"] = str(data_dir / "tables" / "ip_countries.csv")
+    os.environ["TIPTRIAGE_SERVICES_FILE"] = str(data_dir / "tables" / "services.csv")
+    from tiptriage import pipeline
+    from tiptriage.db import make_engine, migrate, session_factory
+    from tiptriage.media import service as media
+
+    engine = make_engine(url)
+    migrate(engine)
+    with session_factory(engine)() as session:
+        media.import_bank(session, data_dir / "banks" / "vics.json", name="vics", fmt="vics", actor="bench")
+        media.import_bank(session, data_dir / "banks" / "known.csv", name="nl-known", fmt="csv", actor="bench",
+                          category_map={c: "child_abuse" for c in ("A1", "A2", "B1", "B2")} | {"NP": "non_pertinent"})
+        session.commit()
+        files = [Path(p) for p in Path(listing).read_text().splitlines()]
+        before = _cpu()
+        start = time.perf_counter()
+        summary = pipeline.process(session, files, actor="bench")
+        seconds = time.perf_counter() - start
+        main_cpu, workers_cpu = (after - b for after, b in zip(_cpu(), before, strict=True))
+    engine.dispose()
+    print(json.dumps({"stored": summary.intake.stored, "rejected": summary.intake.rejected, "seconds": seconds,
+                      "stages": summary.seconds, "stages_cpu": summary.cpu_seconds, "main_cpu_s": main_cpu, "workers_cpu_s": workers_cpu}))
+
+
+def stages(n: int, kind: str) -> dict:
+    reports = dataset(n)
+    head, _ = split(reports, n)
+    listing = WORK / f"stages-{kind}-{n}-list.txt"
+    listing.write_text("\n".join(map(str, head)))
+    url = fresh_db(kind, f"stages-{kind}-{n}")
+    out = subprocess.run([sys.executable, __file__, "--stages-child", url, str(listing), str(reports.parent)],
+                         check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def print_stages(sizes: list[int], dbs: list[str]) -> None:
+    names = ("store", "match", "link", "triage")
+    print(f"{'whole data path':<16}{'reports':>8}" + "".join(f"{n + ' rep/s':>13}" for n in names)
+          + f"{'link ms/rep':>12}{'whole rep/s':>12}  cpu ms/report of the main process: "
+          + " ".join(names) + " (+ parse workers' cpu s)")
+    for n in sizes:
+        for kind in dbs:
+            r = stages(n, kind)
+            stored, st, cpu = r["stored"], r["stages"], r["stages_cpu"]
+            print(f"{kind:<16}{stored:>8}" + "".join(f"{stored / st[name]:>13.0f}" for name in names)
+                  + f"{1000 * st['link'] / stored:>12.2f}{stored / r['seconds']:>12.0f}  "
+                  + " ".join(f"{1000 * cpu[name] / stored:.2f}" for name in names)
+                  + f" (+ {r['workers_cpu_s']:.1f} s)", flush=True)
+    print("stages of pipeline.process (what `tiptriage ingest` calls) into an empty store with the set's banks; "
+          "targets: link <= 1 ms per report at 100k, whole path >= 750 reports/s. Wall-clock rates depend on "
+          f"what else runs on this machine ({os.cpu_count()} cores, load average now "
+          f"{os.getloadavg()[0]:.1f}); the cpu columns less so.")
+
+
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         measure_one(sys.argv[2], sys.argv[3:])
         return
+    if len(sys.argv) > 1 and sys.argv[1] == "--stages-child":
+        stages_one(*sys.argv[2:5])
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--dbs", nargs="+", default=["sqlite", "postgresql"], choices=["sqlite", "postgresql"])
+    parser.add_argument("--stages-only", action="store_true",
+                        help="only the whole data path per stage (store, match, link, triage)")
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
+    print_stages(args.sizes, args.dbs)
+    if args.stages_only:
+        return
     header = (f"{'db':<11}{'reports':>9}{'rep/s':>9}{'peak MB':>9}{'parse s':>9}{'ingest s':>10}"
               f"{'x parse':>9}{'cpu main':>9}{'cpu wrk':>8}{'base':>7}{'ms@base':>8}{'ms@N':>8}{'growth':>8}")
     print(header)

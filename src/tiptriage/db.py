@@ -53,6 +53,16 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # reports (storing 1,000 more: file_hashes inserts 0.45 s -> 0.25 s).
     cur.execute("PRAGMA cache_size=-65536")
     cur.close()
+    # Transactions are begun by SQLAlchemy (below), not by the driver's implicit BEGIN.
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    # Every transaction takes SQLite's write lock when it begins, not at its first write: of two
+    # that read and then write (an approval, a decision, the audit chain's head, ids after the
+    # maximum), the second waits for the first and reads what it committed. With the driver's
+    # deferred BEGIN both read the old state and both wrote (or one failed on a unique key).
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 KNOWN_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
@@ -78,6 +88,7 @@ def make_engine(url: str | None = None, *, create: bool = True) -> Engine:
     engine = create_engine(url)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 
@@ -158,17 +169,16 @@ def migrate(engine: Engine, revision: str = "head", *, down: bool = False) -> No
         if sqlite:
             # SQLite changes a column by copying its table (Alembic's batch mode) while rows of
             # other tables point at it. Foreign keys can only be switched off outside a
-            # transaction; they are checked as a whole before they are on again.
-            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
-            connection.commit()
+            # transaction (so on the driver's connection, which begins none by itself); they are
+            # checked as a whole before they are on again.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
         with connection.begin():
             (command.downgrade if down else command.upgrade)(alembic_config(connection), revision)
             broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all() if sqlite else []
             if broken:
                 raise RuntimeError(f"migration left rows whose foreign key points nowhere: {broken[:5]}")
         if sqlite:
-            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
-            connection.commit()
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 
 
 def alembic_config(connection: Connection):

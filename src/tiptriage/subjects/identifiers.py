@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -575,6 +575,15 @@ class IpClass(StrEnum):
 
 def normalise_ip(value: object) -> str | None:
     """Canonical text of an IPv4/IPv6 address; IPv4-mapped IPv6 (::ffff:1.2.3.4) becomes IPv4."""
+    return _normalise_ip_text(value) if isinstance(value, str) else _normalise_ip(value)
+
+
+@lru_cache(maxsize=1 << 16)  # linking an ingest batch meets the same addresses again and again
+def _normalise_ip_text(value: str) -> str | None:
+    return _normalise_ip(value)
+
+
+def _normalise_ip(value: object) -> str | None:
     text = _clean(value)
     if text is None:
         return None
@@ -601,6 +610,17 @@ def _packaged_shared_ranges() -> tuple[IpNetwork, ...]:
 
 def classify_ip(ip: str, *, shared: Sequence[IpNetwork] | None = None) -> IpClass | None:
     """What an address says about who used it; None when it is not an address."""
+    if shared is None and isinstance(ip, str):
+        return _classify_packaged(ip)
+    return _classify(ip, shared)
+
+
+@lru_cache(maxsize=1 << 16)
+def _classify_packaged(ip: str) -> IpClass | None:
+    return _classify(ip, None)
+
+
+def _classify(ip: str, shared: Sequence[IpNetwork] | None) -> IpClass | None:
     canonical = normalise_ip(ip)
     if canonical is None:
         return None

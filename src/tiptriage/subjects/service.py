@@ -17,12 +17,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, insert, or_, select, text, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from tiptriage.audit import service as audit
-from tiptriage.db import utcnow
+from tiptriage.db import chunks, utcnow
 from tiptriage.i18n import refusal
-from tiptriage.intake.models import Report, ReportedPersonRow
+from tiptriage.intake.models import AddressRow, IdentifierRow, IpEventRow, Report, ReportedPersonRow
 from tiptriage.subjects import features, linkage
 from tiptriage.subjects.models import (
     ANALYST_OPERATIONS,
@@ -122,8 +122,20 @@ def resolve_reports(session: Session, report_ids: Iterable[int], *, actor: str) 
     """Link every reported person of the given reports to a subject; idempotent per person.
 
     Runs in the caller's transaction (flushed, not committed). Returns one Resolution per reported
-    person that was linked now; persons already linked are left as they are.
+    person that was linked now; persons already linked are left as they are. One person at a time,
+    each look-up and write a statement of its own: the path for one new report (an ingest batch
+    goes through `bulk.resolve_reports`, which decides the same).
     """
+    return link_reports(session, report_ids, actor, _resolve_each)
+
+
+def _resolve_each(session: Session, model: linkage.Model, op: SubjectOperation, persons: list) -> list[Resolution]:
+    return [_resolve_person(session, model, op, report, person) for report, person in persons]
+
+
+def link_reports(session: Session, report_ids: Iterable[int], actor: str, resolve) -> list[Resolution]:
+    """What both linking paths share: the reports' persons not linked yet, one operation, the audit
+    record; `resolve(session, model, op, [(report, person), ...])` links them in order."""
     report_ids = sorted(set(report_ids))
     if not report_ids:
         return []
@@ -131,12 +143,9 @@ def resolve_reports(session: Session, report_ids: Iterable[int], *, actor: str) 
     op = record_operation(
         session, "link", actor, None, {"reports": len(report_ids), "model_version": model.version}
     )
-    done = []
-    for report in _reports_with_persons(session, report_ids):
-        for person in report.persons:
-            if person.role != SUBJECT_ROLE or current_subject(session, person.id) is not None:
-                continue
-            done.append(_resolve_person(session, model, op, report, person))
+    persons = stored_persons(session, report_ids)
+    linked = subject_of_persons(session, [person.id for _, person in persons])
+    done = resolve(session, model, op, [(r, p) for r, p in persons if p.id not in linked])
     audit.record(
         session,
         actor=actor,
@@ -152,19 +161,52 @@ def resolve_reports(session: Session, report_ids: Iterable[int], *, actor: str) 
     return done
 
 
-def _reports_with_persons(session: Session, report_ids: list[int]) -> list[Report]:
-    persons = selectinload(Report.persons)
-    query = (
-        select(Report)
-        .where(Report.id.in_(report_ids))
-        .order_by(Report.id)
-        .options(
-            persons.selectinload(ReportedPersonRow.identifiers),
-            persons.selectinload(ReportedPersonRow.addresses),
-            persons.selectinload(ReportedPersonRow.ip_events),
-        )
-    )
-    return list(session.execute(query).scalars())
+@dataclass
+class StoredPerson:
+    """A reported person as linkage reads it (what `features.domain_person` takes), read with plain
+    queries: through the ORM, loading an ingest batch's persons cost a third of linking them."""
+
+    id: int
+    report_id: int
+    ref: str
+    role: str
+    given_name: str | None
+    family_name: str | None
+    date_of_birth: object
+    age: int | None
+    estimated_country: str | None
+    identifiers: list = field(default_factory=list)
+    addresses: list = field(default_factory=list)
+    ip_events: list = field(default_factory=list)
+
+
+def stored_persons(session: Session, report_ids: list[int]) -> list[tuple]:
+    """(report, person) for every reported person (role "reported") of the reports, in report and
+    person order; a report as a row with its id, incident time and reporter."""
+    reports, persons = {}, []
+    table = ReportedPersonRow.__table__
+    for part in chunks(report_ids):
+        reports |= {r.id: r for r in session.execute(
+            select(Report.id, Report.incident_at, Report.reporter).where(Report.id.in_(part)))}
+        persons += [
+            StoredPerson(**{c: row._mapping[c] for c in _PERSON_COLUMNS})
+            for row in session.execute(
+                select(table).where(table.c.report_id.in_(part), table.c.role == SUBJECT_ROLE)
+                .order_by(table.c.report_id, table.c.id)
+            )
+        ]
+    by_id = {p.id: p for p in persons}
+    for model, attribute in ((IdentifierRow, "identifiers"), (AddressRow, "addresses"), (IpEventRow, "ip_events")):
+        for part in chunks(list(by_id)):
+            for row in session.execute(
+                select(model.__table__).where(model.person_id.in_(part)).order_by(model.id)
+            ):
+                getattr(by_id[row.person_id], attribute).append(row)
+    return [(reports[p.report_id], p) for p in persons]
+
+
+_PERSON_COLUMNS = ("id", "report_id", "ref", "role", "given_name", "family_name", "date_of_birth", "age",
+                   "estimated_country")
 
 
 @dataclass
@@ -180,18 +222,40 @@ class Decision:
 def decide(session: Session, model: linkage.Model, rec: dict, ips: set[str]) -> Decision:
     """Candidates through the key index, scored with the model's weights; reads only. The record's
     own person is never its candidate (it is indexed already when linkage looks again)."""
-    shared = shared_ips(session, model.max_ip_fanout, ips)
+    return decide_in(StoredRegistry(session), model, rec, ips)
+
+
+class StoredRegistry:
+    """The registry as the fast path reads it, one statement per look-up (`bulk.BatchRegistry`
+    answers the same from what it loaded for a whole batch)."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def shared_ips(self, limit: int, ips: set[str]) -> set[str]:
+        return shared_ips(self.session, limit, ips)
+
+    def term_counts(self, wanted: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        return term_counts(self.session, wanted)
+
+    def candidates(self, keys: list[str], cap: int) -> list[_Candidate]:
+        return _candidates(self.session, keys, cap)
+
+
+def decide_in(registry, model: linkage.Model, rec: dict, ips: set[str]) -> Decision:
+    """`decide` against a registry (StoredRegistry, or bulk.BatchRegistry for an ingest batch)."""
+    shared = registry.shared_ips(model.max_ip_fanout, ips)
     scored_rec = features.drop_ips(rec, shared)
-    tf = _term_frequencies(session, model, rec)
+    tf = term_frequency(model, registry.term_counts(tf_values(rec)))
     # A home connection finds candidates too, unless the fan-out guard found it shared.
     ip_keys = [features.IP_KEY_PREFIX + ip for ip in sorted(ips - shared)]
-    candidates = [c for c in _candidates(session, [*(rec["keys"] or ()), *ip_keys], model.max_key_candidates)
+    candidates = [c for c in registry.candidates([*(rec["keys"] or ()), *ip_keys], model.max_key_candidates)
                   if c.person_id != rec["unique_id"]]
     return Decision(scored_rec, _choose(model, scored_rec, candidates, tf, shared), tf, shared)
 
 
 def _resolve_person(
-    session: Session, model: linkage.Model, op: SubjectOperation, report: Report, person: ReportedPersonRow
+    session: Session, model: linkage.Model, op: SubjectOperation, report, person: StoredPerson
 ) -> Resolution:
     normalised = features.normalised(person, report)
     rec = features.record(person.id, normalised)
@@ -261,21 +325,27 @@ def shared_ips(session: Session, limit: int, ips: Iterable[str] | None = None) -
     return {key[len(features.IP_KEY_PREFIX) :] for key, _ in session.execute(query)}
 
 
-def _term_frequencies(session: Session, model: linkage.Model, rec: dict) -> linkage.TermFrequency:
+def tf_values(rec: dict) -> list[tuple[str, str]]:
+    """The (column, value) pairs whose frequency adjusts a record's name weights."""
+    return [(c, rec[c]) for c in linkage.TF_COLUMNS if rec[c] is not None]
+
+
+def term_counts(session: Session, wanted: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """How many records have each value, and any value of its column (TOTAL)."""
+    if not wanted:
+        return {}
+    condition = or_(*[(SubjectTermCount.field == c) & SubjectTermCount.value.in_([v, TOTAL]) for c, v in wanted])
+    return {
+        (f, v): n
+        for f, v, n in session.execute(
+            select(SubjectTermCount.field, SubjectTermCount.value, SubjectTermCount.n).where(condition)
+        )
+    }
+
+
+def term_frequency(model: linkage.Model, counts: dict[tuple[str, str], int]) -> linkage.TermFrequency:
     """Share of records with the same value, counting this record (as Splink's batch TF would),
     shrunk towards the model's u probability of an exact match while the registry is small."""
-    wanted = [(c, rec[c]) for c in linkage.TF_COLUMNS if rec[c] is not None]
-    counts: dict[tuple[str, str], int] = {}
-    if wanted:
-        condition = or_(
-            *[(SubjectTermCount.field == c) & SubjectTermCount.value.in_([v, TOTAL]) for c, v in wanted]
-        )
-        counts = {
-            (f, v): n
-            for f, v, n in session.execute(
-                select(SubjectTermCount.field, SubjectTermCount.value, SubjectTermCount.n).where(condition)
-            )
-        }
     base = model.exact_u
 
     def tf(column: str, value: str) -> float | None:
@@ -303,7 +373,7 @@ def _candidates(session: Session, keys: Iterable[str], cap: int) -> list[_Candid
     sql = (
         "SELECT r.reported_person_id, r.features, m.subject_id FROM subject_records r "
         "JOIN subject_members m ON m.reported_person_id = r.reported_person_id AND m.until IS NULL "
-        f"WHERE r.reported_person_id IN ({parts})"
+        f"WHERE r.reported_person_id IN ({parts}) ORDER BY r.reported_person_id"
     )
     params = {f"k{i}": k for i, k in enumerate(keys)} | {"cap": cap}
     rows = session.execute(text(sql), params).all()
@@ -395,36 +465,52 @@ def record_link(
     now,
 ) -> tuple[int, tuple[int, ...]]:
     """The link decision with its evidence (why), and the reviews it opens: (link id, review ids)."""
+    row = link_row(model, op, person_id, subject_id, decision, now)
+    link_id = session.execute(insert(SubjectLink).values(**row).returning(SubjectLink.id)).scalar_one()
+    review_ids = tuple(
+        session.execute(insert(SubjectReview).values(**r, link_id=link_id).returning(SubjectReview.id)).scalar_one()
+        for r in review_rows(person_id, subject_id, decision.choice, now)
+    )
+    return link_id, review_ids
+
+
+def link_row(model: linkage.Model, op: SubjectOperation, person_id: int, subject_id: int, decision: Decision, now) -> dict:
+    """The `subject_links` row of a decision, with its evidence (per-field levels and weights)."""
     rec, choice, tf, shared = decision.record, decision.choice, decision.tf, decision.shared_ips
     evidence, weight, candidate = {"fields": [], "guards": []}, None, None
     if choice.best is not None:
         weight, candidate = choice.best[0], choice.best[1]
         evidence = linkage.score(model, rec, features.drop_ips(candidate.record, shared), tf).as_dict()
     evidence["shared_ips_ignored"] = sorted(shared)
-    link_id = session.execute(
-        insert(SubjectLink)
-        .values(
-            reported_person_id=person_id,
-            subject_id=subject_id,
-            decision=choice.decision,
-            candidate_subject_id=candidate.subject_id if candidate else None,
-            candidate_person_id=candidate.person_id if candidate else None,
-            match_weight=weight,
-            match_probability=linkage.probability(weight) if weight is not None else None,
-            model_version=model.version,
-            evidence=evidence,
-            at=now,
-            operation_id=op.id,
-        )
-        .returning(SubjectLink.id)
-    ).scalar_one()
-    review_ids = tuple(
-        _open_review(
-            session, kind, person_id if kind == "possible_match" else None, subject_id, other, link_id, w, now
-        )
+    return {
+        "reported_person_id": person_id,
+        "subject_id": subject_id,
+        "decision": choice.decision,
+        "candidate_subject_id": candidate.subject_id if candidate else None,
+        "candidate_person_id": candidate.person_id if candidate else None,
+        "match_weight": weight,
+        "match_probability": linkage.probability(weight) if weight is not None else None,
+        "model_version": model.version,
+        "evidence": evidence,
+        "at": now,
+        "operation_id": op.id,
+    }
+
+
+def review_rows(person_id: int, subject_id: int, choice: _Choice, now) -> list[dict]:
+    """The open reviews a decision asks for (their link id is added when the link is stored)."""
+    return [
+        {
+            "kind": kind,
+            "status": "open",
+            "reported_person_id": person_id if kind == "possible_match" else None,
+            "subject_id": subject_id,
+            "candidate_subject_id": other,
+            "match_weight": w,
+            "created_at": now,
+        }
         for kind, other, w in choice.reviews
-    )
-    return link_id, review_ids
+    ]
 
 
 def _new_subject(session: Session, actor: str, now) -> int:

@@ -19,6 +19,7 @@ from datetime import date
 from sqlalchemy import case, insert, select, update
 from sqlalchemy.orm import Session
 
+from tiptriage.accounts.actor import Actor, require
 from tiptriage.audit import service as audit
 from tiptriage.config import get_settings
 from tiptriage.db import allocate_ids, chunks, utcnow
@@ -296,22 +297,28 @@ def retriage_related(session: Session, report_ids: list[int], *, actor: str, tri
 # --- decisions ---------------------------------------------------------------------------------------
 
 def current(session: Session, report_id: int) -> tuple[TriageState, Recommendation]:
-    state = session.get(TriageState, report_id, with_for_update=True)
+    # Locked and read anew: of two decisions at once, the second sees the first and is refused.
+    state = session.get(TriageState, report_id, with_for_update=True, populate_existing=True)
     if state is None:
         raise LookupError(f"report {report_id} has not been triaged")
     return state, session.get(Recommendation, state.recommendation_id)
 
 
-def decide(session: Session, report_id: int, *, actor: str, justification: str, outcome: str | None = None,
+def decide(session: Session, report_id: int, *, actor: Actor, justification: str, outcome: str | None = None,
            unit: str | None = None, links: SubjectLinks | None = None) -> Decision:
     """Confirm (no outcome, or the recommended one) or override a recommendation. Commits.
 
     A WARNING becomes a proposed warning awaiting a second person's approval; a search or an
     urgent case opens an investigation, which the subject's other reports then show.
     """
+    require(actor, "decide")
     state, rec = current(session, report_id)
     final = outcome or rec.outcome
     _check_decision(state, rec, final, justification)
+    running = registry.open_investigations_of(session, report_id) if final == "WARNING" else []
+    if running:
+        raise refusal(DecisionError, "report {id} has an open investigation ({investigations}): close it before a "
+                                     "warning", id=report_id, investigations=", ".join(map(str, running)))
     decision = Decision(report_id=report_id, recommendation_id=rec.id, kind="confirm" if final == rec.outcome
                         else "override", outcome=final, justification=justification, unit=unit or rec.unit,
                         actor=actor, at=utcnow())
