@@ -90,6 +90,14 @@ def test_birth_levels(model):
     assert levels(model, rec(1, dob=day), rec(2, dob=date(1972, 3, 5)))["birth"] == "conflict"
 
 
+def test_a_record_stored_before_the_variants_column_still_scores(model):
+    """Records in `subject_records` from before `given_forms` existed: no variant, no error."""
+    stored = rec(1, "Jo", "Smit")
+    del stored["given_forms"]
+    assert levels(model, stored, rec(2, "Johanna", "Smit"))["given_name"] == "same initial"
+    assert levels(model, rec(2, "Johanna", "Smit"), stored)["given_name"] == "same initial"
+
+
 def test_a_birth_date_with_a_typing_error_is_similar_not_a_conflict(model):
     """One digit wrong, or two neighbouring digits swapped: weighed by the model, never a conflict."""
     day = date(1989, 3, 12)

@@ -168,14 +168,16 @@ def _birth_columns(person: NormalisedPerson) -> dict[str, str | None]:
 
 def extra_keys(rec: dict) -> set[str]:
     """Keys beyond `identifiers.blocking_keys`, for the noise that defeats those: a family-name
-    typo (given name + exact date), swapped name fields (order-free name + birth year), and a
-    record that names no one but gives a home address (households are held apart by the guards)."""
+    typo (given name + exact date), typing errors in both names (postcode + exact date), swapped
+    name fields (order-free name + birth year), and a record that names no one but gives a home
+    address (households are held apart by the guards)."""
     keys = set()
     if rec["dob_kind"] == "day":
         if rec["given"]:
             keys.add(f"given_dob:{rec['given']}:{rec['dob_lo']}")
         if rec["family"]:
             keys.add(f"family_dob:{rec['family']}:{rec['dob_lo']}")
+        keys.update(f"pc_dob:{postcode}:{rec['dob_lo']}" for postcode in rec["postcodes"] or ())
     if rec["given_word"] and rec["family"] and rec["dob_lo"]:
         words = "|".join(sorted((rec["given_word"], rec["family"])))
         first, last = int(rec["dob_lo"][:4]), int(rec["dob_hi"][:4])

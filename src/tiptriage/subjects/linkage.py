@@ -163,7 +163,10 @@ def _intersect(col: str, label: str = "agree") -> Level:
     def creator():
         return _cll().ArrayIntersectLevel(col, 1).configure(label_for_charts=label)
 
-    return Level(label, creator, lambda a, b: bool(a[col] and b[col] and not set(a[col]).isdisjoint(b[col])))
+    # .get: a record stored before its column existed (given_forms) has no such value
+    return Level(
+        label, creator, lambda a, b: bool(a.get(col) and b.get(col) and not set(a[col]).isdisjoint(b[col]))
+    )
 
 
 def _custom(sql: str, label: str, test: Callable[[Mapping, Mapping], bool], null: bool = False) -> Level:
@@ -778,7 +781,7 @@ def register(api, records: list[dict], engine: str, name: str = "records"):
     from tiptriage.subjects.features import COLUMNS
 
     if engine == "spark":
-        rows = [tuple(r[c] for c in COLUMNS) for r in records]
+        rows = [tuple(r.get(c) for c in COLUMNS) for r in records]
         frame = api.spark.createDataFrame(rows, schema=spark_schema())
         return api.register(frame, dataset_display_name=name)
     import pyarrow as pa
@@ -786,7 +789,7 @@ def register(api, records: list[dict], engine: str, name: str = "records"):
     from tiptriage.subjects.features import LIST_COLUMNS, SCALAR_COLUMNS
 
     table = pa.table(
-        {c: [r[c] for r in records] for c in COLUMNS},
+        {c: [r.get(c) for r in records] for c in COLUMNS},  # .get: records stored before a column
         schema=pa.schema(
             [("unique_id", pa.int64())]
             + [(c, pa.string()) for c in SCALAR_COLUMNS]
