@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from tiptriage.cliutil import EXIT_STORE, console, err_console, session
+from tiptriage.i18n import _
 from tiptriage.audit.commands import app as audit_app
 from tiptriage.intake.commands import ingest, reports_app
 from tiptriage.media.commands import bank_app, hash_, match, media_app
@@ -17,6 +19,36 @@ from tiptriage.triage.commands import (
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="tiptriage: triage of CSAM reports on metadata and hashes only.")
+db_app = typer.Typer(no_args_is_help=True, help="The store itself: its schema.")
+
+
+@app.callback()
+def _settings_checked() -> None:
+    """Settings are checked before any command runs: a wrong one is named, not a traceback."""
+    from pydantic import ValidationError
+
+    from tiptriage.config import get_settings
+
+    try:
+        get_settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = "TIPTRIAGE_" + "_".join(str(part) for part in error["loc"]).upper()
+            err_console.print(_("Setting {name}: {value!r} cannot be used ({reason})", name=name,
+                                value=error.get("input"), reason=error["msg"]))
+        raise typer.Exit(EXIT_STORE) from None
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create the store, or bring its schema to the newest this version knows."""
+    from tiptriage.db import schema_head
+
+    with session(create=True) as s:
+        where = s.get_bind().url.render_as_string(hide_password=True)
+    console.print(_("Store {where} at schema {head}", where=where, head=schema_head()))
+
+
 app.command()(ingest)
 app.command()(synth)
 app.add_typer(reports_app, name="reports")
@@ -41,6 +73,7 @@ app.add_typer(investigations_app, name="investigations")
 app.command()(history)
 app.command()(plan)
 app.command()(units)
+app.add_typer(db_app, name="db")
 
 
 if __name__ == "__main__":

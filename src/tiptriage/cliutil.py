@@ -5,17 +5,20 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import date
+from typing import NoReturn
 
 from rich.console import Console
 from sqlalchemy.orm import Session
 
 from tiptriage.config import get_settings
-from tiptriage.db import open_session
+from tiptriage.db import StoreError, open_session
 from tiptriage.i18n import message
 
-EXIT_OK, EXIT_SOME_REFUSED, EXIT_USAGE = 0, 1, 2
+# 0 done; 1 some records refused, or an id not found; 2 a usage error; 3 the store or a setting
+# cannot be used (missing store, unknown database kind, database not answering, invalid setting).
+EXIT_OK, EXIT_SOME_REFUSED, EXIT_USAGE, EXIT_STORE = 0, 1, 2, 3
 
 console = Console()
 err_console = Console(stderr=True)
@@ -26,8 +29,17 @@ def emit_json(doc: object) -> None:
 
 
 @contextmanager
-def session() -> Iterator[Session]:
-    with open_session() as s:
+def session(*, create: bool = False) -> Iterator[Session]:
+    """The command's session on the configured store; `create` for the commands that may make the
+    store (ingest, bank import, db upgrade). A store that cannot be used ends the command (exit 3)."""
+    import typer
+
+    with ExitStack() as stack:
+        try:
+            s = stack.enter_context(open_session(create=create))
+        except StoreError as exc:
+            err_console.print(message(exc))
+            raise typer.Exit(EXIT_STORE) from None
         yield s
 
 
@@ -35,16 +47,19 @@ def session() -> Iterator[Session]:
 def refusals() -> Iterator[None]:
     """A service's refusal as the CLI's exit status, its message on stderr: an unknown id or name
     (LookupError) exits 1, a value that cannot be (ValueError) exits 2."""
-    import typer
-
     try:
         yield
-    except LookupError as exc:
-        err_console.print(message(exc))
-        raise typer.Exit(EXIT_SOME_REFUSED) from None
-    except ValueError as exc:
-        err_console.print(message(exc))
-        raise typer.Exit(EXIT_USAGE) from None
+    except (LookupError, ValueError) as exc:
+        fail(exc)
+
+
+def fail(exc: Exception) -> NoReturn:
+    """End the command with a service's refusal, in the user's language: an unknown id or name
+    (LookupError) exits 1, a value that cannot be (ValueError) exits 2."""
+    import typer
+
+    err_console.print(message(exc))
+    raise typer.Exit(EXIT_SOME_REFUSED if isinstance(exc, LookupError) else EXIT_USAGE) from None
 
 
 def actor() -> str:

@@ -10,13 +10,17 @@ from pathlib import Path
 from datetime import UTC, datetime
 from json.encoder import encode_basestring_ascii
 
+from functools import cache
+
 from sqlalchemy import (
     BigInteger, Connection, DateTime, Engine, Integer, MetaData, Table, TypeDecorator, create_engine, event, func,
-    select, text,
+    inspect, make_url, select, text,
 )
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from tiptriage.config import get_settings, sqlite_path
+from tiptriage.i18n import refusal
 
 # Stable constraint names, so Alembic migrations can refer to them on both databases.
 NAMING = {
@@ -49,19 +53,111 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # reports (storing 1,000 more: file_hashes inserts 0.45 s -> 0.25 s).
     cur.execute("PRAGMA cache_size=-65536")
     cur.close()
+    # Transactions are begun by SQLAlchemy (below), not by the driver's implicit BEGIN.
+    dbapi_connection.isolation_level = None
 
 
-def make_engine(url: str | None = None) -> Engine:
+def _sqlite_begin(connection: Connection) -> None:
+    # Every transaction takes SQLite's write lock when it begins, not at its first write: of two
+    # that read and then write (an approval, a decision, the audit chain's head, ids after the
+    # maximum), the second waits for the first and reads what it committed. With the driver's
+    # deferred BEGIN both read the old state and both wrote (or one failed on a unique key).
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+KNOWN_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
+
+
+class StoreError(Exception):
+    """The store cannot be used: missing, unreachable, of an unknown kind or of a newer schema."""
+
+
+def make_engine(url: str | None = None, *, create: bool = True) -> Engine:
+    """An engine on `url`; `create=False` leaves a missing SQLite file's folder alone (a store is
+    only made by the commands that create one)."""
     url = url or get_settings().database_url
+    scheme = url.split(":", 1)[0]
+    if scheme not in KNOWN_SCHEMES:
+        raise refusal(StoreError, "TIPTRIAGE_DATABASE_URL: '{scheme}' is not a database tiptriage knows; use "
+                                  "sqlite:///PATH or postgresql://HOST/DATABASE", scheme=scheme)
     path = sqlite_path(url)
-    if path is not None:
+    if path is not None and create:
         path.parent.mkdir(parents=True, exist_ok=True)
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     engine = create_engine(url)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+_engine: Engine | None = None  # one engine per process: the last URL opened
+
+
+def engine_for(url: str) -> Engine:
+    """The process's engine on `url` (another URL replaces it: a process works on one store)."""
+    global _engine
+    if _engine is None or _engine.url != make_url(_as_driver_url(url)):
+        if _engine is not None:
+            _engine.dispose()
+        _engine = make_engine(url, create=False)
+    return _engine
+
+
+def _as_driver_url(url: str) -> str:
+    return "postgresql+psycopg://" + url[len("postgresql://"):] if url.startswith("postgresql://") else url
+
+
+@cache
+def _scripts():
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory(str(Path(__file__).parent / "migrations"))
+
+
+def schema_head() -> str:
+    """The newest schema revision this version of tiptriage knows."""
+    return _scripts().get_current_head()
+
+
+def schema_revision(engine: Engine) -> str | None:
+    """The store's schema revision; None when it holds no tiptriage schema."""
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return None
+        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def ensure_schema(engine: Engine, *, create: bool) -> None:
+    """Bring an existing store to the newest schema; make one only where `create` is asked. A
+    missing store, one that does not answer or one newer than this software is a StoreError."""
+    where = engine.url.render_as_string(hide_password=True)
+    path = sqlite_path(str(engine.url))
+    if path is not None and create:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    if path is not None and not path.exists() and not create:
+        raise refusal(StoreError, "No store at {where}. `tiptriage ingest` or `tiptriage db upgrade` creates one; "
+                                  "check TIPTRIAGE_DATABASE_URL", where=where)
+    try:
+        found = schema_revision(engine)
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise refusal(StoreError, "The database at {where} does not answer: {reason}",
+                      where=where, reason=reason) from None
+    if found == schema_head():
+        return
+    if found is None and not create:
+        raise refusal(StoreError, "No store at {where}. `tiptriage ingest` or `tiptriage db upgrade` creates one; "
+                                  "check TIPTRIAGE_DATABASE_URL", where=where)
+    if found is not None and not _known_revision(found):
+        raise refusal(StoreError, "The store at {where} has schema {found}, newer than this version of tiptriage "
+                                  "knows ({head}): upgrade tiptriage", where=where, found=found, head=schema_head())
+    migrate(engine)
+
+
+def _known_revision(revision: str) -> bool:
+    return any(r.revision == revision for r in _scripts().walk_revisions())
 
 
 def migrate(engine: Engine, revision: str = "head", *, down: bool = False) -> None:
@@ -73,17 +169,16 @@ def migrate(engine: Engine, revision: str = "head", *, down: bool = False) -> No
         if sqlite:
             # SQLite changes a column by copying its table (Alembic's batch mode) while rows of
             # other tables point at it. Foreign keys can only be switched off outside a
-            # transaction; they are checked as a whole before they are on again.
-            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
-            connection.commit()
+            # transaction (so on the driver's connection, which begins none by itself); they are
+            # checked as a whole before they are on again.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
         with connection.begin():
             (command.downgrade if down else command.upgrade)(alembic_config(connection), revision)
             broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all() if sqlite else []
             if broken:
                 raise RuntimeError(f"migration left rows whose foreign key points nowhere: {broken[:5]}")
         if sqlite:
-            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
-            connection.commit()
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 
 
 def alembic_config(connection: Connection):
@@ -101,15 +196,14 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def open_session(url: str | None = None) -> Iterator[Session]:
-    """A migrated database and a session on it; for the CLI and scripts."""
-    engine = make_engine(url)
-    try:
-        migrate(engine)
-        with session_factory(engine)() as session:
-            yield session
-    finally:
-        engine.dispose()
+def open_session(url: str | None = None, *, create: bool = False) -> Iterator[Session]:
+    """A session on the store at `url` (the configured one by default), its schema brought up to
+    date; `create` makes the store when there is none (the commands that write a store's first
+    data), otherwise a missing store is a StoreError. The engine is the process's own."""
+    engine = engine_for(url or get_settings().database_url)
+    ensure_schema(engine, create=create)
+    with session_factory(engine)() as session:
+        yield session
 
 
 class UTCDateTime(TypeDecorator):

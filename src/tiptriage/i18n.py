@@ -324,6 +324,16 @@ NL = {
     "birth_conflict": "geboortedatum tegenstrijdig",
     "uncorroborated": "één soort bewijs zonder bevestiging",
     "household_only": "alleen wat een huishouden deelt",
+    "known nickname or variant": "bekende roepnaam of variant",
+    "one typing error": "één tikfout",
+    "similar spelling": "lijkende spelling",
+    "one digit wrong or two digits swapped": "één cijfer fout of twee cijfers verwisseld",
+    "Only what a household shares agrees (family name, birth date, address, connection): whether this "
+    "is one person or two (twins, siblings) can only be settled in the population register ({register}). "
+    "Check it there before you confirm or reject.":
+        "Alleen wat een huishouden deelt komt overeen (achternaam, geboortedatum, adres, verbinding): of dit "
+        "één persoon is of twee (tweeling, broers of zussen) is alleen in de basisregistratie personen "
+        "({register}) vast te stellen. Controleer het daar voordat u bevestigt of afwijst.",
     "Alerts": "Signaleringen",
     "Alert": "Signalering",
     "Kind": "Soort",
@@ -410,6 +420,25 @@ NL = {
         "{splits} splitsingen, {moved} gemelde personen zouden verhuizen.",
     "applied": "toegepast",
     "discarded": "verworpen",
+    # the store and the settings (exit 3)
+    "No store at {where}. `tiptriage ingest` or `tiptriage db upgrade` creates one; check TIPTRIAGE_DATABASE_URL":
+        "Geen opslag op {where}. `tiptriage ingest` of `tiptriage db upgrade` maakt die aan; controleer "
+        "TIPTRIAGE_DATABASE_URL",
+    "TIPTRIAGE_DATABASE_URL: '{scheme}' is not a database tiptriage knows; use sqlite:///PATH or "
+    "postgresql://HOST/DATABASE":
+        "TIPTRIAGE_DATABASE_URL: '{scheme}' is geen database die tiptriage kent; gebruik sqlite:///PAD of "
+        "postgresql://HOST/DATABASE",
+    "The database at {where} does not answer: {reason}": "De database op {where} antwoordt niet: {reason}",
+    "The store at {where} has schema {found}, newer than this version of tiptriage knows ({head}): upgrade tiptriage":
+        "De opslag op {where} heeft schema {found}, nieuwer dan deze versie van tiptriage kent ({head}): "
+        "werk tiptriage bij",
+    "Setting {name}: {value!r} cannot be used ({reason})": "Instelling {name}: {value!r} is niet bruikbaar ({reason})",
+    "Store {where} at schema {head}": "Opslag {where} op schema {head}",
+    "no subject {id}": "geen subject met nummer {id}",
+    "no review {id}": "geen beoordeling met nummer {id}",
+    "no proposed relink run {id}": "geen voorgestelde herkoppeling met nummer {id}",
+    "report {id} has an open investigation ({investigations}): close it before a warning":
+        "melding {id} heeft een lopend onderzoek ({investigations}): sluit dat vóór een waarschuwing",
 }
 
 

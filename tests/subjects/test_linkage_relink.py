@@ -252,8 +252,29 @@ def test_the_cli_shows_a_subject_with_evidence_and_searches_with_a_reason(cli_en
     assert runner.invoke(app, ["subjects", "search", "noor@x.nl"]).exit_code == 2  # no --reason
     found = runner.invoke(app, ["subjects", "search", "noor@x.nl", "--reason", "case 17", "--json"])
     assert found.exit_code == 0 and subject in json.loads(found.output)["subjects"]
-    assert runner.invoke(app, ["subjects", "show", "999999"]).exit_code == 2
+    assert runner.invoke(app, ["subjects", "show", "999999"]).exit_code == 1
     assert runner.invoke(app, ["subjects", "review", "--json"]).exit_code == 0
+
+
+def test_the_cli_review_of_twins_says_the_register_settles_it(cli_env, monkeypatch):
+    home = ("Dorpsstraat 12", "1234 AB", "Utrecht")
+    engine = make_engine(cli_env)
+    with session_factory(engine)() as s:
+        r1, _ = add_report(s, given="Daan", family="Visser", dob=date(2001, 4, 2), address=home)
+        r2, _ = add_report(s, given="Sem", family="Visser", dob=date(2001, 4, 2), address=home)
+        service.resolve_reports(s, [r1], actor="test")
+        (twin,) = service.resolve_reports(s, [r2], actor="test")
+        s.commit()
+    engine.dispose()
+    review = str(twin.review_ids[0])
+    runner = CliRunner()
+    doc = json.loads(runner.invoke(app, ["subjects", "review", review, "--json"]).output)
+    assert doc["register_check"] == "BRP" and "household_only" in doc["evidence"]["guards"]
+    shown = runner.invoke(app, ["subjects", "review", review]).output
+    assert "population register (BRP)" in " ".join(shown.split())  # however the console wraps it
+    monkeypatch.setenv("TIPTRIAGE_LANG", "nl")
+    shown = runner.invoke(app, ["subjects", "review", review]).output
+    assert "basisregistratie personen (BRP)" in " ".join(shown.split())
 
 
 def _spark_available() -> str | None:

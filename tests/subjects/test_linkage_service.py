@@ -63,6 +63,27 @@ def test_twins_at_one_address_stay_apart_and_go_to_review(session):
     assert service.StoredLinks().candidates_of(session, [b.reported_person_id]) == {
         b.reported_person_id: [a.subject_id]
     }
+    # Only the population register tells twins from one person: the review says so.
+    review = session.get(service.SubjectReview, b.review_ids[0])
+    assert service.review_evidence(session, review)["register_check"] == "BRP"
+
+
+def test_a_typing_error_in_a_given_name_or_birth_date_at_one_address_links(session):
+    """Family name, address and connection agree: a typing error in the given name or the birth
+    date is the same person, not a twin (the household guard reads it as similar, not different)."""
+    home = ("Dorpsstraat 12", "1234 AB", "Utrecht")
+    r1, _ = add_report(
+        session, given="Marloes", family="Visser", dob=date(2001, 4, 2), address=home, ips=(("94.210.1.2", AT),)
+    )
+    r2, _ = add_report(
+        session, given="Marlose", family="Visser", dob=date(2001, 4, 2), address=home, ips=(("94.210.1.2", AT),)
+    )
+    r3, _ = add_report(
+        session, given="Marloes", family="Visser", dob=date(2001, 4, 20), address=home, ips=(("94.210.1.2", AT),)
+    )
+    a, b, c = (_resolve(session, r)[0] for r in (r1, r2, r3))
+    assert (b.decision, b.subject_id) == ("linked", a.subject_id)
+    assert (c.decision, c.subject_id) == ("linked", a.subject_id)
 
 
 def test_a_widely_shared_address_is_no_evidence(session):
@@ -184,6 +205,12 @@ def test_generated_reports_link_without_false_merges_and_traps_stay_apart(sessio
             if who in trap["person_ids"]:
                 by_subject[subject_of[p]].add(who)
         assert all(len(who) == 1 for who in by_subject.values()), (trap, subjects)
+    # Twins, siblings and namesakes of the set are different people: never one subject.
+    traps = [group for kind in ("twins", "siblings", "namesakes") for group in small_set.truth["traps"][kind]]
+    assert any(small_set.truth["traps"][kind] for kind in ("twins", "siblings"))
+    for group in traps:
+        subjects = [{subject_of[p] for p, who in person_of.items() if who == person} for person in group]
+        assert all(not x & y for x, y in itertools.combinations(subjects, 2)), group
 
 
 # --- A home connection, joins of two subjects, households --------------------------------------
@@ -303,17 +330,17 @@ def test_a_name_and_a_birth_date_alone_never_fuse_two_subjects(session):
 
 
 def test_a_members_own_account_links_a_report_another_member_conflicts_with(session):
-    """An analyst merged 'Catharina' and 'Ineke' Visser (a nickname no table knows). A new report
-    from Ineke's platform account links to that subject although its given name conflicts with
+    """An analyst merged 'Catharina' and 'Kaatje' Visser (a nickname no table knows). A new report
+    from Kaatje's platform account links to that subject although its given name conflicts with
     Catharina's; the same report without the account goes to an analyst instead."""
     r1, p1 = add_report(session, given="Catharina", family="Visser", dob=date(1971, 8, 9), emails=("cv@x.nl",))
-    r2, p2 = add_report(session, given="Ineke", family="Visser", uid="5551", screen_name="ineke71")
+    r2, p2 = add_report(session, given="Kaatje", family="Visser", uid="5551", screen_name="kaatje71")
     (a,) = _resolve(session, r1)
     (b,) = _resolve(session, r2)
     service.merge(session, a.subject_id, b.subject_id, actor="analyst", reason="same person per case file")
     session.commit()
-    r3, p3 = add_report(session, given="Ineke", family="Visser", dob=date(1971, 8, 9), uid="5551", platform="kwebbel")
-    r4, p4 = add_report(session, given="Ineke", family="Visser", dob=date(1971, 8, 9), screen_name="ineke_v",
+    r3, p3 = add_report(session, given="Kaatje", family="Visser", dob=date(1971, 8, 9), uid="5551", platform="kwebbel")
+    r4, p4 = add_report(session, given="Kaatje", family="Visser", dob=date(1971, 8, 9), screen_name="kaatje_v",
                         platform="vidova")
     (c,) = _resolve(session, r3)
     assert (c.decision, c.subject_id) == ("linked", a.subject_id)

@@ -48,7 +48,7 @@ def test_triage_queue_explain_and_decide(cli_env, tmp_path):
     run("decide", str(ids[2]), "-j", "x", code=2)
     run("queue", "--status", "nonsense", code=2)
     run("triage", "1", "--all", code=2)
-    run("explain", "999", code=2)
+    run("explain", "999", code=1)
     audit = {e["action"] for e in run("audit", "log", "--limit", "100", "--json")}
     assert {"triage.recommend", "triage.queue.view", "triage.view", "triage.decide"} <= audit
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from tiptriage.audit.models import AuditEvent, AuditHead  # noqa: F401 - AuditEvent re-exported
@@ -31,10 +33,7 @@ def event_hash(prev_hash: str, seq: int, at: datetime, actor: str, action: str, 
 def record(session: Session, *, actor: str, action: str, entity: str, entity_ids: list | None = None,
            reason: str | None = None, details: dict | None = None) -> AuditEvent:
     """Append one event (flushed, not committed: it commits with the change it records)."""
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
-    if head is None:
-        head = AuditHead(id=1, seq=0, hash=GENESIS)
-        session.add(head)
+    head = _locked_head(session)
     entity_ids = list(entity_ids or [])
     details = json.loads(json.dumps(details or {}, default=str))  # exactly what the JSON column returns
     at = utcnow()
@@ -46,6 +45,19 @@ def record(session: Session, *, actor: str, action: str, entity: str, entity_ids
     head.seq, head.hash = seq, digest
     session.flush()
     return event
+
+
+def _locked_head(session: Session) -> AuditHead:
+    """The chain's head, locked until the caller commits and read anew (not from the session's
+    identity map): two appends at once take turns and never hand out one sequence number twice.
+    The first append of a store makes the head; of two at once, one makes it and both go on."""
+    locked = select(AuditHead).where(AuditHead.id == 1).with_for_update().execution_options(populate_existing=True)
+    head = session.execute(locked).scalar_one_or_none()
+    if head is None:
+        insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        session.execute(insert(AuditHead).values(id=1, seq=0, hash=GENESIS).on_conflict_do_nothing())
+        head = session.execute(locked).scalar_one()
+    return head
 
 
 @dataclass(frozen=True)

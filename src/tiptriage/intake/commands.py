@@ -28,7 +28,7 @@ def ingest(paths: list[Path] = typer.Argument(..., help="Report files or folders
         err_console.print(_("No such path: {path}", path=missing[0]))
         raise typer.Exit(EXIT_USAGE)
     files = service.find_inputs(paths)
-    with session() as s:
+    with session(create=True) as s:
         if as_json:
             result = pipeline.process(s, files, actor=actor())
         else:

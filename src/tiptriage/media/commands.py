@@ -43,7 +43,7 @@ def import_(path: Path = typer.Argument(..., exists=True, dir_okay=False, help="
     if fmt is not None and fmt not in BANK_FORMATS or hash_type is not None and hash_type not in BANK_HASH_TYPES:
         err_console.print(_("Unknown format or hash type."))
         raise typer.Exit(EXIT_USAGE)
-    with session() as s:
+    with session(create=True) as s:
         try:
             result = service.import_bank(s, path, name=name, fmt=fmt, category_map=_category_map(mapping),
                                          default_category=default_category, hash_type=hash_type, actor=actor())

@@ -13,6 +13,7 @@ from tiptriage import flows
 from tiptriage.registry import service as registry
 from tiptriage.registry.earlier import possible_earlier_warnings
 from tiptriage.registry.models import WARNING_STATES, PoliceWarning
+from tiptriage.subjects.models import Subject
 from tiptriage.triage.service import DecisionError, audit_view
 
 warnings_app = typer.Typer(no_args_is_help=True, help="Official police warnings: propose, approve, deliver, revoke.")
@@ -95,7 +96,7 @@ def warnings_show(warning_id: int = typer.Argument(...), as_json: bool = typer.O
         warning = s.get(PoliceWarning, warning_id)
         if warning is None:
             err_console.print(_("No warning with id {id}.", id=warning_id))
-            raise typer.Exit(EXIT_USAGE)
+            raise typer.Exit(EXIT_SOME_REFUSED)
         doc = _with_earlier(s, warning, "show", history=True)
         audit_view(s, actor=actor(), action="warning.view", report_ids=[r["report_id"] for r in doc["reports"]])
     _print_warning(doc, as_json)
@@ -268,6 +269,9 @@ def investigations_close(investigation_id: int = typer.Argument(...), reason: st
 def history(subject_id: int = typer.Argument(...), as_json: bool = typer.Option(False, "--json")) -> None:
     """A subject's reports with their recommendations, and its warnings, investigations and alerts."""
     with session() as s:
+        if s.get(Subject, subject_id) is None:
+            err_console.print(_("No subject with id {id}.", id=subject_id))
+            raise typer.Exit(EXIT_SOME_REFUSED)
         doc = flows.subject_history(s, subject_id)
         audit_view(s, actor=actor(), action="subject.history.view", report_ids=[r["report_id"] for r in doc["reports"]],
                    details={"subject_id": subject_id})

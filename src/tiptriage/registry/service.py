@@ -177,7 +177,8 @@ def revoke(session: Session, warning_id: int, *, actor: str, reason: str) -> Pol
 
 
 def _get(session: Session, warning_id: int) -> PoliceWarning:
-    warning = session.get(PoliceWarning, warning_id, with_for_update=True)
+    # Locked and read anew: of two approvals (or deliveries) at once, the second sees the first.
+    warning = session.get(PoliceWarning, warning_id, with_for_update=True, populate_existing=True)
     if warning is None:
         raise LookupError(f"no warning with id {warning_id}")
     return warning
@@ -269,6 +270,12 @@ def open_investigation(session: Session, report_id: int, *, unit: str, actor: st
     audit.record(session, actor=actor, action="investigation.open", entity="investigation", entity_ids=[item.id],
                  details={"report_id": report_id, "unit": unit, "decision_id": decision_id})
     return item
+
+
+def open_investigations_of(session: Session, report_id: int) -> list[int]:
+    """The investigations a decision on this report opened and nobody closed."""
+    return list(session.execute(select(Investigation.id).where(
+        Investigation.report_id == report_id, Investigation.closed_at.is_(None)).order_by(Investigation.id)).scalars())
 
 
 def close_investigation(session: Session, investigation_id: int, *, actor: str, reason: str) -> Investigation:

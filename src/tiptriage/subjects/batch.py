@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from tiptriage.audit import service as audit
 from tiptriage.db import utcnow
+from tiptriage.i18n import refusal
 from tiptriage.subjects import features, linkage, service
 from tiptriage.subjects.models import (
     ANALYST_OPERATIONS,
@@ -525,7 +526,7 @@ def apply_relink(session: Session, run_id: int, *, actor: str, reason: str | Non
     reason = service._require_reason(reason)
     run = session.get(RelinkRun, run_id)
     if run is None or run.status != "proposed":
-        raise service.SubjectError(f"no proposed relink run {run_id}")
+        raise refusal(service.SubjectNotFound, "no proposed relink run {id}", id=run_id)
     if _last_op(session) != run.summary["last_operation"]:
         raise service.SubjectError("subjects changed since this run was proposed: propose a new one")
     clusters = {int(p): c for p, c in run.clusters.items()}
@@ -591,7 +592,7 @@ def _reports_of(session: Session, person_ids: list[int]) -> set[int]:
 def discard_relink(session: Session, run_id: int, *, actor: str, reason: str | None) -> RelinkRun:
     run = session.get(RelinkRun, run_id)
     if run is None or run.status != "proposed":
-        raise service.SubjectError(f"no proposed relink run {run_id}")
+        raise refusal(service.SubjectNotFound, "no proposed relink run {id}", id=run_id)
     run.status, run.decided_at, run.decided_by = "discarded", utcnow(), actor
     audit.record(
         session,

@@ -5,18 +5,13 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from tiptriage.cliutil import EXIT_USAGE, actor, console, emit_json, err_console, session
+from tiptriage.cliutil import EXIT_SOME_REFUSED, EXIT_USAGE, actor, console, emit_json, err_console, fail, session
 from tiptriage.i18n import _, number
 from tiptriage.subjects import batch, service
 
 subjects_app = typer.Typer(no_args_is_help=True, help="Subjects: who stands behind the reported persons.")
 
 REASON_HELP = "Why (required; kept in the audit log)."
-
-
-def _fail(exc: Exception) -> None:
-    err_console.print(str(exc))
-    raise typer.Exit(EXIT_USAGE) from None
 
 
 @subjects_app.command("show")
@@ -31,7 +26,7 @@ def show(
         s.commit()
     if doc is None:
         err_console.print(_("No subject with id {id}.", id=subject_id))
-        raise typer.Exit(EXIT_USAGE)
+        raise typer.Exit(EXIT_SOME_REFUSED)
     if as_json:
         emit_json(doc)
         return
@@ -108,12 +103,19 @@ def search(
         try:
             found = service.search(s, value, actor=actor(), reason=reason, kind=kind)
         except service.SubjectError as exc:
-            _fail(exc)
+            fail(exc)
         s.commit()
     if as_json:
         emit_json({"subjects": found})
         return
     console.print(_("{n} subjects found: {ids}", n=number(len(found)), ids=", ".join(map(str, found)) or "–"))
+
+
+HOUSEHOLD_QUESTION = (
+    "Only what a household shares agrees (family name, birth date, address, connection): whether this "
+    "is one person or two (twins, siblings) can only be settled in the population register ({register}). "
+    "Check it there before you confirm or reject."
+)
 
 
 @subjects_app.command("review")
@@ -158,6 +160,8 @@ def review(
                 "evidence": docs[0]["evidence"],
             }
         )
+    if review_id is not None and docs[0]["register_check"]:
+        console.print(_(HOUSEHOLD_QUESTION, register=docs[0]["register_check"]))
 
 
 def _print_result(result: service.ActionResult, as_json: bool) -> None:
@@ -227,7 +231,7 @@ def _act(action, as_json: bool) -> None:
         try:
             result = action(s)
         except service.SubjectError as exc:
-            _fail(exc)
+            fail(exc)
         s.commit()
     _print_result(result, as_json)
 
@@ -241,7 +245,7 @@ def train(
     """Train the linkage model on the stored data with Splink (unsupervised) and activate it; shows what
     changed against the model in use. On a store that cannot train it, the model in use stays."""
     if engine not in ("duckdb", "spark"):
-        _fail(ValueError(_("Unknown engine {engine}.", engine=engine)))
+        fail(ValueError(_("Unknown engine {engine}.", engine=engine)))
     with session() as s:
         result = batch.train_from_store(s, actor=actor(), engine=engine, reason=reason)
         s.commit()
@@ -331,7 +335,7 @@ def relink(
 ) -> None:
     """Re-cluster everything from scratch with Splink and show what would change; --apply RUN applies it."""
     if engine not in ("duckdb", "spark"):
-        _fail(ValueError(_("Unknown engine {engine}.", engine=engine)))
+        fail(ValueError(_("Unknown engine {engine}.", engine=engine)))
     if apply is not None:
         _act(lambda s: batch.apply_relink(s, apply, actor=actor(), reason=reason), as_json)
         return
@@ -343,7 +347,7 @@ def relink(
                 else batch.propose_relink(s, actor=actor(), engine=engine)
             )
         except service.SubjectError as exc:
-            _fail(exc)
+            fail(exc)
         s.commit()
     doc = {
         "run": run.id,

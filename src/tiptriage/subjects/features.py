@@ -19,6 +19,7 @@ from tiptriage.subjects.identifiers import (
     NormalisedPerson,
     blocking_keys,
     canonical_given_name,
+    known_given_name_forms,
     normalise_person,
     split_particles,
 )
@@ -35,6 +36,7 @@ SCALAR_COLUMNS = (
     "dob_kind",
 )
 LIST_COLUMNS = (
+    "given_forms",
     "emails",
     "phones",
     "accounts",
@@ -123,13 +125,14 @@ def public_ips(person: NormalisedPerson) -> set[str]:
     return {s.ip for s in person.ip_sightings if s.ip_class is IpClass.PUBLIC and s.at is not None}
 
 
-def _name_columns(person: NormalisedPerson) -> dict[str, str | None]:
+def _name_columns(person: NormalisedPerson) -> dict[str, str | list[str] | None]:
     name = person.name
     if name is None:
         return {
             "given": None,
             "given_word": None,
             "given_initial": None,
+            "given_forms": None,
             "family": None,
             "family_sound": None,
         }
@@ -145,6 +148,8 @@ def _name_columns(person: NormalisedPerson) -> dict[str, str | None]:
         "given_word": first,
         # The initial of the baptismal form: Kees and Cornelis both give "c".
         "given_initial": (canonical or "")[:1] or name.given_initials[:1] or None,
+        # The baptismal forms the variants table knows for it (Jo: johannes, johanna, josephus).
+        "given_forms": _sorted_or_none(known_given_name_forms(first)) if first else None,
         "family": name.family_core or None,
         "family_sound": (name.family_phonetic or name.family_core) or None,
     }

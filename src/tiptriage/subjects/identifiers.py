@@ -294,6 +294,14 @@ def canonical_given_names(name: str | None) -> frozenset[str]:
     return _given_name_index().get(words[0], frozenset({words[0]}))
 
 
+def known_given_name_forms(name: str | None) -> frozenset[str]:
+    """The baptismal names the variants table gives a given name (Cor → {cornelis, cornelia}), or
+    none when the table does not know it: two known names that share no baptismal form are two
+    names, never a typing error of one (Cornelis and Cornelia)."""
+    words = _name_words(name)
+    return _given_name_index().get(words[0], frozenset()) if words else frozenset()
+
+
 def canonical_given_name(name: str | None) -> str | None:
     """The baptismal form when the table is unambiguous, else the folded name itself (no guessing)."""
     canonicals = canonical_given_names(name)

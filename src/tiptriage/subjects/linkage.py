@@ -32,6 +32,8 @@ MODEL_FORMAT = "tiptriage-linkage-model/1"
 # Identifiers that belong to one person; their agreement lifts the guards (see `guards`).
 UNIQUE_FIELDS = ("email", "phone", "account")
 SWAPPED = "given and family name swapped"  # the level both name comparisons have
+NICKNAME = "known nickname or variant"
+TYPING_ERROR = "one typing error"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -107,6 +109,56 @@ def _levenshtein(col: str, distance: int, label: str) -> Level:
     return Level(label, creator, test)
 
 
+def _one_typing_error(a, b) -> bool:
+    """Given names one typing error apart (a letter wrong, missing, doubled or two swapped), with
+    the first letter and four letters each: shorter names and other first letters are as often
+    names of their own (Sem and Sam, Boris and Joris). Two names the variants table knows with no
+    baptismal form in common are two names (Cornelis and Cornelia), not a typing error."""
+    x, y = a["given_word"], b["given_word"]
+    return (
+        x is not None
+        and y is not None
+        and x[0] == y[0]
+        and min(len(x), len(y)) >= 4
+        and not (a.get("given_forms") and b.get("given_forms"))
+        and jellyfish.damerau_levenshtein_distance(x, y) <= 1
+    )
+
+
+def _typing_error_level() -> Level:
+    def creator():
+        cll = _cll()
+        shape = (
+            "substr(given_word_l, 1, 1) = substr(given_word_r, 1, 1) AND length(given_word_l) >= 4 "
+            "AND length(given_word_r) >= 4 AND (given_forms_l IS NULL OR given_forms_r IS NULL)"
+        )
+        return cll.And(cll.CustomLevel(shape), cll.DamerauLevenshteinLevel("given_word", 1)).configure(
+            label_for_charts=TYPING_ERROR
+        )
+
+    return Level(TYPING_ERROR, creator, _one_typing_error)
+
+
+def _similar_spelling(col: str, label: str) -> Level:
+    """Within two edits or a Jaro–Winkler similarity of 0.9: weighed, never the same name."""
+
+    def creator():
+        cll = _cll()
+        return cll.Or(cll.LevenshteinLevel(col, 2), cll.JaroWinklerLevel(col, 0.9)).configure(
+            label_for_charts=label
+        )
+
+    def test(a, b):
+        x, y = a[col], b[col]
+        return (
+            x is not None
+            and y is not None
+            and (jellyfish.levenshtein_distance(x, y) <= 2 or jellyfish.jaro_winkler_similarity(x, y) >= 0.9)
+        )
+
+    return Level(label, creator, test)
+
+
 def _intersect(col: str, label: str = "agree") -> Level:
     def creator():
         return _cll().ArrayIntersectLevel(col, 1).configure(label_for_charts=label)
@@ -139,6 +191,25 @@ _BOTH_DAYS_SQL = "dob_kind_l = 'day' AND dob_kind_r = 'day'"
 _SAME_YEAR_SQL = "substr(dob_lo_l, 1, 4) = substr(dob_lo_r, 1, 4)"
 
 
+BIRTH_TYPING_ERROR = "one digit wrong or two digits swapped"
+
+
+def _birth_typing_error() -> Level:
+    """Two full dates one digit apart, or with two neighbouring digits swapped (1989 and 1998,
+    12 and 21): a typing error, weighed by the model, not a conflict."""
+
+    def creator():
+        cll = _cll()
+        return cll.And(cll.CustomLevel(_BOTH_DAYS_SQL), cll.DamerauLevenshteinLevel("dob_lo", 1)).configure(
+            label_for_charts=BIRTH_TYPING_ERROR
+        )
+
+    def test(a, b):
+        return _both_days(a, b) and jellyfish.damerau_levenshtein_distance(a["dob_lo"], b["dob_lo"]) <= 1
+
+    return Level(BIRTH_TYPING_ERROR, creator, test)
+
+
 def _birth_levels() -> tuple[Level, ...]:
     return (
         _null("dob_lo"),
@@ -167,6 +238,7 @@ def _birth_levels() -> tuple[Level, ...]:
                 _both_days(a, b) and _same_year(a, b) and "01-01" in (a["dob_lo"][5:10], b["dob_lo"][5:10])
             ),
         ),
+        _birth_typing_error(),
         _custom(
             f"NOT ({_BOTH_DAYS_SQL}) AND dob_lo_l <= dob_hi_r AND dob_lo_r <= dob_hi_l",
             "consistent (age, month or year only)",
@@ -200,7 +272,9 @@ FIELDS: tuple[Field, ...] = (
             _null("given_initial"),
             _exact("given", "same", tf=True),
             _reversed("given_word", "family", SWAPPED),
-            _levenshtein("given_word", 2, "one or two typing errors"),
+            _intersect("given_forms", NICKNAME),
+            _typing_error_level(),
+            _similar_spelling("given_word", "similar spelling"),
             _exact("given_initial", "same initial"),
             _else(),
         ),
@@ -611,9 +685,10 @@ def shrunk_share(count: int, total: int, base: float) -> float:
 HOUSEHOLD_FIELDS = frozenset({"family_name", "birth", "address", "ip", "device"})
 
 
-# Given names that tell siblings apart: "Loek" and "Luka" share an initial, "Twan" and "Iaan" are
-# two edits apart. Only the same (or swapped) given name speaks for one person.
-_SAME_GIVEN_NAME = frozenset({"same", SWAPPED})
+# Given names that speak for one person: the same (or swapped), a known nickname or variant, one
+# typing error. Not those that tell siblings apart: "Loek" and "Luka" share an initial, "Twan"
+# and "Iaan" are a similar spelling (two edits), Cornelis and Cornelia two names the table knows.
+_SAME_GIVEN_NAME = frozenset({"same", SWAPPED, NICKNAME, TYPING_ERROR})
 
 
 def _household_only(levels: Mapping[str, str], weights: Mapping[str, float]) -> bool:
@@ -621,6 +696,17 @@ def _household_only(levels: Mapping[str, str], weights: Mapping[str, float]) -> 
     if levels.get("given_name") not in _SAME_GIVEN_NAME:
         agreeing.discard("given_name")
     return bool(agreeing) and agreeing <= HOUSEHOLD_FIELDS
+
+
+# Where a pair whose agreement is only what a household shares is settled: the population register
+# (BRP) tells twins and siblings apart from one person; the data in the reports cannot.
+REGISTER_CHECK = "BRP"
+
+
+def register_check(guards: tuple[str, ...] | list[str]) -> str | None:
+    """The register in which an analyst settles a held-back pair, or None: household-level pairs
+    (twins, siblings, one person with a nameless report) are a question for the BRP."""
+    return REGISTER_CHECK if "household_only" in guards else None
 
 
 def _positive_fields(weights: Mapping[str, float]) -> int:
@@ -697,12 +783,14 @@ def register(api, records: list[dict], engine: str, name: str = "records"):
         return api.register(frame, dataset_display_name=name)
     import pyarrow as pa
 
+    from tiptriage.subjects.features import LIST_COLUMNS, SCALAR_COLUMNS
+
     table = pa.table(
         {c: [r[c] for r in records] for c in COLUMNS},
         schema=pa.schema(
             [("unique_id", pa.int64())]
-            + [(c, pa.string()) for c in COLUMNS[1:9]]
-            + [(c, pa.list_(pa.string())) for c in COLUMNS[9:]]
+            + [(c, pa.string()) for c in SCALAR_COLUMNS]
+            + [(c, pa.list_(pa.string())) for c in LIST_COLUMNS]
         ),
     )
     return api.register(table, dataset_display_name=name)

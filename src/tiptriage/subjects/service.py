@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from tiptriage.audit import service as audit
 from tiptriage.db import chunks, utcnow
+from tiptriage.i18n import refusal
 from tiptriage.intake.models import AddressRow, IdentifierRow, IpEventRow, Report, ReportedPersonRow
 from tiptriage.subjects import features, linkage
 from tiptriage.subjects.models import (
@@ -43,6 +44,10 @@ TOTAL = "*"  # the term-count row holding the number of records with any value
 
 class SubjectError(ValueError):
     """An analyst action that cannot be carried out as asked (unknown id, empty reason, ...)."""
+
+
+class SubjectNotFound(SubjectError, LookupError):
+    """The subject, review or run named does not exist."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -705,7 +710,7 @@ def _require_reason(reason: str | None) -> str:
 def _subject(session: Session, subject_id: int) -> Subject:
     subject = session.get(Subject, subject_id)
     if subject is None:
-        raise SubjectError(f"no subject {subject_id}")
+        raise refusal(SubjectNotFound, "no subject {id}", id=subject_id)
     return subject
 
 
@@ -853,7 +858,7 @@ def _supersede_reviews(session: Session, subject_ids: list[int], except_id: int 
 def _open_review_row(session: Session, review_id: int) -> SubjectReview:
     review = session.get(SubjectReview, review_id)
     if review is None:
-        raise SubjectError(f"no review {review_id}")
+        raise refusal(SubjectNotFound, "no review {id}", id=review_id)
     if review.status != "open":
         raise SubjectError(f"review {review_id} is already {review.status}")
     return review
@@ -1153,10 +1158,16 @@ def review_doc(review: SubjectReview) -> dict:
 
 
 def review_evidence(session: Session, review: SubjectReview) -> dict:
-    """The per-field evidence side by side, and the model that weighed it, from the link that
-    opened the review."""
+    """The per-field evidence side by side, the model that weighed it, from the link that opened
+    the review, and where the pair is settled when the reports cannot settle it (`register_check`)."""
     link = session.get(SubjectLink, review.link_id) if review.link_id else None
-    return {"evidence": link.evidence if link else None, "model_version": link.model_version if link else None}
+    guards = link.evidence.get("guards", []) if link and link.evidence else []
+    return {
+        "evidence": link.evidence if link else None,
+        "model_version": link.model_version if link else None,
+        # Household-level evidence: one person or two (twins, siblings) is settled in the register.
+        "register_check": linkage.register_check(guards),
+    }
 
 
 # ---------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from tiptriage.cliutil import (
     day,
     emit_json,
     err_console,
+    fail,
     refusals,
     session,
 )
@@ -176,7 +177,7 @@ def explain(report_id: int = typer.Argument(...), as_json: bool = typer.Option(F
         doc = service.report_triage(s, report_id, lang=lang())
         if doc is None:
             err_console.print(_("Report {id} has not been triaged.", id=report_id))
-            raise typer.Exit(EXIT_USAGE)
+            raise typer.Exit(EXIT_SOME_REFUSED)
         service.audit_view(s, actor=actor(), action="triage.view", report_ids=[report_id])
     if as_json:
         emit_json(doc)
@@ -231,8 +232,7 @@ def risk_add(report_id: int = typer.Argument(...),
         try:
             row = service.record_risk_item(s, report_id, item, value, actor=actor(), note=note)
         except (ValueError, LookupError) as exc:
-            err_console.print(str(exc))
-            raise typer.Exit(EXIT_USAGE) from None
+            fail(exc)
     doc = {"risk_item_id": row.id, "report_id": report_id, "item": item, "value": value}
     if as_json:
         emit_json(doc)

@@ -296,7 +296,8 @@ def retriage_related(session: Session, report_ids: list[int], *, actor: str, tri
 # --- decisions ---------------------------------------------------------------------------------------
 
 def current(session: Session, report_id: int) -> tuple[TriageState, Recommendation]:
-    state = session.get(TriageState, report_id, with_for_update=True)
+    # Locked and read anew: of two decisions at once, the second sees the first and is refused.
+    state = session.get(TriageState, report_id, with_for_update=True, populate_existing=True)
     if state is None:
         raise LookupError(f"report {report_id} has not been triaged")
     return state, session.get(Recommendation, state.recommendation_id)
@@ -312,6 +313,10 @@ def decide(session: Session, report_id: int, *, actor: str, justification: str, 
     state, rec = current(session, report_id)
     final = outcome or rec.outcome
     _check_decision(state, rec, final, justification)
+    running = registry.open_investigations_of(session, report_id) if final == "WARNING" else []
+    if running:
+        raise refusal(DecisionError, "report {id} has an open investigation ({investigations}): close it before a "
+                                     "warning", id=report_id, investigations=", ".join(map(str, running)))
     decision = Decision(report_id=report_id, recommendation_id=rec.id, kind="confirm" if final == rec.outcome
                         else "override", outcome=final, justification=justification, unit=unit or rec.unit,
                         actor=actor, at=utcnow())
