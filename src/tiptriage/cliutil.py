@@ -12,6 +12,7 @@ from typing import NoReturn
 from rich.console import Console
 from sqlalchemy.orm import Session
 
+from tiptriage.accounts.actor import Actor, local_actor
 from tiptriage.config import get_settings
 from tiptriage.db import StoreError, open_session
 from tiptriage.i18n import message
@@ -49,21 +50,28 @@ def refusals() -> Iterator[None]:
     (LookupError) exits 1, a value that cannot be (ValueError) exits 2."""
     try:
         yield
-    except (LookupError, ValueError) as exc:
+    except (LookupError, ValueError, PermissionError) as exc:
         fail(exc)
 
 
 def fail(exc: Exception) -> NoReturn:
     """End the command with a service's refusal, in the user's language: an unknown id or name
-    (LookupError) exits 1, a value that cannot be (ValueError) exits 2."""
+    (LookupError) or an action the actor may not do (PermissionError) exits 1, a value that cannot
+    be (ValueError) exits 2."""
     import typer
 
     err_console.print(message(exc))
-    raise typer.Exit(EXIT_SOME_REFUSED if isinstance(exc, LookupError) else EXIT_USAGE) from None
+    raise typer.Exit(EXIT_SOME_REFUSED if isinstance(exc, LookupError | PermissionError) else EXIT_USAGE) from None
 
 
-def actor() -> str:
-    return get_settings().actor
+def actor() -> Actor:
+    """Who runs the command (TIPTRIAGE_ACTOR, with its account's roles); an id that cannot be, or
+    one without an account, ends the command."""
+    settings = get_settings()
+    try:
+        return local_actor(settings.actor, settings.accounts_file)
+    except (ValueError, PermissionError) as exc:
+        fail(exc)
 
 
 def day(text: str) -> date:

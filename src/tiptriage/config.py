@@ -15,8 +15,11 @@ class Settings(BaseSettings):
 
     # Embedded default: a SQLite file under ./var, nothing to start.
     database_url: str = "sqlite:///var/tiptriage.db"
-    # Who is acting, for the audit log, when no authenticated user is known (CLI, batch jobs).
+    # Who is acting, for the audit log, when no authenticated user is known (CLI, batch jobs): a user
+    # id, normalised (accounts/actor.py); with an accounts file (YAML: accounts: [{id, name, roles,
+    # units}]) it must have an account there and acts with its roles; without one it has every role.
     actor: str = "cli"
+    accounts_file: str | None = None
     # A single input file larger than this is refused before parsing (bytes).
     max_file_bytes: int = 50 * 1024 * 1024
     # Reports stored per transaction during ingest; each report is still all-or-nothing.

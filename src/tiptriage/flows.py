@@ -14,6 +14,7 @@ from typing import NamedTuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tiptriage.accounts.actor import same_identity
 from tiptriage.intake.models import Report, ReportedPersonRow
 from tiptriage.operations.plan import PlanItem, UnitPlan, plan_week
 from tiptriage.operations.units import load_units
@@ -49,7 +50,7 @@ def approve_warning(session: Session, warning_id: int, *, actor: str, note: str 
         raise LookupError(f"no warning with id {warning_id}")
     found, facts = [], {}
     # Only an approval that may go ahead looks at personal data; the others are refused below.
-    if warning.state == "proposed" and actor != warning.proposed_by:
+    if warning.state == "proposed" and not same_identity(warning.proposed_by, actor):
         facts = triage.facts_now(session, covered_reports(session, warning_id), links=links)
         found = possible_earlier_warnings(session, warning, actor=actor, purpose="approve")
         session.commit()  # the search stays audited when the approval is refused

@@ -439,6 +439,19 @@ NL = {
     "no proposed relink run {id}": "geen voorgestelde herkoppeling met nummer {id}",
     "report {id} has an open investigation ({investigations}): close it before a warning":
         "melding {id} heeft een lopend onderzoek ({investigations}): sluit dat vóór een waarschuwing",
+    # who acts (accounts/actor.py)
+    "'{raw}' is not a user id: letters a-z, digits, '.', '_' and '-' only (at most 64)":
+        "'{raw}' is geen gebruikersnaam: alleen letters a-z, cijfers, '.', '_' en '-' (hoogstens 64)",
+    "unknown role(s) {roles}; roles are {known}": "onbekende rol(len) {roles}; de rollen zijn {known}",
+    "{actor} may not {action}: that needs the role {needed}": "{actor} mag niet {action}: daarvoor is de rol {needed} nodig",
+    "{actor} may not {action} for unit {unit}: their units are {units}":
+        "{actor} mag niet {action} voor eenheid {unit}: de eigen eenheden zijn {units}",
+    "accounts file {path}: {error}": "accountbestand {path}: {error}",
+    "accounts file {path}, account {n}: field 'id' is missing": "accountbestand {path}, account {n}: veld 'id' ontbreekt",
+    "{id} has no account in {path}": "{id} heeft geen account in {path}",
+    "Finished what an earlier, stopped run left: {n} reports matched, linked and triaged.":
+        "Afgemaakt wat een eerdere, afgebroken run liet liggen: {n} meldingen gematcht, gekoppeld en getrieerd.",
+    "Reports an earlier, stopped run left, finished now": "Meldingen van een afgebroken eerdere run, nu afgemaakt",
 }
 
 

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from triage.dbdata import bank, ingest, known, report, reported_person
 
+from tiptriage.accounts.actor import Actor
 from tiptriage import flows
 from tiptriage.audit import service as audit
 from tiptriage.db import session_factory
@@ -51,7 +52,7 @@ def triaged(session, tmp_path):
     bank(session, tmp_path)
     (report_id,) = ingest(session, tmp_path / "in", report("first", known(0)))
     links = FixedLinks({reported_person(session, report_id): 7})
-    triage.triage_reports(session, [report_id], actor="analyst", links=links)
+    triage.triage_reports(session, [report_id], actor=Actor("analyst"), links=links)
     session.commit()
     return report_id, links
 
@@ -59,10 +60,10 @@ def triaged(session, tmp_path):
 @pytest.mark.parametrize("attempt", ATTEMPTS)
 def test_two_approvals_at_once_one_wins(engine, session, triaged, attempt):
     report_id, links = triaged
-    warning = flows.propose_warning(session, report_id, actor="anna", justification="x", links=links)
+    warning = flows.propose_warning(session, report_id, actor=Actor("anna"), justification="x", links=links)
     session.commit()
     outcomes = _at_once(engine, *(lambda s, who=who: flows.approve_warning(s, warning.id, actor=who, links=links)
-                                  for who in ("bob", "carla")))
+                                  for who in (Actor("bob"), Actor("carla"))))
     won = [o for o in outcomes if not isinstance(o, Exception)]
     lost = [o for o in outcomes if isinstance(o, Exception)]
     assert len(won) == 1 and len(lost) == 1, outcomes
@@ -79,8 +80,8 @@ def test_two_decisions_on_one_report_at_once_one_wins(engine, session, triaged, 
     report_id, links = triaged
     outcomes = _at_once(
         engine,
-        lambda s: flows.propose_warning(s, report_id, actor="anna", justification="warning", links=links),
-        lambda s: triage.decide(s, report_id, actor="bob", justification="search", outcome="CRIMINAL_CASE",
+        lambda s: flows.propose_warning(s, report_id, actor=Actor("anna"), justification="warning", links=links),
+        lambda s: triage.decide(s, report_id, actor=Actor("bob"), justification="search", outcome="CRIMINAL_CASE",
                                 links=links),
     )
     lost = [o for o in outcomes if isinstance(o, Exception)]
@@ -96,7 +97,7 @@ def test_two_decisions_on_one_report_at_once_one_wins(engine, session, triaged, 
 def test_audited_reads_at_once_never_share_a_sequence_number(engine, session):
     def reads(s):
         for i in range(20):
-            audit.record(s, actor="reader", action="report.view", entity="report", entity_ids=[i])
+            audit.record(s, actor=Actor("reader"), action="report.view", entity="report", entity_ids=[i])
             s.commit()
         return True
 

@@ -13,6 +13,7 @@ from triage.dbdata import ingest, known, person, report
 from typer.testing import CliRunner
 
 from registry.scenario import warned_then_reported_again
+from tiptriage.accounts.actor import Actor
 from tiptriage import config
 from tiptriage.audit import service as audit
 from tiptriage.audit.models import AuditEvent
@@ -42,7 +43,7 @@ def _warned_and_again(session, tmp_path, again) -> tuple[int, int]:
 
 def test_a_warned_person_with_a_new_email_but_the_same_phone_is_flagged(session, tmp_path):
     earlier, second = _warned_and_again(session, tmp_path, ALIAS)
-    warning = flows.propose_warning(session, second, actor="anna", justification="Looks like a first time.")
+    warning = flows.propose_warning(session, second, actor=Actor("anna"), justification="Looks like a first time.")
     found = registry_search(session, warning)
     assert [(d["warning_id"], d["state"], d["unit"]) for d in found] == [(earlier, "delivered", "Limburg")]
     assert found[0]["evidence"] == [{"field": "phone", "value": "+31612345678", "earlier_value": "+31612345678"}]
@@ -52,7 +53,7 @@ def test_the_same_address_with_another_spelling_is_flagged(session, tmp_path):
     moved_in = replace(ALIAS, identifiers=ALIAS.identifiers[:1],
                        addresses=(Address("Markt 1-A", "6211ab", "Maastricht", "NL"),))
     earlier, second = _warned_and_again(session, tmp_path, moved_in)
-    warning = flows.propose_warning(session, second, actor="anna", justification="x")
+    warning = flows.propose_warning(session, second, actor=Actor("anna"), justification="x")
     [found] = registry_search(session, warning)
     assert (found["warning_id"], found["evidence"]) == (earlier, [
         {"field": "address", "value": "6211AB markt 1a", "earlier_value": "6211AB markt 1"}])
@@ -60,21 +61,21 @@ def test_the_same_address_with_another_spelling_is_flagged(session, tmp_path):
 
 def test_an_unrelated_person_is_not_flagged(session, tmp_path):
     _, second = _warned_and_again(session, tmp_path, STRANGER)
-    warning = flows.propose_warning(session, second, actor="anna", justification="x")
+    warning = flows.propose_warning(session, second, actor=Actor("anna"), justification="x")
     assert registry_search(session, warning) == []
-    assert flows.approve_warning(session, warning.id, actor="bram").warning.state == "approved"
+    assert flows.approve_warning(session, warning.id, actor=Actor("bram")).warning.state == "approved"
 
 
 def test_approval_is_refused_without_acknowledgement_and_recorded_with_it(session, tmp_path):
     earlier, second = _warned_and_again(session, tmp_path, ALIAS)
-    warning = flows.propose_warning(session, second, actor="anna", justification="x")
-    triage.record_birth_date(session, second, date(1982, 4, 17), source="BRP", actor="bram",
+    warning = flows.propose_warning(session, second, actor=Actor("anna"), justification="x")
+    triage.record_birth_date(session, second, date(1982, 4, 17), source="BRP", actor=Actor("bram"),
                              note="BRP: Piet Jansen, born 1982-04-17.")  # Piet's reports state no age
     with pytest.raises(registry.EarlierWarnings, match=f"earlier warnings {earlier}"):
-        flows.approve_warning(session, warning.id, actor="bram")
+        flows.approve_warning(session, warning.id, actor=Actor("bram"))
     session.rollback()
     assert session.get(type(warning), warning.id).state == "proposed"
-    approval = flows.approve_warning(session, warning.id, actor="bram",
+    approval = flows.approve_warning(session, warning.id, actor=Actor("bram"),
                                      acknowledgement="Population register: Piet Jansen is Jan's brother.")
     assert approval.warning.state == "approved" and [d["warning_id"] for d in approval.earlier] == [earlier]
     event = _last(session, "warning.approve")
@@ -88,7 +89,7 @@ def test_approval_is_refused_without_acknowledgement_and_recorded_with_it(sessio
 def registry_search(session, warning) -> list[dict]:
     from tiptriage.registry.earlier import possible_earlier_warnings
 
-    return possible_earlier_warnings(session, warning, actor="test", purpose="test")
+    return possible_earlier_warnings(session, warning, actor=Actor("test"), purpose="test")
 
 
 def _all(session, action: str) -> list[AuditEvent]:
@@ -120,32 +121,32 @@ def test_the_cli_shows_earlier_warnings_and_approval_needs_acknowledgement(cli_e
         earlier, second = _warned_and_again(s, tmp_path, ALIAS)
     engine.dispose()
 
-    proposed = cli("warnings", "propose", str(second), "-j", "First time?", "--json", actor="anna")
+    proposed = cli("warnings", "propose", str(second), "-j", "First time?", "--json", actor=Actor("anna"))
     assert proposed.exit_code == 0, proposed.output
     doc = json.loads(proposed.stdout)
     assert [(d["warning_id"], d["evidence"][0]["field"]) for d in doc["possible_earlier_warnings"]] == [
         (earlier, "phone")]
 
-    shown = cli("warnings", "show", str(doc["id"]), actor="bram", lang="nl")
+    shown = cli("warnings", "show", str(doc["id"]), actor=Actor("bram"), lang="nl")
     assert "Mogelijk eerdere waarschuwingen" in shown.stdout
     assert f"waarschuwing {earlier} (uitgereikt, eenheid Limburg): telefoon +31612345678" in shown.stdout
 
     checked = cli("birth-date", str(second), "--date", "1982-04-17", "--source", "BRP", "--note",
-                  "BRP: Piet Jansen.", actor="bram")  # Piet's reports state no age
+                  "BRP: Piet Jansen.", actor=Actor("bram"))  # Piet's reports state no age
     assert checked.exit_code == 0, checked.output
-    refused = cli("warnings", "approve", str(doc["id"]), actor="bram")
+    refused = cli("warnings", "approve", str(doc["id"]), actor=Actor("bram"))
     assert refused.exit_code == 1
     assert f"earlier warnings {earlier} may concern the same person" in refused.output
     assert "--acknowledge-earlier" in refused.output
 
     approved = cli("warnings", "approve", str(doc["id"]), "--acknowledge-earlier", "Brother, checked.", "--json",
-                   actor="bram")
+                   actor=Actor("bram"))
     assert approved.exit_code == 0, approved.output
     assert json.loads(approved.stdout)["state"] == "approved"
-    searches = json.loads(cli("audit", "log", "--action", "warning.earlier_search", "--json", actor="bram").stdout)
+    searches = json.loads(cli("audit", "log", "--action", "warning.earlier_search", "--json", actor=Actor("bram")).stdout)
     assert [(e["actor"], e["reason"]) for e in searches[:4]] == [  # newest first
         ("bram", "approve"), ("bram", "approve"), ("bram", "show"), ("anna", "propose")]
-    approvals = json.loads(cli("audit", "log", "--action", "warning.approve", "--json", actor="bram").stdout)
+    approvals = json.loads(cli("audit", "log", "--action", "warning.approve", "--json", actor=Actor("bram")).stdout)
     assert approvals[0]["reason"] == "Brother, checked."
 
 
@@ -157,13 +158,13 @@ def test_a_home_connection_flags_but_an_address_many_people_use_does_not(session
     home = (IpEvent("94.210.1.2", "Login", at),)
     _, _, second = warned_then_reported_again(session, tmp_path, replace(JAN, ip_events=home),
                                               replace(STRANGER, ip_events=home))
-    warning = flows.propose_warning(session, second, actor="anna", justification="x")
+    warning = flows.propose_warning(session, second, actor=Actor("anna"), justification="x")
     [found] = registry_search(session, warning)
     assert found["evidence"] == [{"field": "ip", "value": "94.210.1.2", "earlier_value": "94.210.1.2"}]
     others = [replace(person(given=g, family="Smit", email=f"{g.lower()}@example.org", dob=date(1990, 1, n + 1),
                              postcode=None), ip_events=home) for n, g in enumerate(("Anna", "Bas", "Cas"))]
     ids = ingest(session, tmp_path / "3", *(report(f"b-{n}", known(2), who=p) for n, p in enumerate(others)))
-    subjects.resolve_reports(session, ids, actor="pipeline")
+    subjects.resolve_reports(session, ids, actor=Actor("pipeline"))
     session.commit()
     assert registry_search(session, warning) == []
 
@@ -178,7 +179,7 @@ BART = replace(person(given="Bart", family="Ponci", email=None, dob=None, postco
 
 def test_a_rare_family_name_with_a_compatible_given_name_is_flagged_without_a_birth_year(session, tmp_path):
     earlier, _, second = warned_then_reported_again(session, tmp_path, BARTHOLOMEUS, BART)
-    warning = flows.propose_warning(session, second, actor="anna", justification="x")
+    warning = flows.propose_warning(session, second, actor=Actor("anna"), justification="x")
     [found] = registry_search(session, warning)
     assert (found["warning_id"], found["evidence"]) == (earlier, [
         {"field": "name", "value": "bart ponci", "earlier_value": "bartholomeus ponci"}])
@@ -190,9 +191,9 @@ def test_a_common_family_name_without_a_birth_year_is_not_flagged(session, tmp_p
     others = [replace(STRANGER, given_name=g, family_name="de Vries", identifiers=(
         Identifier("email", f"{g}@example.org", True, None),)) for g in ("Anna", "Bas", "Cas")]
     ids = ingest(session, tmp_path / "3", *(report(f"v-{n}", known(2), who=p) for n, p in enumerate(others)))
-    subjects.resolve_reports(session, ids, actor="pipeline")
+    subjects.resolve_reports(session, ids, actor=Actor("pipeline"))
     session.commit()
-    warning = flows.propose_warning(session, second, actor="anna", justification="x")
+    warning = flows.propose_warning(session, second, actor=Actor("anna"), justification="x")
     assert registry_search(session, warning) == []
 
 
@@ -204,10 +205,10 @@ def test_names_and_birth_years_are_compared_per_subject_not_per_report(session, 
     earlier, _, second = warned_then_reported_again(session, tmp_path, warned, named)
     aged = replace(named, family_name=None, date_of_birth=date(1971, 1, 1))
     third = ingest(session, tmp_path / "3", report("m-3", known(2), who=aged))[0]
-    subjects.resolve_reports(session, [third], actor="pipeline")
+    subjects.resolve_reports(session, [third], actor=Actor("pipeline"))
     session.commit()
     assert triage.facts_now(session, [third])[third]["subject_ids"] == triage.facts_now(session, [second])[second][
         "subject_ids"]
-    warning = flows.propose_warning(session, second, actor="anna", justification="x")
+    warning = flows.propose_warning(session, second, actor=Actor("anna"), justification="x")
     [found] = registry_search(session, warning)
     assert [e["field"] for e in found["evidence"]] == ["name"] and found["warning_id"] == earlier

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 from triage.dbdata import bank, ingest, known, person, report, reported_person
 
+from tiptriage.accounts.actor import Actor
 from tiptriage.audit.models import AuditEvent
 from tiptriage import flows
 from tiptriage.registry import service as registry
@@ -25,23 +26,23 @@ def warned_pair(session, tmp_path):
     bank(session, tmp_path)
     ids = ingest(session, tmp_path / "in", report("first", known(0)), report("later", known(1), incident=LATER))
     links = FixedLinks({reported_person(session, i): 7 for i in ids})
-    triage.triage_reports(session, ids[:1], actor="analyst", links=links)
+    triage.triage_reports(session, ids[:1], actor=Actor("analyst"), links=links)
     return ids, links
 
 
 def test_warning_lifecycle_with_four_eyes(session, warned_pair):
     (first, _), links = warned_pair
-    warning = flows.propose_warning(session, first, actor="anna", justification="First-time download.", links=links)
+    warning = flows.propose_warning(session, first, actor=Actor("anna"), justification="First-time download.", links=links)
     assert (warning.state, session.get(TriageState, first).status) == ("proposed", "awaiting_approval")
     with pytest.raises(registry.RegistryError, match="a second person must approve"):
-        flows.approve_warning(session, warning.id, actor="anna")
+        flows.approve_warning(session, warning.id, actor=Actor("anna"))
     session.rollback()
     with pytest.raises(registry.RegistryError, match="only a approved warning can deliver"):
-        registry.deliver(session, warning.id, actor="bob", on=date(2023, 11, 14), officer="x", referral_offered=True)
+        registry.deliver(session, warning.id, actor=Actor("bob"), on=date(2023, 11, 14), officer="x", referral_offered=True)
     session.rollback()
-    flows.approve_warning(session, warning.id, actor="bob")
+    flows.approve_warning(session, warning.id, actor=Actor("bob"))
     assert session.get(TriageState, first).status == "decided"
-    flows.deliver_warning(session, warning.id, actor="carla", on=date(2023, 11, 14), officer="Agent 12",
+    flows.deliver_warning(session, warning.id, actor=Actor("carla"), on=date(2023, 11, 14), officer="Agent 12",
                           unit="Limburg", referral_offered=True, referral_accepted=True, links=links)
     doc = registry.warning_doc(session, warning, history=True)
     assert (doc["state"], doc["expires_on"], doc["delivered_by"]) == ("delivered", date(2028, 11, 14), "Agent 12")
@@ -56,9 +57,9 @@ def test_expiry_is_shown_from_the_end_date(session, warned_pair, monkeypatch):
     monkeypatch.setenv("TIPTRIAGE_WARNING_ACTIVE_YEARS", "1")
     from tiptriage import config
     config.get_settings.cache_clear()
-    warning = flows.propose_warning(session, first, actor="anna", justification="x", links=links)
-    flows.approve_warning(session, warning.id, actor="bob")
-    flows.deliver_warning(session, warning.id, actor="bob", on=date(2020, 3, 9), officer="o", referral_offered=False,
+    warning = flows.propose_warning(session, first, actor=Actor("anna"), justification="x", links=links)
+    flows.approve_warning(session, warning.id, actor=Actor("bob"))
+    flows.deliver_warning(session, warning.id, actor=Actor("bob"), on=date(2020, 3, 9), officer="o", referral_offered=False,
                           links=links)
     assert registry.warning_doc(session, warning)["state"] == "expired"
     assert [w.id for w in registry.list_warnings(session, state="expired")] == [warning.id]
@@ -67,11 +68,11 @@ def test_expiry_is_shown_from_the_end_date(session, warned_pair, monkeypatch):
 
 def warn_then_report_again(session, first: int, later: int, links) -> None:
     """A warning for `first`, approved by a second person and delivered in Rotterdam; then `later` is triaged."""
-    warning = flows.propose_warning(session, first, actor="anna", justification="x", links=links)
-    flows.approve_warning(session, warning.id, actor="bob")
-    flows.deliver_warning(session, warning.id, actor="bob", on=date(2023, 11, 14), officer="o", unit="Rotterdam",
+    warning = flows.propose_warning(session, first, actor=Actor("anna"), justification="x", links=links)
+    flows.approve_warning(session, warning.id, actor=Actor("bob"))
+    flows.deliver_warning(session, warning.id, actor=Actor("bob"), on=date(2023, 11, 14), officer="o", unit="Rotterdam",
                           referral_offered=True, links=links)
-    triage.triage_reports(session, [later], actor="analyst", links=links)
+    triage.triage_reports(session, [later], actor=Actor("analyst"), links=links)
 
 
 def test_a_re_report_after_delivery_escalates_with_aggravation_and_alerts_both_units(session, warned_pair):
@@ -84,7 +85,7 @@ def test_a_re_report_after_delivery_escalates_with_aggravation_and_alerts_both_u
     alerts = {(a.kind, a.unit, a.other_unit) for a in session.execute(select(Alert)).scalars()}
     assert alerts == {("rereport_after_warning", "Limburg", "Rotterdam"),
                       ("rereport_after_warning", "Rotterdam", "Limburg")}
-    triage.triage_all(session, actor="analyst", links=links)
+    triage.triage_all(session, actor=Actor("analyst"), links=links)
     assert len(registry.list_alerts(session)) == 2  # raised once
     first_doc = triage.report_triage(session, first, lang="en")["recommendation"]
     assert first_doc["outcome"] == "WARNING"  # the warned report itself stays what it was
@@ -92,21 +93,21 @@ def test_a_re_report_after_delivery_escalates_with_aggravation_and_alerts_both_u
 
 def test_a_revoked_warning_no_longer_escalates(session, warned_pair):
     (first, later), links = warned_pair
-    warning = flows.propose_warning(session, first, actor="anna", justification="x", links=links)
-    flows.approve_warning(session, warning.id, actor="bob")
-    flows.deliver_warning(session, warning.id, actor="bob", on=date(2023, 11, 14), officer="o",
+    warning = flows.propose_warning(session, first, actor=Actor("anna"), justification="x", links=links)
+    flows.approve_warning(session, warning.id, actor=Actor("bob"))
+    flows.deliver_warning(session, warning.id, actor=Actor("bob"), on=date(2023, 11, 14), officer="o",
                           referral_offered=True, links=links)
     assert triage.report_triage(session, later)["recommendation"]["outcome"] == "CRIMINAL_CASE"
-    flows.revoke_warning(session, warning.id, actor="chief", reason="Wrong person: a namesake.", links=links)
+    flows.revoke_warning(session, warning.id, actor=Actor("chief"), reason="Wrong person: a namesake.", links=links)
     assert triage.report_triage(session, later)["recommendation"]["outcome"] == "WARNING"
     with pytest.raises(registry.RegistryError, match="already revoked"):
-        registry.revoke(session, warning.id, actor="chief", reason="again")
+        registry.revoke(session, warning.id, actor=Actor("chief"), reason="again")
 
 
 def test_a_pending_warning_can_be_revoked_and_the_decision_reopens(session, warned_pair):
     (first, _), links = warned_pair
-    warning = flows.propose_warning(session, first, actor="anna", justification="x", links=links)
-    flows.revoke_warning(session, warning.id, actor="bob", reason="Not yet: await the bank update.", links=links)
+    warning = flows.propose_warning(session, first, actor=Actor("anna"), justification="x", links=links)
+    flows.revoke_warning(session, warning.id, actor=Actor("bob"), reason="Not yet: await the bank update.", links=links)
     assert session.get(TriageState, first).status == "reopened"
     events = session.execute(select(WarningEvent.state).where(WarningEvent.warning_id == warning.id)
                              .order_by(WarningEvent.id)).scalars()
@@ -115,22 +116,22 @@ def test_a_pending_warning_can_be_revoked_and_the_decision_reopens(session, warn
 
 def test_deconfliction_tells_both_units_and_closing_ends_it(session, warned_pair):
     (first, later), links = warned_pair
-    triage.decide(session, first, actor="anna", justification="Known searcher.", outcome="CRIMINAL_CASE",
+    triage.decide(session, first, actor=Actor("anna"), justification="Known searcher.", outcome="CRIMINAL_CASE",
                   unit="Oost-Nederland", links=links)
     doc = triage.report_triage(session, later)["recommendation"]
     assert (doc["outcome"], doc["flags"]) == ("CRIMINAL_CASE", ["deconfliction"])
     units = sorted((a.unit, a.other_unit) for a in registry.list_alerts(session))
     assert units == [("Limburg", "Oost-Nederland"), ("Oost-Nederland", "Limburg")]
     item = registry.list_investigations(session)[0]
-    flows.close_investigation(session, item.id, actor="anna", reason="Case closed by the prosecutor.", links=links)
+    flows.close_investigation(session, item.id, actor=Actor("anna"), reason="Case closed by the prosecutor.", links=links)
     assert triage.report_triage(session, later)["recommendation"]["outcome"] == "WARNING"
 
 
 def test_acknowledging_an_alert(session, warned_pair):
     (first, _), links = warned_pair
-    triage.decide(session, first, actor="anna", justification="x", outcome="URGENT", links=links)
+    triage.decide(session, first, actor=Actor("anna"), justification="x", outcome="URGENT", links=links)
     alert = registry.list_alerts(session)[0]
-    registry.acknowledge(session, alert.id, actor="bob")
+    registry.acknowledge(session, alert.id, actor=Actor("bob"))
     session.commit()
     assert alert not in registry.list_alerts(session)
     assert registry.list_alerts(session, open_only=False)[0].acknowledged_by == "bob"
@@ -138,9 +139,9 @@ def test_acknowledging_an_alert(session, warned_pair):
 
 def test_history_of_a_subject(session, warned_pair):
     (first, later), links = warned_pair
-    warning = flows.propose_warning(session, first, actor="anna", justification="x", links=links)
-    flows.approve_warning(session, warning.id, actor="bob")
-    flows.deliver_warning(session, warning.id, actor="bob", on=date(2023, 11, 14), officer="o",
+    warning = flows.propose_warning(session, first, actor=Actor("anna"), justification="x", links=links)
+    flows.approve_warning(session, warning.id, actor=Actor("bob"))
+    flows.deliver_warning(session, warning.id, actor=Actor("bob"), on=date(2023, 11, 14), officer="o",
                           referral_offered=True, links=links)
     doc = flows.subject_history(session, 7, links=links)
     assert [(r["report_id"], r["outcome"]) for r in doc["reports"]] == [(first, "WARNING"), (later, "CRIMINAL_CASE")]
@@ -152,17 +153,17 @@ def test_a_possible_match_with_a_warned_subject_blocks_the_warning_and_alerts(se
     (first, later), _ = warned_pair
     one, other = reported_person(session, first), reported_person(session, later)
     unsure = FixedLinks({one: 7, other: 8}, candidates={other: [7]})
-    warning = flows.propose_warning(session, first, actor="anna", justification="x", links=unsure)
-    flows.approve_warning(session, warning.id, actor="bob")
-    flows.deliver_warning(session, warning.id, actor="bob", on=date(2023, 11, 14), officer="o", unit="Limburg",
+    warning = flows.propose_warning(session, first, actor=Actor("anna"), justification="x", links=unsure)
+    flows.approve_warning(session, warning.id, actor=Actor("bob"))
+    flows.deliver_warning(session, warning.id, actor=Actor("bob"), on=date(2023, 11, 14), officer="o", unit="Limburg",
                           referral_offered=True, links=unsure)
-    triage.triage_reports(session, [later], actor="analyst", links=unsure)
+    triage.triage_reports(session, [later], actor=Actor("analyst"), links=unsure)
     doc = triage.report_triage(session, later, lang="en")["recommendation"]
     assert (doc["outcome"], doc["decided_by"], doc["facts"]["possible_warned_subject"]) == (
         "NEEDS_REVIEW", "possible-rereport", 7)
     assert [(a.kind, a.warning_id) for a in registry.list_alerts(session)] == [("possible_rereport", warning.id)]
     sure = FixedLinks({one: 7, other: 7})
-    triage.triage_reports(session, [later], actor="analyst", links=sure)
+    triage.triage_reports(session, [later], actor=Actor("analyst"), links=sure)
     assert triage.report_triage(session, later)["recommendation"]["outcome"] == "CRIMINAL_CASE"
 
 
@@ -179,9 +180,9 @@ def propose_for_an_ageless_person(session, tmp_path) -> tuple[int, int, FixedLin
     bank(session, tmp_path)
     [report_id] = ingest(session, tmp_path / "in", report("ageless", known(0), who=person(dob=None)))
     links = FixedLinks({reported_person(session, report_id): 9})
-    triage.triage_reports(session, [report_id], actor="analyst", links=links)
+    triage.triage_reports(session, [report_id], actor=Actor("analyst"), links=links)
     assert "age_unknown" in triage.report_triage(session, report_id)["recommendation"]["flags"]
-    warning = flows.propose_warning(session, report_id, actor="anna", justification="First-time download.",
+    warning = flows.propose_warning(session, report_id, actor=Actor("anna"), justification="First-time download.",
                                     links=links)
     return report_id, warning.id, links
 
@@ -189,17 +190,17 @@ def propose_for_an_ageless_person(session, tmp_path) -> tuple[int, int, FixedLin
 def test_approval_needs_a_known_age_and_is_refused_for_a_minor_by_the_register(session, ageless):
     report_id, warning_id, links = ageless
     with pytest.raises(registry.AgeUnknown, match=f"tiptriage birth-date {report_id} "):
-        flows.approve_warning(session, warning_id, actor="bob", links=links)
+        flows.approve_warning(session, warning_id, actor=Actor("bob"), links=links)
     session.rollback()
-    triage.record_birth_date(session, report_id, date(2007, 1, 20), source="BRP", actor="bob",
+    triage.record_birth_date(session, report_id, date(2007, 1, 20), source="BRP", actor=Actor("bob"),
                              note="BRP query 2024-0211.", links=links)
     assert triage.report_triage(session, report_id)["recommendation"]["outcome"] == "YOUTH"
     with pytest.raises(registry.YouthTrack, match=f"makes the person 16 at the incident of report {report_id}"):
-        flows.approve_warning(session, warning_id, actor="bob", links=links)
+        flows.approve_warning(session, warning_id, actor=Actor("bob"), links=links)
     session.rollback()
-    triage.record_birth_date(session, report_id, date(1987, 1, 20), source="BRP", actor="bob",
+    triage.record_birth_date(session, report_id, date(1987, 1, 20), source="BRP", actor=Actor("bob"),
                              note="Corrected: the first query found his son.", links=links)
-    approval = flows.approve_warning(session, warning_id, actor="bob", links=links)
+    approval = flows.approve_warning(session, warning_id, actor=Actor("bob"), links=links)
     assert approval.warning.state == "approved"
     actions = session.execute(select(AuditEvent.action).where(AuditEvent.action.in_(
         ("triage.birth_date", "warning.approve"))).order_by(AuditEvent.seq)).scalars().all()
@@ -239,10 +240,10 @@ def test_a_warned_report_stays_answered_after_a_re_report_and_its_investigation_
     report as WARNING, and a second warning could be proposed for it."""
     (first, later), links = warned_pair
     warn_then_report_again(session, first, later, links)
-    triage.decide(session, later, actor="anna", justification="Re-report: search.", links=links, unit="Rotterdam")
+    triage.decide(session, later, actor=Actor("anna"), justification="Re-report: search.", links=links, unit="Rotterdam")
     assert session.get(TriageState, first).status == "decided"
     item = registry.list_investigations(session)[0]
-    flows.close_investigation(session, item.id, actor="anna", reason="Prosecutor decided.", links=links)
+    flows.close_investigation(session, item.id, actor=Actor("anna"), reason="Prosecutor decided.", links=links)
     state = session.get(TriageState, first)
     assert state.status == "decided" and state.decision_id is not None
     doc = triage.report_triage(session, first)["recommendation"]
@@ -250,6 +251,6 @@ def test_a_warned_report_stays_answered_after_a_re_report_and_its_investigation_
     open_ids = {row["report_id"] for row in triage.queue(session)}
     assert first not in open_ids
     with pytest.raises(triage.DecisionError):
-        flows.propose_warning(session, first, actor="anna", justification="again", links=links)
+        flows.propose_warning(session, first, actor=Actor("anna"), justification="again", links=links)
     with pytest.raises(registry.RegistryError, match="already has warning"):
-        registry.propose(session, [first], actor="anna", unit="Rotterdam", justification="again")
+        registry.propose(session, [first], actor=Actor("anna"), unit="Rotterdam", justification="again")

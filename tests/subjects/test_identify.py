@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from subjects import strategies as gen
 from triage.dbdata import bank, ingest, known, person, report, reported_person
 
+from tiptriage.accounts.actor import Actor
 from tiptriage.audit.models import AuditEvent
 from tiptriage.intake.domain import IpEvent
 from tiptriage import flows
@@ -35,9 +36,9 @@ def ip_only(ip: str = "198.51.100.23") -> object:
 
 def arrive(session, folder, parsed) -> int:
     rid = ingest(session, folder, parsed)[0]
-    subjects.resolve_reports(session, [rid], actor="pipeline")
+    subjects.resolve_reports(session, [rid], actor=Actor("pipeline"))
     session.commit()
-    triage.triage_pending(session, actor="pipeline")
+    triage.triage_pending(session, actor=Actor("pipeline"))
     return rid
 
 
@@ -56,9 +57,9 @@ def warned(session, tmp_path):
     """Jan de Vries got a warning (delivered 2023-11-14); then a report with only an IP address came in."""
     bank(session, tmp_path)
     first = arrive(session, tmp_path / "1", report("w-1", known(0)))
-    warning = flows.propose_warning(session, first, actor="anna", justification="First-time download.")
-    flows.approve_warning(session, warning.id, actor="bram")
-    flows.deliver_warning(session, warning.id, actor="cor", on=date(2023, 11, 14), officer="Agent 0412",
+    warning = flows.propose_warning(session, first, actor=Actor("anna"), justification="First-time download.")
+    flows.approve_warning(session, warning.id, actor=Actor("bram"))
+    flows.deliver_warning(session, warning.id, actor=Actor("cor"), on=date(2023, 11, 14), officer="Agent 0412",
                           unit="Limburg", referral_offered=True)
     second = arrive(session, tmp_path / "2", report("w-2", known(1), who=ip_only(), incident=LATER))
     return first, second
@@ -82,7 +83,7 @@ def test_identifying_a_warned_person_behind_an_ip_only_report_escalates_it(sessi
     assert rec["rules"][0]["text"].startswith("Re-report after official warning (2023-11-14, Limburg)")
     assert [(a.kind, a.report_id) for a in registry.list_alerts(session)] == [("rereport_after_warning", second)]
     # Explained and undoable: the subject's history names the identification, a split restores.
-    doc = subjects.subject_document(session, first_subject, actor="analyst-eva", reason="check")
+    doc = subjects.subject_document(session, first_subject, actor=Actor("analyst-eva"), reason="check")
     identify_ops = [op for op in doc["operations"] if op["kind"] == "identify"]
     assert identify_ops and "126na-2024-0042" in identify_ops[-1]["reason"]
     assert doc["links"][-1]["decision"] == "linked" and doc["links"][-1]["evidence"]["fields"]
@@ -139,7 +140,7 @@ def test_across_a_subject_an_analyst_shaped_the_identification_asks_instead(sess
     other = arrive(session, tmp_path / "3", report("w-3", known(2), who=hans))
     other_subject = outcome(session, other)["subject_ids"][0]
     assert other_subject != first_subject
-    subjects.merge(session, first_subject, other_subject, actor="dirk", reason="Same man: the register says so.")
+    subjects.merge(session, first_subject, other_subject, actor=Actor("dirk"), reason="Same man: the register says so.")
     session.commit()
     result = identify(session, second)
     assert (result.decision, result.fused, len(result.review_ids)) == ("review", (), 1)
@@ -209,13 +210,13 @@ def test_a_warning_for_a_person_nobody_named_waits_for_the_identification(sessio
     mailbox = replace(person(), given_name=None, family_name=None, addresses=())
     rid = arrive(session, tmp_path / "1", report("u-1", known(0), who=mailbox))
     assert (outcome(session, rid)["outcome"], outcome(session, rid)["facts"]["named"]) == ("WARNING", False)
-    warning = flows.propose_warning(session, rid, actor="anna", justification="First-time download.")
+    warning = flows.propose_warning(session, rid, actor=Actor("anna"), justification="First-time download.")
     with pytest.raises(registry.Unnamed, match=rf"no name is known .*tiptriage identify {rid} "):
-        flows.approve_warning(session, warning.id, actor="bram")
+        flows.approve_warning(session, warning.id, actor=Actor("bram"))
     session.rollback()
     identify(session, rid, Identity("Jan", "de Vries", date(1980, 5, 4)), source="provider")
     assert outcome(session, rid)["facts"]["named"] is True
-    assert flows.approve_warning(session, warning.id, actor="bram").warning.state == "approved"
+    assert flows.approve_warning(session, warning.id, actor=Actor("bram")).warning.state == "approved"
 
 
 def test_the_cli_refuses_an_identification_in_dutch_by_default(cli_env, monkeypatch):

@@ -20,6 +20,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tiptriage.accounts.actor import Actor
 from tiptriage import pipeline
 from tiptriage.db import chunks
 from tiptriage.intake.models import Report
@@ -77,10 +78,10 @@ def register_warnings(session: Session, truth: dict) -> int:
     for w in truth["warnings"]:
         key = (w["report"]["source"], w["report"]["external_id"])
         rid = ids[key]
-        warning = registry.propose(session, [rid], actor="synthetic-proposer", unit=w["unit"],
+        warning = registry.propose(session, [rid], actor=Actor("synthetic-proposer"), unit=w["unit"],
                                    justification="Historic warning of the synthetic data set.")
-        registry.approve(session, warning.id, actor="synthetic-approver")
-        registry.deliver(session, warning.id, actor="synthetic-approver", on=date.fromisoformat(w["date"]),
+        registry.approve(session, warning.id, actor=Actor("synthetic-approver"))
+        registry.deliver(session, warning.id, actor=Actor("synthetic-approver"), on=date.fromisoformat(w["date"]),
                          officer="synthetic officer", unit=w["unit"], referral_offered=True)
         p = truth["persons"][w["person_id"]]
         who = Identity(p["given_name"], p["family_name"], date.fromisoformat(p["date_of_birth"]), country=p["country"])
@@ -88,7 +89,7 @@ def register_warnings(session: Session, truth: dict) -> int:
         own = [ref for ref, pid in refs[key].items() if pid == w["person_id"] and REPORTED_REF.fullmatch(ref)]
         for ref in own:
             identify(session, rid, who, source="investigation", reference=f"warning {warning.id}",
-                     note="Identity document checked when the warning was delivered.", actor="synthetic officer",
+                     note="Identity document checked when the warning was delivered.", actor=Actor("synthetic-officer"),
                      person_ref=ref)
         session.commit()
     return len(truth["warnings"])

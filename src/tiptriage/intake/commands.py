@@ -57,6 +57,8 @@ def _print_summary(result: pipeline.PipelineSummary) -> None:
         table.add_row(_("Persons {decision}", decision=_(decision)), number(n))
     for outcome, n in sorted(result.triage.items()):
         table.add_row(_("Recommended {outcome}", outcome=_(outcome)), number(n))
+    if result.resumed:
+        table.add_row(_("Reports an earlier, stopped run left, finished now"), number(result.resumed))
     if result.retriaged:
         table.add_row(_("Earlier reports triaged again (subjects joined)"), number(result.retriaged))
     if result.alerts:

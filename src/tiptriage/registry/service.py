@@ -15,6 +15,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tiptriage.accounts.actor import Actor, require, same_identity
 from tiptriage.audit import service as audit
 from tiptriage.config import get_settings
 from tiptriage.db import chunks, utcnow
@@ -111,7 +112,7 @@ def propose(session: Session, report_ids: list[int], *, actor: str, unit: str, j
     return warning
 
 
-def approve(session: Session, warning_id: int, *, actor: str, note: str | None = None,
+def approve(session: Session, warning_id: int, *, actor: Actor, note: str | None = None,
             earlier: list[int] = (), acknowledgement: str | None = None,
             facts: dict[int, dict] | None = None) -> PoliceWarning:
     """Approve a proposed warning; `earlier` are the possible earlier warnings found for it, which
@@ -119,8 +120,9 @@ def approve(session: Session, warning_id: int, *, actor: str, note: str | None =
     `facts` are the covered reports' facts as they stand now, whose age must be known and adult
     when a register says so."""
     warning = _get(session, warning_id)
+    require(actor, "approve", unit=warning.unit)
     _require(warning, "proposed", "approve")
-    if actor == warning.proposed_by:
+    if same_identity(warning.proposed_by, actor):
         raise RegistryError(f"warning {warning_id} was proposed by {actor}: a second person must approve it")
     check_age(warning_id, facts or {})
     if earlier and not (acknowledgement or "").strip():
@@ -148,9 +150,10 @@ def check_age(warning_id: int, facts: dict[int, dict]) -> None:
         raise YouthTrack(warning_id, minors)
 
 
-def deliver(session: Session, warning_id: int, *, actor: str, on: date, officer: str, unit: str | None = None,
+def deliver(session: Session, warning_id: int, *, actor: Actor, on: date, officer: str, unit: str | None = None,
             referral_offered: bool, referral_accepted: bool | None = None) -> PoliceWarning:
     warning = _get(session, warning_id)
+    require(actor, "deliver", unit=unit or warning.unit)
     _require(warning, "approved", "deliver")
     if referral_accepted and not referral_offered:
         raise RegistryError("a referral can only be accepted when it was offered")
@@ -165,8 +168,9 @@ def deliver(session: Session, warning_id: int, *, actor: str, on: date, officer:
     return warning
 
 
-def revoke(session: Session, warning_id: int, *, actor: str, reason: str) -> PoliceWarning:
+def revoke(session: Session, warning_id: int, *, actor: Actor, reason: str) -> PoliceWarning:
     warning = _get(session, warning_id)
+    require(actor, "revoke", unit=warning.unit)
     if warning.state == "revoked":
         raise RegistryError(f"warning {warning_id} is already revoked")
     if not reason.strip():

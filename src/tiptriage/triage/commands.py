@@ -19,6 +19,7 @@ from tiptriage.cliutil import (
     refusals,
     session,
 )
+from tiptriage import pipeline
 from tiptriage.i18n import _, lang, number
 from tiptriage.subjects.identity import Identity
 from tiptriage.subjects.models import IDENTIFICATION_SOURCES
@@ -40,6 +41,11 @@ def triage(report_ids: list[int] = typer.Argument(None, help="Reports to triage 
         err_console.print(_("Give report ids or --all, not both."))
         raise typer.Exit(EXIT_USAGE)
     with session() as s:
+        # Never recommend on an incomplete state: what a stopped ingest left is finished first.
+        resumed = pipeline.finish(s, actor=actor()).resumed
+        if resumed:
+            err_console.print(_("Finished what an earlier, stopped run left: {n} reports matched, linked and triaged.",
+                                n=number(resumed)))
         if all_:
             summary = service.triage_all(s, actor=actor(), reason=reason)
         elif report_ids:

@@ -19,6 +19,7 @@ from datetime import date
 from sqlalchemy import case, insert, select, update
 from sqlalchemy.orm import Session
 
+from tiptriage.accounts.actor import Actor, require
 from tiptriage.audit import service as audit
 from tiptriage.config import get_settings
 from tiptriage.db import allocate_ids, chunks, utcnow
@@ -303,13 +304,14 @@ def current(session: Session, report_id: int) -> tuple[TriageState, Recommendati
     return state, session.get(Recommendation, state.recommendation_id)
 
 
-def decide(session: Session, report_id: int, *, actor: str, justification: str, outcome: str | None = None,
+def decide(session: Session, report_id: int, *, actor: Actor, justification: str, outcome: str | None = None,
            unit: str | None = None, links: SubjectLinks | None = None) -> Decision:
     """Confirm (no outcome, or the recommended one) or override a recommendation. Commits.
 
     A WARNING becomes a proposed warning awaiting a second person's approval; a search or an
     urgent case opens an investigation, which the subject's other reports then show.
     """
+    require(actor, "decide")
     state, rec = current(session, report_id)
     final = outcome or rec.outcome
     _check_decision(state, rec, final, justification)

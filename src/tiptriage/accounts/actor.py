@@ -1,0 +1,117 @@
+"""An `Actor` is an identity, not a name: its user id is normalised when it is made, so
+"Analyst_A ", "analyst_a" and the full-width "ａｎａｌｙｓｔ_ａ" are one person, and an id with
+letters from another script (a Cyrillic "а" that looks Latin) is refused rather than taken for a
+second person. Services check what an actor may do (`require`); four-eyes compares identities.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from tiptriage.i18n import refusal
+
+# analyst: triage decisions, proposals, identifications; team_lead: approves warnings (the second
+# person) and may do what an analyst does; officer: delivers warnings; admin: the store itself.
+ROLES = ("analyst", "team_lead", "officer", "admin")
+ALLOWED = {"decide": ("analyst", "team_lead"), "approve": ("team_lead",), "deliver": ("officer", "team_lead"),
+           "revoke": ("team_lead",)}
+USER_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+
+
+class NotAllowed(PermissionError):
+    """The actor's roles or units do not allow this action."""
+
+
+def user_id(raw: str) -> str:
+    """A user id as compared and recorded: compatibility-normalised (NFKC), case-folded, without
+    surrounding spaces; only a-z, 0-9, '.', '_' and '-' (a look-alike letter is refused)."""
+    normal = unicodedata.normalize("NFKC", raw).casefold().strip()
+    if not USER_ID.fullmatch(normal):
+        raise refusal(ValueError, "'{raw}' is not a user id: letters a-z, digits, '.', '_' and '-' only "
+                                  "(at most 64)", raw=raw)
+    return normal
+
+
+def same_identity(recorded: str, other: str) -> bool:
+    """Whether a user id recorded earlier (perhaps before ids were normalised) is `other`'s."""
+    def key(text: str) -> str:
+        return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    return key(recorded) == key(other)
+
+
+class Actor(str):
+    """Who acts. It is its user id wherever a string is recorded (audit log, `proposed_by`), and
+    carries the display name, roles and units the checks read."""
+
+    display_name: str
+    roles: frozenset[str]
+    units: frozenset[str]  # empty: every unit
+
+    def __new__(cls, raw_id: str, *, display_name: str | None = None, roles=ROLES, units=()) -> Actor:
+        actor = super().__new__(cls, user_id(raw_id))
+        unknown = set(roles) - set(ROLES)
+        if unknown:
+            raise refusal(ValueError, "unknown role(s) {roles}; roles are {known}", roles=", ".join(sorted(unknown)),
+                          known=", ".join(ROLES))
+        actor.display_name = display_name or str(actor)
+        actor.roles, actor.units = frozenset(roles), frozenset(units)
+        return actor
+
+    @property
+    def user_id(self) -> str:
+        return str(self)
+
+
+def require(actor: str, action: str, *, unit: str | None = None) -> None:
+    """Refuse unless `actor` may do `action` (for `unit`, when the actor is bound to units). A bare
+    string is no identity: it may do nothing that needs a role."""
+    roles = actor.roles if isinstance(actor, Actor) else frozenset()
+    if not roles & set(ALLOWED[action]):
+        raise refusal(NotAllowed, "{actor} may not {action}: that needs the role {needed}", actor=str(actor),
+                      action=action, needed=" or ".join(ALLOWED[action]))
+    if unit and actor.units and unit not in actor.units:
+        raise refusal(NotAllowed, "{actor} may not {action} for unit {unit}: their units are {units}",
+                      actor=str(actor), action=action, unit=unit, units=", ".join(sorted(actor.units)))
+
+
+@dataclass(frozen=True)
+class Accounts:
+    """The unit's local accounts (YAML: accounts: [{id, name, roles, units}])."""
+
+    by_id: dict[str, Actor]
+
+    @classmethod
+    def load(cls, path: Path) -> Accounts:
+        try:
+            doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise refusal(ValueError, "accounts file {path}: {error}", path=str(path), error=str(exc)) from None
+        actors = {}
+        for i, entry in enumerate(doc.get("accounts") or [], start=1):
+            if not isinstance(entry, dict) or "id" not in entry:
+                raise refusal(ValueError, "accounts file {path}, account {n}: field 'id' is missing",
+                              path=str(path), n=i)
+            actor = Actor(str(entry["id"]), display_name=entry.get("name"), roles=entry.get("roles") or (),
+                          units=entry.get("units") or ())
+            actors[actor.user_id] = actor
+        return cls(actors)
+
+    def actor(self, raw_id: str, path: Path) -> Actor:
+        found = self.by_id.get(user_id(raw_id))
+        if found is None:
+            raise refusal(NotAllowed, "{id} has no account in {path}", id=raw_id, path=str(path))
+        return found
+
+
+def local_actor(raw_id: str, accounts_file: str | None) -> Actor:
+    """The CLI's actor: TIPTRIAGE_ACTOR, with the roles and units of its account when the unit
+    keeps an accounts file; without one (a single-seat store) it has every role."""
+    if not accounts_file:
+        return Actor(raw_id)
+    path = Path(accounts_file)
+    return Accounts.load(path).actor(raw_id, path)
