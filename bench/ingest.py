@@ -232,7 +232,9 @@ def stages(n: int, kind: str) -> dict:
     listing.write_text("\n".join(map(str, head)))
     url = fresh_db(kind, f"stages-{kind}-{n}")
     out = subprocess.run([sys.executable, __file__, "--stages-child", url, str(listing), str(reports.parent)],
-                         check=True, capture_output=True, text=True)
+                         capture_output=True, text=True)
+    if out.returncode:
+        raise SystemExit(f"the whole data path at {n} reports failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

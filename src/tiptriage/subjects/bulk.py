@@ -19,7 +19,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from functools import cache
 
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 
 from tiptriage.db import BulkInsert, allocate_ids, chunks, utcnow
@@ -183,7 +183,7 @@ def _records(session: Session, person_ids: set[int]) -> tuple[dict[int, dict], d
                 "SELECT r.reported_person_id, r.features, m.subject_id FROM subject_records r "
                 "JOIN subject_members m ON m.reported_person_id = r.reported_person_id AND m.until IS NULL "
                 "WHERE r.reported_person_id IN :ids"
-            ).bindparams(_expanding("ids")),
+            ).bindparams(bindparam("ids", expanding=True)),
             {"ids": ids[start : start + IN_CHUNK]},
         )
         for person, rec, subject in rows:
@@ -201,7 +201,7 @@ def _ip_subjects(session: Session, ip_keys: list[str]) -> dict[str, set[int]]:
                 "SELECT DISTINCT k.key, m.subject_id FROM subject_keys k "
                 "JOIN subject_members m ON m.reported_person_id = k.reported_person_id AND m.until IS NULL "
                 "WHERE k.key IN :keys"
-            ).bindparams(_expanding("keys")),
+            ).bindparams(bindparam("keys", expanding=True)),
             {"keys": ip_keys[start : start + IN_CHUNK]},
         )
         for key, subject in rows:
@@ -222,12 +222,6 @@ def _term_counts(session: Session, names: set[tuple[str, str]]) -> Counter:
             )
             found.update({(column, value): n for value, n in rows})
     return found
-
-
-def _expanding(name: str):
-    from sqlalchemy import bindparam
-
-    return bindparam(name, expanding=True)
 
 
 class _Writes:
