@@ -114,12 +114,17 @@ def _store(kind: str, tmp_path: Path, name: str, request) -> str:
     if kind == "sqlite":
         return f"sqlite:///{tmp_path / name / 'tiptriage.db'}"
     url = request.getfixturevalue("pg_url")
+    _empty(url)
+    request.addfinalizer(lambda: _empty(url))  # the worker's database is shared with later tests
+    return url
+
+
+def _empty(url: str) -> None:
     engine = make_engine(url)
     with engine.begin() as conn:
         conn.execute(text("TRUNCATE " + ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
                           + " RESTART IDENTITY CASCADE"))
     engine.dispose()
-    return url
 
 
 def _fresh(env: dict, data: Path) -> None:
