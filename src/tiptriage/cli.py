@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import typer
 
 from tiptriage.cliutil import EXIT_STORE, console, err_console, session
@@ -30,13 +32,16 @@ def _settings_checked() -> None:
     from tiptriage.config import get_settings
 
     try:
-        get_settings()
+        settings = get_settings()
     except ValidationError as exc:
         for error in exc.errors():
             name = "TIPTRIAGE_" + "_".join(str(part) for part in error["loc"]).upper()
             err_console.print(_("Setting {name}: {value!r} cannot be used ({reason})", name=name,
                                 value=error.get("input"), reason=error["msg"]))
         raise typer.Exit(EXIT_STORE) from None
+    # Our own lines from the chosen level on; the libraries' (Alembic, Splink) from warnings on.
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("tiptriage").setLevel(settings.log_level)
 
 
 @db_app.command("upgrade")

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     warning_active_years: int = 5
     # Operations: units, postcode ranges, weekly capacity and costs (empty: the packaged units.yaml).
     units_file: str | None = None
+    # Log lines on stderr from this level on (DEBUG, INFO, WARNING, ERROR); they carry counts,
+    # timings and ids, never personal data.
+    log_level: str = Field("WARNING", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
 
 
 @lru_cache(maxsize=1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -66,6 +67,8 @@ def _sqlite_begin(connection: Connection) -> None:
     # deferred BEGIN both read the old state and both wrote (or one failed on a unique key).
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
+
+log = logging.getLogger(__name__)
 
 KNOWN_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
 
@@ -155,6 +158,10 @@ def ensure_schema(engine: Engine, *, create: bool) -> None:
     if found is not None and not _known_revision(found):
         raise refusal(StoreError, "The store at {where} has schema {found}, newer than this version of tiptriage "
                                   "knows ({head}): upgrade tiptriage", where=where, found=found, head=schema_head())
+    if found is None:
+        log.info("store made at %s, schema %s", where, schema_head())
+    else:
+        log.warning("schema of %s brought from %s to %s", where, found, schema_head())
     migrate(engine)
 
 

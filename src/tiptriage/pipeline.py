@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import logging
+
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
@@ -26,6 +28,10 @@ from tiptriage.subjects import bulk, service as subjects
 from tiptriage.subjects.models import SubjectMember
 from tiptriage.triage import service as triage
 from tiptriage.triage.models import TriageState
+
+
+# Log lines carry counts, ids of runs and timings, never a name, an identifier or a file's content.
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -145,7 +151,17 @@ def _refresh_statistics(session: Session, stored: int) -> None:
 def _lap(summary: PipelineSummary, stage: str, since: tuple[float, float]) -> tuple[float, float]:
     now = (time.perf_counter(), time.process_time())
     summary.seconds[stage], summary.cpu_seconds[stage] = now[0] - since[0], now[1] - since[1]
+    log.info("stage %s done in %.2f s (%.2f s CPU): %s", stage, summary.seconds[stage], summary.cpu_seconds[stage],
+             _counts(summary, stage))
     return now
+
+
+def _counts(summary: PipelineSummary, stage: str) -> dict:
+    i = summary.intake
+    return {"store": {"stored": i.stored, "duplicates": i.duplicates, "rejected": i.rejected},
+            "match": summary.matching, "link": summary.linking,
+            "triage": summary.triage | {"retriaged": summary.retriaged}}[stage] | (
+        {"resumed": summary.resumed} if stage == "match" and summary.resumed else {})
 
 
 STAGE_BATCH = 1000  # reports linked per transaction
