@@ -346,7 +346,7 @@ def after_approval_checks(session, truth, identified: frozenset[int]) -> dict:
     opens answered."""
     from sqlalchemy import select
 
-    from tiptriage.registry.earlier import _evidence
+    from tiptriage.registry.earlier import _evidence, _warned_persons
     from tiptriage.registry.models import WarningReport
     from tiptriage.subjects import service as subjects
     from tiptriage.synth.truth import stored_person_ids
@@ -367,8 +367,9 @@ def after_approval_checks(session, truth, identified: frozenset[int]) -> dict:
     for subject_ids in sorted(checked):
         members = subjects.members_of(session, list(subject_ids))
         own = sorted(p for ps in members.values() for p in ps)
-        found = _evidence(session, own, before=10**12)
+        found = _evidence(session, own, _warned_persons(10**12))
         counts["subjects checked"] += 1
+        _check_distribution(session, own, person_of, counts)
         for warning_id in sorted(found):
             if set(warned[warning_id]) & set(own):  # the subject's own warning: triage knows it
                 continue
@@ -388,6 +389,28 @@ def after_approval_checks(session, truth, identified: frozenset[int]) -> dict:
     service.triage_pending(session, actor="bench")
     session.commit()
     return {"checks": dict(counts), "check_s": round(seconds, 1), "accuracy": accuracy(session, truth, identified)}
+
+
+def _check_distribution(session, own: list[int], person_of: dict, counts: Counter) -> None:
+    """Approval's second search (registry/earlier.possible_distribution): subjects that distributed
+    and share anything with this one; where the truth says it is the same person, the approver
+    merges (a case follows), otherwise acknowledges."""
+    from tiptriage.registry.earlier import _evidence
+    from tiptriage.subjects import service as subjects
+    from tiptriage.triage import service
+
+    mine = set(subjects.subject_of_persons(session, own).values())
+    for other in sorted(set(_evidence(session, own, service.distributing_persons())) - mine):
+        counts["distributing subjects shown"] += 1
+        theirs = subjects.members_of(session, [other]).get(other, [])
+        if not {person_of.get(p) for p in own} & {person_of.get(p) for p in theirs} - {None}:
+            counts["distributing subject not the same person (acknowledged)"] += 1
+            continue
+        current = subjects.subject_of_persons(session, own[:1]).get(own[0])
+        if current is not None and current != other:
+            subjects.merge(session, other, current, actor="bench-approver",
+                           reason="bench: the distributing subject was this person (ground truth)")
+            counts["merged with a distributing subject"] += 1
 
 
 def run(n: int, extensions: bool) -> dict:

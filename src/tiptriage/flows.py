@@ -19,7 +19,7 @@ from tiptriage.intake.models import Report, ReportedPersonRow
 from tiptriage.operations.plan import PlanItem, UnitPlan, plan_week
 from tiptriage.operations.units import load_units
 from tiptriage.registry import service as registry
-from tiptriage.registry.earlier import possible_earlier_warnings
+from tiptriage.registry.earlier import possible_distribution, possible_earlier_warnings
 from tiptriage.registry.models import Alert, Investigation, PoliceWarning, WarningReport
 from tiptriage.subjects import identity
 from tiptriage.triage import service as triage
@@ -38,6 +38,7 @@ def propose_warning(session: Session, report_id: int, *, actor: str, justificati
 class Approval(NamedTuple):
     warning: PoliceWarning
     earlier: list[dict]  # the possible earlier warnings the approver acknowledged, with their evidence
+    distribution: list[dict] = []  # subjects that distributed and may be this person, acknowledged
 
 
 def approve_warning(session: Session, warning_id: int, *, actor: str, note: str | None = None,
@@ -48,17 +49,20 @@ def approve_warning(session: Session, warning_id: int, *, actor: str, note: str 
     warning = session.get(PoliceWarning, warning_id)
     if warning is None:
         raise LookupError(f"no warning with id {warning_id}")
-    found, facts = [], {}
+    found, spread, facts = [], [], {}
     # Only an approval that may go ahead looks at personal data; the others are refused below.
     if warning.state == "proposed" and not same_identity(warning.proposed_by, actor):
         facts = triage.facts_now(session, covered_reports(session, warning_id), links=links)
         found = possible_earlier_warnings(session, warning, actor=actor, purpose="approve")
-        session.commit()  # the search stays audited when the approval is refused
+        spread = possible_distribution(session, warning, triage.distributing_persons(), actor=actor,
+                                       purpose="approve")
+        session.commit()  # the searches stay audited when the approval is refused
     warning = registry.approve(session, warning_id, actor=actor, note=note, acknowledgement=acknowledgement,
-                               earlier=[d["warning_id"] for d in found], facts=facts)
+                               earlier=[d["warning_id"] for d in found], facts=facts,
+                               distribution=[d["subject_id"] for d in spread])
     triage.settle_warning(session, covered_reports(session, warning_id), approved=True)
     session.commit()
-    return Approval(warning, found)
+    return Approval(warning, found, spread)
 
 
 def unidentified_reports(session: Session, warning_id: int) -> list[int]:

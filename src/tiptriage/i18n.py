@@ -452,6 +452,12 @@ NL = {
     "First finished what an earlier, stopped run left: {n} reports matched and linked.":
         "Eerst afgemaakt wat een eerdere, afgebroken run liet liggen: {n} meldingen gematcht en gekoppeld.",
     "Reports an earlier, stopped run left, finished now": "Meldingen van een afgebroken eerdere run, nu afgemaakt",
+    "Warning {id} is not approved: subjects {ids} distributed material (or held new material) and share something "
+    "with this person. Check them with `tiptriage subjects show ID`; if one is this person, merge the subjects (a "
+    "case, not a warning, follows); approve only with --acknowledge-earlier REASON.":
+        "Waarschuwing {id} is niet goedgekeurd: subjecten {ids} verspreidden materiaal (of hadden nieuw materiaal) en "
+        "delen iets met deze persoon. Bekijk ze met `tiptriage subjects show ID`; is een van hen deze persoon, voeg de "
+        "subjecten dan samen (dan volgt een zaak, geen waarschuwing); keur alleen goed met --acknowledge-earlier REDEN.",
 }
 
 

@@ -212,3 +212,54 @@ def test_names_and_birth_years_are_compared_per_subject_not_per_report(session, 
     warning = flows.propose_warning(session, second, actor=Actor("anna"), justification="x")
     [found] = registry_search(session, warning)
     assert [e["field"] for e in found["evidence"]] == ["name"] and found["warning_id"] == earlier
+
+
+def _distributed_then_reported_again(session, tmp_path, again) -> tuple[int, int]:
+    """Jan distributed (a file uploaded to someone) in one report; then `again` is reported, linked
+    apart and recommended a WARNING: (the report that distributed, the new one)."""
+    from registry.scenario import LATER
+    from triage.dbdata import bank
+
+    bank(session, tmp_path)
+    first = ingest(session, tmp_path / "1", report("d-1", known(0, "upload"), who=JAN))[0]
+    second = ingest(session, tmp_path / "2", report("d-2", known(1), who=again, incident=LATER))[0]
+    subjects.resolve_reports(session, [first, second], actor=Actor("pipeline"))
+    session.commit()
+    triage.triage_pending(session, actor=Actor("pipeline"))
+    assert triage.report_triage(session, first)["recommendation"]["facts"]["distributed"]
+    assert triage.report_triage(session, second)["recommendation"]["outcome"] == "WARNING"
+    return first, second
+
+
+def test_a_person_who_may_have_distributed_in_a_report_linkage_kept_apart_is_not_warned_unasked(session, tmp_path):
+    first, second = _distributed_then_reported_again(session, tmp_path, ALIAS)
+    triage.record_birth_date(session, second, date(1982, 4, 17), source="BRP", actor=Actor("bram"),
+                             note="BRP: Piet Jansen, born 1982-04-17.")
+    warning = flows.propose_warning(session, second, actor=Actor("anna"), justification="x")
+    session.commit()
+    distributor = subjects.subject_of_persons(session, [_person(session, first)])[_person(session, first)]
+    with pytest.raises(registry.PossibleDistribution, match=f"subjects {distributor} distributed"):
+        flows.approve_warning(session, warning.id, actor=Actor("bram"))
+    session.rollback()
+    assert session.get(type(warning), warning.id).state == "proposed"
+    searched = session.execute(select(AuditEvent.details).where(
+        AuditEvent.action == "warning.distribution_search")).scalars().all()
+    assert searched and searched[-1]["found"] == [distributor]
+    approval = flows.approve_warning(session, warning.id, actor=Actor("bram"),
+                                     acknowledgement="BRP: Piet Jansen is not Jan de Vries.")
+    assert approval.warning.state == "approved"
+    assert approval.distribution[0]["evidence"] == [
+        {"field": "phone", "value": "+31612345678", "earlier_value": "+31612345678"}]
+
+
+def test_a_stranger_is_not_held_for_someone_elses_distribution(session, tmp_path):
+    _, second = _distributed_then_reported_again(session, tmp_path, STRANGER)
+    warning = flows.propose_warning(session, second, actor=Actor("anna"), justification="x")
+    assert flows.approve_warning(session, warning.id, actor=Actor("bram")).distribution == []
+
+
+def _person(session, report_id: int) -> int:
+    from tiptriage.intake.models import ReportedPersonRow
+
+    return session.execute(select(ReportedPersonRow.id).where(ReportedPersonRow.report_id == report_id,
+                                                              ReportedPersonRow.role == "reported")).scalar_one()

@@ -49,7 +49,8 @@ def test_warning_lifecycle_with_four_eyes(session, warned_pair):
     assert [e["state"] for e in doc["history"]] == ["proposed", "approved", "delivered"]
     actions = list(session.execute(select(AuditEvent.action).where(AuditEvent.action.like("warning.%"))
                         .order_by(AuditEvent.seq)).scalars())
-    assert actions == ["warning.propose", "warning.earlier_search", "warning.approve", "warning.deliver"]
+    assert actions == ["warning.propose", "warning.earlier_search", "warning.distribution_search", "warning.approve",
+                       "warning.deliver"]
 
 
 def test_expiry_is_shown_from_the_end_date(session, warned_pair, monkeypatch):

@@ -127,13 +127,20 @@ def warnings_approve(warning_id: int = typer.Argument(...), note: str | None = t
     warnings may concern the same person, only with --acknowledge-earlier REASON."""
     with session() as s:
         try:
-            warning, found = flows.approve_warning(s, warning_id, actor=actor(), note=note,
-                                                   acknowledgement=acknowledge_earlier)
+            warning, found, spread = flows.approve_warning(s, warning_id, actor=actor(), note=note,
+                                                           acknowledgement=acknowledge_earlier)
         except registry.EarlierWarnings as exc:
             err_console.print(_("Warning {id} is not approved: earlier warnings {ids} may concern the same person. "
                                 "Check them with `tiptriage warnings show {id}`; approve only with "
                                 "--acknowledge-earlier REASON.", id=exc.warning_id,
                                 ids=", ".join(map(str, exc.earlier))), highlight=False)
+            raise typer.Exit(EXIT_SOME_REFUSED) from None
+        except registry.PossibleDistribution as exc:
+            err_console.print(_("Warning {id} is not approved: subjects {ids} distributed material (or held new "
+                                "material) and share something with this person. Check them with `tiptriage "
+                                "subjects show ID`; if one is this person, merge the subjects (a case, not a "
+                                "warning, follows); approve only with --acknowledge-earlier REASON.",
+                                id=exc.warning_id, ids=", ".join(map(str, exc.subjects))), highlight=False)
             raise typer.Exit(EXIT_SOME_REFUSED) from None
         except registry.Unnamed as exc:
             ids = exc.report_ids
@@ -155,7 +162,7 @@ def warnings_approve(warning_id: int = typer.Argument(...), note: str | None = t
                       id=exc.warning_id, age=age, report=report))
         except REFUSED as exc:
             _refuse(exc)
-        doc = registry.warning_doc(s, warning) | {"possible_earlier_warnings": found}
+        doc = registry.warning_doc(s, warning) | {"possible_earlier_warnings": found, "possible_distribution": spread}
     _print_warning(doc, as_json)
 
 

@@ -37,11 +37,39 @@ def possible_earlier_warnings(session: Session, warning: PoliceWarning, *, actor
     """Earlier warnings whose subject shares anything with this warning's subject, each with its
     evidence. Searching personal data is audited (who, why, what was found); flushed, not committed."""
     own = _subject_persons(session, warning.id)
-    found = _evidence(session, own, before=warning.id)
+    found = _evidence(session, own, _warned_persons(warning.id))
     docs = _docs(session, found)
     audit.record(session, actor=actor, action="warning.earlier_search", entity="warning",
                  entity_ids=[warning.id], reason=purpose,
                  details={"purpose": purpose, "persons": len(own), "found": [d["warning_id"] for d in docs]})
+    return docs
+
+
+def possible_distribution(session: Session, warning: PoliceWarning, distributing, *, actor: str,
+                          purpose: str) -> list[dict]:
+    """Other subjects that distributed (or held new material) in a report and share anything with
+    this warning's subject, looser than linkage, each with its evidence: the person may have
+    distributed in a report linkage did not join, and then no warning but a case is due.
+    `distributing` is a subquery of (target_id: subject, person_id) — triage knows who distributed.
+    Audited."""
+    own = _subject_persons(session, warning.id)
+    mine = set(subjects.subject_of_persons(session, own).values())
+    found = {k: v for k, v in _evidence(session, own, distributing).items() if k not in mine}
+    docs = _distribution_docs(session, found)
+    audit.record(session, actor=actor, action="warning.distribution_search", entity="warning",
+                 entity_ids=[warning.id], reason=purpose,
+                 details={"purpose": purpose, "persons": len(own), "found": [d["subject_id"] for d in docs]})
+    return docs
+
+
+def _distribution_docs(session: Session, found: dict[int, list[tuple]]) -> list[dict]:
+    records = _records(session, {p for ev in found.values() for _, mine, theirs, *_ in ev for p in (mine, theirs)})
+    docs = []
+    for subject_id in sorted(found):
+        evidence = sorted({(field, _shown(field, own_key, records.get(mine)), _shown(field, key, records.get(theirs)))
+                           for field, mine, theirs, own_key, key in found[subject_id]})
+        docs.append({"subject_id": subject_id,
+                     "evidence": [{"field": f, "value": v, "earlier_value": e} for f, v, e in evidence]})
     return docs
 
 
@@ -58,7 +86,7 @@ def _subject_persons(session: Session, warning_id: int) -> list[int]:
 def _warned_persons(before: int):
     """(warning, reported person) for every current member of a subject an earlier warning covers."""
     given, member = aliased(SubjectMember), aliased(SubjectMember)
-    return (select(WarningReport.warning_id, member.reported_person_id.label("person_id"))
+    return (select(WarningReport.warning_id.label("target_id"), member.reported_person_id.label("person_id"))
             .join(given, (given.reported_person_id == WarningReport.person_id) & given.until.is_(None))
             .join(member, (member.subject_id == given.subject_id) & member.until.is_(None))
             .where(WarningReport.warning_id < before)).subquery()
@@ -75,12 +103,12 @@ def _keys(session: Session, persons: list[int]) -> dict[str, set[int]]:
     return out
 
 
-def _evidence(session: Session, own: list[int], *, before: int) -> dict[int, list[tuple]]:
-    """Earlier warning id → (field, own person, earlier person, own key, earlier key) per shared value."""
+def _evidence(session: Session, own: list[int], warned) -> dict[int, list[tuple]]:
+    """Target (an earlier warning, or a distributing subject) → (field, own person, its person, own
+    key, its key) per shared value; `warned` is a subquery of (target_id, person_id)."""
     if not own:
         return {}
     probes = _without_shared_ips(session, _keys(session, own))
-    warned = _warned_persons(before)
     hits = [*_exact_hits(session, warned, [k for k in probes if not k.startswith(ADDRESS_KEY)]),
             *_address_hits(session, warned, [k for k in probes if k.startswith(ADDRESS_KEY)])]
     records = _records(session, set(own) | {person for _, _, person in hits})
@@ -114,8 +142,8 @@ def _name_hits(session: Session, mine: dict[int, dict], warned) -> list[tuple[in
     hit = {warning_id for warning_id, _, _ in _exact_hits(session, warned, families)}
     if not hit:
         return []
-    pairs = session.execute(select(warned.c.warning_id, warned.c.person_id)
-                            .where(warned.c.warning_id.in_(sorted(hit)))).all()
+    pairs = session.execute(select(warned.c.target_id, warned.c.person_id)
+                            .where(warned.c.target_id.in_(sorted(hit)))).all()
     records = _records(session, {person for _, person in pairs} - set(mine))
     by_warning: dict[int, dict[int, dict]] = defaultdict(dict)
     for warning_id, person in pairs:
@@ -181,7 +209,7 @@ def _without_shared_ips(session: Session, probes: dict[str, set[int]]) -> dict[s
 def _exact_hits(session: Session, warned, keys: list[str]) -> list[tuple[int, str, int]]:
     out = []
     for part in chunks(sorted(keys)):
-        out += session.execute(select(warned.c.warning_id, SubjectKey.key, SubjectKey.reported_person_id)
+        out += session.execute(select(warned.c.target_id, SubjectKey.key, SubjectKey.reported_person_id)
                                .join(warned, warned.c.person_id == SubjectKey.reported_person_id)
                                .where(SubjectKey.key.in_(part))).all()
     return out
@@ -194,7 +222,7 @@ def _address_hits(session: Session, warned, keys: list[str]) -> list[tuple[int, 
     if not wanted:
         return []
     prefixes = sorted({f"{ADDRESS_KEY}{postcode}|" for postcode, _ in wanted})
-    rows = session.execute(select(warned.c.warning_id, SubjectKey.key, SubjectKey.reported_person_id)
+    rows = session.execute(select(warned.c.target_id, SubjectKey.key, SubjectKey.reported_person_id)
                            .join(warned, warned.c.person_id == SubjectKey.reported_person_id)
                            .where(or_(*(SubjectKey.key.startswith(p) for p in prefixes)))).all()
     return [row for row in rows if _postcode_number(row[1]) in wanted]

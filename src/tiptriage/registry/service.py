@@ -38,6 +38,17 @@ class EarlierWarnings(RegistryError):
                          "approve only with an acknowledgement of why it is not the same person")
 
 
+class PossibleDistribution(RegistryError):
+    """Approval refused: other subjects that distributed (or held new material) share something with
+    this person, and the approver has not said why they are not this person (who would then get a
+    case, not a warning)."""
+
+    def __init__(self, warning_id: int, subjects: list[int]):
+        self.warning_id, self.subjects = warning_id, list(subjects)
+        super().__init__(f"warning {warning_id}: subjects {', '.join(map(str, subjects))} distributed and may be the "
+                         "same person: approve only with an acknowledgement of why they are not")
+
+
 class AgeUnknown(RegistryError):
     """Approval refused: no age is known for the person of these reports, so nothing shows that the
     youth track does not apply; a date of birth verified in a register settles it."""
@@ -114,7 +125,7 @@ def propose(session: Session, report_ids: list[int], *, actor: str, unit: str, j
 
 def approve(session: Session, warning_id: int, *, actor: Actor, note: str | None = None,
             earlier: list[int] = (), acknowledgement: str | None = None,
-            facts: dict[int, dict] | None = None) -> PoliceWarning:
+            facts: dict[int, dict] | None = None, distribution: list[int] = ()) -> PoliceWarning:
     """Approve a proposed warning; `earlier` are the possible earlier warnings found for it, which
     the approver must acknowledge with a reason (kept in the warning's history and the audit log);
     `facts` are the covered reports' facts as they stand now, whose age must be known and adult
@@ -127,10 +138,13 @@ def approve(session: Session, warning_id: int, *, actor: Actor, note: str | None
     check_age(warning_id, facts or {})
     if earlier and not (acknowledgement or "").strip():
         raise EarlierWarnings(warning_id, earlier)
+    if distribution and not (acknowledgement or "").strip():
+        raise PossibleDistribution(warning_id, distribution)
     warning.state, warning.approved_by, warning.approved_at = "approved", actor, utcnow()
     details = {"note": note}
-    if earlier:
-        details |= {"earlier_warnings": list(earlier), "acknowledgement": acknowledgement}
+    if earlier or distribution:
+        details |= {"earlier_warnings": list(earlier), "possible_distribution": list(distribution),
+                    "acknowledgement": acknowledgement}
     _event(session, warning, actor, "warning.approve", details)
     return warning
 

@@ -16,8 +16,8 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
-from sqlalchemy import case, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import case, insert, or_, select, update
+from sqlalchemy.orm import Session, aliased
 
 from tiptriage.accounts.actor import Actor, require
 from tiptriage.audit import service as audit
@@ -29,7 +29,7 @@ from tiptriage.media import service as media
 from tiptriage.operations.units import Units, load_units
 from tiptriage.registry import service as registry
 from tiptriage.subjects import identity
-from tiptriage.subjects.models import Identification, has_address
+from tiptriage.subjects.models import Identification, SubjectMember, has_address
 from tiptriage.triage import inputs
 from tiptriage.triage.facts import RISK_ITEMS, FactSettings, derive_facts
 from tiptriage.triage.models import (
@@ -593,3 +593,21 @@ def settle_warning(session: Session, report_ids: list[int], *, approved: bool) -
         session.execute(update(TriageState).where(TriageState.report_id.in_(part),
                                                   TriageState.status == "awaiting_approval")
                         .values(status=status, updated_at=utcnow()))
+
+
+# --- who distributed: for the registry's looser search before a warning is approved ---------------
+
+def distributing_persons():
+    """(subject, reported person) for every current member of a subject with a report whose current
+    recommendation found distribution or new material."""
+    facts = Recommendation.facts
+    spread = (select(ReportedPersonRow.id.label("person_id"))
+              .join(TriageState, TriageState.report_id == ReportedPersonRow.report_id)
+              .join(Recommendation, Recommendation.id == TriageState.recommendation_id)
+              .where(ReportedPersonRow.role == "reported",
+                     or_(facts["distributed"].as_boolean(), facts["new_material"].as_boolean()))).subquery()
+    given, member = aliased(SubjectMember), aliased(SubjectMember)
+    return (select(given.subject_id.label("target_id"), member.reported_person_id.label("person_id"))
+            .join(spread, spread.c.person_id == given.reported_person_id)
+            .join(member, (member.subject_id == given.subject_id) & member.until.is_(None))
+            .where(given.until.is_(None)).distinct()).subquery()
