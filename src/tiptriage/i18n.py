@@ -458,6 +458,8 @@ NL = {
         "Waarschuwing {id} is niet goedgekeurd: subjecten {ids} verspreidden materiaal (of hadden nieuw materiaal) en "
         "delen iets met deze persoon. Bekijk ze met `tiptriage subjects show ID`; is een van hen deze persoon, voeg de "
         "subjecten dan samen (dan volgt een zaak, geen waarschuwing); keur alleen goed met --acknowledge-earlier REDEN.",
+    "warning {id} was proposed by {actor}: a second person must approve it":
+        "waarschuwing {id} is voorgesteld door {actor}: een tweede persoon moet die goedkeuren",
 }
 
 

@@ -7,7 +7,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from tiptriage.cliutil import EXIT_SOME_REFUSED, EXIT_USAGE, actor, console, day, emit_json, err_console, session
-from tiptriage.i18n import _
+from tiptriage.i18n import _, message
 from tiptriage.intake.models import Report
 from tiptriage import flows
 from tiptriage.registry import service as registry
@@ -24,7 +24,7 @@ REFUSED = (registry.RegistryError, DecisionError, LookupError)
 
 
 def _refuse(exc: Exception | str) -> None:
-    err_console.print(str(exc), highlight=False)
+    err_console.print(message(exc) if isinstance(exc, Exception) else exc, highlight=False)
     raise typer.Exit(EXIT_SOME_REFUSED)
 
 

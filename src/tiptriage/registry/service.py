@@ -19,6 +19,7 @@ from tiptriage.accounts.actor import Actor, require, same_identity
 from tiptriage.audit import service as audit
 from tiptriage.config import get_settings
 from tiptriage.db import chunks, utcnow
+from tiptriage.i18n import refusal
 from tiptriage.intake.models import Report, ReportedPersonRow
 from tiptriage.registry.models import Alert, Investigation, PoliceWarning, WarningEvent, WarningReport
 from tiptriage.registry.records import InvestigationInput, WarningInput
@@ -134,7 +135,8 @@ def approve(session: Session, warning_id: int, *, actor: Actor, note: str | None
     require(actor, "approve", unit=warning.unit)
     _require(warning, "proposed", "approve")
     if same_identity(warning.proposed_by, actor):
-        raise RegistryError(f"warning {warning_id} was proposed by {actor}: a second person must approve it")
+        raise refusal(RegistryError, "warning {id} was proposed by {actor}: a second person must approve it",
+                      id=warning_id, actor=str(actor))
     check_age(warning_id, facts or {})
     if earlier and not (acknowledgement or "").strip():
         raise EarlierWarnings(warning_id, earlier)
