@@ -6,9 +6,9 @@ import logging
 
 import typer
 
+from tiptriage.audit.commands import app as audit_app
 from tiptriage.cliutil import EXIT_STORE, console, err_console, session
 from tiptriage.i18n import _
-from tiptriage.audit.commands import app as audit_app
 from tiptriage.intake.commands import ingest, reports_app
 from tiptriage.media.commands import bank_app, hash_, match, media_app
 from tiptriage.operations.commands import plan, units

@@ -8,12 +8,10 @@ import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
-
 from datetime import UTC, datetime
-from json.encoder import encode_basestring_ascii
-
 from functools import cache
+from json.encoder import encode_basestring_ascii
+from pathlib import Path
 
 from sqlalchemy import (
     BigInteger, Connection, DateTime, Engine, Integer, MetaData, Table, TypeDecorator, create_engine, event, func,
@@ -88,9 +86,7 @@ def make_engine(url: str | None = None, *, create: bool = True) -> Engine:
     path = sqlite_path(url)
     if path is not None and create:
         path.parent.mkdir(parents=True, exist_ok=True)
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    engine = create_engine(url)
+    engine = create_engine(_as_driver_url(url))
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
@@ -142,8 +138,7 @@ def ensure_schema(engine: Engine, *, create: bool) -> None:
     if path is not None and create:
         path.parent.mkdir(parents=True, exist_ok=True)
     if path is not None and not path.exists() and not create:
-        raise refusal(StoreError, "No store at {where}. `tiptriage ingest` or `tiptriage db upgrade` creates one; "
-                                  "check TIPTRIAGE_DATABASE_URL", where=where)
+        raise _no_store(where)
     try:
         found = schema_revision(engine)
     except OperationalError as exc:
@@ -153,8 +148,7 @@ def ensure_schema(engine: Engine, *, create: bool) -> None:
     if found == schema_head():
         return
     if found is None and not create:
-        raise refusal(StoreError, "No store at {where}. `tiptriage ingest` or `tiptriage db upgrade` creates one; "
-                                  "check TIPTRIAGE_DATABASE_URL", where=where)
+        raise _no_store(where)
     if found is not None and not _known_revision(found):
         raise refusal(StoreError, "The store at {where} has schema {found}, newer than this version of tiptriage "
                                   "knows ({head}): upgrade tiptriage", where=where, found=found, head=schema_head())
@@ -163,6 +157,11 @@ def ensure_schema(engine: Engine, *, create: bool) -> None:
     else:
         log.warning("schema of %s brought from %s to %s", where, found, schema_head())
     migrate(engine)
+
+
+def _no_store(where: str) -> StoreError:
+    return refusal(StoreError, "No store at {where}. `tiptriage ingest` or `tiptriage db upgrade` creates one; "
+                               "check TIPTRIAGE_DATABASE_URL", where=where)
 
 
 def _known_revision(revision: str) -> bool:

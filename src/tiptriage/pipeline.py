@@ -8,13 +8,12 @@ next one, or by `tiptriage triage`, and triage never runs before matching and li
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import logging
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -71,23 +70,25 @@ class Pending:
     without a recommendation."""
 
     files: list[int]
+    unmatched: set[int]  # the reports of those files
     unlinked: list[int]
     untriaged: list[int]
 
     @classmethod
     def read(cls, session: Session) -> Pending:
-        files = select(FileRow.id).where(~select(FileMatchState.file_id).where(
-            FileMatchState.file_id == FileRow.id).exists()).order_by(FileRow.id)
+        files = session.execute(select(FileRow.id, FileRow.report_id).where(~select(FileMatchState.file_id).where(
+            FileMatchState.file_id == FileRow.id).exists()).order_by(FileRow.id)).all()
         unlinked = select(ReportedPersonRow.report_id).where(
             ReportedPersonRow.role == subjects.SUBJECT_ROLE,
             ~select(SubjectMember.id).where(SubjectMember.reported_person_id == ReportedPersonRow.id).exists(),
         ).distinct().order_by(ReportedPersonRow.report_id)
         untriaged = select(Report.id).where(~select(TriageState.report_id).where(
             TriageState.report_id == Report.id).exists()).order_by(Report.id)
-        return cls(*(list(session.execute(q).scalars()) for q in (files, unlinked, untriaged)))
+        return cls([f for f, _ in files], {r for _, r in files},
+                   *(list(session.execute(q).scalars()) for q in (unlinked, untriaged)))
 
-    def reports(self, session: Session) -> set[int]:
-        return set(self.unlinked) | set(self.untriaged) | set(media.report_ids_of_files(session, self.files))
+    def reports(self) -> set[int]:
+        return self.unmatched | set(self.unlinked) | set(self.untriaged)
 
 
 def finish(session: Session, *, actor: str, summary: PipelineSummary | None = None,
@@ -125,7 +126,7 @@ def catch_up(session: Session, *, actor: str) -> PipelineSummary:
 def _match_and_link(session: Session, actor: str, summary: PipelineSummary,
                     clock: tuple[float, float]) -> tuple[Pending, tuple[float, float]]:
     pending = Pending.read(session)
-    summary.resumed = len(pending.reports(session) - set(summary.intake.report_ids))
+    summary.resumed = len(pending.reports() - set(summary.intake.report_ids))
     if pending.files:
         summary.matching = dict(media.match_files(session, pending.files, actor=actor, trigger="ingest").by_status)
     clock = _lap(summary, "match", clock)
@@ -157,11 +158,14 @@ def _lap(summary: PipelineSummary, stage: str, since: tuple[float, float]) -> tu
 
 
 def _counts(summary: PipelineSummary, stage: str) -> dict:
-    i = summary.intake
-    return {"store": {"stored": i.stored, "duplicates": i.duplicates, "rejected": i.rejected},
-            "match": summary.matching, "link": summary.linking,
-            "triage": summary.triage | {"retriaged": summary.retriaged}}[stage] | (
-        {"resumed": summary.resumed} if stage == "match" and summary.resumed else {})
+    if stage == "store":
+        return {"stored": summary.intake.stored, "duplicates": summary.intake.duplicates,
+                "rejected": summary.intake.rejected}
+    if stage == "match":
+        return summary.matching | {"resumed": summary.resumed}
+    if stage == "link":
+        return summary.linking
+    return summary.triage | {"retriaged": summary.retriaged}
 
 
 STAGE_BATCH = 1000  # reports linked per transaction

@@ -258,13 +258,6 @@ def report_file_ids(session: Session, report_ids: list[int]) -> list[int]:
     return sorted(ids)
 
 
-def report_ids_of_files(session: Session, file_ids: list[int]) -> set[int]:
-    ids: set[int] = set()
-    for part in matching.chunks(sorted(set(file_ids))):
-        ids.update(session.execute(select(FileRow.report_id).where(FileRow.id.in_(part))).scalars())
-    return ids
-
-
 def match_files(session: Session, file_ids: list[int], *, actor: str | None = None, trigger: str = "manual",
                 reason: str | None = None, details: dict | None = None) -> RunSummary:
     """Match these files against the banks as they are now; record statuses and changes. Commits."""

@@ -63,14 +63,8 @@ def possible_distribution(session: Session, warning: PoliceWarning, distributing
 
 
 def _distribution_docs(session: Session, found: dict[int, list[tuple]]) -> list[dict]:
-    records = _records(session, {p for ev in found.values() for _, mine, theirs, *_ in ev for p in (mine, theirs)})
-    docs = []
-    for subject_id in sorted(found):
-        evidence = sorted({(field, _shown(field, own_key, records.get(mine)), _shown(field, key, records.get(theirs)))
-                           for field, mine, theirs, own_key, key in found[subject_id]})
-        docs.append({"subject_id": subject_id,
-                     "evidence": [{"field": f, "value": v, "earlier_value": e} for f, v, e in evidence]})
-    return docs
+    evidence = _shown_evidence(session, found)
+    return [{"subject_id": subject_id, "evidence": evidence[subject_id]} for subject_id in sorted(found)]
 
 
 def _subject_persons(session: Session, warning_id: int) -> list[int]:
@@ -282,14 +276,20 @@ def _docs(session: Session, found: dict[int, list[tuple]]) -> list[dict]:
         return []
     warnings = session.execute(select(PoliceWarning).where(PoliceWarning.id.in_(sorted(found)))
                                .order_by(PoliceWarning.id)).scalars()
-    records = _records(session, {p for ev in found.values() for _, mine, theirs, *_ in ev for p in (mine, theirs)})
+    evidence = _shown_evidence(session, found)
     today = utcnow().date()
-    docs = []
-    for w in warnings:
-        # One row per shared value, however many reported persons on either side carry it.
-        evidence = sorted({(field, _shown(field, own_key, records.get(mine)), _shown(field, key, records.get(theirs)))
-                           for field, mine, theirs, own_key, key in found[w.id]})
-        docs.append({"warning_id": w.id, "state": shown_state(w, today), "unit": w.unit,
-                     "subject_id": w.subject_id, "proposed_at": w.proposed_at, "delivered_on": w.delivered_on,
-                     "evidence": [{"field": f, "value": v, "earlier_value": e} for f, v, e in evidence]})
-    return docs
+    return [{"warning_id": w.id, "state": shown_state(w, today), "unit": w.unit, "subject_id": w.subject_id,
+             "proposed_at": w.proposed_at, "delivered_on": w.delivered_on, "evidence": evidence[w.id]}
+            for w in warnings]
+
+
+def _shown_evidence(session: Session, found: dict[int, list[tuple]]) -> dict[int, list[dict]]:
+    """Per target, the shared values as people read them: one row per shared value, however many
+    reported persons on either side carry it."""
+    records = _records(session, {p for ev in found.values() for _, mine, theirs, *_ in ev for p in (mine, theirs)})
+    shown = {}
+    for target, evidence in found.items():
+        rows = sorted({(field, _shown(field, own_key, records.get(mine)), _shown(field, key, records.get(theirs)))
+                       for field, mine, theirs, own_key, key in evidence})
+        shown[target] = [{"field": f, "value": v, "earlier_value": e} for f, v, e in rows]
+    return shown

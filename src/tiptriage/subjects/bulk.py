@@ -177,14 +177,14 @@ def _records(session: Session, person_ids: set[int]) -> tuple[dict[int, dict], d
     """The stored features and current subject of each person."""
     records, subject_of = {}, {}
     ids = sorted(person_ids)
-    for start in range(0, len(ids), IN_CHUNK):
+    for part in chunks(ids, IN_CHUNK):
         rows = session.execute(
             text(
                 "SELECT r.reported_person_id, r.features, m.subject_id FROM subject_records r "
                 "JOIN subject_members m ON m.reported_person_id = r.reported_person_id AND m.until IS NULL "
                 "WHERE r.reported_person_id IN :ids"
             ).bindparams(bindparam("ids", expanding=True)),
-            {"ids": ids[start : start + IN_CHUNK]},
+            {"ids": part},
         )
         for person, rec, subject in rows:
             records[person] = rec if isinstance(rec, dict) else json.loads(rec)
@@ -195,14 +195,14 @@ def _records(session: Session, person_ids: set[int]) -> tuple[dict[int, dict], d
 def _ip_subjects(session: Session, ip_keys: list[str]) -> dict[str, set[int]]:
     """`ip:` key → the subjects seen at that address (the fan-out guard's count, `service.shared_ips`)."""
     found: dict[str, set[int]] = defaultdict(set)
-    for start in range(0, len(ip_keys), IN_CHUNK):
+    for part in chunks(ip_keys, IN_CHUNK):
         rows = session.execute(
             text(
                 "SELECT DISTINCT k.key, m.subject_id FROM subject_keys k "
                 "JOIN subject_members m ON m.reported_person_id = k.reported_person_id AND m.until IS NULL "
                 "WHERE k.key IN :keys"
             ).bindparams(bindparam("keys", expanding=True)),
-            {"keys": ip_keys[start : start + IN_CHUNK]},
+            {"keys": part},
         )
         for key, subject in rows:
             found[key].add(subject)

@@ -30,6 +30,7 @@ from tiptriage.operations.units import Units, load_units
 from tiptriage.registry import service as registry
 from tiptriage.subjects import identity
 from tiptriage.subjects.models import Identification, SubjectMember, has_address
+from tiptriage.subjects.service import SUBJECT_ROLE
 from tiptriage.triage import inputs
 from tiptriage.triage.facts import RISK_ITEMS, FactSettings, derive_facts
 from tiptriage.triage.models import (
@@ -604,7 +605,7 @@ def distributing_persons():
     spread = (select(ReportedPersonRow.id.label("person_id"))
               .join(TriageState, TriageState.report_id == ReportedPersonRow.report_id)
               .join(Recommendation, Recommendation.id == TriageState.recommendation_id)
-              .where(ReportedPersonRow.role == "reported",
+              .where(ReportedPersonRow.role == SUBJECT_ROLE,
                      or_(facts["distributed"].as_boolean(), facts["new_material"].as_boolean()))).subquery()
     given, member = aliased(SubjectMember), aliased(SubjectMember)
     return (select(given.subject_id.label("target_id"), member.reported_person_id.label("person_id"))
