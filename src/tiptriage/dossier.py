@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from tiptriage.i18n import lang
 from tiptriage.intake import service as intake
 from tiptriage.media import service as media
-from tiptriage.subjects import service as subjects
+from tiptriage.subjects import documents, membership
 from tiptriage.triage import service as triage
 
 
@@ -27,9 +27,9 @@ def report_dossier(session: Session, report_id: int, *, actor: str, reason: str 
         verdict = verdicts.get(f["id"], {})
         f["distribution"] = {"verdict": verdict.get("verdict"), "basis": verdict.get("basis")}
     person_ids = [p["id"] for p in doc["persons"]]
-    subject_of = subjects.subject_of_persons(session, person_ids)
+    subject_of = membership.subject_of_persons(session, person_ids)
     links: dict[int, list[dict]] = {}
-    for link in subjects.links_doc(session, person_ids):
+    for link in documents.links_doc(session, person_ids):
         links.setdefault(link["reported_person_id"], []).append(link)
     for p in doc["persons"]:
         p["subject_id"] = subject_of.get(p["id"])

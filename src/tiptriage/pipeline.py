@@ -23,7 +23,7 @@ from tiptriage.intake import service as intake
 from tiptriage.intake.models import FileRow, Report, ReportedPersonRow
 from tiptriage.media import service as media
 from tiptriage.media.models import FileMatchState
-from tiptriage.subjects import bulk, service as subjects
+from tiptriage.subjects import bulk, membership, retriage
 from tiptriage.subjects.models import SubjectMember
 from tiptriage.triage import service as triage
 from tiptriage.triage.models import TriageState
@@ -79,7 +79,7 @@ class Pending:
         files = session.execute(select(FileRow.id, FileRow.report_id).where(~select(FileMatchState.file_id).where(
             FileMatchState.file_id == FileRow.id).exists()).order_by(FileRow.id)).all()
         unlinked = select(ReportedPersonRow.report_id).where(
-            ReportedPersonRow.role == subjects.SUBJECT_ROLE,
+            ReportedPersonRow.role == membership.SUBJECT_ROLE,
             ~select(SubjectMember.id).where(SubjectMember.reported_person_id == ReportedPersonRow.id).exists(),
         ).distinct().order_by(ReportedPersonRow.report_id)
         untriaged = select(Report.id).where(~select(TriageState.report_id).where(
@@ -105,7 +105,7 @@ def finish(session: Session, *, actor: str, summary: PipelineSummary | None = No
             summary.triage, summary.alerts = dict(result.by_outcome), result.alerts
         # Linking may have joined subjects, which changes the history of reports triaged before
         # this ingest: triage those now, so the queue never shows a recommendation made on stale links.
-        earlier = sorted(set(subjects.pending_retriage(session)) - set(pending.untriaged))
+        earlier = sorted(set(retriage.pending_retriage(session)) - set(pending.untriaged))
         if earlier:
             again = triage.triage_reports(session, earlier, actor=actor, trigger="subject",
                                           reason="subjects joined while linking new reports")
