@@ -19,7 +19,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from tiptriage.db import exclusive
-from tiptriage.intake import service as intake
+from tiptriage.intake import storing
 from tiptriage.intake.models import FileRow, Report, ReportedPersonRow
 from tiptriage.media import service as media
 from tiptriage.media.models import FileMatchState
@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class PipelineSummary:
-    intake: intake.IngestSummary
+    intake: storing.IngestSummary
     matching: dict[str, int] = field(default_factory=dict)  # files by match status
     linking: dict[str, int] = field(default_factory=dict)  # reported persons by decision (linked/review/new)
     triage: dict[str, int] = field(default_factory=dict)  # reports by recommended outcome
@@ -56,7 +56,7 @@ def process(session: Session, paths: Iterable[str | Path], *, actor: str,
     """Store the reports in `paths`, then run every later stage on what is pending: the reports
     just stored, and whatever an earlier run that was stopped left unmatched, unlinked or untriaged."""
     clock = (time.perf_counter(), time.process_time())
-    stored = intake.ingest(session, paths, actor=actor, on_file=on_file)
+    stored = storing.ingest(session, paths, actor=actor, on_file=on_file)
     summary = PipelineSummary(stored)
     _refresh_statistics(session, len(stored.report_ids))
     clock = _lap(summary, "store", clock)
@@ -96,7 +96,7 @@ def finish(session: Session, *, actor: str, summary: PipelineSummary | None = No
     """Match, link and triage whatever is pending, in that order, each stage committed before the
     next starts: a report is triaged only once its files are matched and its persons linked. One
     process at a time (two ingests at once would both take up the same pending files)."""
-    summary = summary or PipelineSummary(intake.IngestSummary())
+    summary = summary or PipelineSummary(storing.IngestSummary())
     clock = clock or (time.perf_counter(), time.process_time())
     with exclusive(session.get_bind(), "finish"):
         pending, clock = _match_and_link(session, actor, summary, clock)
@@ -117,7 +117,7 @@ def finish(session: Session, *, actor: str, summary: PipelineSummary | None = No
 
 def catch_up(session: Session, *, actor: str) -> PipelineSummary:
     """Match and link whatever is pending (what a stopped ingest left), before a triage of its own."""
-    summary = PipelineSummary(intake.IngestSummary())
+    summary = PipelineSummary(storing.IngestSummary())
     with exclusive(session.get_bind(), "finish"):
         _match_and_link(session, actor, summary, (time.perf_counter(), time.process_time()))
     return summary
