@@ -299,6 +299,7 @@ def open_investigations_of(session: Session, report_id: int) -> list[int]:
 
 
 def close_investigation(session: Session, investigation_id: int, *, actor: str, reason: str) -> Investigation:
+    require(actor, "close")
     item = session.get(Investigation, investigation_id, with_for_update=True)
     if item is None:
         raise LookupError(f"no investigation with id {investigation_id}")
@@ -410,6 +411,7 @@ def list_alerts(session: Session, *, unit: str | None = None, open_only: bool = 
 
 
 def acknowledge(session: Session, alert_id: int, *, actor: str) -> Alert:
+    require(actor, "acknowledge")
     alert = session.get(Alert, alert_id, with_for_update=True)
     if alert is None:
         raise LookupError(f"no alert with id {alert_id}")

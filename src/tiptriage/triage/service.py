@@ -371,6 +371,7 @@ def record_risk_item(session: Session, report_id: int, item: str, value: bool, *
                      links: SubjectLinks | None = None) -> RiskItem:
     """An analyst's structured risk item for the reported person of a report; the subject's
     reports are triaged again at once."""
+    require(actor, "record")
     if item not in RISK_ITEMS:
         raise ValueError(f"a risk item is one of {', '.join(RISK_ITEMS)}")
     if not note.strip():
@@ -390,6 +391,7 @@ def record_birth_date(session: Session, report_id: int, born: date, *, source: s
     """A date of birth an analyst verified in a register for the reported person of a report. It
     is added, never replaces an earlier check (the newest counts), and the subject's reports are
     triaged again at once unless `retriage` is off (a batch of checks triages once)."""
+    require(actor, "record")
     if source not in BIRTH_DATE_REGISTERS:
         raise ValueError(f"a date of birth is verified in one of {', '.join(BIRTH_DATE_REGISTERS)}, not {source}")
     if not note.strip():
@@ -416,6 +418,7 @@ def record_distribution(session: Session, report_id: int, *, distributed: bool, 
     the question an undetermined file raises (NCMEC says nothing per file). `files` are file refs;
     None means every file of the report. Added, never replacing an earlier finding (the newest
     counts); the subject's reports are triaged again, since distribution counts for the person."""
+    require(actor, "record")
     if source not in DISTRIBUTION_SOURCES:
         raise refusal(ValueError, "a finding comes from one of {sources}, not {source}",
                       sources=", ".join(DISTRIBUTION_SOURCES), source=source)
@@ -448,6 +451,7 @@ def record_identification(session: Session, report_id: int, person: identity.Ide
     """Who the unit established stands behind the report (the answer to NEEDS_IDENTIFICATION):
     recorded, linked again (`subjects.identity`), and the reports of every subject it
     touched are triaged at once, so a warned person's re-report is escalated now."""
+    require(actor, "record")
     result = identity.identify(session, report_id, person, source=source, reference=reference, note=note,
                                actor=actor, person_ref=person_ref)
     triage_reports(session, list(result.retriage), actor=actor, trigger="identified", links=links,
