@@ -88,6 +88,19 @@ def require(actor: str, action: str, *, unit: str | None = None) -> None:
                       actor=str(actor), action=action, unit=unit, units=", ".join(sorted(actor.units)))
 
 
+def units_in_view(actor: str, unit: str | None = None) -> frozenset[str] | None:
+    """The units whose work `actor` may see, narrowed to `unit` when one is asked; None is every
+    unit (an account without units: the national unit, a single-seat store). Asking for a unit
+    outside the actor's own is refused, so a list never quietly shows less than was asked."""
+    mine = actor.units if isinstance(actor, Actor) else frozenset()
+    if unit:
+        if mine and unit not in mine:
+            raise refusal(NotAllowed, "{actor} may not see the work of unit {unit}: their units are {units}",
+                          actor=str(actor), unit=unit, units=", ".join(sorted(mine)))
+        return frozenset({unit})
+    return mine or None
+
+
 @dataclass(frozen=True)
 class Accounts:
     """The unit's local accounts (YAML: accounts: [{id, name, roles, units}])."""

@@ -13,14 +13,14 @@ policy, unit): triaging again is cheap and never buries the history under copies
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
 from sqlalchemy import case, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from tiptriage.accounts.actor import Actor, require
+from tiptriage.accounts.actor import Actor, require, units_in_view
 from tiptriage.audit import service as audit
 from tiptriage.config import get_settings
 from tiptriage.db import allocate_ids, chunks, utcnow
@@ -556,10 +556,11 @@ def analyst_records(session: Session, report_id: int) -> list[dict]:
     return sorted(records, key=lambda r: r["at"])
 
 
-def queue(session: Session, *, unit: str | None = None, statuses: tuple[str, ...] = OPEN_STATUSES,
-          outcome: str | None = None, limit: int | None = 100, offset: int = 0,
-          order: tuple[str, ...] | None = None) -> list[dict]:
-    """The work queue: by outcome class (the policy's order), then priority, then age."""
+def queue(session: Session, *, unit: str | None = None, units: Collection[str] | None = None,
+          statuses: tuple[str, ...] = OPEN_STATUSES, outcome: str | None = None, limit: int | None = 100,
+          offset: int = 0, order: tuple[str, ...] | None = None) -> list[dict]:
+    """The work queue: by outcome class (the policy's order), then priority, then age; of one unit,
+    or of `units` (what an actor may see: `accounts.actor.units_in_view`)."""
     order = order or make_order()
     rank = case({o: i for i, o in enumerate(order)}, value=TriageState.outcome, else_=len(order))
     query = (select(TriageState, Report.source, Report.external_id, Recommendation.decided_by, Recommendation.flags,
@@ -571,6 +572,8 @@ def queue(session: Session, *, unit: str | None = None, statuses: tuple[str, ...
              .offset(offset))
     if unit:
         query = query.where(TriageState.unit == unit)
+    if units is not None:
+        query = query.where(TriageState.unit.in_(sorted(units)))
     if outcome:
         query = query.where(TriageState.outcome == outcome)
     if limit is not None:
@@ -584,8 +587,10 @@ def queue(session: Session, *, unit: str | None = None, statuses: tuple[str, ...
 def view_queue(session: Session, *, actor: str, purpose: str | None = None, unit: str | None = None,
                statuses: tuple[str, ...] = OPEN_STATUSES, outcome: str | None = None, limit: int | None = 100,
                offset: int = 0) -> list[dict]:
-    """The queue as a person sees it; the reports shown are on record as consulted."""
-    rows = queue(session, unit=unit, statuses=statuses, outcome=outcome, limit=limit, offset=offset)
+    """The queue as a person sees it (their units' work only); the reports shown are on record as
+    consulted."""
+    rows = queue(session, units=units_in_view(actor, unit), statuses=statuses, outcome=outcome, limit=limit,
+                 offset=offset)
     audit.consulted_reports(session, actor=actor, action="triage.queue.view", report_ids=[r["report_id"] for r in rows],
                             reason=purpose, details={"unit": unit, "status": list(statuses), "outcome": outcome})
     return rows
@@ -593,9 +598,11 @@ def view_queue(session: Session, *, actor: str, purpose: str | None = None, unit
 
 def view_report_triage(session: Session, report_id: int, *, actor: str, lang: str = "nl",
                        purpose: str | None = None) -> dict | None:
-    """`report_triage` for a person (`explain`), on record as consulted; None when not triaged."""
+    """`report_triage` for a person (`explain`), on record as consulted; None when not triaged. A
+    report of another unit than the actor's is refused."""
     doc = report_triage(session, report_id, lang=lang)
     if doc is not None:
+        units_in_view(actor, doc["unit"])
         audit.consulted_reports(session, actor=actor, action="triage.view", report_ids=[report_id], reason=purpose)
     return doc
 
