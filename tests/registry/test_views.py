@@ -14,6 +14,7 @@ from tiptriage import flows
 from tiptriage.accounts.actor import Actor, NotAllowed
 from tiptriage.audit.models import AuditEvent
 from tiptriage.registry import views
+from tiptriage.subjects import documents, lookup
 from tiptriage.triage import service as triage
 
 WHO = Actor("lezer")
@@ -32,6 +33,8 @@ def _reads(session, warning_id: int, report_id: int) -> dict:
         "investigation.view": lambda: views.view_investigations(session, actor=WHO),
         "plan.view": lambda: flows.plan(session, actor=WHO),
         "subject.history.view": lambda: flows.subject_history(session, subject, actor=WHO),
+        "subjects.show": lambda: documents.subject_document(session, subject, actor=WHO),
+        "subjects.search": lambda: lookup.search(session, "piet@example.org", actor=WHO, reason="check"),
     }
 
 

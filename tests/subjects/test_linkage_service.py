@@ -117,7 +117,7 @@ def test_merge_then_split_restores_both_subjects_with_their_reports(session):
     session.commit()
     assert split.subject_ids == (a.subject_id, b.subject_id)  # the merged subject is back, with its id
     assert membership.subject_of_persons(session, [p1, p2]) == {p1: a.subject_id, p2: b.subject_id}
-    assert documents.subject_document(session, b.subject_id)["merged_into"] is None
+    assert documents.subject_document(session, b.subject_id, actor=Actor("analyst"))["merged_into"] is None
     history = (
         session.execute(
             select(SubjectMember).where(SubjectMember.reported_person_id == p2).order_by(SubjectMember.id)
@@ -283,7 +283,7 @@ def test_a_report_that_links_two_subjects_joins_them_audited_and_reversibly(sess
     assert len(set(subjects.values())) == 1
     event = audit.events(session, limit=5, action="subjects.join")[0]
     assert f"reported person {p3}" in event.reason
-    history = documents.subject_document(session, subjects[p3])["operations"]
+    history = documents.subject_document(session, subjects[p3], actor=Actor("analyst"))["operations"]
     assert [op["reason"] for op in history if op["kind"] == "join"] == [event.reason]
     assert set(retriage.pending_retriage(session)) >= {r1, r2}  # both earlier reports are triaged again
     # The join is the fast path's, not an analyst's: splitting off what it brought in restores that subject.
@@ -329,6 +329,11 @@ def test_a_name_and_a_birth_date_alone_never_fuse_two_subjects(session):
     assert [(r.kind, r.candidate_subject_id) for r in reviews.open_reviews(session)] == [
         ("possible_same_subject", subjects[p2])
     ]
+    # Seeing both sides of it, names and dates side by side, is a consultation on record.
+    (review,) = reviews.open_reviews(session)
+    shown = documents.view_review(session, review.id, actor=Actor("analyst"), reason="review")
+    assert shown["evidence"] and audit.events(session, limit=1, action="subjects.review.view")[0].details == {
+        "review_id": review.id}
 
 
 def test_a_members_own_account_links_a_report_another_member_conflicts_with(session):
