@@ -19,7 +19,7 @@ from tiptriage.accounts.actor import Actor, require, same_identity
 from tiptriage.audit import service as audit
 from tiptriage.config import get_settings
 from tiptriage.db import chunks, utcnow
-from tiptriage.i18n import refusal
+from tiptriage.i18n import N_, refusal
 from tiptriage.intake.models import Report, ReportedPersonRow
 from tiptriage.registry.models import Alert, Investigation, PoliceWarning, WarningEvent, WarningReport
 from tiptriage.registry.records import InvestigationInput, WarningInput
@@ -95,7 +95,7 @@ def add_years(day: date, years: int) -> date:
 def shown_state(warning: PoliceWarning, today: date) -> str:
     """The state as people see it: a delivered warning past its end date is expired."""
     if warning.state == "delivered" and warning.expires_on is not None and warning.expires_on <= today:
-        return "expired"
+        return N_("expired")
     return warning.state
 
 

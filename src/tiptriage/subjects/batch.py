@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from tiptriage.audit import service as audit
 from tiptriage.db import utcnow
-from tiptriage.i18n import refusal
+from tiptriage.i18n import N_, refusal
 from tiptriage.subjects import features, linkage, service
 from tiptriage.subjects.models import (
     ANALYST_OPERATIONS,
@@ -538,7 +538,7 @@ def apply_relink(session: Session, run_id: int, *, actor: str, reason: str | Non
         label: target or service._new_subject(session, actor, now) for label, target in targets.items()
     }
     moved, affected = _apply_moves(session, clusters, current, new_subjects, op.id, now)
-    run.status, run.decided_at, run.decided_by, run.operation_id = "applied", now, actor, op.id
+    run.status, run.decided_at, run.decided_by, run.operation_id = N_("applied"), now, actor, op.id
     audit.record(
         session,
         actor=actor,
@@ -593,7 +593,7 @@ def discard_relink(session: Session, run_id: int, *, actor: str, reason: str | N
     run = session.get(RelinkRun, run_id)
     if run is None or run.status != "proposed":
         raise refusal(service.SubjectNotFound, "no proposed relink run {id}", id=run_id)
-    run.status, run.decided_at, run.decided_by = "discarded", utcnow(), actor
+    run.status, run.decided_at, run.decided_by = N_("discarded"), utcnow(), actor
     audit.record(
         session,
         actor=actor,
