@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from tiptriage import i18n
 from tiptriage.catalogue import source_messages
-from tiptriage.i18n import _, choose, lang, language, message, number, refusal
+from tiptriage.i18n import Words, _, choose, lang, language, message, number, refusal
 from tiptriage.subjects import linkage
 
 
@@ -104,3 +104,17 @@ def test_linkage_evidence_reads_in_dutch():
     words |= {"given_name_conflict", "birth_conflict", "uncorroborated", "household_only"}
     assert sorted(words - set(source_messages())) == []
     assert _("household_only") == "alleen wat een huishouden deelt"
+
+
+def test_vocabulary_words_in_a_refusal_are_said_in_the_readers_language():
+    error = refusal(ValueError, "warning {id} is {state}: only a {required} warning can {action}", id=4,
+                    state=Words("delivered"), required=Words("proposed"), action=Words("approve"))
+    assert str(error) == "warning 4 is delivered: only a proposed warning can approve"
+    assert message(error) == "waarschuwing 4 is uitgereikt: goedkeuren kan alleen bij een waarschuwing met status voorgesteld"
+    rules = refusal(ValueError, "no WARNING for report {id}: {rules} (hard rules)", id=2,
+                    rules=Words("never WARNING when any file is unrated", "never WARNING for a minor: the youth track applies",
+                                sep="; "))
+    assert message(rules) == ("geen WAARSCHUWING voor melding 2: nooit WAARSCHUWING als een bestand onbeoordeeld is; "
+                              "nooit WAARSCHUWING voor een minderjarige: het jeugdtraject geldt (harde regels)")
+    with language("en"):
+        assert message(rules) == str(rules)

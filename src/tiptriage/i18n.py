@@ -71,6 +71,25 @@ def N_(msgid: str) -> str:
     return msgid
 
 
+class Words(tuple):
+    """Vocabulary words among a refusal's values (a state, an outcome, rules): English in the error's
+    text, said in the reader's language by `message`."""
+
+    def __new__(cls, *words: str, sep: str = ", ") -> Words:
+        self = super().__new__(cls, words)
+        self.sep = sep
+        return self
+
+    def __str__(self) -> str:
+        return self.sep.join(self)
+
+    def __format__(self, spec: str) -> str:  # as the words, not as a tuple
+        return format(str(self), spec)
+
+    def said(self) -> str:
+        return self.sep.join(_(w) for w in self)
+
+
 def refusal(kind: type[Exception], msgid: str, **values: object) -> Exception:
     """An error of `kind` that the user reads: its text is the English message, and it keeps the
     message id and values so the CLI can say it in the user's language (`message`)."""
@@ -82,7 +101,9 @@ def refusal(kind: type[Exception], msgid: str, **values: object) -> Exception:
 def message(error: BaseException) -> str:
     """An error's text in the user's language when it was made with `refusal`, else as it is."""
     msgid = getattr(error, "msgid", None)
-    return _(msgid, **error.values) if msgid else str(error)
+    if not msgid:
+        return str(error)
+    return _(msgid, **{k: v.said() if isinstance(v, Words) else v for k, v in error.values.items()})
 
 
 def number(value: int | float) -> str:

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import yaml
 
-from tiptriage.i18n import refusal
+from tiptriage.i18n import N_, Words, refusal
 
 # analyst: triage decisions, proposals, identifications; team_lead: approves warnings (the second
 # person) and may do what an analyst does; officer: delivers warnings; admin: the store itself.
 ROLES = ("analyst", "team_lead", "officer", "admin")
-ALLOWED = {"decide": ("analyst", "team_lead"), "approve": ("team_lead",), "deliver": ("officer", "team_lead"),
-           "revoke": ("team_lead",)}
+ALLOWED = {N_("decide"): ("analyst", "team_lead"), N_("approve"): ("team_lead",), N_("deliver"): ("officer", "team_lead"),
+           N_("revoke"): ("team_lead",)}
 USER_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 
 
@@ -73,10 +73,10 @@ def require(actor: str, action: str, *, unit: str | None = None) -> None:
     roles = actor.roles if isinstance(actor, Actor) else frozenset()
     if not roles & set(ALLOWED[action]):
         raise refusal(NotAllowed, "{actor} may not {action}: that needs the role {needed}", actor=str(actor),
-                      action=action, needed=" or ".join(ALLOWED[action]))
+                      action=Words(action), needed=" or ".join(ALLOWED[action]))
     if unit and actor.units and unit not in actor.units:
         raise refusal(NotAllowed, "{actor} may not {action} for unit {unit}: their units are {units}",
-                      actor=str(actor), action=action, unit=unit, units=", ".join(sorted(actor.units)))
+                      actor=str(actor), action=Words(action), unit=unit, units=", ".join(sorted(actor.units)))
 
 
 @dataclass(frozen=True)

@@ -528,7 +528,7 @@ def apply_relink(session: Session, run_id: int, *, actor: str, reason: str | Non
     if run is None or run.status != "proposed":
         raise refusal(service.SubjectNotFound, "no proposed relink run {id}", id=run_id)
     if _last_op(session) != run.summary["last_operation"]:
-        raise service.SubjectError("subjects changed since this run was proposed: propose a new one")
+        raise refusal(service.SubjectError, "subjects changed since this run was proposed: propose a new one")
     clusters = {int(p): c for p, c in run.clusters.items()}
     current = service.subject_of_persons(session, clusters)
     targets = _targets(clusters, current)

@@ -20,7 +20,7 @@ from tiptriage.cliutil import (
     session,
 )
 from tiptriage import pipeline
-from tiptriage.i18n import N_, _, lang, number
+from tiptriage.i18n import N_, _, lang, message, number
 from tiptriage.subjects.identity import Identity
 from tiptriage.subjects.models import IDENTIFICATION_SOURCES
 from tiptriage.triage import service
@@ -213,7 +213,7 @@ def decide(report_id: int = typer.Argument(...),
         try:
             d = service.decide(s, report_id, actor=actor(), justification=justification, outcome=override, unit=unit)
         except (service.DecisionError, LookupError) as exc:
-            err_console.print(str(exc))
+            err_console.print(message(exc))
             raise typer.Exit(EXIT_SOME_REFUSED) from None
     doc = {"decision_id": d.id, "report_id": report_id, "kind": d.kind, "outcome": d.outcome, "unit": d.unit,
            "actor": d.actor}
