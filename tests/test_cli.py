@@ -121,6 +121,17 @@ def test_dutch_is_the_default_language(cli_env, tmp_path, monkeypatch):
     assert "Opgeslagen" in run("ingest", str(tmp_path)).stdout
 
 
+def test_a_report_reads_in_dutch_by_default(cli_env, tmp_path, monkeypatch):
+    monkeypatch.delenv("TIPTRIAGE_LANG")
+    write_reports(tmp_path, 1)
+    run("ingest", str(tmp_path))
+    shown = run("reports", "show", "1", "--reason", "test").stdout
+    assert "Personen in melding" in shown and "Geboren" in shown and "gemeld" in shown
+    assert "DOB" not in shown and " reported " not in shown
+    log = run("audit", "log").stdout
+    assert "Wanneer" in log and "Reden" in log and "reason" not in log
+
+
 def test_audit_verify_passes_then_fails_after_tampering(cli_env, tmp_path):
     write_reports(tmp_path, 2)
     run("ingest", str(tmp_path))
