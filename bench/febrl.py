@@ -32,7 +32,7 @@ from tiptriage import pipeline
 from tiptriage.intake.domain import Address, FileHash, ParsedReport, ReportedFile, ReportedPerson
 from tiptriage.intake.formats import csv_lists, cybertip, tiptriage_json
 from tiptriage.intake.models import Report, ReportedPersonRow
-from tiptriage.subjects import service
+from tiptriage.subjects import errors, membership, reviews
 from tiptriage.subjects.models import Subject, SubjectReview
 
 CP = "Child Pornography (possession, manufacture, and distribution)"
@@ -163,7 +163,7 @@ def ingest_rows(session: Session) -> dict[tuple[str, str], int]:
     rows = session.execute(
         select(Report.source, Report.external_id, ReportedPersonRow.id)
         .join(ReportedPersonRow, ReportedPersonRow.report_id == Report.id)
-        .where(ReportedPersonRow.role == service.SUBJECT_ROLE)
+        .where(ReportedPersonRow.role == membership.SUBJECT_ROLE)
     ).all()
     return {(src, ext): pid for src, ext, pid in rows}
 
@@ -184,7 +184,7 @@ def scores(predicted: set, true: set) -> dict:
 
 
 def product_scores(session: Session, persons: dict[int, Record]) -> dict:
-    subject_of = service.subject_of_persons(session, persons)
+    subject_of = membership.subject_of_persons(session, persons)
     return scores(pairs(subject_of), pairs({p: r.entity for p, r in persons.items()}))
 
 
@@ -199,7 +199,7 @@ def review_as_the_truth_says(session: Session, persons: dict[int, Record], *, ac
     reported persons are), rejects the others. Tasks made moot meanwhile (their two sides became one
     subject) are counted, not forced."""
     done: Counter = Counter()
-    for review_id in [r.id for r in service.open_reviews(session, limit=10**9)]:
+    for review_id in [r.id for r in reviews.open_reviews(session, limit=10**9)]:
         review = session.get(SubjectReview, review_id)
         if review.status != "open":
             done["superseded"] += 1
@@ -210,12 +210,12 @@ def review_as_the_truth_says(session: Session, persons: dict[int, Record], *, ac
         same = bool(left and right) and _who(left, persons) == _who(right, persons)
         try:
             if same:
-                service.confirm_review(session, review_id, actor=actor, reason="bench: the same person (FEBRL truth)")
+                reviews.confirm_review(session, review_id, actor=actor, reason="bench: the same person (FEBRL truth)")
             else:
-                service.reject_review(session, review_id, actor=actor, reason="bench: different persons (FEBRL truth)")
+                reviews.reject_review(session, review_id, actor=actor, reason="bench: different persons (FEBRL truth)")
             session.commit()
             done["confirmed" if same else "rejected"] += 1
-        except service.SubjectError as exc:
+        except errors.SubjectError as exc:
             session.rollback()
             done["moot" if "moot" in str(exc) else f"refused: {exc}"[:60]] += 1
     return done
@@ -229,7 +229,7 @@ def _current(session: Session, subject_id: int) -> int:
 
 
 def _members(session: Session, subject_id: int) -> list[int]:
-    return service.members_of(session, [subject_id])[subject_id]
+    return membership.members_of(session, [subject_id])[subject_id]
 
 
 def _who(person_ids: list[int], persons: dict[int, Record]) -> str | None:

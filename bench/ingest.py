@@ -59,7 +59,7 @@ def dataset(n: int) -> Path:
 
 def split(reports: Path, first: int) -> tuple[list[Path], list[Path]]:
     """The files of the first `first` reports and of the rest, keeping sibling documents together."""
-    from tiptriage.intake.service import find_inputs
+    from tiptriage.intake.discovery import find_inputs
 
     files = find_inputs([reports])
     groups: dict[str, list[Path]] = {}
@@ -121,7 +121,7 @@ def fresh_db(kind: str, tag: str, template: str | None = None) -> str:
 def measure_one(url: str, file_lists: list[str]) -> None:
     """Child process: ingest each list in turn into `url`; print JSON with seconds and peak RSS."""
     from tiptriage.db import make_engine, migrate, session_factory
-    from tiptriage.intake.service import ingest
+    from tiptriage.intake.storing import ingest
 
     engine = make_engine(url)
     migrate(engine)

@@ -28,9 +28,9 @@ from pathlib import Path
 from sqlalchemy import select
 
 from tiptriage.db import BulkInsert, make_engine, migrate, session_factory, utcnow
-from tiptriage.intake import service as intake
+from tiptriage.intake import storing
 from tiptriage.intake.models import Report, ReportedPersonRow
-from tiptriage.subjects import batch, features, linkage, service
+from tiptriage.subjects import batch, fastpath, features, linkage, linking, membership, model_store, models, reviews
 from tiptriage.subjects.models import Subject, SubjectKey, SubjectMember, SubjectOperation, SubjectRecord
 from tiptriage.synth.generator import generate
 from tiptriage.synth.truth import stored_person_ids
@@ -65,7 +65,7 @@ def synthetic_accuracy(work: Path, reports: int, seed: int) -> tuple[dict, str]:
     engine = make_engine(url)
     migrate(engine)
     with session_factory(engine)() as s:
-        ids = intake.ingest(s, [out / "reports"], actor="bench").report_ids
+        ids = storing.ingest(s, [out / "reports"], actor="bench").report_ids
         s.commit()
         order = list(
             s.execute(
@@ -74,7 +74,7 @@ def synthetic_accuracy(work: Path, reports: int, seed: int) -> tuple[dict, str]:
         )
         started = time.perf_counter()
         for chunk in range(0, len(order), 200):  # as ingest would call it, in arrival order
-            service.resolve_reports(s, order[chunk : chunk + 200], actor="bench")
+            linking.resolve_reports(s, order[chunk : chunk + 200], actor="bench")
             s.commit()
         resolve_s = time.perf_counter() - started
         figures = _evaluate(s, truth)
@@ -92,7 +92,7 @@ def synthetic_accuracy(work: Path, reports: int, seed: int) -> tuple[dict, str]:
 
 def _evaluate(session, truth: dict) -> dict:
     person_of = stored_person_ids(session, truth)
-    subject_of = service.subject_of_persons(session, person_of)
+    subject_of = membership.subject_of_persons(session, person_of)
     predicted, true = _pairs(subject_of), _pairs(person_of)
     records = {r["unique_id"]: r for r in batch.stored_records(session)}
     identified = {p for p, r in records.items() if r["keys"]}
@@ -101,11 +101,11 @@ def _evaluate(session, truth: dict) -> dict:
         {p for p in predicted if set(p) <= identified}, {p for p in true if set(p) <= identified}
     )["recall"]
     figures["pairs_sharing_no_key_even_transitively"] = _unreachable(records, true, person_of)
-    figures["recall_ceiling_under_guards"] = _ceiling(service.active_model(session), records, person_of, len(true))
+    figures["recall_ceiling_under_guards"] = _ceiling(model_store.active_model(session), records, person_of, len(true))
     reviews = _review_pairs(session, subject_of)
     figures["recall_if_reviews_confirmed_correctly"] = len((predicted | (reviews & true)) & true) / len(true)
     figures["trap_false_merges"] = _trap_merges(truth, person_of, subject_of)
-    figures["decisions"] = dict(Counter(session.execute(select(service.SubjectLink.decision)).scalars()))
+    figures["decisions"] = dict(Counter(session.execute(select(models.SubjectLink.decision)).scalars()))
     return figures
 
 
@@ -160,7 +160,7 @@ def _review_pairs(session, subject_of: dict) -> set:
     for p, s in subject_of.items():
         members[s].append(p)
     pairs = set()
-    for review in service.open_reviews(session, limit=10**7):
+    for review in reviews.open_reviews(session, limit=10**7):
         left = [review.reported_person_id] if review.reported_person_id else members[review.subject_id]
         for a in left:
             for b in members[review.candidate_subject_id]:
@@ -344,13 +344,13 @@ def time_fast_path(url: str, queries: list[dict], repeat: int = 1) -> list[float
     engine = make_engine(url)
     times = []
     with session_factory(engine)() as s:
-        model = service.active_model(s)
+        model = model_store.active_model(s)
         for q in queries[:20]:  # warm the caches and the statement compiler
-            service.decide(s, model, q, set(q["ip_addrs"] or ()))
+            fastpath.decide(s, model, q, set(q["ip_addrs"] or ()))
         for _ in range(repeat):
             for q in queries:
                 started = time.perf_counter()
-                service.decide(s, model, q, set(q["ip_addrs"] or ()))  # its addresses are looked up too
+                fastpath.decide(s, model, q, set(q["ip_addrs"] or ()))  # its addresses are looked up too
                 times.append(time.perf_counter() - started)
     engine.dispose()
     return times
@@ -363,7 +363,7 @@ def time_predict_between(url: str, queries: list[dict], limit_records: int) -> l
     engine = make_engine(url)
     with session_factory(engine)() as s:
         registry = batch.stored_records(s)[:limit_records]
-        model = service.active_model(s)
+        model = model_store.active_model(s)
     engine.dispose()
     api = DuckDBAPI()
     reg = api.register(_arrow(registry), dataset_display_name="registry")

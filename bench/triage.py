@@ -223,21 +223,21 @@ def after_reviews(session, truth) -> dict:
 def answer_reviews(session, truth) -> Counter:
     from collections import defaultdict
 
-    from tiptriage.subjects import service as subjects
+    from tiptriage.subjects import membership, reviews
     from tiptriage.synth.truth import stored_person_ids
 
     person_of = stored_person_ids(session, truth)
     answered = Counter()
-    for review in subjects.open_reviews(session, limit=10**7):
+    for review in reviews.open_reviews(session, limit=10**7):
         if review.status != "open":  # superseded by an earlier answer in this loop
             continue
-        members = subjects.members_of(session, [review.subject_id, review.candidate_subject_id])
+        members = membership.members_of(session, [review.subject_id, review.candidate_subject_id])
         left = [review.reported_person_id] if review.reported_person_id else members.get(review.subject_id, [])
         who = defaultdict(set)
         for side, persons in (("left", left), ("right", members.get(review.candidate_subject_id, []))):
             who[side] = {person_of[p] for p in persons if p in person_of}
         same = bool(who["left"] & who["right"])
-        act = subjects.confirm_review if same else subjects.reject_review
+        act = reviews.confirm_review if same else reviews.reject_review
         act(session, review.id, actor="bench-analyst", reason="bench: answered from the ground truth")
         answered["confirmed" if same else "rejected"] += 1
         session.commit()
@@ -348,7 +348,7 @@ def after_approval_checks(session, truth, identified: frozenset[int]) -> dict:
 
     from tiptriage.registry.earlier import _evidence, _warned_persons
     from tiptriage.registry.models import WarningReport
-    from tiptriage.subjects import service as subjects
+    from tiptriage.subjects import actions, membership
     from tiptriage.synth.truth import stored_person_ids
     from tiptriage.triage import service
 
@@ -365,7 +365,7 @@ def after_approval_checks(session, truth, identified: frozenset[int]) -> dict:
     session.commit()
     checked = {tuple(facts["subject_ids"]) for _, facts in _warning_rows(session) if facts["subject_ids"]}
     for subject_ids in sorted(checked):
-        members = subjects.members_of(session, list(subject_ids))
+        members = membership.members_of(session, list(subject_ids))
         own = sorted(p for ps in members.values() for p in ps)
         found = _evidence(session, own, _warned_persons(10**12))
         counts["subjects checked"] += 1
@@ -373,15 +373,15 @@ def after_approval_checks(session, truth, identified: frozenset[int]) -> dict:
         for warning_id in sorted(found):
             if set(warned[warning_id]) & set(own):  # the subject's own warning: triage knows it
                 continue
-            theirs = subjects.subject_of_persons(session, warned[warning_id])
+            theirs = membership.subject_of_persons(session, warned[warning_id])
             target = sorted(set(theirs.values()))[0] if theirs else None
-            current = subjects.subject_of_persons(session, own[:1]).get(own[0])
+            current = membership.subject_of_persons(session, own[:1]).get(own[0])
             same = {person_of.get(p) for p in own} & {person_of.get(p) for p in warned[warning_id]} - {None}
             counts["earlier warnings shown"] += 1
             if not same:
                 counts["not the same person (acknowledged)"] += 1
             elif target is not None and current is not None and target != current:
-                subjects.merge(session, target, current, actor="bench-approver",
+                actions.merge(session, target, current, actor="bench-approver",
                                reason=f"bench: earlier warning {warning_id} was this person's (ground truth)")
                 counts["merged"] += 1
         session.commit()
@@ -396,19 +396,19 @@ def _check_distribution(session, own: list[int], person_of: dict, counts: Counte
     and share anything with this one; where the truth says it is the same person, the approver
     merges (a case follows), otherwise acknowledges."""
     from tiptriage.registry.earlier import _evidence
-    from tiptriage.subjects import service as subjects
+    from tiptriage.subjects import actions, membership
     from tiptriage.triage import service
 
-    mine = set(subjects.subject_of_persons(session, own).values())
+    mine = set(membership.subject_of_persons(session, own).values())
     for other in sorted(set(_evidence(session, own, service.distributing_persons())) - mine):
         counts["distributing subjects shown"] += 1
-        theirs = subjects.members_of(session, [other]).get(other, [])
+        theirs = membership.members_of(session, [other]).get(other, [])
         if not {person_of.get(p) for p in own} & {person_of.get(p) for p in theirs} - {None}:
             counts["distributing subject not the same person (acknowledged)"] += 1
             continue
-        current = subjects.subject_of_persons(session, own[:1]).get(own[0])
+        current = membership.subject_of_persons(session, own[:1]).get(own[0])
         if current is not None and current != other:
-            subjects.merge(session, other, current, actor="bench-approver",
+            actions.merge(session, other, current, actor="bench-approver",
                            reason="bench: the distributing subject was this person (ground truth)")
             counts["merged with a distributing subject"] += 1
 

@@ -61,12 +61,12 @@ def test_migration_0009_gives_stored_records_their_family_key(session, engine, t
     from sqlalchemy import select
     from triage.dbdata import ingest, known, person, report
 
-    from tiptriage.subjects import service as subjects
+    from tiptriage.subjects import linking
     from tiptriage.subjects.models import SubjectKey
 
     ids = ingest(session, tmp_path / "in", report("k-1", known(0)),
                  report("k-2", known(1), who=person(given=None, family=None, email="x@example.org")))
-    subjects.resolve_reports(session, ids, actor="test")
+    linking.resolve_reports(session, ids, actor="test")
     session.commit()
     session.close()
     migrate(engine, "0008", down=True)

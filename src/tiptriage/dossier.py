@@ -10,14 +10,15 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from tiptriage.i18n import lang
-from tiptriage.intake import service as intake
+from tiptriage.intake.documents import report_document
 from tiptriage.media import service as media
-from tiptriage.subjects import service as subjects
+from tiptriage.subjects import membership
+from tiptriage.subjects.documents import links_doc
 from tiptriage.triage import service as triage
 
 
 def report_dossier(session: Session, report_id: int, *, actor: str, reason: str | None = None) -> dict | None:
-    doc = intake.report_document(session, report_id, actor=actor, reason=reason)
+    doc = report_document(session, report_id, actor=actor, reason=reason)
     if doc is None:
         return None
     statuses = media.file_status(session, [f["id"] for f in doc["files"]])
@@ -27,9 +28,9 @@ def report_dossier(session: Session, report_id: int, *, actor: str, reason: str 
         verdict = verdicts.get(f["id"], {})
         f["distribution"] = {"verdict": verdict.get("verdict"), "basis": verdict.get("basis")}
     person_ids = [p["id"] for p in doc["persons"]]
-    subject_of = subjects.subject_of_persons(session, person_ids)
+    subject_of = membership.subject_of_persons(session, person_ids)
     links: dict[int, list[dict]] = {}
-    for link in subjects.links_doc(session, person_ids):
+    for link in links_doc(session, person_ids):
         links.setdefault(link["reported_person_id"], []).append(link)
     for p in doc["persons"]:
         p["subject_id"] = subject_of.get(p["id"])

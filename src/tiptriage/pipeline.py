@@ -19,11 +19,11 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from tiptriage.db import exclusive
-from tiptriage.intake import service as intake
+from tiptriage.intake import storing
 from tiptriage.intake.models import FileRow, Report, ReportedPersonRow
 from tiptriage.media import service as media
 from tiptriage.media.models import FileMatchState
-from tiptriage.subjects import bulk, service as subjects
+from tiptriage.subjects import bulk, membership, retriage
 from tiptriage.subjects.models import SubjectMember
 from tiptriage.triage import service as triage
 from tiptriage.triage.models import TriageState
@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class PipelineSummary:
-    intake: intake.IngestSummary
+    intake: storing.IngestSummary
     matching: dict[str, int] = field(default_factory=dict)  # files by match status
     linking: dict[str, int] = field(default_factory=dict)  # reported persons by decision (linked/review/new)
     triage: dict[str, int] = field(default_factory=dict)  # reports by recommended outcome
@@ -56,7 +56,7 @@ def process(session: Session, paths: Iterable[str | Path], *, actor: str,
     """Store the reports in `paths`, then run every later stage on what is pending: the reports
     just stored, and whatever an earlier run that was stopped left unmatched, unlinked or untriaged."""
     clock = (time.perf_counter(), time.process_time())
-    stored = intake.ingest(session, paths, actor=actor, on_file=on_file)
+    stored = storing.ingest(session, paths, actor=actor, on_file=on_file)
     summary = PipelineSummary(stored)
     _refresh_statistics(session, len(stored.report_ids))
     clock = _lap(summary, "store", clock)
@@ -79,7 +79,7 @@ class Pending:
         files = session.execute(select(FileRow.id, FileRow.report_id).where(~select(FileMatchState.file_id).where(
             FileMatchState.file_id == FileRow.id).exists()).order_by(FileRow.id)).all()
         unlinked = select(ReportedPersonRow.report_id).where(
-            ReportedPersonRow.role == subjects.SUBJECT_ROLE,
+            ReportedPersonRow.role == membership.SUBJECT_ROLE,
             ~select(SubjectMember.id).where(SubjectMember.reported_person_id == ReportedPersonRow.id).exists(),
         ).distinct().order_by(ReportedPersonRow.report_id)
         untriaged = select(Report.id).where(~select(TriageState.report_id).where(
@@ -96,7 +96,7 @@ def finish(session: Session, *, actor: str, summary: PipelineSummary | None = No
     """Match, link and triage whatever is pending, in that order, each stage committed before the
     next starts: a report is triaged only once its files are matched and its persons linked. One
     process at a time (two ingests at once would both take up the same pending files)."""
-    summary = summary or PipelineSummary(intake.IngestSummary())
+    summary = summary or PipelineSummary(storing.IngestSummary())
     clock = clock or (time.perf_counter(), time.process_time())
     with exclusive(session.get_bind(), "finish"):
         pending, clock = _match_and_link(session, actor, summary, clock)
@@ -106,7 +106,7 @@ def finish(session: Session, *, actor: str, summary: PipelineSummary | None = No
             summary.triage, summary.alerts = dict(result.by_outcome), result.alerts
         # Linking may have joined subjects, which changes the history of reports triaged before
         # this ingest: triage those now, so the queue never shows a recommendation made on stale links.
-        earlier = sorted(set(subjects.pending_retriage(session)) - set(pending.untriaged))
+        earlier = sorted(set(retriage.pending_retriage(session)) - set(pending.untriaged))
         if earlier:
             again = triage.triage_reports(session, earlier, actor=actor, trigger="subject",
                                           reason="subjects joined while linking new reports", checkpoint=session.commit)
@@ -118,7 +118,7 @@ def finish(session: Session, *, actor: str, summary: PipelineSummary | None = No
 
 def catch_up(session: Session, *, actor: str) -> PipelineSummary:
     """Match and link whatever is pending (what a stopped ingest left), before a triage of its own."""
-    summary = PipelineSummary(intake.IngestSummary())
+    summary = PipelineSummary(storing.IngestSummary())
     with exclusive(session.get_bind(), "finish"):
         _match_and_link(session, actor, summary, (time.perf_counter(), time.process_time()))
     return summary

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from tiptriage.intake import service
+from tiptriage.intake import discovery, parsing
 from tiptriage.intake.domain import (
     FileHash, Identifier, Parsed, ParsedReport, ReportedPerson,
 )
@@ -75,7 +75,7 @@ def test_ingest_joins_sibling_documents_from_the_same_folder(report, tmp_path_fa
     (folder / "report.xml").write_bytes(data)
     for n, doc in enumerate(siblings):
         (folder / f"report.file-{n}.xml").write_bytes(doc)
-    found = list(service.candidates(service.find_inputs([folder]), limit=10_000_000))
+    found = list(parsing.candidates(discovery.find_inputs([folder]), limit=10_000_000))
     assert [type(c).__name__ for c in found] == ["Candidate"]
     assert found[0].report == replace(report, files=tuple(sorted(report.files, key=lambda f: f.ref)))
     assert [name for name, _ in found[0].parts][0] == "report.xml"

@@ -24,7 +24,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tiptriage.db import Base
-from tiptriage.intake import service
+from tiptriage.intake import compression, parsing, storing
 from tiptriage.intake.domain import FileHash, Identifier, Parsed, ParsedReport, ReportedFile, ReportedPerson
 from tiptriage.intake.errors import IntakeError
 from tiptriage.intake.formats import csv_lists, cybertip, read_file, tiptriage_json
@@ -335,7 +335,7 @@ def _all_text(session) -> str:
                 if isinstance(value, bytes | memoryview):
                     value = bytes(value)
                     if "compression" in row:
-                        value = service.decompress(row["compression"], value)
+                        value = compression.decompress(row["compression"], value)
                     value = value.decode("utf-8", "replace")
                 out.append(str(value))
     return "\n".join(out)
@@ -408,7 +408,7 @@ def test_a_folder_of_good_and_bad_files_stores_exactly_the_good_reports(session,
     expected[(f"{folder}/d-list.csv", c2[1] + 1, "md5")] = "expected 32 hex digits"
     expected[(f"{folder}/d-list.csv", c3[0] + 1, None)] = "header has"
 
-    summary = service.ingest(session, [folder], actor="test-intake")
+    summary = storing.ingest(session, [folder], actor="test-intake")
 
     assert (summary.stored, summary.rejected) == (len(good), len(expected)), summary.errors
     stored = session.execute(select(Report.source, Report.external_id)).all()
@@ -438,7 +438,7 @@ def test_a_report_refused_by_its_values_is_not_half_stored_on_either_database(se
         ReportedFile("f" * 201, person_ref="p1", hashes=(FileHash("md5", MD5),)),)))[0])
     (folder / "ok.xml").write_bytes(cybertip.write(_report("300003"))[0])
 
-    summary = service.ingest(session, [folder], actor="test-intake")
+    summary = storing.ingest(session, [folder], actor="test-intake")
 
     assert (summary.stored, summary.rejected) == (1, 2), summary.errors
     fields = sorted(q.field for q in session.execute(select(QuarantineEntry)).scalars())
@@ -458,7 +458,7 @@ def test_a_head_of_many_comments_is_sniffed_in_bounded_time(tmp_path):
         code = 1
         try:
             resource.setrlimit(resource.RLIMIT_CPU, (10, 10))
-            found = service._sniff_chunk([path, sibling], 10_000_000)
+            found = parsing._sniff_chunk([path, sibling], 10_000_000)
             code = 0 if [p.name for p, _ in found] == [sibling.name] else 2
         finally:
             os._exit(code)

@@ -9,7 +9,7 @@ from triage.dbdata import bank, ingest, known, report
 from tiptriage.accounts.actor import Actor
 from tiptriage.intake.domain import ReportedPerson
 from tiptriage import flows
-from tiptriage.subjects import service as subjects
+from tiptriage.subjects import linking
 from tiptriage.triage import service as triage
 
 LATER = datetime(2024, 2, 1, 10, tzinfo=UTC)
@@ -23,7 +23,7 @@ def warned_then_reported_again(session, tmp_path, warned: ReportedPerson,
     bank(session, tmp_path)
     first = ingest(session, tmp_path / "1", report("a-1", known(0), who=warned))[0]
     second = ingest(session, tmp_path / "2", report("a-2", known(1), who=again, incident=LATER))[0]
-    subjects.resolve_reports(session, [first, second], actor=Actor("pipeline"))
+    linking.resolve_reports(session, [first, second], actor=Actor("pipeline"))
     session.commit()
     triage.triage_pending(session, actor=Actor("pipeline"))
     warning = flows.propose_warning(session, first, actor=Actor("anna"), justification="First-time download.")

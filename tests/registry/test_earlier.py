@@ -23,7 +23,7 @@ from tiptriage.db import make_engine, session_factory
 from tiptriage.intake.domain import Address, Identifier, IpEvent
 from tiptriage import flows
 from tiptriage.registry import service as registry
-from tiptriage.subjects import service as subjects
+from tiptriage.subjects import linking, membership
 from tiptriage.triage import service as triage
 
 JAN = replace(person(), identifiers=(Identifier("email", "jan.devries@example.nl", True, None),
@@ -166,7 +166,7 @@ def test_a_home_connection_flags_but_an_address_many_people_use_does_not(session
     others = [replace(person(given=g, family="Smit", email=f"{g.lower()}@example.org", dob=date(1990, 1, n + 1),
                              postcode=None), ip_events=home) for n, g in enumerate(("Anna", "Bas", "Cas"))]
     ids = ingest(session, tmp_path / "3", *(report(f"b-{n}", known(2), who=p) for n, p in enumerate(others)))
-    subjects.resolve_reports(session, ids, actor=Actor("pipeline"))
+    linking.resolve_reports(session, ids, actor=Actor("pipeline"))
     session.commit()
     assert registry_search(session, warning) == []
 
@@ -193,7 +193,7 @@ def test_a_common_family_name_without_a_birth_year_is_not_flagged(session, tmp_p
     others = [replace(STRANGER, given_name=g, family_name="de Vries", identifiers=(
         Identifier("email", f"{g}@example.org", True, None),)) for g in ("Anna", "Bas", "Cas")]
     ids = ingest(session, tmp_path / "3", *(report(f"v-{n}", known(2), who=p) for n, p in enumerate(others)))
-    subjects.resolve_reports(session, ids, actor=Actor("pipeline"))
+    linking.resolve_reports(session, ids, actor=Actor("pipeline"))
     session.commit()
     warning = flows.propose_warning(session, second, actor=Actor("anna"), justification="x")
     assert registry_search(session, warning) == []
@@ -207,7 +207,7 @@ def test_names_and_birth_years_are_compared_per_subject_not_per_report(session, 
     earlier, _, second = warned_then_reported_again(session, tmp_path, warned, named)
     aged = replace(named, family_name=None, date_of_birth=date(1971, 1, 1))
     third = ingest(session, tmp_path / "3", report("m-3", known(2), who=aged))[0]
-    subjects.resolve_reports(session, [third], actor=Actor("pipeline"))
+    linking.resolve_reports(session, [third], actor=Actor("pipeline"))
     session.commit()
     assert triage.facts_now(session, [third])[third]["subject_ids"] == triage.facts_now(session, [second])[second][
         "subject_ids"]
@@ -225,7 +225,7 @@ def _distributed_then_reported_again(session, tmp_path, again) -> tuple[int, int
     bank(session, tmp_path)
     first = ingest(session, tmp_path / "1", report("d-1", known(0, "upload"), who=JAN))[0]
     second = ingest(session, tmp_path / "2", report("d-2", known(1), who=again, incident=LATER))[0]
-    subjects.resolve_reports(session, [first, second], actor=Actor("pipeline"))
+    linking.resolve_reports(session, [first, second], actor=Actor("pipeline"))
     session.commit()
     triage.triage_pending(session, actor=Actor("pipeline"))
     assert triage.report_triage(session, first)["recommendation"]["facts"]["distributed"]
@@ -239,7 +239,7 @@ def test_a_person_who_may_have_distributed_in_a_report_linkage_kept_apart_is_not
                              note="BRP: Piet Jansen, born 1982-04-17.")
     warning = flows.propose_warning(session, second, actor=Actor("anna"), justification="x")
     session.commit()
-    distributor = subjects.subject_of_persons(session, [_person(session, first)])[_person(session, first)]
+    distributor = membership.subject_of_persons(session, [_person(session, first)])[_person(session, first)]
     session.commit()  # the commands before this one
     with pytest.raises(registry.PossibleDistribution, match=f"subjects {distributor} distributed"), command(session):
         flows.approve_warning(session, warning.id, actor=Actor("bram"))

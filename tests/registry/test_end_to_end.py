@@ -16,7 +16,7 @@ from tiptriage.cli import app
 from tiptriage.db import open_session
 from tiptriage.intake.domain import Identifier
 from tiptriage.intake.formats import cybertip
-from tiptriage.subjects import service as subjects
+from tiptriage.subjects import actions, linking
 
 runner = CliRunner()
 
@@ -39,7 +39,7 @@ def arrive(folder, parsed) -> int:
     run("ingest", str(folder))
     with open_session() as s:
         report_id = ids_of(s, parsed.external_id)[0]
-        subjects.resolve_reports(s, [report_id], actor="pipeline")
+        linking.resolve_reports(s, [report_id], actor="pipeline")
         s.commit()
     run("triage")
     return report_id
@@ -94,7 +94,7 @@ def test_a_merge_that_joins_a_new_report_to_a_warned_subject_escalates(session, 
     _, first, second = warned_then_reported_again(session, tmp_path, person(), other)
     a, b = (triage.report_triage(session, r)["recommendation"]["subject_ids"][0] for r in (first, second))
     assert a != b
-    subjects.merge(session, a, b, actor="analyst-dirk", reason="Same person: the address register says so.")
+    actions.merge(session, a, b, actor="analyst-dirk", reason="Same person: the address register says so.")
     session.commit()
     summary = triage.triage_pending(session, actor="pipeline")
     assert second in summary.report_ids

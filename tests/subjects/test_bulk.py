@@ -1,5 +1,5 @@
 """Linking an ingest batch at once (bulk.resolve_reports) decides exactly what linking its reports one
-person at a time (service.resolve_reports) decides: the same subjects, links with their evidence,
+person at a time (linking.resolve_reports) decides: the same subjects, links with their evidence,
 reviews, memberships, keys and name counts, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from tiptriage.db import make_engine, migrate, session_factory
-from tiptriage.intake import service as intake
+from tiptriage.intake import storing
 from tiptriage.intake.models import Report
-from tiptriage.subjects import bulk, service
+from tiptriage.subjects import bulk, linking
 from tiptriage.subjects.models import (
     Subject,
     SubjectKey,
@@ -28,7 +28,7 @@ def linked(url: str, reports, link) -> dict:
     engine = make_engine(url)
     migrate(engine)
     with session_factory(engine)() as s:
-        intake.ingest(s, [reports], actor="test")
+        storing.ingest(s, [reports], actor="test")
         s.commit()
         ids = list(s.execute(select(Report.id).order_by(Report.id)).scalars())
         decisions = []
@@ -60,7 +60,7 @@ def _all(session, model, order):
 
 def test_bulk_linking_decides_what_linking_one_by_one_decides(small_set, db_url, tmp_path):
     one_by_one = linked(f"sqlite:///{tmp_path / 'one-by-one.db'}", small_set.out / "reports",
-                        service.resolve_reports)
+                        linking.resolve_reports)
     at_once = linked(db_url, small_set.out / "reports", bulk.resolve_reports)
     assert {d for _, _, d, *_ in one_by_one["resolutions"]} == {"new", "linked", "review"}
     for table, rows in one_by_one.items():

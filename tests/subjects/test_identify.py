@@ -19,7 +19,7 @@ from tiptriage.intake.domain import IpEvent
 from tiptriage import flows
 from tiptriage.registry import service as registry
 from tiptriage.subjects import features
-from tiptriage.subjects import service as subjects
+from tiptriage.subjects import actions, documents, linking, models
 from tiptriage.subjects.identifiers import normalise_person
 from tiptriage.subjects.identity import Identity
 from tiptriage.subjects.models import Identification
@@ -37,7 +37,7 @@ def ip_only(ip: str = "198.51.100.23") -> object:
 
 def arrive(session, folder, parsed) -> int:
     rid = ingest(session, folder, parsed)[0]
-    subjects.resolve_reports(session, [rid], actor=Actor("pipeline"))
+    linking.resolve_reports(session, [rid], actor=Actor("pipeline"))
     session.commit()
     triage.triage_pending(session, actor=Actor("pipeline"))
     return rid
@@ -84,7 +84,7 @@ def test_identifying_a_warned_person_behind_an_ip_only_report_escalates_it(sessi
     assert rec["rules"][0]["text"].startswith("Re-report after official warning (2023-11-14, Limburg)")
     assert [(a.kind, a.report_id) for a in registry.list_alerts(session)] == [("rereport_after_warning", second)]
     # Explained and undoable: the subject's history names the identification, a split restores.
-    doc = subjects.subject_document(session, first_subject, actor=Actor("analyst-eva"), reason="check")
+    doc = documents.subject_document(session, first_subject, actor=Actor("analyst-eva"), reason="check")
     identify_ops = [op for op in doc["operations"] if op["kind"] == "identify"]
     assert identify_ops and "126na-2024-0042" in identify_ops[-1]["reason"]
     assert doc["links"][-1]["decision"] == "linked" and doc["links"][-1]["evidence"]["fields"]
@@ -141,11 +141,11 @@ def test_across_a_subject_an_analyst_shaped_the_identification_asks_instead(sess
     other = arrive(session, tmp_path / "3", report("w-3", known(2), who=hans))
     other_subject = outcome(session, other)["subject_ids"][0]
     assert other_subject != first_subject
-    subjects.merge(session, first_subject, other_subject, actor=Actor("dirk"), reason="Same man: the register says so.")
+    actions.merge(session, first_subject, other_subject, actor=Actor("dirk"), reason="Same man: the register says so.")
     session.commit()
     result = identify(session, second)
     assert (result.decision, result.fused, len(result.review_ids)) == ("review", (), 1)
-    review = session.get(subjects.SubjectReview, result.review_ids[0])
+    review = session.get(models.SubjectReview, result.review_ids[0])
     assert (review.kind, review.candidate_subject_id) == ("possible_same_subject", first_subject)
     rec = outcome(session, second)
     assert (rec["outcome"], rec["facts"]["possible_rereport_after_warning"]) == ("NEEDS_REVIEW", True)

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from tiptriage.cli import app
 from tiptriage.db import make_engine, session_factory
-from tiptriage.subjects import batch, linkage, service
+from tiptriage.subjects import actions, batch, errors, linkage, linking, membership, model_store, retriage
 
 from .dbdata import add_report
 
@@ -23,7 +23,7 @@ def _two_subjects_of_one_person(session):
     """One person whose first two reports share nothing, and a third that bridges them."""
     r1, p1 = add_report(session, given="Noor", family="Bakker", dob=date(1990, 5, 6), emails=("noor@x.nl",))
     r2, p2 = add_report(session, given="Lisa", family="Mulder", phones=("0611112222",), uid="4455")
-    service.resolve_reports(session, [r1, r2], actor="test")
+    linking.resolve_reports(session, [r1, r2], actor="test")
     r3, p3 = add_report(
         session,
         given="Noor",
@@ -32,48 +32,48 @@ def _two_subjects_of_one_person(session):
         emails=("noor@x.nl",),
         phones=("0611112222",),
     )
-    service.resolve_reports(session, [r3], actor="test")
+    linking.resolve_reports(session, [r3], actor="test")
     session.commit()
     return p1, p2, p3
 
 
 def test_relink_proposes_without_applying_and_applies_on_request(session):
     p1, p2, p3 = _two_subjects_of_one_person(session)
-    before = service.subject_of_persons(session, [p1, p2, p3])
+    before = membership.subject_of_persons(session, [p1, p2, p3])
     run = batch.propose_relink(session, actor="analyst")
     session.commit()
-    assert service.subject_of_persons(session, [p1, p2, p3]) == before  # nothing applied yet
+    assert membership.subject_of_persons(session, [p1, p2, p3]) == before  # nothing applied yet
     assert run.status == "proposed" and run.summary["pairs_scored"] >= 2
     clusters = {int(p): c for p, c in run.clusters.items()}
     assert clusters[p1] == clusters[p3]
-    with pytest.raises(service.SubjectError):
+    with pytest.raises(errors.SubjectError):
         batch.apply_relink(session, run.id, actor="analyst", reason="")
     result = batch.apply_relink(session, run.id, actor="analyst", reason="monthly relink reviewed")
     session.commit()
-    after = service.subject_of_persons(session, [p1, p2, p3])
+    after = membership.subject_of_persons(session, [p1, p2, p3])
     assert len({after[p1], after[p3]}) == 1
-    assert set(result.affected_report_ids) <= set(service.pending_retriage(session))
+    assert set(result.affected_report_ids) <= set(retriage.pending_retriage(session))
 
 
 def test_a_stale_run_is_refused(session):
     p1, p2, p3 = _two_subjects_of_one_person(session)
     run = batch.propose_relink(session, actor="analyst")
-    subjects = sorted(set(service.subject_of_persons(session, [p1, p2, p3]).values()))
+    subjects = sorted(set(membership.subject_of_persons(session, [p1, p2, p3]).values()))
     if len(subjects) > 1:
-        service.merge(session, subjects[0], subjects[1], actor="analyst", reason="known from the case file")
+        actions.merge(session, subjects[0], subjects[1], actor="analyst", reason="known from the case file")
     else:
-        service.split(session, subjects[0], [p2], actor="analyst", reason="different people")
-    with pytest.raises(service.SubjectError):
+        actions.split(session, subjects[0], [p2], actor="analyst", reason="different people")
+    with pytest.raises(errors.SubjectError):
         batch.apply_relink(session, run.id, actor="analyst", reason="too late")
 
 
 def test_relink_keeps_an_analysts_split(session):
     p1, p2, p3 = _two_subjects_of_one_person(session)
-    subject = service.subject_of_persons(session, [p1])[p1]
-    members = service.members_of(session, [subject])[subject]
+    subject = membership.subject_of_persons(session, [p1])[p1]
+    members = membership.members_of(session, [subject])[subject]
     if len(members) < 2:
         pytest.skip("the fast path kept the reports apart: nothing to split")
-    service.split(session, subject, [p3], actor="analyst", reason="different people after all")
+    actions.split(session, subject, [p3], actor="analyst", reason="different people after all")
     session.commit()
     run = batch.propose_relink(session, actor="analyst")
     clusters = {int(p): c for p, c in run.clusters.items()}
@@ -104,13 +104,13 @@ def _one_person_and_a_twin(session):
         screen_name="vriesje",
         address=("Heuvel 2", "9700ZZ", "Groningen"),
     )
-    service.resolve_reports(session, [ra, rb, rc, rd], actor="test")
+    linking.resolve_reports(session, [ra, rb, rc, rd], actor="test")
     session.commit()
     return a, b, c, d
 
 
 def _scored(session) -> dict[tuple[int, int], batch.Pair]:
-    model = service.active_model(session)
+    model = model_store.active_model(session)
     return {(p.left, p.right): p for p in batch.score_all(model, batch.stored_records(session))}
 
 
@@ -118,7 +118,7 @@ def test_batch_guards_use_splinks_field_weights(session):
     """The guards need each field's weight; Splink 5 writes them as mw_<field> (log2), and reading
     them as 0 made every pair without a shared mailbox, phone or user id 'uncorroborated'."""
     a, b, c, d = _one_person_and_a_twin(session)
-    model = service.active_model(session)
+    model = model_store.active_model(session)
     records = {r["unique_id"]: r for r in batch.stored_records(session)}
     scored = _scored(session)
     assert scored[(c, d)].guards == ()  # screen name and birth year: two kinds of evidence
@@ -133,7 +133,7 @@ def test_batch_counts_how_common_a_name_is_as_the_fast_path_does(session):
     """Term frequencies shrunk towards the model's base rate in both paths: with the same counts,
     a pair of namesakes weighs the same in relinking as at ingest."""
     _one_person_and_a_twin(session)
-    model = service.active_model(session)
+    model = model_store.active_model(session)
     records = {r["unique_id"]: r for r in batch.stored_records(session)}
     counts = {c: Counter(r[c] for r in records.values() if r[c]) for c in linkage.TF_COLUMNS}
 
@@ -153,7 +153,7 @@ def test_batch_counts_how_common_a_name_is_as_the_fast_path_does(session):
 
 def test_a_conflict_in_a_cluster_drops_only_the_weakest_link_needed(session):
     a, b, c, d = _one_person_and_a_twin(session)
-    model = service.active_model(session)
+    model = model_store.active_model(session)
     link = model.thresholds.link
     scored = _scored(session)
     # What the scenario rests on: one component A–B–C–D whose B–C link is weak (re-clustering on
@@ -170,9 +170,9 @@ def test_a_conflict_in_a_cluster_drops_only_the_weakest_link_needed(session):
 
 def test_relink_never_crosses_a_cannot_link(session):
     a, b, c, d = _one_person_and_a_twin(session)
-    subject = service.subject_of_persons(session, [a])[a]
-    assert service.subject_of_persons(session, [c])[c] == subject
-    service.split(session, subject, [c], actor="analyst", reason="the phone was passed on")
+    subject = membership.subject_of_persons(session, [a])[a]
+    assert membership.subject_of_persons(session, [c])[c] == subject
+    actions.split(session, subject, [c], actor="analyst", reason="the phone was passed on")
     session.commit()
     run = batch.propose_relink(session, actor="analyst")
     clusters = {int(p): label for p, label in run.clusters.items()}
@@ -242,7 +242,7 @@ def test_the_cli_shows_a_subject_with_evidence_and_searches_with_a_reason(cli_en
     engine = make_engine(cli_env)
     with session_factory(engine)() as s:
         p1, _, _ = _two_subjects_of_one_person(s)
-        subject = service.subject_of_persons(s, [p1])[p1]
+        subject = membership.subject_of_persons(s, [p1])[p1]
     engine.dispose()
     runner = CliRunner()
     shown = runner.invoke(app, ["subjects", "show", str(subject), "--json"])
@@ -262,8 +262,8 @@ def test_the_cli_review_of_twins_says_the_register_settles_it(cli_env, monkeypat
     with session_factory(engine)() as s:
         r1, _ = add_report(s, given="Daan", family="Visser", dob=date(2001, 4, 2), address=home)
         r2, _ = add_report(s, given="Sem", family="Visser", dob=date(2001, 4, 2), address=home)
-        service.resolve_reports(s, [r1], actor="test")
-        (twin,) = service.resolve_reports(s, [r2], actor="test")
+        linking.resolve_reports(s, [r1], actor="test")
+        (twin,) = linking.resolve_reports(s, [r2], actor="test")
         s.commit()
     engine.dispose()
     review = str(twin.review_ids[0])

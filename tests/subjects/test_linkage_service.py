@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from tiptriage.audit import service as audit
-from tiptriage.intake import service as intake
-from tiptriage.subjects import service
+from tiptriage.intake import storing
+from tiptriage.subjects import actions, documents, errors, linking, lookup, membership, model_store, models, retriage, reviews, storedlinks
 from tiptriage.subjects.models import SubjectLink, SubjectMember
 from tiptriage.synth.truth import stored_person_ids
 
@@ -21,7 +21,7 @@ AT = datetime(2023, 5, 1, 12, tzinfo=UTC)
 
 
 def _resolve(session, *report_ids):
-    result = service.resolve_reports(session, list(report_ids), actor="test")
+    result = linking.resolve_reports(session, list(report_ids), actor="test")
     session.commit()
     return result
 
@@ -34,10 +34,10 @@ def test_a_second_report_with_the_same_mailbox_and_name_joins_the_subject(sessio
     assert first.decision == "new" and second.decision == "linked"
     assert second.subject_id == first.subject_id
     link = session.get(SubjectLink, second.link_id)
-    assert link.model_version == service.active_model(session).version
+    assert link.model_version == model_store.active_model(session).version
     email = next(f for f in link.evidence["fields"] if f["field"] == "email")
     assert email["level"] == "same" and email["weight"] > 0
-    assert service.affected_reports(session, [first.subject_id]) == sorted([r1, r2])
+    assert membership.affected_reports(session, [first.subject_id]) == sorted([r1, r2])
 
 
 def test_resolving_again_changes_nothing_and_recipients_are_no_subjects(session):
@@ -45,7 +45,7 @@ def test_resolving_again_changes_nothing_and_recipients_are_no_subjects(session)
     r2, p2 = add_report(session, given="Kim", family="Bakker", role="recipient")
     assert len(_resolve(session, r1, r2)) == 1
     assert _resolve(session, r1, r2) == []
-    assert service.subject_of_persons(session, [p2]) == {}
+    assert membership.subject_of_persons(session, [p2]) == {}
 
 
 def test_twins_at_one_address_stay_apart_and_go_to_review(session):
@@ -60,12 +60,12 @@ def test_twins_at_one_address_stay_apart_and_go_to_review(session):
     (b,) = _resolve(session, r2)
     assert b.subject_id != a.subject_id
     assert b.decision == "review" and len(b.review_ids) == 1
-    assert service.StoredLinks().candidates_of(session, [b.reported_person_id]) == {
+    assert storedlinks.StoredLinks().candidates_of(session, [b.reported_person_id]) == {
         b.reported_person_id: [a.subject_id]
     }
     # Only the population register tells twins from one person: the review says so.
-    review = session.get(service.SubjectReview, b.review_ids[0])
-    assert service.review_evidence(session, review)["register_check"] == "BRP"
+    review = session.get(models.SubjectReview, b.review_ids[0])
+    assert documents.review_evidence(session, review)["register_check"] == "BRP"
 
 
 def test_a_typing_error_at_one_address_is_similar_not_a_twin(session):
@@ -104,19 +104,19 @@ def test_merge_then_split_restores_both_subjects_with_their_reports(session):
     r2, p2 = add_report(session, given="Bo", family="Smit", emails=("bo@x.nl",))
     (a,) = _resolve(session, r1)
     (b,) = _resolve(session, r2)
-    with pytest.raises(service.SubjectError):
-        service.merge(session, a.subject_id, b.subject_id, actor="analyst", reason=" ")
-    merged = service.merge(
+    with pytest.raises(errors.SubjectError):
+        actions.merge(session, a.subject_id, b.subject_id, actor="analyst", reason=" ")
+    merged = actions.merge(
         session, a.subject_id, b.subject_id, actor="analyst", reason="same phone in case file"
     )
     session.commit()
-    assert service.members_of(session, [a.subject_id]) == {a.subject_id: sorted([p1, p2])}
+    assert membership.members_of(session, [a.subject_id]) == {a.subject_id: sorted([p1, p2])}
     assert sorted(merged.affected_report_ids) == sorted([r1, r2])
-    split = service.split(session, a.subject_id, [p2], actor="analyst", reason="phone was a family line")
+    split = actions.split(session, a.subject_id, [p2], actor="analyst", reason="phone was a family line")
     session.commit()
     assert split.subject_ids == (a.subject_id, b.subject_id)  # the merged subject is back, with its id
-    assert service.subject_of_persons(session, [p1, p2]) == {p1: a.subject_id, p2: b.subject_id}
-    assert service.subject_document(session, b.subject_id)["merged_into"] is None
+    assert membership.subject_of_persons(session, [p1, p2]) == {p1: a.subject_id, p2: b.subject_id}
+    assert documents.subject_document(session, b.subject_id)["merged_into"] is None
     history = (
         session.execute(
             select(SubjectMember).where(SubjectMember.reported_person_id == p2).order_by(SubjectMember.id)
@@ -125,9 +125,9 @@ def test_merge_then_split_restores_both_subjects_with_their_reports(session):
         .all()
     )
     assert [m.subject_id for m in history] == [b.subject_id, a.subject_id, b.subject_id]
-    assert sorted(service.pending_retriage(session)) == sorted([r1, r2])
-    actions = [e.action for e in audit.events(session, limit=10)]
-    assert "subjects.merge" in actions and "subjects.split" in actions
+    assert sorted(retriage.pending_retriage(session)) == sorted([r1, r2])
+    audited = [e.action for e in audit.events(session, limit=10)]
+    assert "subjects.merge" in audited and "subjects.split" in audited
     assert audit.verify(session).ok
 
 
@@ -138,15 +138,15 @@ def test_confirming_a_review_moves_the_person_and_split_undoes_it(session):
     (a,) = _resolve(session, r1)
     (b,) = _resolve(session, r2)
     review_id = b.review_ids[0]
-    result = service.confirm_review(
+    result = reviews.confirm_review(
         session, review_id, actor="analyst", reason="one person, two names in use"
     )
     session.commit()
-    assert service.subject_of_persons(session, [p2]) == {p2: a.subject_id}
+    assert membership.subject_of_persons(session, [p2]) == {p2: a.subject_id}
     assert result.affected_report_ids == tuple(sorted([r1, r2]))
-    with pytest.raises(service.SubjectError):
-        service.reject_review(session, review_id, actor="analyst", reason="again")
-    undone = service.split(session, a.subject_id, [p2], actor="analyst", reason="confirmed by mistake")
+    with pytest.raises(errors.SubjectError):
+        reviews.reject_review(session, review_id, actor="analyst", reason="again")
+    undone = actions.split(session, a.subject_id, [p2], actor="analyst", reason="confirmed by mistake")
     assert undone.subject_ids == (a.subject_id, b.subject_id)
 
 
@@ -156,22 +156,22 @@ def test_rejecting_a_review_is_audited(session):
     r2, _ = add_report(session, given="Sem", family="Visser", dob=date(2001, 4, 2), address=home)
     _resolve(session, r1)
     (b,) = _resolve(session, r2)
-    assert service.pending_retriage(session) == []
-    service.reject_review(session, b.review_ids[0], actor="analyst", reason="twins, checked in BRP")
+    assert retriage.pending_retriage(session) == []
+    reviews.reject_review(session, b.review_ids[0], actor="analyst", reason="twins, checked in BRP")
     session.commit()
     event = audit.events(session, limit=1, action="subjects.review.reject")[0]
     assert event.reason == "twins, checked in BRP" and event.actor == "analyst"
-    assert service.open_reviews(session) == []
+    assert reviews.open_reviews(session) == []
     # The open review held both reports back (a possible match): they are triaged again.
-    assert sorted(service.pending_retriage(session)) == sorted([r1, r2])
+    assert sorted(retriage.pending_retriage(session)) == sorted([r1, r2])
 
 
 def test_search_by_identifier_is_audited_with_its_reason(session):
     r1, _ = add_report(session, given="Jan", family="de Vries", phones=("06-12345678",))
     (a,) = _resolve(session, r1)
-    with pytest.raises(service.SubjectError):
-        service.search(session, "+31612345678", actor="analyst", reason="")
-    assert service.search(session, "0031 6 1234 5678", actor="analyst", reason="request 2023-17") == [
+    with pytest.raises(errors.SubjectError):
+        lookup.search(session, "+31612345678", actor="analyst", reason="")
+    assert lookup.search(session, "0031 6 1234 5678", actor="analyst", reason="request 2023-17") == [
         a.subject_id
     ]
     event = audit.events(session, limit=1, action="subjects.search")[0]
@@ -180,7 +180,7 @@ def test_search_by_identifier_is_audited_with_its_reason(session):
 
 def _truth_pairs(session, truth: dict) -> tuple[dict[int, str], dict[int, int]]:
     person_of = stored_person_ids(session, truth)
-    return person_of, service.subject_of_persons(session, person_of)
+    return person_of, membership.subject_of_persons(session, person_of)
 
 
 def _pairs(groups: dict) -> set[tuple[int, int]]:
@@ -191,7 +191,7 @@ def _pairs(groups: dict) -> set[tuple[int, int]]:
 
 
 def test_generated_reports_link_without_false_merges_and_traps_stay_apart(session, small_set):
-    summary = intake.ingest(session, [small_set.out / "reports"], actor="test")
+    summary = storing.ingest(session, [small_set.out / "reports"], actor="test")
     session.commit()
     resolutions = _resolve(session, *summary.report_ids)
     person_of, subject_of = _truth_pairs(session, small_set.truth)
@@ -278,33 +278,33 @@ def test_a_report_that_links_two_subjects_joins_them_audited_and_reversibly(sess
     (a, b), (r1, r2, r3), (p1, p2, p3) = _two_subjects_and_a_bridge(session)
     (c,) = _resolve(session, r3)
     assert c.decision == "linked"
-    subjects = service.subject_of_persons(session, [p1, p2, p3])
+    subjects = membership.subject_of_persons(session, [p1, p2, p3])
     assert len(set(subjects.values())) == 1
     event = audit.events(session, limit=5, action="subjects.join")[0]
     assert f"reported person {p3}" in event.reason
-    history = service.subject_document(session, subjects[p3])["operations"]
+    history = documents.subject_document(session, subjects[p3])["operations"]
     assert [op["reason"] for op in history if op["kind"] == "join"] == [event.reason]
-    assert set(service.pending_retriage(session)) >= {r1, r2}  # both earlier reports are triaged again
+    assert set(retriage.pending_retriage(session)) >= {r1, r2}  # both earlier reports are triaged again
     # The join is the fast path's, not an analyst's: splitting off what it brought in restores that subject.
     kept = subjects[p3]
     gone, back = (b.subject_id, p2) if kept == a.subject_id else (a.subject_id, p1)
-    split = service.split(session, kept, [back], actor="analyst", reason="two men, one family phone")
+    split = actions.split(session, kept, [back], actor="analyst", reason="two men, one family phone")
     session.commit()
     assert split.subject_ids == (kept, gone)
-    assert service.subject_of_persons(session, [back]) == {back: gone}
+    assert membership.subject_of_persons(session, [back]) == {back: gone}
 
 
 def test_a_report_never_joins_subjects_an_analyst_kept_apart(session):
     (a, b), (_, _, r3), (p1, p2, p3) = _two_subjects_and_a_bridge(session)
     # An analyst looked at a possible match between the two and said no.
-    review = service._open_review(session, "possible_same_subject", None, a.subject_id, b.subject_id, None, 0.0, AT)
-    service.reject_review(session, review, actor="analyst", reason="different men, BRP checked")
+    review = reviews.open_review(session, "possible_same_subject", None, a.subject_id, b.subject_id, None, 0.0, AT)
+    reviews.reject_review(session, review, actor="analyst", reason="different men, BRP checked")
     session.commit()
     (c,) = _resolve(session, r3)
-    subjects = service.subject_of_persons(session, [p1, p2, p3])
+    subjects = membership.subject_of_persons(session, [p1, p2, p3])
     assert subjects[p1] != subjects[p2]
     assert c.decision == "linked" and any(
-        r.kind == "possible_same_subject" for r in service.open_reviews(session)
+        r.kind == "possible_same_subject" for r in reviews.open_reviews(session)
     )
 
 
@@ -321,11 +321,11 @@ def test_a_name_and_a_birth_date_alone_never_fuse_two_subjects(session):
     (b,) = _resolve(session, r2)
     assert a.subject_id != b.subject_id
     (c,) = _resolve(session, r3)
-    subjects = service.subject_of_persons(session, [p1, p2, p3])
+    subjects = membership.subject_of_persons(session, [p1, p2, p3])
     assert (c.decision, subjects[p3]) == ("linked", subjects[p1]) and subjects[p2] != subjects[p1]
     assert audit.events(session, limit=5, action="subjects.join") == []
     # It links to the namesake's subject too, so an analyst is asked rather than nobody.
-    assert [(r.kind, r.candidate_subject_id) for r in service.open_reviews(session)] == [
+    assert [(r.kind, r.candidate_subject_id) for r in reviews.open_reviews(session)] == [
         ("possible_same_subject", subjects[p2])
     ]
 
@@ -338,7 +338,7 @@ def test_a_members_own_account_links_a_report_another_member_conflicts_with(sess
     r2, p2 = add_report(session, given="Kaatje", family="Visser", uid="5551", screen_name="kaatje71")
     (a,) = _resolve(session, r1)
     (b,) = _resolve(session, r2)
-    service.merge(session, a.subject_id, b.subject_id, actor="analyst", reason="same person per case file")
+    actions.merge(session, a.subject_id, b.subject_id, actor="analyst", reason="same person per case file")
     session.commit()
     r3, p3 = add_report(session, given="Kaatje", family="Visser", dob=date(1971, 8, 9), uid="5551", platform="kwebbel")
     r4, p4 = add_report(session, given="Kaatje", family="Visser", dob=date(1971, 8, 9), screen_name="kaatje_v",
@@ -355,13 +355,13 @@ def test_a_review_of_a_subject_merged_meanwhile_confirms_its_successor(session):
     sides that are one subject by now is refused as moot."""
     ids = [add_report(session, given=g, family="Zwanenburg", uid=u) for g, u in (("Aart", "1"), ("Bert", "2"), ("Cees", "3"))]
     a, b, c = (r.subject_id for r in _resolve(session, *[r for r, _ in ids]))
-    ab = service._open_review(session, "possible_same_subject", None, a, b, None, 0.0, AT)
-    again = service._open_review(session, "possible_same_subject", None, a, b, None, 0.0, AT)
-    service.merge(session, c, a, actor="analyst", reason="one man, BRP checked")
+    ab = reviews.open_review(session, "possible_same_subject", None, a, b, None, 0.0, AT)
+    again = reviews.open_review(session, "possible_same_subject", None, a, b, None, 0.0, AT)
+    actions.merge(session, c, a, actor="analyst", reason="one man, BRP checked")
     session.commit()
-    result = service.confirm_review(session, ab, actor="analyst", reason="the same man")
+    result = reviews.confirm_review(session, ab, actor="analyst", reason="the same man")
     session.commit()
     assert result.subject_ids == (c,)
-    assert set(service.subject_of_persons(session, [p for _, p in ids]).values()) == {c}
-    with pytest.raises(service.SubjectError, match="moot"):
-        service.confirm_review(session, again, actor="analyst", reason="the same man")
+    assert set(membership.subject_of_persons(session, [p for _, p in ids]).values()) == {c}
+    with pytest.raises(errors.SubjectError, match="moot"):
+        reviews.confirm_review(session, again, actor="analyst", reason="the same man")

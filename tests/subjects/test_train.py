@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from tiptriage.cli import app
 from tiptriage.db import make_engine, session_factory
-from tiptriage.subjects import linkage, service
+from tiptriage.subjects import linkage, linking, model_store
 
 from subjects.dbdata import add_report
 
@@ -35,7 +35,7 @@ def store(url: str, people: int, *, times: int = 2, identifiers: bool = False) -
                 emails = (f"p{k}r{n}@example.nl",) if identifiers else ()
                 reports.append(add_report(s, given=given, family=f"{family}{k // len(NAMES) or ''}", dob=born,
                                           emails=emails, address=(f"Dorpsstraat {k + 1}", "1234AB", "Utrecht"))[0])
-        service.resolve_reports(s, reports, actor="test")
+        linking.resolve_reports(s, reports, actor="test")
         s.commit()
     engine.dispose()
 
@@ -49,10 +49,10 @@ def train(*options: str):
 def links_a_new_report(url: str) -> str:
     engine = make_engine(url)
     with session_factory(engine)() as s:
-        linkage.compile_model(service.active_model(s).document)  # a model the fast path can use
+        linkage.compile_model(model_store.active_model(s).document)  # a model the fast path can use
         report, _ = add_report(s, given="Sanne", family="Bakker", dob=date(1971, 2, 2),
                                address=("Dorpsstraat 2", "1234AB", "Utrecht"))
-        decision = service.resolve_reports(s, [report], actor="test")[0].decision
+        decision = linking.resolve_reports(s, [report], actor="test")[0].decision
         s.commit()
     engine.dispose()
     return decision

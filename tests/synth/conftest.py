@@ -14,7 +14,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tiptriage.intake import service
+from tiptriage.intake import discovery, parsing, prepared
 from tiptriage.synth.generator import generate
 from tiptriage.synth.plan import SynthOptions
 
@@ -26,8 +26,8 @@ VARIETY = SynthOptions(contact_risk=0.3, escalated=0.1, undetermined=0.2, uniden
 def read_reports(folder: Path) -> tuple[dict, list]:
     """Every report of reports/ as intake reads it (sibling file details joined), and the errors."""
     reports, errors = {}, []
-    for item in service.candidates(service.find_inputs([folder / "reports"]), limit=10**9):
-        if isinstance(item, service.Candidate):
+    for item in parsing.candidates(discovery.find_inputs([folder / "reports"]), limit=10**9):
+        if isinstance(item, prepared.Candidate):
             reports[(item.report.source, item.report.external_id)] = item.report
         else:
             errors.append(item)

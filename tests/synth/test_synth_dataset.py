@@ -9,7 +9,7 @@ import re
 from collections import defaultdict
 from datetime import date
 
-from tiptriage.intake import service
+from tiptriage.intake import storing
 from tiptriage.intake.formats import read_file, tiptriage_json
 from tiptriage.synth.generator import generate, json_view
 from tiptriage.synth.media import PDQ_MATCH_DISTANCE
@@ -80,7 +80,7 @@ def test_every_report_parses_and_its_json_twin_is_equal(synth_set, parsed, truth
 
 
 def test_ingest_stores_every_report_and_rejects_nothing(synth_set, session):
-    summary = service.ingest(session, [synth_set.out / "reports"], actor="test")
+    summary = storing.ingest(session, [synth_set.out / "reports"], actor="test")
     assert (summary.rejected, summary.stored, summary.versions) == (0, synth_set.reports, 0), summary.errors[:3]
 
 

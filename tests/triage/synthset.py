@@ -26,7 +26,7 @@ from tiptriage.db import chunks
 from tiptriage.intake.models import Report
 from tiptriage.media import service as media
 from tiptriage.registry import service as registry
-from tiptriage.subjects import service as subjects
+from tiptriage.subjects import linking
 from tiptriage.subjects.identity import Identity, identify
 from tiptriage.synth import tables
 from tiptriage.synth.truth import ReportFacts, expected_outcome_nl_2023
@@ -59,7 +59,7 @@ def store(session: Session, out: Path) -> list[int]:
 
 def link(session: Session, report_ids: list[int]) -> None:
     for part in chunks(report_ids, 500):
-        subjects.resolve_reports(session, part, actor=ACTOR)
+        linking.resolve_reports(session, part, actor=ACTOR)
         session.commit()
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from tiptriage.db import make_engine, migrate, session_factory
 from tiptriage.intake.models import ReportedPersonRow
-from tiptriage.subjects import service as subjects
+from tiptriage.subjects import membership
 from tiptriage.synth.generator import generate
 from tiptriage.triage import service
 
@@ -134,4 +134,4 @@ def _elsewhere_not_linked(session, m: dict, r: dict, facts: dict) -> bool:
 def _subjects(session, report_id: int) -> set[int]:
     persons = session.execute(select(ReportedPersonRow.id).where(ReportedPersonRow.report_id == report_id,
                                                                   ReportedPersonRow.role == "reported")).scalars()
-    return set(subjects.subject_of_persons(session, list(persons)).values())
+    return set(membership.subject_of_persons(session, list(persons)).values())

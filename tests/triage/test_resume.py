@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, func, select, text
 
 from tiptriage.audit import service as audit
 from tiptriage.db import Base, make_engine, session_factory
-from tiptriage.intake import service as intake
+from tiptriage.intake import documents, storing
 from tiptriage.intake.models import FileRow, Report, ReportedPersonRow
 from tiptriage.media.models import FileMatchState
 from tiptriage.pipeline import Pending
@@ -169,7 +169,7 @@ def test_triage_after_a_killed_ingest_finishes_the_earlier_stages_first(data, un
     # What a run killed right after storing leaves: reports stored, nothing matched, linked or triaged.
     engine = make_engine(url)
     with session_factory(engine)() as s:
-        intake.ingest(s, [data / "reports"], actor="test")
+        storing.ingest(s, [data / "reports"], actor="test")
     engine.dispose()
     assert _outcome(url)["pending"][2] == REPORTS
     done = _cli(env, "triage")
@@ -196,5 +196,5 @@ def test_two_ingests_of_one_folder_at_once_store_each_report_once(data, tmp_path
     assert after["stored"] == REPORTS and after["pending"] == (0, 0, 0) and after["audit"]
     engine = make_engine(url)
     with session_factory(engine)() as s:
-        assert intake.quarantine(s) == []
+        assert documents.quarantine(s) == []
     engine.dispose()

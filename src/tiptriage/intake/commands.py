@@ -12,7 +12,7 @@ from rich.table import Table
 from tiptriage.cliutil import EXIT_SOME_REFUSED, EXIT_USAGE, actor, console, emit_json, err_console, session
 from tiptriage.i18n import _, number
 from tiptriage import dossier, pipeline
-from tiptriage.intake import service
+from tiptriage.intake import discovery, documents
 
 reports_app = typer.Typer(no_args_is_help=True, help="Stored reports.")
 
@@ -27,7 +27,7 @@ def ingest(paths: list[Path] = typer.Argument(..., help="Report files or folders
     if missing:
         err_console.print(_("No such path: {path}", path=missing[0]))
         raise typer.Exit(EXIT_USAGE)
-    files = service.find_inputs(paths)
+    files = discovery.find_inputs(paths)
     with session(create=True) as s:
         if as_json:
             result = pipeline.process(s, files, actor=actor())
@@ -78,8 +78,8 @@ def list_(limit: int = typer.Option(50, min=1, max=10000), offset: int = typer.O
           source: str | None = None, as_json: bool = typer.Option(False, "--json")) -> None:
     """The newest reports (id, source, external id, version, incident time, counts)."""
     with session() as s:
-        reports = service.list_reports(s, limit=limit, offset=offset, source=source)
-        total = service.count_reports(s)
+        reports = documents.list_reports(s, limit=limit, offset=offset, source=source)
+        total = documents.count_reports(s)
         rows = [{"id": r.id, "source": r.source, "external_id": r.external_id, "version": r.version,
                  "incident_type": r.incident_type, "incident_at": r.incident_at.isoformat() if r.incident_at else None,
                  "persons": len(r.persons), "files": len(r.files), "ingested_at": r.ingested_at.isoformat()}
@@ -181,7 +181,7 @@ def raw(report_id: int = typer.Argument(..., help="The report's id in the store.
     """
     with session() as s:
         try:
-            parts = service.read_raw(s, report_id, actor=actor(), reason=reason)
+            parts = documents.read_raw(s, report_id, actor=actor(), reason=reason)
         except ValueError as exc:
             err_console.print(_("Stored documents do not match their SHA-256: {error}", error=exc))
             raise typer.Exit(EXIT_SOME_REFUSED) from None
@@ -212,7 +212,7 @@ def raw(report_id: int = typer.Argument(..., help="The report's id in the store.
 def quarantine(limit: int = typer.Option(50, min=1, max=10000), as_json: bool = typer.Option(False, "--json")) -> None:
     """Refused input, newest first: file, record, report id, field and reason."""
     with session() as s:
-        entries = service.quarantine(s, limit=limit)
+        entries = documents.quarantine(s, limit=limit)
         rows = [{"id": q.id, "at": q.at.isoformat(), "file": q.path, "record": q.record, "report_id": q.report_id,
                  "field": q.field, "reason": q.reason, "raw_sha256": q.raw_sha256} for q in entries]
     if as_json:

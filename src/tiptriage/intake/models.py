@@ -49,7 +49,7 @@ class Report(Base):
 
 
 class RawPart(Base):
-    """The bytes a report arrived in (compressed, see service.RAW_COMPRESSION), one row per document
+    """The bytes a report arrived in (compressed, see compression.RAW_COMPRESSION), one row per document
     (the report and its sibling file-details documents)."""
 
     __tablename__ = "report_raw"

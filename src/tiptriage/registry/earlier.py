@@ -23,7 +23,7 @@ from tiptriage.db import chunks, utcnow
 from tiptriage.i18n import N_
 from tiptriage.registry.models import PoliceWarning, WarningReport
 from tiptriage.registry.service import shown_state
-from tiptriage.subjects import service as subjects
+from tiptriage.subjects import fastpath, membership, model_store
 from tiptriage.subjects.features import FAMILY_KEY_PREFIX, IP_KEY_PREFIX
 from tiptriage.subjects.models import SubjectKey, SubjectMember, SubjectRecord, SubjectTermCount
 
@@ -54,7 +54,7 @@ def possible_distribution(session: Session, warning: PoliceWarning, distributing
     `distributing` is a subquery of (target_id: subject, person_id) — triage knows who distributed.
     A consultation on record."""
     own = _subject_persons(session, warning.id)
-    mine = set(subjects.subject_of_persons(session, own).values())
+    mine = set(membership.subject_of_persons(session, own).values())
     found = {k: v for k, v in _evidence(session, own, distributing).items() if k not in mine}
     docs = _distribution_docs(session, found)
     audit.consulted(session, actor=actor, action="warning.distribution_search", entity="warning",
@@ -188,8 +188,8 @@ def _carriers(family: str, *sides: dict[int, dict]) -> int:
 def _rare(session: Session, family: str, own: int) -> bool:
     """Whether hardly anyone but the two subjects (`own` of their records) carries the family name."""
     counts = dict(session.execute(select(SubjectTermCount.value, SubjectTermCount.n).where(
-        SubjectTermCount.field == "family", SubjectTermCount.value.in_([family, subjects.TOTAL]))).all())
-    return counts.get(family, 0) - own <= RARE_FAMILY_SHARE * counts.get(subjects.TOTAL, 0)
+        SubjectTermCount.field == "family", SubjectTermCount.value.in_([family, fastpath.TOTAL]))).all())
+    return counts.get(family, 0) - own <= RARE_FAMILY_SHARE * counts.get(fastpath.TOTAL, 0)
 
 
 def _without_shared_ips(session: Session, probes: dict[str, set[int]]) -> dict[str, set[int]]:
@@ -197,7 +197,7 @@ def _without_shared_ips(session: Session, probes: dict[str, set[int]]) -> dict[s
     café) is no evidence here either: it would flag every warned person who ever used it."""
     ips = {key.removeprefix(IP_KEY_PREFIX) for key in probes if key.startswith(IP_KEY_PREFIX)}
     shared = {IP_KEY_PREFIX + ip for ip in
-              subjects.shared_ips(session, subjects.active_model(session).max_ip_fanout, ips)}
+              fastpath.shared_ips(session, model_store.active_model(session).max_ip_fanout, ips)}
     return {key: persons for key, persons in probes.items() if key not in shared}
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from tiptriage.audit import service as audit
 from tiptriage.db import utcnow
 from tiptriage.i18n import N_, refusal
-from tiptriage.subjects import features, linkage, service
+from tiptriage.subjects import actions, errors, fastpath, features, linkage, membership, model_store, retriage
 from tiptriage.subjects.models import (
     ANALYST_OPERATIONS,
     RelinkRun,
@@ -60,7 +60,7 @@ def train_from_store(
     Never fails on what the store holds: too few records, or a training Splink cannot carry out,
     leave the active model in use and say why; what the data cannot give (the prior on a store
     without identifiers, a level no pair reached) is kept from the active model."""
-    current = service.active_model(session)
+    current = model_store.active_model(session)
     records = _without_shared_ips(session, stored_records(session), current.max_ip_fanout)
     if len(records) < linkage.MIN_TRAINING_RECORDS:
         why = {"what": "too_few_records", "records": len(records), "needed": linkage.MIN_TRAINING_RECORDS}
@@ -73,7 +73,7 @@ def train_from_store(
     except Exception as exc:  # noqa: BLE001 - whatever Splink stumbles on, the model in use stays
         why = {"what": "failed", "records": len(records), "error": f"{type(exc).__name__}: {exc}"[:300]}
         return Training(current.document, False, (why,), {})
-    service.save_model(session, document, actor=actor, reason=reason)
+    model_store.save_model(session, document, actor=actor, reason=reason)
     return Training(document, True, tuple(document["trained"]["kept"]), model_changes(current.document, document))
 
 
@@ -109,7 +109,7 @@ def model_changes(before: dict, after: dict) -> dict:
 
 def _without_shared_ips(session: Session, records: list[dict], limit: int) -> list[dict]:
     """Drop the tokens of addresses seen with `limit` or more subjects, as the fast path does."""
-    shared = service.shared_ips(session, limit)
+    shared = fastpath.shared_ips(session, limit)
     return [features.drop_ips(r, shared) for r in records]
 
 
@@ -396,7 +396,7 @@ def analyst_constraints(session: Session) -> tuple[set[tuple[int, int]], set[tup
             )
         ).scalars()
     )
-    for members in service.members_of(session, touched).values():
+    for members in membership.members_of(session, touched).values():
         must.update(_pair_key(a, b) for a, b in zip(members, members[1:]))
     for review in session.execute(select(SubjectReview).where(SubjectReview.status == "rejected")).scalars():
         left = (
@@ -446,13 +446,13 @@ def _members_at(session: Session, subject_id: int, op_id: int) -> list[int]:
 
 def propose_relink(session: Session, *, actor: str, engine: str = "duckdb", spark=None) -> RelinkRun:
     """Re-cluster everything with Splink and store what would change (nothing is applied)."""
-    model = service.active_model(session)
+    model = model_store.active_model(session)
     records = _without_shared_ips(session, stored_records(session), model.max_ip_fanout)
     person_ids = [r["unique_id"] for r in records]
     pairs = score_all(model, records, engine=engine, spark=spark) if len(records) > 1 else []
     must, cannot = analyst_constraints(session)
     clusters = cluster(model, person_ids, pairs, must=must, cannot=cannot, engine=engine, spark=spark)
-    current = service.subject_of_persons(session, person_ids)
+    current = membership.subject_of_persons(session, person_ids)
     summary = compare(clusters, current) | {"pairs_scored": len(pairs), "last_operation": _last_op(session)}
     run = RelinkRun(
         created_at=utcnow(),
@@ -521,21 +521,21 @@ def _targets(clusters: dict[int, int], current: dict[int, int]) -> dict[int, int
     return {label: targets.get(label) for label in set(clusters.values())}
 
 
-def apply_relink(session: Session, run_id: int, *, actor: str, reason: str | None) -> service.ActionResult:
+def apply_relink(session: Session, run_id: int, *, actor: str, reason: str | None) -> actions.ActionResult:
     """Carry out a proposed run, if nothing changed subjects since it was proposed (audited)."""
-    reason = service._require_reason(reason)
+    reason = errors.require_reason(reason)
     run = session.get(RelinkRun, run_id)
     if run is None or run.status != "proposed":
-        raise refusal(service.SubjectNotFound, "no proposed relink run {id}", id=run_id)
+        raise refusal(errors.SubjectNotFound, "no proposed relink run {id}", id=run_id)
     if _last_op(session) != run.summary["last_operation"]:
-        raise refusal(service.SubjectError, "subjects changed since this run was proposed: propose a new one")
+        raise refusal(errors.SubjectError, "subjects changed since this run was proposed: propose a new one")
     clusters = {int(p): c for p, c in run.clusters.items()}
-    current = service.subject_of_persons(session, clusters)
+    current = membership.subject_of_persons(session, clusters)
     targets = _targets(clusters, current)
-    op = service.record_operation(session, "relink", actor, reason, {"run": run.id})
+    op = membership.record_operation(session, "relink", actor, reason, {"run": run.id})
     now = utcnow()
     new_subjects = {
-        label: target or service._new_subject(session, actor, now) for label, target in targets.items()
+        label: target or membership.new_subject(session, actor, now) for label, target in targets.items()
     }
     moved, affected = _apply_moves(session, clusters, current, new_subjects, op.id, now)
     run.status, run.decided_at, run.decided_by, run.operation_id = N_("applied"), now, actor, op.id
@@ -548,8 +548,8 @@ def apply_relink(session: Session, run_id: int, *, actor: str, reason: str | Non
         reason=reason,
         details={"operation": op.id, "moved_persons": len(moved)},
     )
-    queued = service.queue_retriage(session, affected, op.id)
-    return service.ActionResult(op.id, tuple(sorted(set(new_subjects.values()))), tuple(moved), tuple(queued))
+    queued = retriage.queue_retriage(session, affected, op.id)
+    return actions.ActionResult(op.id, tuple(sorted(set(new_subjects.values()))), tuple(moved), tuple(queued))
 
 
 def _apply_moves(
@@ -569,14 +569,14 @@ def _apply_moves(
         if current.get(person) == target or person not in members:
             continue
         touched.update({current[person], target})
-        service._move(session, [members[person]], target, op_id, now)
+        membership.move(session, [members[person]], target, op_id, now)
         moved.append(person)
     for subject_id in touched:
         subject = session.get(Subject, subject_id)
-        if subject.retired_at is None and not service.current_members(session, subject_id):
+        if subject.retired_at is None and not membership.current_members(session, subject_id):
             went = Counter(new_subjects[clusters[p]] for p, s in current.items() if s == subject_id)
             subject.retired_at, subject.merged_into_id = now, went.most_common(1)[0][0]
-    return moved, set(service.affected_reports(session, touched)) | _reports_of(session, moved)
+    return moved, set(membership.affected_reports(session, touched)) | _reports_of(session, moved)
 
 
 def _reports_of(session: Session, person_ids: list[int]) -> set[int]:
@@ -592,7 +592,7 @@ def _reports_of(session: Session, person_ids: list[int]) -> set[int]:
 def discard_relink(session: Session, run_id: int, *, actor: str, reason: str | None) -> RelinkRun:
     run = session.get(RelinkRun, run_id)
     if run is None or run.status != "proposed":
-        raise refusal(service.SubjectNotFound, "no proposed relink run {id}", id=run_id)
+        raise refusal(errors.SubjectNotFound, "no proposed relink run {id}", id=run_id)
     run.status, run.decided_at, run.decided_by = N_("discarded"), utcnow(), actor
     audit.record(
         session,

@@ -1,13 +1,13 @@
 """Linking an ingest batch: the fast path's decisions, with its look-ups and writes done once per batch.
 
-`resolve_reports(session, report_ids, actor=...)` decides exactly what `service.resolve_reports`
+`resolve_reports(session, report_ids, actor=...)` decides exactly what `linking.resolve_reports`
 decides for the same reports in the same order (a test compares them), but reads the registry
 once for all the batch's keys (`BatchRegistry`: candidates, their records and subjects, shared
 addresses, name counts) and keeps that current in memory as each person is linked, so that a
 person links to one earlier in the same batch as it would have one by one. The writes (subjects,
 memberships, links, reviews, records, keys, name counts) are collected and written with one
 statement per table at the end. A person whose record joins two subjects is the exception: the
-batch's writes are flushed first and the join goes through the one-at-a-time path (`service.fuse`,
+batch's writes are flushed first and the join goes through the one-at-a-time path (`actions.fuse`,
 which reads the store), then the registry in memory learns of it.
 """
 
@@ -23,7 +23,7 @@ from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session
 
 from tiptriage.db import BulkInsert, allocate_ids, chunks, utcnow
-from tiptriage.subjects import features, linkage, service
+from tiptriage.subjects import fastpath, features, linkage, linking
 from tiptriage.subjects.models import (
     Subject,
     SubjectKey,
@@ -41,12 +41,12 @@ CHUNK = 400  # keys per statement (SQLite allows 500 terms in a compound SELECT)
 IN_CHUNK = 5000  # values per IN list
 
 
-def resolve_reports(session: Session, report_ids: Iterable[int], *, actor: str) -> list[service.Resolution]:
-    """`service.resolve_reports` for a batch of reports: the same decisions, fewer statements."""
-    return service.link_reports(session, report_ids, actor, _resolve_batch)
+def resolve_reports(session: Session, report_ids: Iterable[int], *, actor: str) -> list[linking.Resolution]:
+    """`linking.resolve_reports` for a batch of reports: the same decisions, fewer statements."""
+    return linking.link_reports(session, report_ids, actor, _resolve_batch)
 
 
-def _resolve_batch(session: Session, model: linkage.Model, op, persons: list) -> list[service.Resolution]:
+def _resolve_batch(session: Session, model: linkage.Model, op, persons: list) -> list[linking.Resolution]:
     prepared = []
     for report, person in persons:
         normalised = features.normalised(person, report)
@@ -54,12 +54,12 @@ def _resolve_batch(session: Session, model: linkage.Model, op, persons: list) ->
     registry = BatchRegistry(session, model, [(rec, ips) for _, rec, ips in prepared])
     writes = _Writes(session, model, op)
     for report_id, rec, ips in prepared:
-        decision = service.decide_in(registry, model, rec, ips)
+        decision = fastpath.decide_in(registry, model, rec, ips)
         if decision.choice.joins:
             # Written first, so the join reads a store that holds the batch so far; decided again,
             # with the subjects' real ids (the same decision: the registry only renamed them).
             writes.flush(registry)
-            decision = service.decide_in(registry, model, rec, ips)
+            decision = fastpath.decide_in(registry, model, rec, ips)
             writes.done.append(_resolve_joining(session, model, op, report_id, rec, ips, decision, registry))
         else:
             subject_id = decision.choice.subject_id or writes.new_subject()
@@ -69,26 +69,26 @@ def _resolve_batch(session: Session, model: linkage.Model, op, persons: list) ->
     return writes.done
 
 
-def _resolve_joining(session, model, op, report_id, rec, ips, decision, registry) -> service.Resolution:
-    """As `service._resolve_person` after its decision, with the registry in memory kept current."""
+def _resolve_joining(session, model, op, report_id, rec, ips, decision, registry) -> linking.Resolution:
+    """As `linking._resolve_person` after its decision, with the registry in memory kept current."""
     choice = decision.choice
     joins = []
     for sid, weight in choice.joins:
-        if service.analyst_decided(session, [choice.subject_id, sid]):
+        if linking.analyst_decided(session, [choice.subject_id, sid]):
             choice.reviews.append(("possible_same_subject", sid, weight))
         else:
             joins.append((sid, weight))
-    resolution = service._store_resolution(session, model, op, report_id, rec["unique_id"], decision)
-    service.index_record(session, report_id, rec, ips)
+    resolution = linking.store_resolution(session, model, op, report_id, rec["unique_id"], decision)
+    linking.index_record(session, report_id, rec, ips)
     registry.add(rec, ips, resolution.subject_id)
     for sid, weight in joins:
-        service._join(session, choice.subject_id, sid, rec["unique_id"], weight, op.actor)
+        linking.join(session, choice.subject_id, sid, rec["unique_id"], weight, op.actor)
         registry.fused(choice.subject_id, sid)
     return resolution
 
 
 class BatchRegistry:
-    """The registry as the fast path reads it (`service.StoredRegistry`), for one batch: loaded
+    """The registry as the fast path reads it (`fastpath.StoredRegistry`), for one batch: loaded
     with a few statements for every key, address and name of the batch, then kept current as the
     batch's records are linked (`add`), subjects fused (`fused`) and provisional ids written (`renamed`)."""
 
@@ -97,7 +97,7 @@ class BatchRegistry:
         for rec, ips in items:
             keys |= set(rec["keys"] or ())
             ip_keys |= {features.IP_KEY_PREFIX + ip for ip in ips}
-            names |= set(service.tf_values(rec))
+            names |= set(fastpath.tf_values(rec))
         self.persons = _top_persons(session, sorted(keys | ip_keys), model.max_key_candidates)
         self.records, self.subject_of = _records(session, {p for ps in self.persons.values() for p in ps})
         self.ip_subjects = _ip_subjects(session, sorted(ip_keys))
@@ -109,7 +109,7 @@ class BatchRegistry:
     def term_counts(self, wanted: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
         found = {}
         for column, value in wanted:
-            for key in ((column, value), (column, service.TOTAL)):
+            for key in ((column, value), (column, fastpath.TOTAL)):
                 if self.counts.get(key):
                     found[key] = self.counts[key]
         return found
@@ -119,7 +119,7 @@ class BatchRegistry:
         for key in set(keys):
             ids.update(sorted(self.persons.get(key, ()), reverse=True)[:cap])
         return [
-            service._Candidate(p, self.subject_of[p], self.records[p])
+            fastpath.Candidate(p, self.subject_of[p], self.records[p])
             for p in sorted(ids)
             if p in self.records and p in self.subject_of
         ]
@@ -134,9 +134,9 @@ class BatchRegistry:
                 self.persons[key].append(person)
             if key.startswith(features.IP_KEY_PREFIX):
                 self.ip_subjects[key].add(subject_id)
-        for column, value in service.tf_values(rec):
+        for column, value in fastpath.tf_values(rec):
             self.counts[(column, value)] += 1
-            self.counts[(column, service.TOTAL)] += 1
+            self.counts[(column, fastpath.TOTAL)] += 1
 
     def fused(self, into: int, other: int) -> None:
         self.renamed({other: into})
@@ -154,7 +154,7 @@ class BatchRegistry:
 
 
 def _top_persons(session: Session, keys: list[str], cap: int) -> dict[str, list[int]]:
-    """Key → the newest `cap` persons indexed under it, as `service._candidates` reads each key."""
+    """Key → the newest `cap` persons indexed under it, as `fastpath._candidates` reads each key."""
     found: dict[str, list[int]] = {k: [] for k in keys}
     for part in chunks(keys, CHUNK):
         params = {f"k{i}": k for i, k in enumerate(part)} | {"cap": cap}
@@ -193,7 +193,7 @@ def _records(session: Session, person_ids: set[int]) -> tuple[dict[int, dict], d
 
 
 def _ip_subjects(session: Session, ip_keys: list[str]) -> dict[str, set[int]]:
-    """`ip:` key → the subjects seen at that address (the fan-out guard's count, `service.shared_ips`)."""
+    """`ip:` key → the subjects seen at that address (the fan-out guard's count, `fastpath.shared_ips`)."""
     found: dict[str, set[int]] = defaultdict(set)
     for part in chunks(ip_keys, IN_CHUNK):
         rows = session.execute(
@@ -213,7 +213,7 @@ def _term_counts(session: Session, names: set[tuple[str, str]]) -> Counter:
     """(column, value) → records with it, and (column, TOTAL) → records with any value."""
     found = Counter()
     for column in linkage.TF_COLUMNS:
-        values = sorted({v for c, v in names if c == column} | {service.TOTAL})
+        values = sorted({v for c, v in names if c == column} | {fastpath.TOTAL})
         for part in chunks(values, IN_CHUNK):
             rows = session.execute(
                 select(SubjectTermCount.value, SubjectTermCount.n).where(
@@ -232,18 +232,18 @@ class _Writes:
         self.provisional = itertools.count(PROVISIONAL)
         self.new: list[int] = []
         self.pending: list[tuple] = []  # (report id, record, addresses, subject id, link row, review rows, at)
-        self.done: list[service.Resolution] = []
+        self.done: list[linking.Resolution] = []
 
     def new_subject(self) -> int:
         sid = next(self.provisional)
         self.new.append(sid)
         return sid
 
-    def add(self, report_id: int, rec: dict, ips: set[str], subject_id: int, decision: service.Decision) -> None:
+    def add(self, report_id: int, rec: dict, ips: set[str], subject_id: int, decision: fastpath.Decision) -> None:
         # The evidence is scored now, with the name counts as the decision saw them.
         now = utcnow()
-        link = service.link_row(self.model, self.op, rec["unique_id"], subject_id, decision, now)
-        reviews = service.review_rows(rec["unique_id"], subject_id, decision.choice, now)
+        link = linking.link_row(self.model, self.op, rec["unique_id"], subject_id, decision, now)
+        reviews = linking.review_rows(rec["unique_id"], subject_id, decision.choice, now)
         self.pending.append((report_id, rec, ips, subject_id, link, reviews, now))
 
     def flush(self, registry: BatchRegistry) -> None:
@@ -280,9 +280,9 @@ class _Writes:
                     [(k, rec["unique_id"]) for _, rec, ips, *_ in pending for k in sorted(features.index_keys(rec, ips))])
         counts = Counter()
         for _, rec, *_ in pending:
-            for column, value in service.tf_values(rec):
+            for column, value in fastpath.tf_values(rec):
                 counts[(column, value)] += 1
-                counts[(column, service.TOTAL)] += 1
+                counts[(column, fastpath.TOTAL)] += 1
         if counts:
             self.session.execute(
                 text(
@@ -295,7 +295,7 @@ class _Writes:
         for review_id, (n, _, _) in zip(review_ids, reviews, strict=True):
             by_link[n].append(review_id)
         for n, (link_id, (report_id, rec, _, _, link, _, _)) in enumerate(zip(link_ids, pending, strict=True)):
-            self.done.append(service.Resolution(
+            self.done.append(linking.Resolution(
                 rec["unique_id"], report_id, real(link["subject_id"]), link["decision"], link["match_weight"],
                 real(link["candidate_subject_id"]), link_id, tuple(by_link[n]),
             ))

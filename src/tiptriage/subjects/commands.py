@@ -7,7 +7,7 @@ from rich.table import Table
 
 from tiptriage.cliutil import EXIT_SOME_REFUSED, EXIT_USAGE, actor, console, emit_json, err_console, fail, session
 from tiptriage.i18n import N_, _, number
-from tiptriage.subjects import batch, service
+from tiptriage.subjects import actions, batch, documents, errors, lookup, models, reviews
 
 subjects_app = typer.Typer(no_args_is_help=True, help="Subjects: who stands behind the reported persons.")
 
@@ -22,7 +22,7 @@ def show(
 ) -> None:
     """A subject's reports, identifiers and links with their evidence."""
     with session() as s:
-        doc = service.subject_document(s, subject_id, actor=actor(), reason=reason)
+        doc = documents.subject_document(s, subject_id, actor=actor(), reason=reason)
     if doc is None:
         err_console.print(_("No subject with id {id}.", id=subject_id))
         raise typer.Exit(EXIT_SOME_REFUSED)
@@ -100,8 +100,8 @@ def search(
     """Subjects that carry an identifier. Every search is audited with its reason."""
     with session() as s:
         try:
-            found = service.search(s, value, actor=actor(), reason=reason, kind=kind)
-        except service.SubjectError as exc:
+            found = lookup.search(s, value, actor=actor(), reason=reason, kind=kind)
+        except errors.SubjectError as exc:
             fail(exc)
     if as_json:
         emit_json({"subjects": found})
@@ -125,13 +125,13 @@ def review(
     """Possible matches waiting for an analyst, strongest first; or one with the evidence side by side."""
     with session() as s:
         if review_id is None:
-            docs = [service.review_doc(r) for r in service.open_reviews(s, limit=limit)]
+            docs = [documents.review_doc(r) for r in reviews.open_reviews(s, limit=limit)]
         else:
-            row = s.get(service.SubjectReview, review_id)
+            row = s.get(models.SubjectReview, review_id)
             if row is None:
                 err_console.print(_("No review with id {id}.", id=review_id))
                 raise typer.Exit(EXIT_USAGE)
-            docs = [service.review_doc(row) | service.review_evidence(s, row)]
+            docs = [documents.review_doc(row) | documents.review_evidence(s, row)]
     if as_json:
         emit_json(docs if review_id is None else docs[0])
         return
@@ -162,7 +162,7 @@ def review(
         console.print(_(HOUSEHOLD_QUESTION, register=docs[0]["register_check"]))
 
 
-def _print_result(result: service.ActionResult, as_json: bool) -> None:
+def _print_result(result: actions.ActionResult, as_json: bool) -> None:
     doc = {
         "operation": result.operation_id,
         "subjects": list(result.subject_ids),
@@ -189,7 +189,7 @@ def confirm(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Confirm a possible match: the same person."""
-    _act(lambda s: service.confirm_review(s, review_id, actor=actor(), reason=reason), as_json)
+    _act(lambda s: reviews.confirm_review(s, review_id, actor=actor(), reason=reason), as_json)
 
 
 @subjects_app.command("reject")
@@ -199,7 +199,7 @@ def reject(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Reject a possible match: different persons (relinking will respect it)."""
-    _act(lambda s: service.reject_review(s, review_id, actor=actor(), reason=reason), as_json)
+    _act(lambda s: reviews.reject_review(s, review_id, actor=actor(), reason=reason), as_json)
 
 
 @subjects_app.command("merge")
@@ -210,7 +210,7 @@ def merge(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Merge two subjects (undo with split)."""
-    _act(lambda s: service.merge(s, subject_id, other_id, actor=actor(), reason=reason), as_json)
+    _act(lambda s: actions.merge(s, subject_id, other_id, actor=actor(), reason=reason), as_json)
 
 
 @subjects_app.command("split")
@@ -221,14 +221,14 @@ def split(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Split reported persons off into a subject of their own (restores a merged subject)."""
-    _act(lambda s: service.split(s, subject_id, persons, actor=actor(), reason=reason), as_json)
+    _act(lambda s: actions.split(s, subject_id, persons, actor=actor(), reason=reason), as_json)
 
 
 def _act(action, as_json: bool) -> None:
     with session() as s:
         try:
             result = action(s)
-        except service.SubjectError as exc:
+        except errors.SubjectError as exc:
             fail(exc)
     _print_result(result, as_json)
 
@@ -342,7 +342,7 @@ def relink(
                 if discard is not None
                 else batch.propose_relink(s, actor=actor(), engine=engine)
             )
-        except service.SubjectError as exc:
+        except errors.SubjectError as exc:
             fail(exc)
     doc = {
         "run": run.id,

@@ -876,7 +876,7 @@ def blocking_keys(person: NormalisedPerson) -> set[str]:
     Exact identifiers (email, phone, platform user id, screen name, device) each give a key; a name
     gives one with each possible birth year and one with each postcode. IP addresses give none
     here: whether an address is shared is known only from the registry, so the fast path adds
-    `ip:` keys itself for the addresses its fan-out guard has not found shared (service.decide).
+    `ip:` keys itself for the addresses its fan-out guard has not found shared (fastpath.decide).
     """
     keys: set[str] = set()
     for field in _IDENTIFIER_FIELDS:

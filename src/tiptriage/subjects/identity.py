@@ -29,7 +29,7 @@ from tiptriage.db import utcnow
 from tiptriage.i18n import N_, refusal
 from tiptriage.intake.models import Report, ReportedPersonRow
 from tiptriage.subjects import features
-from tiptriage.subjects import service as subjects
+from tiptriage.subjects import actions, errors, fastpath, linking, membership, model_store, retriage
 from tiptriage.subjects.models import IDENTIFICATION_SOURCES, Identification, SubjectKey, SubjectRecord
 
 NAME_LIMIT = 200
@@ -65,8 +65,8 @@ def identify(session: Session, report_id: int, identity: Identity, *, source: st
     committed (the caller commits, then triages the queued reports)."""
     _check(identity, source, reference, note)
     person = _reported_person(session, report_id, person_ref)
-    if subjects.current_subject(session, person.id) is None:  # stored but never linked: link first
-        subjects.resolve_reports(session, [report_id], actor=actor)
+    if membership.current_subject(session, person.id) is None:  # stored but never linked: link first
+        linking.resolve_reports(session, [report_id], actor=actor)
     row = Identification(report_id=report_id, person_id=person.id, given_name=identity.given_name.strip(),
                          family_name=identity.family_name.strip(), date_of_birth=identity.date_of_birth,
                          street=_clean(identity.street), postcode=_clean(identity.postcode),
@@ -91,7 +91,7 @@ def newest(session: Session, person_ids: list[int]) -> dict[int, Identification]
 
 
 def _check(identity: Identity, source: str, reference: str, note: str) -> None:
-    error = subjects.SubjectError
+    error = errors.SubjectError
     if source not in IDENTIFICATION_SOURCES:
         raise refusal(error, "an identification comes from one of {sources}, not {source}",
                       sources=", ".join(IDENTIFICATION_SOURCES), source=source)
@@ -121,7 +121,7 @@ def _reported_person(session: Session, report_id: int, ref: str | None) -> Repor
     if session.get(Report, report_id) is None:
         raise refusal(LookupError, "no report with id {id}", id=report_id)
     persons = list(session.execute(select(ReportedPersonRow).where(
-        ReportedPersonRow.report_id == report_id, ReportedPersonRow.role == subjects.SUBJECT_ROLE)
+        ReportedPersonRow.report_id == report_id, ReportedPersonRow.role == membership.SUBJECT_ROLE)
         .order_by(ReportedPersonRow.id)).scalars())
     if ref is not None:
         persons = [p for p in persons if p.ref == ref]
@@ -130,7 +130,7 @@ def _reported_person(session: Session, report_id: int, ref: str | None) -> Repor
         raise (refusal(LookupError, "report {id} has no reported person {ref}", id=report_id, ref=repr(ref)) if ref
                else refusal(LookupError, "report {id} has no reported person", id=report_id))
     if len(persons) > 1:
-        raise refusal(subjects.SubjectError, "report {id} names {n} reported persons ({refs}): say which with --person",
+        raise refusal(errors.SubjectError, "report {id} names {n} reported persons ({refs}): say which with --person",
                       id=report_id, n=len(persons), refs=refs)
     return persons[0]
 
@@ -142,33 +142,33 @@ def _link_again(session: Session, person: ReportedPersonRow, identity: Identific
     rec = features.record(person.id, normalised)
     ips = features.public_ips(normalised)
     _renew_index(session, person.id, rec, ips)
-    model = subjects.active_model(session)
-    op = subjects.record_operation(session, "identify", actor, identity.note,
+    model = model_store.active_model(session)
+    op = membership.record_operation(session, "identify", actor, identity.note,
                              {"identification": identity.id, "person": person.id, "model_version": model.version})
-    current = subjects.current_subject(session, person.id)
-    decision = subjects.decide(session, model, rec, ips)
+    current = membership.current_subject(session, person.id)
+    decision = fastpath.decide(session, model, rec, ips)
     choice = decision.choice
     ties = [(choice.subject_id, choice.best[0]), *choice.joins] if choice.decision == "linked" else []
     fused: list[int] = []
     for sid, weight in ties:
         if sid == current or sid in fused:
             continue
-        if subjects.analyst_decided(session, [current, sid]):  # an analyst kept them apart: ask
+        if linking.analyst_decided(session, [current, sid]):  # an analyst kept them apart: ask
             choice.reviews.append(("possible_same_subject", sid, weight))
         else:
             fused.append(sid)
-    affected = subjects.affected_reports(session, [current, *fused])
+    affected = membership.affected_reports(session, [current, *fused])
     reason = f"identification {identity.id} of reported person {person.id} ({identity.source} {identity.reference})"
     retired = []
     for sid in fused:
         # The older subject keeps its id, so what hangs on it (a warning's history) reads on.
         keep, other = min(sid, current), max(sid, current)
-        subjects.fuse(session, keep, other, kind="identify", actor=actor, reason=reason)
+        actions.fuse(session, keep, other, kind="identify", actor=actor, reason=reason)
         current = keep
         retired.append(other)
     choice.reviews = [r for r in choice.reviews if r[1] not in fused and r[1] != current]
-    _, reviews = subjects.record_link(session, model, op, person.id, current, decision, utcnow())
-    queued = subjects.queue_retriage(session, affected, op.id)
+    _, reviews = linking.record_link(session, model, op, person.id, current, decision, utcnow())
+    queued = retriage.queue_retriage(session, affected, op.id)
     outcome = "linked" if fused else "review" if reviews else "same" if choice.subject_id == current else "new"
     return Identified(identity.id, person.id, current, outcome, tuple(retired), reviews, tuple(queued))
 
@@ -182,5 +182,5 @@ def _renew_index(session: Session, person_id: int, rec: dict, ips: set[str]) -> 
     keys = features.index_keys(rec, ips) - have
     if keys:
         session.add_all(SubjectKey(key=k, reported_person_id=person_id) for k in sorted(keys))
-    subjects.count_terms(session, rec, before=old)
+    linking.count_terms(session, rec, before=old)
     session.flush()

@@ -31,7 +31,7 @@ from tiptriage.operations.units import Units, load_units
 from tiptriage.registry import service as registry
 from tiptriage.subjects import identity
 from tiptriage.subjects.models import Identification, SubjectMember, has_address
-from tiptriage.subjects.service import SUBJECT_ROLE
+from tiptriage.subjects.membership import SUBJECT_ROLE
 from tiptriage.triage import inputs
 from tiptriage.triage.facts import RISK_ITEMS, FactSettings, derive_facts
 from tiptriage.triage.models import (

@@ -12,7 +12,7 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
-from tiptriage.subjects.service import StoredLinks
+from tiptriage.subjects.storedlinks import StoredLinks
 
 
 class SubjectLinks(Protocol):
