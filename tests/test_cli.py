@@ -146,3 +146,15 @@ def test_audit_verify_passes_then_fails_after_tampering(cli_env, tmp_path):
     engine.dispose()
     broken = run("audit", "verify")
     assert broken.exit_code == 1 and "event 1" in broken.output
+
+
+def test_an_analysts_refused_action_is_said_in_dutch(cli_env, tmp_path, monkeypatch):
+    write_reports(tmp_path, 1)
+    run("ingest", str(tmp_path))
+    monkeypatch.delenv("TIPTRIAGE_LANG")
+    itself = runner.invoke(app, ["subjects", "merge", "1", "1", "--reason", "x"])
+    assert itself.exit_code == 2 and "een subject kan niet met zichzelf worden samengevoegd" in itself.output
+    stray = runner.invoke(app, ["subjects", "split", "1", "--person", "99", "--reason", "x"])
+    assert stray.exit_code == 2 and "niet alle van 99 horen bij subject 1" in stray.output
+    english = runner.invoke(app, ["--lang", "en", "subjects", "merge", "1", "1", "--reason", "x"])
+    assert "a subject cannot be merged with itself" in english.output

@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from tiptriage.cliutil import EXIT_SOME_REFUSED, EXIT_USAGE, actor, console, emit_json, err_console, session
-from tiptriage.i18n import _, number
+from tiptriage.i18n import _, message, number
 from tiptriage import dossier, pipeline
 from tiptriage.intake import discovery, documents
 
@@ -183,7 +183,7 @@ def raw(report_id: int = typer.Argument(..., help="The report's id in the store.
         try:
             parts = documents.read_raw(s, report_id, actor=actor(), reason=reason)
         except ValueError as exc:
-            err_console.print(_("Stored documents do not match their SHA-256: {error}", error=exc))
+            err_console.print(_("Stored documents do not match their SHA-256: {error}", error=message(exc)))
             raise typer.Exit(EXIT_SOME_REFUSED) from None
     if parts is None:
         err_console.print(_("No report with id {id}.", id=report_id))
