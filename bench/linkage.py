@@ -27,14 +27,23 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from tiptriage import pipeline
 from tiptriage.db import BulkInsert, make_engine, migrate, session_factory, utcnow
-from tiptriage.intake import storing
 from tiptriage.intake.models import Report, ReportedPersonRow
-from tiptriage.subjects import batch, fastpath, features, linkage, linking, membership, model_store, models, reviews
+from tiptriage.subjects import (
+    batch,
+    fastpath,
+    features,
+    linkage,
+    linking,
+    membership,
+    model_store,
+    models,
+    reviews,
+)
 from tiptriage.subjects.models import Subject, SubjectKey, SubjectMember, SubjectOperation, SubjectRecord
 from tiptriage.synth.generator import generate
 from tiptriage.synth.truth import stored_person_ids
-
 
 # ---------------------------------------------------------------------------------------------
 # Accuracy on generated reports
@@ -65,7 +74,7 @@ def synthetic_accuracy(work: Path, reports: int, seed: int) -> tuple[dict, str]:
     engine = make_engine(url)
     migrate(engine)
     with session_factory(engine)() as s:
-        ids = storing.ingest(s, [out / "reports"], actor="bench").report_ids
+        ids = pipeline.ingest(s, [out / "reports"], actor="bench").report_ids
         s.commit()
         order = list(
             s.execute(

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from tiptriage import pipeline
 from tiptriage.db import make_engine, migrate, session_factory
-from tiptriage.intake import storing
 from tiptriage.intake.models import Report
 from tiptriage.subjects import bulk, linking
 from tiptriage.subjects.models import (
@@ -28,7 +28,7 @@ def linked(url: str, reports, link) -> dict:
     engine = make_engine(url)
     migrate(engine)
     with session_factory(engine)() as s:
-        storing.ingest(s, [reports], actor="test")
+        pipeline.ingest(s, [reports], actor="test")
         s.commit()
         ids = list(s.execute(select(Report.id).order_by(Report.id)).scalars())
         decisions = []

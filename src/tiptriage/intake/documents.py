@@ -44,7 +44,8 @@ def read_raw(session: Session, report_id: int, *, actor: str, reason: str | None
     """The report's documents as they arrived (each checked against its stored SHA-256), audited.
 
     None when there is no such report; ValueError when a stored part no longer matches its hash
-    (the store was altered: the caller must not hand such bytes on as the original).
+    (the store was altered: the caller must not hand such bytes on as the original). The refused
+    read is audited as well: the caller commits before it passes the refusal on.
     """
     report = session.get(Report, report_id)
     if report is None:
@@ -54,13 +55,11 @@ def read_raw(session: Session, report_id: int, *, actor: str, reason: str | None
     except ValueError as exc:  # a sign the store was tampered with: the attempt is on record too
         audit.record(session, actor=actor, action="report.raw_read", entity="report", entity_ids=[report.id],
                      reason=reason, details={"refused": str(exc)})
-        session.commit()
         raise
     parts = [{"seq": p.seq, "name": name, "sha256": p.sha256, "data": data}
              for p, (name, data) in zip(report.raw_parts, documents, strict=True)]
     audit.record(session, actor=actor, action="report.raw_read", entity="report", entity_ids=[report.id],
                  reason=reason, details={"parts": [{"seq": p["seq"], "sha256": p["sha256"]} for p in parts]})
-    session.commit()
     return parts
 
 
@@ -92,7 +91,6 @@ def report_document(session: Session, report_id: int, *, actor: str, reason: str
     }
     audit.record(session, actor=actor, action="report.view", entity="report", entity_ids=[report.id],
                  reason=reason)
-    session.commit()
     return doc
 
 
