@@ -9,3 +9,13 @@ from intake.test_store import make_report, write_xml  # noqa: F401 - re-exported
 
 def write_reports(folder: Path, n: int, start: int = 0) -> list[Path]:
     return [write_xml(folder, make_report(k)) for k in range(start, start + n)]
+
+
+def command(session):
+    """One command's unit of work on a test's session, as the CLI runs it: committed when the block
+    ends, rolled back (its consultations kept) when it is refused."""
+    from contextlib import nullcontext
+
+    from tiptriage.audit.service import unit_of_work
+
+    return unit_of_work(lambda: nullcontext(session))

@@ -13,6 +13,7 @@ from rich.console import Console
 from sqlalchemy.orm import Session
 
 from tiptriage.accounts.actor import Actor, local_actor
+from tiptriage.audit.service import unit_of_work
 from tiptriage.config import get_settings
 from tiptriage.db import StoreError, open_session
 from tiptriage.i18n import message
@@ -31,13 +32,15 @@ def emit_json(doc: object) -> None:
 
 @contextmanager
 def session(*, create: bool = False) -> Iterator[Session]:
-    """The command's session on the configured store; `create` for the commands that may make the
-    store (ingest, bank import, db upgrade). A store that cannot be used ends the command (exit 3)."""
+    """The command's unit of work on the configured store (`audit.unit_of_work`): committed when the
+    block ends, rolled back when the command is refused (consultations stay on record); `create` for
+    the commands that may make the store (ingest, bank import, db upgrade). A store that cannot be
+    used ends the command (exit 3)."""
     import typer
 
     with ExitStack() as stack:
         try:
-            s = stack.enter_context(open_session(create=create))
+            s = stack.enter_context(unit_of_work(lambda: open_session(create=create)))
         except StoreError as exc:
             err_console.print(message(exc))
             raise typer.Exit(EXIT_STORE) from None

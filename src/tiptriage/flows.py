@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tiptriage.accounts.actor import same_identity
+from tiptriage.audit import service as audit
 from tiptriage.intake.models import Report, ReportedPersonRow
 from tiptriage.operations.plan import PlanItem, UnitPlan, plan_week
 from tiptriage.operations.units import load_units
@@ -22,6 +23,7 @@ from tiptriage.registry import service as registry
 from tiptriage.registry.earlier import possible_distribution, possible_earlier_warnings
 from tiptriage.registry.models import Alert, Investigation, PoliceWarning, WarningReport
 from tiptriage.subjects import identity
+from tiptriage.subjects.models import Subject
 from tiptriage.triage import service as triage
 from tiptriage.triage.models import Recommendation, TriageState
 from tiptriage.triage.subjectlinks import SubjectLinks, default_links
@@ -50,18 +52,17 @@ def approve_warning(session: Session, warning_id: int, *, actor: str, note: str 
     if warning is None:
         raise LookupError(f"no warning with id {warning_id}")
     found, spread, facts = [], [], {}
-    # Only an approval that may go ahead looks at personal data; the others are refused below.
+    # Only an approval that may go ahead looks at personal data; the others are refused below. The
+    # searches are consultations: on record even when the approval is then refused.
     if warning.state == "proposed" and not same_identity(warning.proposed_by, actor):
         facts = triage.facts_now(session, covered_reports(session, warning_id), links=links)
         found = possible_earlier_warnings(session, warning, actor=actor, purpose="approve")
         spread = possible_distribution(session, warning, triage.distributing_persons(), actor=actor,
                                        purpose="approve")
-        session.commit()  # the searches stay audited when the approval is refused
     warning = registry.approve(session, warning_id, actor=actor, note=note, acknowledgement=acknowledgement,
                                earlier=[d["warning_id"] for d in found], facts=facts,
                                distribution=[d["subject_id"] for d in spread])
     triage.settle_warning(session, covered_reports(session, warning_id), approved=True)
-    session.commit()
     return Approval(warning, found, spread)
 
 
@@ -80,7 +81,6 @@ def deliver_warning(session: Session, warning_id: int, *, actor: str, on: date, 
                     links: SubjectLinks | None = None) -> PoliceWarning:
     warning = registry.deliver(session, warning_id, actor=actor, on=on, officer=officer, unit=unit,
                                referral_offered=referral_offered, referral_accepted=referral_accepted)
-    session.commit()
     triage.retriage_related(session, covered_reports(session, warning_id), actor=actor, trigger="warning",
                             reason=f"warning {warning_id} delivered", links=links)
     return warning
@@ -91,7 +91,6 @@ def revoke_warning(session: Session, warning_id: int, *, actor: str, reason: str
     warning = registry.revoke(session, warning_id, actor=actor, reason=reason)
     reports = covered_reports(session, warning_id)
     triage.settle_warning(session, reports, approved=False)
-    session.commit()
     triage.retriage_related(session, reports, actor=actor, trigger="warning", reason=f"warning {warning_id} revoked",
                             links=links)
     return warning
@@ -100,7 +99,6 @@ def revoke_warning(session: Session, warning_id: int, *, actor: str, reason: str
 def close_investigation(session: Session, investigation_id: int, *, actor: str, reason: str,
                         links: SubjectLinks | None = None) -> Investigation:
     item = registry.close_investigation(session, investigation_id, actor=actor, reason=reason)
-    session.commit()
     triage.retriage_related(session, [item.report_id], actor=actor, trigger="decision",
                             reason=f"investigation {investigation_id} closed", links=links)
     return item
@@ -111,11 +109,15 @@ def covered_reports(session: Session, warning_id: int) -> list[int]:
                                 .order_by(WarningReport.report_id)).scalars())
 
 
-def subject_history(session: Session, subject_id: int, *, links: SubjectLinks | None = None) -> dict:
+def subject_history(session: Session, subject_id: int, *, actor: str, purpose: str | None = None,
+                    links: SubjectLinks | None = None) -> dict:
     """A subject's reports in time order with their recommendation, and its warnings, investigations
-    and alerts: what a unit sees before it acts on the subject."""
+    and alerts: what a unit sees before it acts on the subject (a consultation on record).
+    LookupError when there is no such subject."""
     links = links or default_links()
     persons = links.members_of(session, [subject_id]).get(subject_id, [])
+    if not persons and session.get(Subject, subject_id) is None:
+        raise LookupError(f"no subject with id {subject_id}")
     report_ids = sorted(set(session.execute(select(ReportedPersonRow.report_id).where(
         ReportedPersonRow.id.in_(persons))).scalars())) if persons else []
     rows = session.execute(select(Report, TriageState, Recommendation)
@@ -132,6 +134,8 @@ def subject_history(session: Session, subject_id: int, *, links: SubjectLinks | 
     alerts = list(session.execute(select(Alert).where(Alert.report_id.in_(report_ids)).order_by(Alert.id)).scalars())
     investigations = list(session.execute(select(Investigation).where(Investigation.report_id.in_(report_ids))
                                           .order_by(Investigation.id)).scalars())
+    audit.consulted_reports(session, actor=actor, action="subject.history.view", reason=purpose,
+                            report_ids=report_ids, details={"subject_id": subject_id})
     return {"subject_id": subject_id, "reports": reports,
             "warnings": [registry.warning_doc(session, w, history=True) for w in warnings],
             "investigations": [{"id": i.id, "report_id": i.report_id, "unit": i.unit, "opened_at": i.opened_at,
@@ -153,6 +157,6 @@ def plan(session: Session, *, actor: str, unit: str | None = None, shown: int | 
     if unit:
         plans = {unit: plans[unit]} if unit in plans else {}
     seen = [e["report_id"] for p in plans.values() for e in p.planned[:shown] + p.waiting[:shown]]
-    triage.audit_view(session, actor=actor, action="plan.view", report_ids=seen,
-                      details={"unit": unit, "queued": len(items)})
+    audit.consulted_reports(session, actor=actor, action="plan.view", report_ids=seen,
+                            details={"unit": unit, "queued": len(items)})
     return plans

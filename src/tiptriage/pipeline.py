@@ -115,14 +115,15 @@ def finish(session: Session, *, actor: str, summary: PipelineSummary | None = No
     with exclusive(session.get_bind(), "finish"):
         pending, clock = _match_and_link(session, actor, summary, clock)
         if pending.untriaged:
-            result = triage.triage_reports(session, pending.untriaged, actor=actor)  # commits per 1,000 reports
+            result = triage.triage_reports(session, pending.untriaged, actor=actor,
+                                           checkpoint=session.commit)  # a killed run keeps what was triaged
             summary.triage, summary.alerts = dict(result.by_outcome), result.alerts
         # Linking may have joined subjects, which changes the history of reports triaged before
         # this ingest: triage those now, so the queue never shows a recommendation made on stale links.
         earlier = sorted(set(retriage.pending_retriage(session)) - set(pending.untriaged))
         if earlier:
             again = triage.triage_reports(session, earlier, actor=actor, trigger="subject",
-                                          reason="subjects joined while linking new reports")
+                                          reason="subjects joined while linking new reports", checkpoint=session.commit)
             summary.retriaged = again.triaged
             summary.alerts += again.alerts
     _lap(summary, "triage", clock)
@@ -142,7 +143,8 @@ def _match_and_link(session: Session, actor: str, summary: PipelineSummary,
     pending = Pending.read(session)
     summary.resumed = len(pending.reports() - set(summary.intake.report_ids))
     if pending.files:
-        summary.matching = dict(media.match_files(session, pending.files, actor=actor, trigger="ingest").by_status)
+        summary.matching = dict(media.match_files(session, pending.files, actor=actor, trigger="ingest",
+                                                  checkpoint=session.commit).by_status)
     clock = _lap(summary, "match", clock)
     linking: Counter = Counter()
     # Link in batches, each committed (one transaction over a national year of reports stalled a

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from triage.dbdata import bank, ingest, known, report, reported_person
 from typer.testing import CliRunner
 
+from tests_support import command
 from tiptriage import flows
 from tiptriage.accounts.actor import Actor, NotAllowed, local_actor, same_identity, user_id
 from tiptriage.cli import app
@@ -69,14 +70,14 @@ def test_a_second_person_approves(session, proposed):
 def test_roles_and_units_decide_who_may_approve(session, proposed):
     warning, links = proposed
     analyst = Actor("analyst_b", roles=["analyst"])
-    with pytest.raises(NotAllowed, match="needs the role team_lead"):
+    session.commit()  # the commands before this one
+    with pytest.raises(NotAllowed, match="needs the role team_lead"), command(session):
         flows.approve_warning(session, warning.id, actor=analyst, links=links)
-    session.rollback()
     elsewhere = Actor("lead_b", roles=["team_lead"], units=["Noord-Nederland"])
     if warning.unit != "Noord-Nederland":
-        with pytest.raises(NotAllowed, match="for unit"):
+        session.commit()  # the commands before this one
+        with pytest.raises(NotAllowed, match="for unit"), command(session):
             flows.approve_warning(session, warning.id, actor=elsewhere, links=links)
-        session.rollback()
     lead = Actor("lead_c", roles=["team_lead"], units=[warning.unit])
     assert flows.approve_warning(session, warning.id, actor=lead, links=links).warning.state == "approved"
 

@@ -13,6 +13,7 @@ from triage.dbdata import ingest, known, person, report
 from typer.testing import CliRunner
 
 from registry.scenario import warned_then_reported_again
+from tests_support import command
 from tiptriage.accounts.actor import Actor
 from tiptriage import config
 from tiptriage.audit import service as audit
@@ -71,9 +72,9 @@ def test_approval_is_refused_without_acknowledgement_and_recorded_with_it(sessio
     warning = flows.propose_warning(session, second, actor=Actor("anna"), justification="x")
     triage.record_birth_date(session, second, date(1982, 4, 17), source="BRP", actor=Actor("bram"),
                              note="BRP: Piet Jansen, born 1982-04-17.")  # Piet's reports state no age
-    with pytest.raises(registry.EarlierWarnings, match=f"earlier warnings {earlier}"):
+    session.commit()  # the commands before this one
+    with pytest.raises(registry.EarlierWarnings, match=f"earlier warnings {earlier}"), command(session):
         flows.approve_warning(session, warning.id, actor=Actor("bram"))
-    session.rollback()
     assert session.get(type(warning), warning.id).state == "proposed"
     approval = flows.approve_warning(session, warning.id, actor=Actor("bram"),
                                      acknowledgement="Population register: Piet Jansen is Jan's brother.")
@@ -119,6 +120,7 @@ def test_the_cli_shows_earlier_warnings_and_approval_needs_acknowledgement(cli_e
     engine = make_engine(cli_env)
     with session_factory(engine)() as s:
         earlier, second = _warned_and_again(s, tmp_path, ALIAS)
+        s.commit()
     engine.dispose()
 
     proposed = cli("warnings", "propose", str(second), "-j", "First time?", "--json", actor=Actor("anna"))
@@ -238,9 +240,9 @@ def test_a_person_who_may_have_distributed_in_a_report_linkage_kept_apart_is_not
     warning = flows.propose_warning(session, second, actor=Actor("anna"), justification="x")
     session.commit()
     distributor = membership.subject_of_persons(session, [_person(session, first)])[_person(session, first)]
-    with pytest.raises(registry.PossibleDistribution, match=f"subjects {distributor} distributed"):
+    session.commit()  # the commands before this one
+    with pytest.raises(registry.PossibleDistribution, match=f"subjects {distributor} distributed"), command(session):
         flows.approve_warning(session, warning.id, actor=Actor("bram"))
-    session.rollback()
     assert session.get(type(warning), warning.id).state == "proposed"
     searched = session.execute(select(AuditEvent.details).where(
         AuditEvent.action == "warning.distribution_search")).scalars().all()

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 from triage.dbdata import bank, ingest, known, person, report, reported_person
 
+from tests_support import command
 from tiptriage.accounts.actor import Actor
 from tiptriage.audit.models import AuditEvent
 from tiptriage import flows
@@ -34,12 +35,12 @@ def test_warning_lifecycle_with_four_eyes(session, warned_pair):
     (first, _), links = warned_pair
     warning = flows.propose_warning(session, first, actor=Actor("anna"), justification="First-time download.", links=links)
     assert (warning.state, session.get(TriageState, first).status) == ("proposed", "awaiting_approval")
-    with pytest.raises(registry.RegistryError, match="a second person must approve"):
+    session.commit()  # the commands before this one
+    with pytest.raises(registry.RegistryError, match="a second person must approve"), command(session):
         flows.approve_warning(session, warning.id, actor=Actor("anna"))
-    session.rollback()
-    with pytest.raises(registry.RegistryError, match="only a approved warning can deliver"):
+    session.commit()  # the commands before this one
+    with pytest.raises(registry.RegistryError, match="only a approved warning can deliver"), command(session):
         registry.deliver(session, warning.id, actor=Actor("bob"), on=date(2023, 11, 14), officer="x", referral_offered=True)
-    session.rollback()
     flows.approve_warning(session, warning.id, actor=Actor("bob"))
     assert session.get(TriageState, first).status == "decided"
     flows.deliver_warning(session, warning.id, actor=Actor("carla"), on=date(2023, 11, 14), officer="Agent 12",
@@ -144,7 +145,7 @@ def test_history_of_a_subject(session, warned_pair):
     flows.approve_warning(session, warning.id, actor=Actor("bob"))
     flows.deliver_warning(session, warning.id, actor=Actor("bob"), on=date(2023, 11, 14), officer="o",
                           referral_offered=True, links=links)
-    doc = flows.subject_history(session, 7, links=links)
+    doc = flows.subject_history(session, 7, actor=Actor("bob"), links=links)
     assert [(r["report_id"], r["outcome"]) for r in doc["reports"]] == [(first, "WARNING"), (later, "CRIMINAL_CASE")]
     assert [w["state"] for w in doc["warnings"]] == ["delivered"]
     assert {a["kind"] for a in doc["alerts"]} == {"rereport_after_warning"}
@@ -190,15 +191,15 @@ def propose_for_an_ageless_person(session, tmp_path) -> tuple[int, int, FixedLin
 
 def test_approval_needs_a_known_age_and_is_refused_for_a_minor_by_the_register(session, ageless):
     report_id, warning_id, links = ageless
-    with pytest.raises(registry.AgeUnknown, match=f"tiptriage birth-date {report_id} "):
+    session.commit()  # the commands before this one
+    with pytest.raises(registry.AgeUnknown, match=f"tiptriage birth-date {report_id} "), command(session):
         flows.approve_warning(session, warning_id, actor=Actor("bob"), links=links)
-    session.rollback()
     triage.record_birth_date(session, report_id, date(2007, 1, 20), source="BRP", actor=Actor("bob"),
                              note="BRP query 2024-0211.", links=links)
     assert triage.report_triage(session, report_id)["recommendation"]["outcome"] == "YOUTH"
-    with pytest.raises(registry.YouthTrack, match=f"makes the person 16 at the incident of report {report_id}"):
+    session.commit()  # the commands before this one
+    with pytest.raises(registry.YouthTrack, match=f"makes the person 16 at the incident of report {report_id}"), command(session):
         flows.approve_warning(session, warning_id, actor=Actor("bob"), links=links)
-    session.rollback()
     triage.record_birth_date(session, report_id, date(1987, 1, 20), source="BRP", actor=Actor("bob"),
                              note="Corrected: the first query found his son.", links=links)
     approval = flows.approve_warning(session, warning_id, actor=Actor("bob"), links=links)
@@ -217,6 +218,7 @@ def test_the_cli_refuses_approval_without_a_register_check_in_dutch_by_default(c
     engine = make_engine(cli_env)
     with session_factory(engine)() as s:
         report_id, warning_id, _ = propose_for_an_ageless_person(s, tmp_path)
+        s.commit()
     engine.dispose()
     runner = CliRunner()
 

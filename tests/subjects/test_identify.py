@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from subjects import strategies as gen
 from triage.dbdata import bank, ingest, known, person, report, reported_person
 
+from tests_support import command
 from tiptriage.accounts.actor import Actor
 from tiptriage.audit.models import AuditEvent
 from tiptriage.intake.domain import IpEvent
@@ -163,9 +164,9 @@ def test_an_identification_is_refused_with_a_reason_and_nothing_is_stored(sessio
     _, second = warned
     change = dict(change)
     who = change.pop("who", JAN)
-    with pytest.raises(ValueError, match=message):
+    session.commit()  # the commands before this one
+    with pytest.raises(ValueError, match=message), command(session):
         identify(session, second, who, **change)
-    session.rollback()
     assert session.execute(select(func.count()).select_from(Identification)).scalar_one() == 0
     assert outcome(session, second)["outcome"] == "NEEDS_IDENTIFICATION"
 
@@ -176,9 +177,9 @@ def test_an_unknown_report_and_an_ambiguous_one_are_refused(session, tmp_path):
     bank(session, tmp_path)
     two = replace(ip_only("198.51.100.99"), ref="p2")
     rid = arrive(session, tmp_path / "1", report("two", known(0), who=ip_only(), extra=(two,)))
-    with pytest.raises(ValueError, match=r"names 2 reported persons \(p1, p2\): say which with --person"):
+    session.commit()  # the commands before this one
+    with pytest.raises(ValueError, match=r"names 2 reported persons \(p1, p2\): say which with --person"), command(session):
         identify(session, rid)
-    session.rollback()
     assert identify(session, rid, person_ref="p2").person_id != reported_person(session, rid)
 
 
@@ -211,9 +212,9 @@ def test_a_warning_for_a_person_nobody_named_waits_for_the_identification(sessio
     rid = arrive(session, tmp_path / "1", report("u-1", known(0), who=mailbox))
     assert (outcome(session, rid)["outcome"], outcome(session, rid)["facts"]["named"]) == ("WARNING", False)
     warning = flows.propose_warning(session, rid, actor=Actor("anna"), justification="First-time download.")
-    with pytest.raises(registry.Unnamed, match=rf"no name is known .*tiptriage identify {rid} "):
+    session.commit()  # the commands before this one
+    with pytest.raises(registry.Unnamed, match=rf"no name is known .*tiptriage identify {rid} "), command(session):
         flows.approve_warning(session, warning.id, actor=Actor("bram"))
-    session.rollback()
     identify(session, rid, Identity("Jan", "de Vries", date(1980, 5, 4)), source="provider")
     assert outcome(session, rid)["facts"]["named"] is True
     assert flows.approve_warning(session, warning.id, actor=Actor("bram")).warning.state == "approved"

@@ -2,16 +2,22 @@
 
 Every event's hash covers its own fields and the previous event's hash, so editing, deleting or
 reordering any event breaks verification from that event on. Appends run inside the caller's
-transaction: an event exists exactly when the change it records was committed.
+transaction: an event exists exactly when the change it records was committed. A consultation
+(personal data shown or searched) is the exception: it happened whether or not the rest of the
+transaction commits, so `consulted` keeps it for `unit_of_work` to write again after a rollback.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import event as sa_event
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -21,6 +27,7 @@ from tiptriage.audit.models import AuditEvent, AuditHead  # noqa: F401 - AuditEv
 from tiptriage.db import utcnow
 
 GENESIS = "0" * 64
+log = logging.getLogger(__name__)
 
 
 def event_hash(prev_hash: str, seq: int, at: datetime, actor: str, action: str, entity: str,
@@ -45,6 +52,79 @@ def record(session: Session, *, actor: str, action: str, entity: str, entity_ids
     head.seq, head.hash = seq, digest
     session.flush()
     return event
+
+
+KEPT = "tiptriage.audit.kept"  # session.info key: consultations and refused attempts of the open transaction
+
+
+def consulted(session: Session, *, actor: str, action: str, entity: str, entity_ids: list | None = None,
+              reason: str | None = None, details: dict | None = None) -> AuditEvent:
+    """Record that `actor` consulted personal data (LED art. 25): an event like any other, which
+    `unit_of_work` writes again when the transaction it was part of is rolled back (a refused
+    approval still searched earlier warnings; a command that failed after showing a subject still
+    showed it)."""
+    return _kept(session, actor=actor, action=action, entity=entity, entity_ids=entity_ids, reason=reason,
+                 details=details)
+
+
+def attempted(session: Session, *, actor: str, action: str, entity: str, entity_ids: list | None = None,
+              reason: str | None = None, details: dict | None = None) -> AuditEvent:
+    """Record an attempt the service is about to refuse (a bank file that cannot be read, stored
+    documents that fail their hash): kept by `unit_of_work` when it rolls the rest back."""
+    return _kept(session, actor=actor, action=action, entity=entity, entity_ids=entity_ids, reason=reason,
+                 details=details)
+
+
+def _kept(session: Session, **fields) -> AuditEvent:
+    event = record(session, **fields)
+    session.info.setdefault(KEPT, []).append(fields | {"entity_ids": list(event.entity_ids), "details": event.details})
+    return event
+
+
+def consulted_reports(session: Session, *, actor: str, action: str, report_ids, reason: str | None = None,
+                      details: dict | None = None) -> AuditEvent:
+    """`consulted` for what a list of reports shows (a queue, a warning, a subject's history)."""
+    return consulted(session, actor=actor, action=action, entity="report", entity_ids=sorted(set(report_ids)),
+                     reason=reason, details=details)
+
+
+@contextmanager
+def unit_of_work(open_session: Callable[[], AbstractContextManager[Session]]) -> Iterator[Session]:
+    """The one transaction of an entry point (a command, a request): services flush, this commits
+    once when the block ends, or rolls back everything when it raises, keeping only the
+    consultations and refused attempts it recorded. Jobs that must commit stage by stage (the data path) commit
+    themselves between stages; what they committed stays."""
+    with open_session() as session:
+        session.info[KEPT] = []
+        # What a stage committed is on record: only what was recorded since is written again.
+        sa_event.listen(session, "after_commit", _forget_kept)
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            _record_again(session, session.info.get(KEPT) or [])
+            raise
+        finally:
+            sa_event.remove(session, "after_commit", _forget_kept)
+            session.info[KEPT] = []
+
+
+def _record_again(session: Session, consultations: list[dict]) -> None:
+    if not consultations:
+        return
+    try:
+        for consultation in consultations:
+            record(session, **consultation)
+        session.commit()
+    except Exception:  # the store itself failed: the original error is what the user must see
+        log.exception("audit events of a failed transaction could not be recorded again: %s",
+                      [c["action"] for c in consultations])
+        session.rollback()
+
+
+def _forget_kept(session: Session) -> None:
+    session.info[KEPT] = []
 
 
 def _locked_head(session: Session) -> AuditHead:
@@ -97,4 +177,4 @@ def events(session: Session, *, limit: int = 50, action: str | None = None) -> l
     return list(session.execute(query).scalars())
 
 
-__all__ = ["record", "verify", "events", "Verification"]
+__all__ = ["record", "consulted", "consulted_reports", "attempted", "unit_of_work", "verify", "events", "Verification"]

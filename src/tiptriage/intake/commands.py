@@ -104,7 +104,6 @@ def show(report_id: int = typer.Argument(..., help="The report's id in the store
     """Everything known about one report. The access is recorded in the audit log."""
     with session() as s:
         doc = dossier.report_dossier(s, report_id, actor=actor(), reason=reason)
-        s.commit()
     if doc is None:
         err_console.print(_("No report with id {id}.", id=report_id))
         raise typer.Exit(EXIT_SOME_REFUSED)
@@ -184,10 +183,8 @@ def raw(report_id: int = typer.Argument(..., help="The report's id in the store.
         try:
             parts = documents.read_raw(s, report_id, actor=actor(), reason=reason)
         except ValueError as exc:
-            s.commit()  # the refused read stays on record
             err_console.print(_("Stored documents do not match their SHA-256: {error}", error=exc))
             raise typer.Exit(EXIT_SOME_REFUSED) from None
-        s.commit()
     if parts is None:
         err_console.print(_("No report with id {id}.", id=report_id))
         raise typer.Exit(EXIT_SOME_REFUSED)

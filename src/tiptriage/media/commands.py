@@ -46,7 +46,8 @@ def import_(path: Path = typer.Argument(..., exists=True, dir_okay=False, help="
     with session(create=True) as s:
         try:
             result = service.import_bank(s, path, name=name, fmt=fmt, category_map=_category_map(mapping),
-                                         default_category=default_category, hash_type=hash_type, actor=actor())
+                                         default_category=default_category, hash_type=hash_type, actor=actor(),
+                                         checkpoint=s.commit)
         except ValueError as exc:
             err_console.print(str(exc))
             raise typer.Exit(EXIT_USAGE) from None
@@ -248,13 +249,14 @@ def rematch(report: list[int] = typer.Option([], "--report", help="Only these re
         raise typer.Exit(EXIT_USAGE)
     with session() as s:
         if report:
-            summary = service.match_files(s, service.report_file_ids(s, report), actor=actor(), trigger="manual")
+            summary = service.match_files(s, service.report_file_ids(s, report), actor=actor(), trigger="manual",
+                                          checkpoint=s.commit)
         elif bank is not None:
             with refusals():
                 changes = service.bank_changes(s, bank, since)
-            summary = service.retro_match(s, actor=actor(), reason="on demand", changes=changes)
+            summary = service.retro_match(s, actor=actor(), reason="on demand", changes=changes, checkpoint=s.commit)
         else:
-            summary = service.retro_match(s, actor=actor(), reason="on demand")
+            summary = service.retro_match(s, actor=actor(), reason="on demand", checkpoint=s.commit)
     if as_json:
         emit_json(summary.as_dict())
         return

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,8 +78,11 @@ class ImportResult:
 
 def import_bank(session: Session, path: str | Path, *, name: str, fmt: str | None = None,
                 category_map: dict[str, str] | None = None, default_category: str | None = None,
-                hash_type: str | None = None, actor: str | None = None) -> ImportResult:
-    """Read a bank file whole and apply it as the bank's next version, then retro-match.
+                hash_type: str | None = None, actor: str | None = None,
+                checkpoint: Callable[[], None] | None = None) -> ImportResult:
+    """Read a bank file whole and apply it as the bank's next version, then retro-match
+    (`checkpoint`, e.g. `session.commit`, after the version and after each batch of matching: the
+    new version stands even if a long retro-match is stopped).
 
     A file with any problem raises BankFormatError and changes nothing (the refusal is audited).
     """
@@ -95,11 +99,12 @@ def import_bank(session: Session, path: str | Path, *, name: str, fmt: str | Non
         _refused(session, name, path.name, digest, exc, actor)
         raise
     result, changes = _apply(session, bank, name, settings, records, path.name, digest, actor)
-    session.commit()
+    if checkpoint:
+        checkpoint()
     if result.changed:
         index_store(session).open(session)  # bring the index up to date now, not at the next match
         result.retro = retro_match(session, actor=actor, reason=f"bank {name} version {result.version}",
-                                   changes=changes)
+                                   changes=changes, checkpoint=checkpoint)
     return result
 
 
@@ -115,11 +120,9 @@ def _settings(bank: Bank | None, fmt: str, category_map: dict | None, default_ca
 
 
 def _refused(session: Session, name: str, source: str, digest: str, exc: BankFormatError, actor: str) -> None:
-    session.rollback()
-    audit.record(session, actor=actor, action="bank.import.refused", entity="bank", reason=str(exc)[:500],
+    audit.attempted(session, actor=actor, action="bank.import.refused", entity="bank", reason=str(exc)[:500],
                  details={"bank": name, "source_name": source, "source_sha256": digest,
                           "problems": [str(p) for p in exc.problems[:20]], "more": exc.more + max(0, len(exc.problems) - 20)})
-    session.commit()
 
 
 def _apply(session: Session, bank: Bank | None, name: str, settings: ImportSettings, records: list[BankRecord],
@@ -246,7 +249,7 @@ class RunSummary:
 
 
 def match_reports(session: Session, report_ids: list[int], *, actor: str | None = None) -> RunSummary:
-    """Match every file of these reports (call after ingest stored them). Commits."""
+    """Match every file of these reports (call after ingest stored them)."""
     file_ids = report_file_ids(session, report_ids)
     return match_files(session, file_ids, actor=actor, trigger="ingest")
 
@@ -259,8 +262,11 @@ def report_file_ids(session: Session, report_ids: list[int]) -> list[int]:
 
 
 def match_files(session: Session, file_ids: list[int], *, actor: str | None = None, trigger: str = "manual",
-                reason: str | None = None, details: dict | None = None) -> RunSummary:
-    """Match these files against the banks as they are now; record statuses and changes. Commits."""
+                reason: str | None = None, details: dict | None = None,
+                checkpoint: Callable[[], None] | None = None) -> RunSummary:
+    """Match these files against the banks as they are now; record statuses and changes. A job
+    passes `checkpoint` (e.g. `session.commit`), called after each batch: a long retro-match then
+    holds no long transaction."""
     actor = actor or get_settings().actor
     settings = get_settings()
     index = searcher(session)
@@ -271,12 +277,12 @@ def match_files(session: Session, file_ids: list[int], *, actor: str | None = No
     totals = matching.RunTotals()
     for start in range(0, len(file_ids), settings.match_batch_files):
         _match_batch(session, file_ids[start:start + settings.match_batch_files], index, run, totals)
-        session.commit()  # one batch at a time: a long retro-match holds no long transaction
+        if checkpoint:
+            checkpoint()
     run.files, run.changed = totals.files, len(totals.changes)
     summary = RunSummary(run.id, trigger, totals.files, totals.by_status, [c.as_dict() for c in totals.changes])
     audit.record(session, actor=actor, action=f"media.match.{trigger}", entity="match_run", entity_ids=[run.id],
                  reason=reason, details={k: v for k, v in summary.as_dict().items() if k != "changes"} | (details or {}))
-    session.commit()
     return summary
 
 
@@ -357,7 +363,7 @@ def affected_files(session: Session, changes: BankChanges) -> list[int]:
 
 
 def retro_match(session: Session, *, actor: str | None = None, reason: str | None = None,
-                changes: BankChanges | None = None) -> RunSummary:
+                changes: BankChanges | None = None, checkpoint: Callable[[], None] | None = None) -> RunSummary:
     """Match stored files again after a bank changed; the reports whose files changed status are
     queued for re-triage and listed in the summary.
 
@@ -372,7 +378,8 @@ def retro_match(session: Session, *, actor: str | None = None, reason: str | Non
     else:
         file_ids = affected_files(session, changes)
         details = {"scope": "incremental", "bank_changes": changes.as_dict()}
-    summary = match_files(session, file_ids, actor=actor, trigger="retro", reason=reason, details=details)
+    summary = match_files(session, file_ids, actor=actor, trigger="retro", reason=reason, details=details,
+                          checkpoint=checkpoint)
     summary.scope = details["scope"]
     return summary
 

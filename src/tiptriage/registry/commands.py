@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
 
 from tiptriage.cliutil import EXIT_SOME_REFUSED, EXIT_USAGE, actor, console, day, emit_json, err_console, session
 from tiptriage.i18n import _, message
-from tiptriage.intake.models import Report
 from tiptriage import flows
 from tiptriage.registry import service as registry
-from tiptriage.registry.earlier import possible_earlier_warnings
-from tiptriage.registry.models import WARNING_STATES, PoliceWarning
-from tiptriage.subjects.models import Subject
-from tiptriage.triage.service import DecisionError, audit_view
+from tiptriage.registry import views
+from tiptriage.registry.models import WARNING_STATES
+from tiptriage.triage.service import DecisionError
 
 warnings_app = typer.Typer(no_args_is_help=True, help="Official police warnings: propose, approve, deliver, revoke.")
 alerts_app = typer.Typer(help="Alerts for units: re-reports after a warning, subjects another unit works.")
@@ -58,13 +55,6 @@ def _print_earlier(found: list[dict]) -> None:
                                state=_(d["state"]), unit=d["unit"], shared=shared), markup=False, highlight=False)
 
 
-def _with_earlier(s, warning: PoliceWarning, purpose: str, *, history: bool = False) -> dict:
-    """The warning's document with its possible earlier warnings (the search is audited)."""
-    doc = registry.warning_doc(s, warning, history=history)
-    doc["possible_earlier_warnings"] = possible_earlier_warnings(s, warning, actor=actor(), purpose=purpose)
-    return doc
-
-
 @warnings_app.command("list")
 def warnings_list(state: str | None = typer.Option(None, help=f"{', '.join(WARNING_STATES)} or expired."),
                   unit: str | None = typer.Option(None), as_json: bool = typer.Option(False, "--json")) -> None:
@@ -73,9 +63,7 @@ def warnings_list(state: str | None = typer.Option(None, help=f"{', '.join(WARNI
         err_console.print(_("Unknown state."))
         raise typer.Exit(EXIT_USAGE)
     with session() as s:
-        docs = [registry.warning_doc(s, w) for w in registry.list_warnings(s, state=state, unit=unit)]
-        audit_view(s, actor=actor(), action="warning.view", report_ids=[r["report_id"] for d in docs
-                                                                          for r in d["reports"]])
+        docs = views.view_warnings(s, actor=actor(), state=state, unit=unit)
     if as_json:
         emit_json(docs)
         return
@@ -93,12 +81,11 @@ def warnings_list(state: str | None = typer.Option(None, help=f"{', '.join(WARNI
 def warnings_show(warning_id: int = typer.Argument(...), as_json: bool = typer.Option(False, "--json")) -> None:
     """One warning with its reports and its full history."""
     with session() as s:
-        warning = s.get(PoliceWarning, warning_id)
-        if warning is None:
+        try:
+            doc = views.view_warning(s, warning_id, actor=actor(), purpose="show", history=True)
+        except LookupError:
             err_console.print(_("No warning with id {id}.", id=warning_id))
-            raise typer.Exit(EXIT_SOME_REFUSED)
-        doc = _with_earlier(s, warning, "show", history=True)
-        audit_view(s, actor=actor(), action="warning.view", report_ids=[r["report_id"] for r in doc["reports"]])
+            raise typer.Exit(EXIT_SOME_REFUSED) from None
     _print_warning(doc, as_json)
 
 
@@ -112,8 +99,7 @@ def warnings_propose(report_id: int = typer.Argument(...),
             warning = flows.propose_warning(s, report_id, actor=actor(), justification=justification, unit=unit)
         except REFUSED as exc:
             _refuse(exc)
-        doc = _with_earlier(s, warning, "propose")
-        s.commit()
+        doc = views.view_warning(s, warning.id, actor=actor(), purpose="propose")
     _print_warning(doc, as_json)
 
 
@@ -210,11 +196,7 @@ def alerts(ctx: typer.Context, unit: str | None = typer.Option(None, help="Only 
     if ctx.invoked_subcommand is not None:
         return
     with session() as s:
-        rows = registry.list_alerts(s, unit=unit, open_only=not all_)
-        reports = {r.id: r for r in s.execute(select(Report).where(Report.id.in_({a.report_id for a in rows})))
-                   .scalars()}
-        docs = [registry.alert_doc(a, reports.get(a.report_id)) for a in rows]
-        audit_view(s, actor=actor(), action="alert.view", report_ids=[a.report_id for a in rows], details={"unit": unit})
+        docs = views.view_alerts(s, actor=actor(), unit=unit, open_only=not all_)
     if as_json:
         emit_json(docs)
         return
@@ -236,7 +218,6 @@ def alerts_ack(alert_id: int = typer.Argument(...)) -> None:
             registry.acknowledge(s, alert_id, actor=actor())
         except LookupError as exc:
             _refuse(exc)
-        s.commit()
     console.print(_("Alert {id} acknowledged.", id=alert_id))
 
 
@@ -245,11 +226,7 @@ def investigations_list(all_: bool = typer.Option(False, "--all", help="Also clo
                         unit: str | None = typer.Option(None), as_json: bool = typer.Option(False, "--json")) -> None:
     """Investigations units work on (opened by a decision for a search or an urgent case)."""
     with session() as s:
-        rows = registry.list_investigations(s, open_only=not all_, unit=unit)
-        docs = [{"id": i.id, "report_id": i.report_id, "subject_id": i.subject_id, "unit": i.unit,
-                 "opened_at": i.opened_at, "opened_by": i.opened_by, "closed_at": i.closed_at,
-                 "close_reason": i.close_reason} for i in rows]
-        audit_view(s, actor=actor(), action="investigation.view", report_ids=[i.report_id for i in rows])
+        docs = views.view_investigations(s, actor=actor(), open_only=not all_, unit=unit)
     if as_json:
         emit_json(docs)
         return
@@ -276,12 +253,11 @@ def investigations_close(investigation_id: int = typer.Argument(...), reason: st
 def history(subject_id: int = typer.Argument(...), as_json: bool = typer.Option(False, "--json")) -> None:
     """A subject's reports with their recommendations, and its warnings, investigations and alerts."""
     with session() as s:
-        if s.get(Subject, subject_id) is None:
+        try:
+            doc = flows.subject_history(s, subject_id, actor=actor())
+        except LookupError:
             err_console.print(_("No subject with id {id}.", id=subject_id))
-            raise typer.Exit(EXIT_SOME_REFUSED)
-        doc = flows.subject_history(s, subject_id)
-        audit_view(s, actor=actor(), action="subject.history.view", report_ids=[r["report_id"] for r in doc["reports"]],
-                   details={"subject_id": subject_id})
+            raise typer.Exit(EXIT_SOME_REFUSED) from None
     if as_json:
         emit_json(doc)
         return

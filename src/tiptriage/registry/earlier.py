@@ -35,11 +35,11 @@ ADDRESS_KEY = "addr:"  # addr:<postcode or city>|<street>|<number><addition>
 def possible_earlier_warnings(session: Session, warning: PoliceWarning, *, actor: str,
                               purpose: str) -> list[dict]:
     """Earlier warnings whose subject shares anything with this warning's subject, each with its
-    evidence. Searching personal data is audited (who, why, what was found); flushed, not committed."""
+    evidence. Searching personal data is a consultation on record (who, why, what was found)."""
     own = _subject_persons(session, warning.id)
     found = _evidence(session, own, _warned_persons(warning.id))
     docs = _docs(session, found)
-    audit.record(session, actor=actor, action="warning.earlier_search", entity="warning",
+    audit.consulted(session, actor=actor, action="warning.earlier_search", entity="warning",
                  entity_ids=[warning.id], reason=purpose,
                  details={"purpose": purpose, "persons": len(own), "found": [d["warning_id"] for d in docs]})
     return docs
@@ -51,12 +51,12 @@ def possible_distribution(session: Session, warning: PoliceWarning, distributing
     this warning's subject, looser than linkage, each with its evidence: the person may have
     distributed in a report linkage did not join, and then no warning but a case is due.
     `distributing` is a subquery of (target_id: subject, person_id) — triage knows who distributed.
-    Audited."""
+    A consultation on record."""
     own = _subject_persons(session, warning.id)
     mine = set(membership.subject_of_persons(session, own).values())
     found = {k: v for k, v in _evidence(session, own, distributing).items() if k not in mine}
     docs = _distribution_docs(session, found)
-    audit.record(session, actor=actor, action="warning.distribution_search", entity="warning",
+    audit.consulted(session, actor=actor, action="warning.distribution_search", entity="warning",
                  entity_ids=[warning.id], reason=purpose,
                  details={"purpose": purpose, "persons": len(own), "found": [d["subject_id"] for d in docs]})
     return docs

@@ -23,7 +23,6 @@ def show(
     """A subject's reports, identifiers and links with their evidence."""
     with session() as s:
         doc = documents.subject_document(s, subject_id, actor=actor(), reason=reason)
-        s.commit()
     if doc is None:
         err_console.print(_("No subject with id {id}.", id=subject_id))
         raise typer.Exit(EXIT_SOME_REFUSED)
@@ -104,7 +103,6 @@ def search(
             found = lookup.search(s, value, actor=actor(), reason=reason, kind=kind)
         except errors.SubjectError as exc:
             fail(exc)
-        s.commit()
     if as_json:
         emit_json({"subjects": found})
         return
@@ -232,7 +230,6 @@ def _act(action, as_json: bool) -> None:
             result = action(s)
         except errors.SubjectError as exc:
             fail(exc)
-        s.commit()
     _print_result(result, as_json)
 
 
@@ -248,7 +245,6 @@ def train(
         fail(ValueError(_("Unknown engine {engine}.", engine=engine)))
     with session() as s:
         result = batch.train_from_store(s, actor=actor(), engine=engine, reason=reason)
-        s.commit()
     document = result.document
     if as_json:
         emit_json({
@@ -348,7 +344,6 @@ def relink(
             )
         except errors.SubjectError as exc:
             fail(exc)
-        s.commit()
     doc = {
         "run": run.id,
         "status": run.status,

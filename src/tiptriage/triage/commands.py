@@ -47,11 +47,11 @@ def triage(report_ids: list[int] = typer.Argument(None, help="Reports to triage 
             err_console.print(_("First finished what an earlier, stopped run left: {n} reports matched and linked.",
                                 n=number(caught_up.resumed)))
         if all_:
-            summary = service.triage_all(s, actor=actor(), reason=reason)
+            summary = service.triage_all(s, actor=actor(), reason=reason, checkpoint=s.commit)
         elif report_ids:
             summary = service.triage_reports(s, report_ids, actor=actor(), trigger="manual", reason=reason)
         else:
-            summary = service.triage_pending(s, actor=actor())
+            summary = service.triage_pending(s, actor=actor(), checkpoint=s.commit)
     if as_json:
         emit_json(summary.as_dict())
         return
@@ -160,10 +160,8 @@ def queue(unit: str | None = typer.Option(None, help="Only this unit."),
         err_console.print(_("Unknown status or outcome."))
         raise typer.Exit(EXIT_USAGE)
     with session() as s:
-        rows = service.queue(s, unit=unit, statuses=tuple(status) or service.OPEN_STATUSES, outcome=outcome,
-                             limit=limit, offset=offset)
-        service.audit_view(s, actor=actor(), action="triage.queue.view", report_ids=[r["report_id"] for r in rows],
-                           details={"unit": unit, "status": status, "outcome": outcome})
+        rows = service.view_queue(s, actor=actor(), unit=unit, statuses=tuple(status) or service.OPEN_STATUSES,
+                                  outcome=outcome, limit=limit, offset=offset)
     if as_json:
         emit_json(rows)
         return
@@ -180,11 +178,10 @@ def queue(unit: str | None = typer.Option(None, help="Only this unit."),
 def explain(report_id: int = typer.Argument(...), as_json: bool = typer.Option(False, "--json")) -> None:
     """Why a report got its recommendation: the facts, each rule that fired with its text, the history."""
     with session() as s:
-        doc = service.report_triage(s, report_id, lang=lang())
+        doc = service.view_report_triage(s, report_id, actor=actor(), lang=lang())
         if doc is None:
             err_console.print(_("Report {id} has not been triaged.", id=report_id))
             raise typer.Exit(EXIT_SOME_REFUSED)
-        service.audit_view(s, actor=actor(), action="triage.view", report_ids=[report_id])
     if as_json:
         emit_json(doc)
         return

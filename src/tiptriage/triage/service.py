@@ -13,6 +13,7 @@ policy, unit): triaging again is cheap and never buries the history under copies
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
@@ -101,8 +102,10 @@ class TriageSummary:
 
 def triage_reports(session: Session, report_ids: list[int], *, actor: str, trigger: str = "ingest",
                    reason: str | None = None, links: SubjectLinks | None = None,
-                   triager: Triager | None = None) -> TriageSummary:
-    """Derive facts, evaluate the policy and store what changed, in batches (one commit each).
+                   triager: Triager | None = None, checkpoint: Callable[[], None] | None = None) -> TriageSummary:
+    """Derive facts, evaluate the policy and store what changed, in batches of BATCH reports; a job
+    that commits batch by batch (the data path, `triage --all`) passes `checkpoint`, called after
+    each batch (e.g. `session.commit`), otherwise it all belongs to the caller's transaction.
 
     Also takes the reports off media's and subjects' re-triage queues and raises alerts for
     re-reports after a warning and for subjects another unit already investigates.
@@ -112,25 +115,28 @@ def triage_reports(session: Session, report_ids: list[int], *, actor: str, trigg
     summary = TriageSummary(trigger, triager.policy.ref)
     for part in chunks(sorted(set(report_ids)), BATCH):
         _triage_batch(session, triager, part, actor, trigger, reason, summary)
-        session.commit()
+        if checkpoint:
+            checkpoint()
     return summary
 
 
-def triage_pending(session: Session, *, actor: str, links: SubjectLinks | None = None) -> TriageSummary:
+def triage_pending(session: Session, *, actor: str, links: SubjectLinks | None = None,
+                   checkpoint: Callable[[], None] | None = None) -> TriageSummary:
     """Reports never triaged, and reports queued again by media or subjects."""
     never = select(Report.id).where(~select(TriageState.report_id).where(TriageState.report_id == Report.id).exists())
     ids = set(session.execute(never).scalars()) | set(media.pending_retriage(session))
     links = links or default_links()
     ids |= set(links.pending_retriage(session))
     return triage_reports(session, sorted(ids), actor=actor, trigger="manual", links=links,
-                          reason="pending: new reports, bank and subject changes")
+                          reason="pending: new reports, bank and subject changes", checkpoint=checkpoint)
 
 
-def triage_all(session: Session, *, actor: str, reason: str | None = None,
-               links: SubjectLinks | None = None) -> TriageSummary:
+def triage_all(session: Session, *, actor: str, reason: str | None = None, links: SubjectLinks | None = None,
+               checkpoint: Callable[[], None] | None = None) -> TriageSummary:
     """Every stored report (after a policy change, or to bring everything up to date)."""
     ids = list(session.execute(select(Report.id).order_by(Report.id)).scalars())
-    return triage_reports(session, ids, actor=actor, trigger="all", reason=reason, links=links)
+    return triage_reports(session, ids, actor=actor, trigger="all", reason=reason, links=links,
+                          checkpoint=checkpoint)
 
 
 def _remember_policy(session: Session, triager: Triager) -> None:
@@ -307,7 +313,7 @@ def current(session: Session, report_id: int) -> tuple[TriageState, Recommendati
 
 def decide(session: Session, report_id: int, *, actor: Actor, justification: str, outcome: str | None = None,
            unit: str | None = None, links: SubjectLinks | None = None) -> Decision:
-    """Confirm (no outcome, or the recommended one) or override a recommendation. Commits.
+    """Confirm (no outcome, or the recommended one) or override a recommendation.
 
     A WARNING becomes a proposed warning awaiting a second person's approval; a search or an
     urgent case opens an investigation, which the subject's other reports then show.
@@ -337,7 +343,6 @@ def decide(session: Session, report_id: int, *, actor: Actor, justification: str
     elif final in CASE_OUTCOMES:
         registry.open_investigation(session, report_id, unit=decision.unit, actor=actor, subject_id=subject,
                                     decision_id=decision.id)
-    session.commit()
     if final in CASE_OUTCOMES:
         retriage_related(session, [report_id], actor=actor, trigger="decision", links=links,
                          reason=f"decision {decision.id}: {final}")
@@ -365,7 +370,7 @@ def _check_decision(state: TriageState, rec: Recommendation, final: str, justifi
 def record_risk_item(session: Session, report_id: int, item: str, value: bool, *, actor: str, note: str,
                      links: SubjectLinks | None = None) -> RiskItem:
     """An analyst's structured risk item for the reported person of a report; the subject's
-    reports are triaged again at once. Commits."""
+    reports are triaged again at once."""
     if item not in RISK_ITEMS:
         raise ValueError(f"a risk item is one of {', '.join(RISK_ITEMS)}")
     if not note.strip():
@@ -376,7 +381,6 @@ def record_risk_item(session: Session, report_id: int, item: str, value: bool, *
     session.flush()
     audit.record(session, actor=actor, action="triage.risk_item", entity="report", entity_ids=[report_id],
                  reason=note, details={"item": item, "value": value, "risk_item_id": row.id, "person_id": person})
-    session.commit()
     retriage_related(session, [report_id], actor=actor, trigger="risk_item", links=links, reason=f"risk item {item}")
     return row
 
@@ -385,7 +389,7 @@ def record_birth_date(session: Session, report_id: int, born: date, *, source: s
                       links: SubjectLinks | None = None, retriage: bool = True) -> VerifiedBirthDate:
     """A date of birth an analyst verified in a register for the reported person of a report. It
     is added, never replaces an earlier check (the newest counts), and the subject's reports are
-    triaged again at once unless `retriage` is off (a batch of checks triages once). Commits."""
+    triaged again at once unless `retriage` is off (a batch of checks triages once)."""
     if source not in BIRTH_DATE_REGISTERS:
         raise ValueError(f"a date of birth is verified in one of {', '.join(BIRTH_DATE_REGISTERS)}, not {source}")
     if not note.strip():
@@ -400,7 +404,6 @@ def record_birth_date(session: Session, report_id: int, born: date, *, source: s
     audit.record(session, actor=actor, action="triage.birth_date", entity="report", entity_ids=[report_id],
                  reason=note, details={"verified_birth_date_id": row.id, "person_id": person, "source": source,
                                        "date_of_birth": born.isoformat()})
-    session.commit()
     if retriage:
         retriage_related(session, [report_id], actor=actor, trigger="birth_date", links=links,
                          reason=f"date of birth verified in {source}")
@@ -412,7 +415,7 @@ def record_distribution(session: Session, report_id: int, *, distributed: bool, 
     """What an analyst established about whether files of a report were distributed: the answer to
     the question an undetermined file raises (NCMEC says nothing per file). `files` are file refs;
     None means every file of the report. Added, never replacing an earlier finding (the newest
-    counts); the subject's reports are triaged again, since distribution counts for the person. Commits."""
+    counts); the subject's reports are triaged again, since distribution counts for the person."""
     if source not in DISTRIBUTION_SOURCES:
         raise refusal(ValueError, "a finding comes from one of {sources}, not {source}",
                       sources=", ".join(DISTRIBUTION_SOURCES), source=source)
@@ -434,7 +437,6 @@ def record_distribution(session: Session, report_id: int, *, distributed: bool, 
     audit.record(session, actor=actor, action="triage.distribution", entity="report", entity_ids=[report_id],
                  reason=note, details={"files": wanted, "distributed": distributed, "source": source,
                                        "finding_ids": [r.id for r in rows]})
-    session.commit()
     retriage_related(session, [report_id], actor=actor, trigger="distribution", links=links,
                      reason=f"distribution established ({source})")
     return rows
@@ -444,11 +446,10 @@ def record_identification(session: Session, report_id: int, person: identity.Ide
                           reference: str, note: str, actor: str, person_ref: str | None = None,
                           links: SubjectLinks | None = None) -> identity.Identified:
     """Who the unit established stands behind the report (the answer to NEEDS_IDENTIFICATION):
-    recorded, linked again (`subjects.identity`), committed, and the reports of every subject it
+    recorded, linked again (`subjects.identity`), and the reports of every subject it
     touched are triaged at once, so a warned person's re-report is escalated now."""
     result = identity.identify(session, report_id, person, source=source, reference=reference, note=note,
                                actor=actor, person_ref=person_ref)
-    session.commit()
     triage_reports(session, list(result.retriage), actor=actor, trigger="identified", links=links,
                    reason=f"identified ({source} {reference.strip()})")
     return result
@@ -576,15 +577,27 @@ def queue(session: Session, *, unit: str | None = None, statuses: tuple[str, ...
             for s, source, external_id, rule, flags, subjects in session.execute(query)]
 
 
+def view_queue(session: Session, *, actor: str, purpose: str | None = None, unit: str | None = None,
+               statuses: tuple[str, ...] = OPEN_STATUSES, outcome: str | None = None, limit: int | None = 100,
+               offset: int = 0) -> list[dict]:
+    """The queue as a person sees it; the reports shown are on record as consulted."""
+    rows = queue(session, unit=unit, statuses=statuses, outcome=outcome, limit=limit, offset=offset)
+    audit.consulted_reports(session, actor=actor, action="triage.queue.view", report_ids=[r["report_id"] for r in rows],
+                            reason=purpose, details={"unit": unit, "status": list(statuses), "outcome": outcome})
+    return rows
+
+
+def view_report_triage(session: Session, report_id: int, *, actor: str, lang: str = "nl",
+                       purpose: str | None = None) -> dict | None:
+    """`report_triage` for a person (`explain`), on record as consulted; None when not triaged."""
+    doc = report_triage(session, report_id, lang=lang)
+    if doc is not None:
+        audit.consulted_reports(session, actor=actor, action="triage.view", report_ids=[report_id], reason=purpose)
+    return doc
+
+
 def make_order() -> tuple[str, ...]:
     return parse_policy(policy_bytes(get_settings().policy_file)).outcome_order
-
-
-def audit_view(session: Session, *, actor: str, action: str, report_ids: list[int], details: dict | None = None) -> None:
-    """Consulting personal data is logged (LED art. 25): who looked at which reports, and how."""
-    audit.record(session, actor=actor, action=action, entity="report", entity_ids=sorted(set(report_ids)),
-                 details=details or {})
-    session.commit()
 
 
 def settle_warning(session: Session, report_ids: list[int], *, approved: bool) -> None:

@@ -1,0 +1,55 @@
+"""Every read service that returns personal data puts the reader on record (who, which reports),
+so no front door — the CLI today, the web application next — can forget it."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from registry.scenario import warned_then_reported_again
+from sqlalchemy import select
+from triage.dbdata import person
+
+from tiptriage import flows
+from tiptriage.accounts.actor import Actor
+from tiptriage.audit.models import AuditEvent
+from tiptriage.registry import views
+from tiptriage.triage import service as triage
+
+WHO = Actor("lezer")
+PEOPLE = (person("Jan", "Jansen", email="jan.jansen@example.nl"),
+          person("Piet", "Pieters", email="piet@example.org", dob=date(1990, 2, 3), postcode="1011 AB"))
+
+
+def _reads(session, warning_id: int, report_id: int) -> dict:
+    subject = triage.report_triage(session, report_id)["recommendation"]["subject_ids"][0]
+    return {
+        "triage.queue.view": lambda: triage.view_queue(session, actor=WHO),
+        "triage.view": lambda: triage.view_report_triage(session, report_id, actor=WHO),
+        "warning.view": lambda: views.view_warnings(session, actor=WHO),
+        "warning.earlier_search": lambda: views.view_warning(session, warning_id, actor=WHO, purpose="show"),
+        "alert.view": lambda: views.view_alerts(session, actor=WHO),
+        "investigation.view": lambda: views.view_investigations(session, actor=WHO),
+        "plan.view": lambda: flows.plan(session, actor=WHO),
+        "subject.history.view": lambda: flows.subject_history(session, subject, actor=WHO),
+    }
+
+
+def _events(session, action: str) -> list[AuditEvent]:
+    return list(session.execute(select(AuditEvent).where(AuditEvent.action == action)
+                                .order_by(AuditEvent.seq)).scalars())
+
+
+def test_every_read_service_puts_the_reader_on_record(session, tmp_path):
+    warning_id, first, second = warned_then_reported_again(session, tmp_path, *PEOPLE)
+    for action, read in _reads(session, warning_id, second).items():
+        before = len(_events(session, action))
+        read()
+        events = _events(session, action)
+        assert len(events) == before + 1 and events[-1].actor == "lezer", action
+
+
+def test_a_warning_read_names_its_reports(session, tmp_path):
+    warning_id, first, _ = warned_then_reported_again(session, tmp_path, *PEOPLE)
+    views.view_warning(session, warning_id, actor=WHO, purpose="show")
+    viewed = [e for e in _events(session, "warning.view") if e.actor == "lezer"]
+    assert viewed[-1].entity_ids == [first]
