@@ -189,20 +189,25 @@ def test_a_file_larger_than_its_size_when_listed_is_read_whole(session, tmp_path
     assert documents.raw_documents(session, report) == [(path.name, path.read_bytes())]
 
 
+def refusing(external_id: str):
+    """storing._insert_reports as a database that refuses every batch holding this report."""
+    real = storing._insert_reports
+
+    def insert(session_, new, actor, now):
+        if any(c.external_id == external_id for c, _, _ in new):
+            from sqlalchemy.exc import IntegrityError  # what a constraint violation raises
+            raise IntegrityError("insert", {}, Exception("simulated constraint violation"))
+        return real(session_, new, actor, now)
+
+    return insert
+
+
 def test_a_batch_the_database_refuses_is_retried_report_by_report(session, tmp_path, monkeypatch):
     """One report that cannot be stored (here: a name over the column size on any database is
     simulated by failing its insert) must not take the rest of its batch down with it."""
     for n in range(4):
         write_xml(tmp_path, make_report(n))
-    real = storing._insert_reports
-
-    def failing(session_, new, actor, now):
-        if any(c.external_id == "9000002" for c, _, _ in new):
-            from sqlalchemy.exc import IntegrityError  # what a constraint violation raises
-            raise IntegrityError("insert", {}, Exception("simulated constraint violation"))
-        return real(session_, new, actor, now)
-
-    monkeypatch.setattr(storing, "_insert_reports", failing)
+    monkeypatch.setattr(storing, "_insert_reports", refusing("9000002"))
     summary = pipeline.ingest(session, [tmp_path], actor="t", batch_size=10)
     assert (summary.stored, summary.rejected) == (3, 1)
     assert summary.errors[0]["report_id"] == "9000002"
@@ -216,15 +221,7 @@ def test_storing_leaves_every_commit_to_its_caller(session, tmp_path, monkeypatc
     for n in range(5):
         write_xml(tmp_path, make_report(n))
     (tmp_path / "bad.xml").write_bytes(b"<report>")
-    real = storing._insert_reports
-
-    def failing(session_, new, actor, now):
-        if any(c.external_id == "9000002" for c, _, _ in new):
-            from sqlalchemy.exc import IntegrityError
-            raise IntegrityError("insert", {}, Exception("simulated constraint violation"))
-        return real(session_, new, actor, now)
-
-    monkeypatch.setattr(storing, "_insert_reports", failing)
+    monkeypatch.setattr(storing, "_insert_reports", refusing("9000002"))
     monkeypatch.setattr(session, "commit", lambda: pytest.fail("intake committed"))
     summary = storing.IngestSummary()
     units = list(storing.store_batches(session, [tmp_path], summary, actor="t", batch_size=2))

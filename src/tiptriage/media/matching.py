@@ -30,7 +30,8 @@ from tiptriage.media.models import (
 )
 from tiptriage.media.store import Searcher
 
-_EXACT = frozenset(t.name for t in hashtypes.EXACT)  # matched by the join of exact_hits
+# The types the database looks up (`index` "database"): matched by the join of exact_hits.
+_JOINED = frozenset(t.name for t in hashtypes.ALL if t.index == "database")
 
 
 @dataclass(frozen=True, order=True)
@@ -97,7 +98,7 @@ def exact_hits(session: Session, file_ids: list[int]) -> dict[int, set[Hit]]:
             .join(BankEntry, and_(BankEntry.hash_type == FileHashRow.hash_type, BankEntry.value == FileHashRow.value))
             .where(FileHashRow.file_id.in_(part), BankEntry.removed_version.is_(None)))
         for file_id, entry_id, hash_type in rows:
-            if hash_type in _EXACT:
+            if hash_type in _JOINED:
                 hits[file_id].add(Hit(entry_id, hash_type, 0))
     return hits
 
