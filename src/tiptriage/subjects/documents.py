@@ -26,7 +26,7 @@ def subject_document(
     if subject is None:
         return None
     if actor is not None:
-        audit.record(
+        audit.consulted(
             session,
             actor=actor,
             action="subjects.show",
