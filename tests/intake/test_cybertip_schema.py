@@ -15,6 +15,7 @@ import pytest
 from lxml import etree
 
 from tiptriage import pipeline
+from tiptriage.accounts.actor import Actor
 from tiptriage.intake import documents
 
 XSD = Path(__file__).resolve().parents[3] / "shared" / "ncmec" / "cyber_tipline.xsd"
@@ -366,11 +367,11 @@ def test_a_report_using_every_element_is_stored_and_every_value_is_found(session
     for n, annotations in enumerate((True, False)):
         (tmp_path / f"880001-file{n}.xml").write_bytes(
             etree.tostring(build(file_table(annotations)), xml_declaration=True, encoding="UTF-8"))
-    summary = pipeline.ingest(session, [tmp_path], actor="test")
+    summary = pipeline.ingest(session, [tmp_path], actor=Actor("test"))
     assert (summary.stored, summary.rejected) == (1, 0), summary.errors
-    doc = documents.report_document(session, summary.report_ids[0], actor="test", reason="schema table")
+    doc = documents.report_document(session, summary.report_ids[0], actor=Actor("test"), reason="schema table")
     shown = json.dumps(doc, ensure_ascii=False)
-    raw = b"".join(part["data"] for part in documents.read_raw(session, doc["id"], actor="test", reason="test"))
+    raw = b"".join(part["data"] for part in documents.read_raw(session, doc["id"], actor=Actor("test"), reason="test"))
     missing = [(path, expect) for path, value, expect in REPORT_TABLE + file_table(True) + file_table(False)
                if (expect == RAW and value.encode() not in raw) or (expect != RAW and expect not in shown)]
     assert missing == []
@@ -388,15 +389,7 @@ from sqlalchemy import func, select  # noqa: E402
 
 from tiptriage.db import make_engine, migrate, session_factory  # noqa: E402
 from tiptriage.intake.models import (  # noqa: E402
-    AddressRow,
-    FileHashRow,
-    FileRow,
-    IdentifierRow,
-    IpEventRow,
-    QuarantineEntry,
-    RawPart,
-    Report,
-    ReportedPersonRow,
+    AddressRow, FileHashRow, FileRow, IdentifierRow, IpEventRow, QuarantineEntry, RawPart, Report, ReportedPersonRow,
 )
 
 TEXT_LEAVES = frozenset({
@@ -512,7 +505,7 @@ def test_property_schema_shaped_reports_are_stored_whole_or_refused_whole_and_va
     with store() as session:
         before = _counts(session)
         quarantined = session.execute(select(func.count()).select_from(QuarantineEntry)).scalar_one()
-        summary = pipeline.ingest(session, [folder], actor="property")
+        summary = pipeline.ingest(session, [folder], actor=Actor("property"))
         after = _counts(session)
         if summary.stored:
             assert summary.rejected == 0 and after["reports"] == before["reports"] + 1

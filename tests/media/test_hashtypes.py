@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tiptriage import hashtypes
+from tiptriage.accounts.actor import Actor
 from tiptriage.config import get_settings
 from tiptriage.intake import values
 from tiptriage.media import lookup, service
@@ -91,10 +92,10 @@ def test_every_type_matches_a_stored_file_as_its_declaration_says(session, tmp_p
     value = value_of(kind)
     threshold = kind.max_distance(get_settings())
     (tmp_path / "bank.csv").write_bytes(bank_csv(kind.name, value))
-    service.import_bank(session, tmp_path / "bank.csv", name="b", actor="t")
+    service.import_bank(session, tmp_path / "bank.csv", name="b", actor=Actor("t"))
     close, beyond = flipped(value, threshold), flipped(value, threshold + 1)
     report, (equal, near, far) = add_report(session, [{"hashes": {kind.name: v}} for v in (value, close, beyond)])
-    service.match_reports(session, [report], actor="t")
+    service.match_reports(session, [report], actor=Actor("t"))
     found = service.file_status(session, [equal, near, far])
     assert [found[f]["status"] for f in (equal, near, far)] == ["known", "known", "unrated"]
     assert [(m["hash_type"], m["distance"]) for m in found[near]["matches"]] == [(kind.name, threshold)]

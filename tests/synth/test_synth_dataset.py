@@ -10,6 +10,7 @@ from collections import defaultdict
 from datetime import date
 
 from tiptriage import pipeline
+from tiptriage.accounts.actor import Actor
 from tiptriage.intake.formats import read_file, tiptriage_json
 from tiptriage.synth.generator import generate, json_view
 from tiptriage.synth.media import PDQ_MATCH_DISTANCE
@@ -17,12 +18,7 @@ from tiptriage.synth.noise import age_at, gmail_canonical
 from tiptriage.synth.plan import SynthOptions
 from tiptriage.synth.reference import CONTACT_RISK_ANNOTATIONS, ENTICEMENT_INCIDENT
 from tiptriage.synth.truth import (
-    DISTRIBUTED,
-    UNDETERMINED,
-    ReportFacts,
-    distribution,
-    expected_outcome_nl_2023,
-    travel,
+    DISTRIBUTED, UNDETERMINED, ReportFacts, distribution, expected_outcome_nl_2023, travel,
 )
 
 NEUTRAL_FILE_NAME = re.compile(r"^(IMG_\d{4}\.(jpg|JPG)|DSC\d{5}\.jpg|vid_\d{4}\.mp4|VID-\d{7,8}-WA\d{4}\.mp4"
@@ -85,7 +81,7 @@ def test_every_report_parses_and_its_json_twin_is_equal(synth_set, parsed, truth
 
 
 def test_ingest_stores_every_report_and_rejects_nothing(synth_set, session):
-    summary = pipeline.ingest(session, [synth_set.out / "reports"], actor="test")
+    summary = pipeline.ingest(session, [synth_set.out / "reports"], actor=Actor("test"))
     assert (summary.rejected, summary.stored, summary.versions) == (0, synth_set.reports, 0), summary.errors[:3]
 
 
