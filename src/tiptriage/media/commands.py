@@ -41,13 +41,14 @@ def import_(path: Path = typer.Argument(..., exists=True, dir_okay=False, help="
             hash_type: str | None = typer.Option(None, help="For lists of 64-digit hashes: sha256 or pdq."),
             as_json: bool = typer.Option(False, "--json")) -> None:
     """Import a bank file as the bank's next version, then match every stored file again."""
-    if fmt is not None and fmt not in BANK_FORMATS or hash_type is not None and hash_type not in hashtypes.NAMES:
+    kind = hashtypes.named(hash_type) if hash_type is not None else None  # any spelling a bank file may use
+    if fmt is not None and fmt not in BANK_FORMATS or hash_type is not None and kind is None:
         err_console.print(_("Unknown format or hash type."))
         raise typer.Exit(EXIT_USAGE)
     with session(create=True) as s:
         try:
             result = service.import_bank(s, path, name=name, fmt=fmt, category_map=_category_map(mapping),
-                                         default_category=default_category, hash_type=hash_type, actor=actor(),
+                                         default_category=default_category, hash_type=kind and kind.name, actor=actor(),
                                          checkpoint=s.commit)
         except ValueError as exc:
             err_console.print(str(exc))
