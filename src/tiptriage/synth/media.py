@@ -115,9 +115,9 @@ def known_hashes(media: KnownMedia, rng: random.Random) -> tuple[tuple[FileHash,
     ways = KNOWN_WAYS if media.pdq_in_bank else KNOWN_WAYS[:3]
     way = rng.choices(ways, cum_weights=KNOWN_WAYS_CUM_WEIGHTS[:len(ways)])[0]
     if way == "full":
-        hashes = [_known(media, MD5), _known(media, SHA1)]
+        hashes = [known_hash(media, MD5), known_hash(media, SHA1)]
         if rng.random() < 0.4:
-            hashes.append(_known(media, PDQ))
+            hashes.append(known_hash(media, PDQ))
         return tuple(hashes), MD5.name
     if way in (MD5.name, SHA1.name):
         return (FileHash(way, getattr(media, way)),), way
@@ -127,7 +127,8 @@ def known_hashes(media: KnownMedia, rng: random.Random) -> tuple[tuple[FileHash,
     return (FileHash(MD5.name, random_digest(rng, MD5)), near), PDQ.name
 
 
-def _known(media: KnownMedia, kind: HashType) -> FileHash:
+def known_hash(media: KnownMedia, kind: HashType) -> FileHash:
+    """The file's own hash of this type, as the banks know it."""
     return FileHash(kind.name, getattr(media, kind.name))
 
 
