@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 DEMO_DIR := var/demo
 DEMO_REPORTS ?= 2000
 
-.PHONY: demo test install bench clean
+.PHONY: demo test install bench clean messages
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -35,6 +35,17 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -n 2 -q
+
+# The message catalogues (README, "User text and translations"): the ids extracted from the code and
+# from the CLI's help (babel.cfg), merged into each language's .po (new ids untranslated, changed ones
+# fuzzy: both fail tests/test_catalogue.py until translated), compiled to the .mo that is committed.
+# Locations name the file only and the output is sorted, so line moves change nothing.
+LOCALE := src/tiptriage/locale
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg --sort-output --add-location=file --omit-header \
+		-o $(LOCALE)/tiptriage.pot .
+	$(BIN)/pybabel update -i $(LOCALE)/tiptriage.pot -d $(LOCALE) -D tiptriage --ignore-pot-creation-date
+	$(BIN)/pybabel compile -d $(LOCALE) -D tiptriage --statistics
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py

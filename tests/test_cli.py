@@ -121,6 +121,17 @@ def test_dutch_is_the_default_language(cli_env, tmp_path, monkeypatch):
     assert "Opgeslagen" in run("ingest", str(tmp_path)).stdout
 
 
+def test_a_report_reads_in_dutch_by_default(cli_env, tmp_path, monkeypatch):
+    monkeypatch.delenv("TIPTRIAGE_LANG")
+    write_reports(tmp_path, 1)
+    run("ingest", str(tmp_path))
+    shown = run("reports", "show", "1", "--reason", "test").stdout
+    assert "Personen in melding" in shown and "Geboren" in shown and "gemeld" in shown
+    assert "DOB" not in shown and " reported " not in shown
+    log = run("audit", "log").stdout
+    assert "Wanneer" in log and "Reden" in log and "reason" not in log
+
+
 def test_audit_verify_passes_then_fails_after_tampering(cli_env, tmp_path):
     write_reports(tmp_path, 2)
     run("ingest", str(tmp_path))
@@ -135,3 +146,15 @@ def test_audit_verify_passes_then_fails_after_tampering(cli_env, tmp_path):
     engine.dispose()
     broken = run("audit", "verify")
     assert broken.exit_code == 1 and "event 1" in broken.output
+
+
+def test_an_analysts_refused_action_is_said_in_dutch(cli_env, tmp_path, monkeypatch):
+    write_reports(tmp_path, 1)
+    run("ingest", str(tmp_path))
+    monkeypatch.delenv("TIPTRIAGE_LANG")
+    itself = runner.invoke(app, ["subjects", "merge", "1", "1", "--reason", "x"])
+    assert itself.exit_code == 2 and "een subject kan niet met zichzelf worden samengevoegd" in itself.output
+    stray = runner.invoke(app, ["subjects", "split", "1", "--person", "99", "--reason", "x"])
+    assert stray.exit_code == 2 and "niet alle van 99 horen bij subject 1" in stray.output
+    english = runner.invoke(app, ["--lang", "en", "subjects", "merge", "1", "1", "--reason", "x"])
+    assert "a subject cannot be merged with itself" in english.output

@@ -130,3 +130,6 @@ def test_an_unknown_id_is_refused_in_dutch_with_exit_1(monkeypatch, empty_store,
     _no_traceback(result)
     assert result.exit_code == 1, result.output
     assert UNKNOWN in result.output or "nope" in result.output
+    said = " ".join(result.output.lower().split())
+    assert ("geen" in said or "nog niet getrieerd" in said) and not any(
+        english in said for english in ("with id", "named", "has not been", "no report", "no warning"))

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
 
 import typer
 
 from tiptriage.audit.commands import app as audit_app
-from tiptriage.cliutil import EXIT_STORE, console, err_console, session
-from tiptriage.i18n import _
+from tiptriage.clihelp import HelpGroup, localise
+from tiptriage.cliutil import EXIT_STORE, EXIT_USAGE, console, err_console, session
+from tiptriage.i18n import _, choose, language, message
 from tiptriage.intake.commands import ingest, reports_app
 from tiptriage.media.commands import bank_app, hash_, match, media_app
 from tiptriage.operations.commands import plan, units
@@ -19,13 +21,41 @@ from tiptriage.triage.commands import (
     birth_date, decide, distribution, explain, identify, policy_app, queue, risk_app, triage,
 )
 
-app = typer.Typer(no_args_is_help=True, add_completion=False,
+
+
+class Tiptriage(HelpGroup):
+    """The whole command in the language TIPTRIAGE_LANG names (Dutch when unset); `--lang` overrides
+    it for the call. Set before parsing, so help for no arguments or a bare --help is in it too."""
+
+    def main(self, *args, **kwargs):
+        try:
+            chosen = choose(os.environ.get("TIPTRIAGE_LANG"))
+        except ValueError as exc:  # a setting that cannot be used
+            err_console.print(message(exc))
+            raise SystemExit(EXIT_STORE) from None
+        with language(chosen):
+            return super().main(*args, **kwargs)
+
+
+def _language_chosen(ctx: typer.Context, value: str | None) -> None:
+    if value is not None:
+        try:
+            ctx.with_resource(language(value))  # until the command ends
+        except ValueError as exc:
+            err_console.print(message(exc))
+            raise typer.Exit(EXIT_USAGE) from None
+
+
+app = typer.Typer(cls=Tiptriage, no_args_is_help=True, add_completion=False,
                   help="tiptriage: triage of CSAM reports on metadata and hashes only.")
 db_app = typer.Typer(no_args_is_help=True, help="The store itself: its schema.")
 
 
 @app.callback()
-def _settings_checked() -> None:
+def _settings_checked(
+    lang: str | None = typer.Option(None, "--lang", is_eager=True, callback=_language_chosen, metavar="nl|en",
+                                    help="Language of the output (default: TIPTRIAGE_LANG, else nl)."),
+) -> None:
     """Settings are checked before any command runs: a wrong one is named, not a traceback."""
     from pydantic import ValidationError
 
@@ -79,6 +109,7 @@ app.command()(history)
 app.command()(plan)
 app.command()(units)
 app.add_typer(db_app, name="db")
+localise(app)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from tiptriage.accounts.actor import same_identity, units_in_view
 from tiptriage.audit import service as audit
+from tiptriage.i18n import refusal
 from tiptriage.intake.models import Report, ReportedPersonRow
 from tiptriage.operations.plan import PlanItem, UnitPlan, plan_week
 from tiptriage.operations.units import load_units
@@ -50,7 +51,7 @@ def approve_warning(session: Session, warning_id: int, *, actor: str, note: str 
     now, so a check recorded a minute ago counts)."""
     warning = session.get(PoliceWarning, warning_id)
     if warning is None:
-        raise LookupError(f"no warning with id {warning_id}")
+        raise refusal(LookupError, "no warning with id {id}", id=warning_id)
     found, spread, facts = [], [], {}
     # Only an approval that may go ahead looks at personal data; the others are refused below. The
     # searches are consultations: on record even when the approval is then refused.
@@ -117,7 +118,7 @@ def subject_history(session: Session, subject_id: int, *, actor: str, purpose: s
     links = links or default_links()
     persons = links.members_of(session, [subject_id]).get(subject_id, [])
     if not persons and session.get(Subject, subject_id) is None:
-        raise LookupError(f"no subject with id {subject_id}")
+        raise refusal(LookupError, "no subject with id {id}", id=subject_id)
     report_ids = sorted(set(session.execute(select(ReportedPersonRow.report_id).where(
         ReportedPersonRow.id.in_(persons))).scalars())) if persons else []
     rows = session.execute(select(Report, TriageState, Recommendation)

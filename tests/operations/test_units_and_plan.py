@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tiptriage.cli import app
+from tiptriage.i18n import language
 from tiptriage.operations.plan import PlanItem, plan_week
 from tiptriage.operations.units import UnitsError, load_units, parse_units
 from tiptriage.synth.reference import CITIES
@@ -54,6 +55,8 @@ def test_bad_unit_tables_are_refused(doc, message):
 @pytest.fixture(autouse=True)
 def _english(monkeypatch):
     monkeypatch.setenv("TIPTRIAGE_LANG", "en")  # the plan's reasons are user-facing text
+    with language("en"):
+        yield
 
 
 def item(n: int, outcome: str, unit: str = "Limburg", priority: int = 0) -> PlanItem:
@@ -94,9 +97,9 @@ def test_units_cli(cli_env):
     assert doc["costs"]["URGENT"] == 16
 
 
-def test_the_reasons_are_in_dutch_by_default(monkeypatch):
-    monkeypatch.delenv("TIPTRIAGE_LANG")
+def test_the_reasons_are_in_dutch_by_default():
     units = parse_units({"units": [{"name": "A", "capacity": 3}], "default_unit": "A", "costs": {"WARNING": 3}})
-    plan = plan_week([item(1, "WARNING", "A"), item(2, "WARNING", "A")], units)["A"]
+    with language(None):  # none chosen
+        plan = plan_week([item(1, "WARNING", "A"), item(2, "WARNING", "A")], units)["A"]
     assert plan.planned[0]["reason"] == "past deze week in volgorde van de werkvoorraad"
     assert plan.waiting[0]["reason"].startswith("capaciteit 3 u bereikt; 3 u gaat voor")

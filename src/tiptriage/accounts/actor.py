@@ -13,22 +13,22 @@ from pathlib import Path
 
 import yaml
 
-from tiptriage.i18n import refusal
+from tiptriage.i18n import N_, Words, refusal
 
 # analyst: triage decisions, proposals, identifications; team_lead: approves warnings (the second
 # person) and may do what an analyst does; officer: delivers warnings; admin: the store itself.
 ROLES = ("analyst", "team_lead", "officer", "admin")
 # What each role may do; the services call `require` before they act. Work the system does itself
 # (ingest's matching, linking and triage) needs no role: whoever may ingest starts it.
-ALLOWED = {"decide": ("analyst", "team_lead"), "approve": ("team_lead",), "deliver": ("officer", "team_lead"),
-           "revoke": ("team_lead",),
-           "record": ("analyst", "team_lead"),  # register checks, risk items, distribution, identification
-           "link": ("analyst", "team_lead"),  # merge, split, reviews, relink runs
-           "train": ("team_lead", "admin"),  # the linkage model in use
-           "classify": ("analyst", "team_lead"),  # an analyst's category for a file
-           "import_bank": ("admin",),
-           "acknowledge": ("analyst", "team_lead", "officer"),
-           "close": ("analyst", "team_lead")}  # an investigation
+ALLOWED = {N_("decide"): ("analyst", "team_lead"), N_("approve"): ("team_lead",), N_("deliver"): ("officer", "team_lead"),
+           N_("revoke"): ("team_lead",),
+           N_("record"): ("analyst", "team_lead"),  # register checks, risk items, distribution, identification
+           N_("link"): ("analyst", "team_lead"),  # merge, split, reviews, relink runs
+           N_("train"): ("team_lead", "admin"),  # the linkage model in use
+           N_("classify"): ("analyst", "team_lead"),  # an analyst's category for a file
+           N_("import_bank"): ("admin",),
+           N_("acknowledge"): ("analyst", "team_lead", "officer"),
+           N_("close"): ("analyst", "team_lead")}  # an investigation
 USER_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 
 
@@ -82,10 +82,10 @@ def require(actor: str, action: str, *, unit: str | None = None) -> None:
     roles = actor.roles if isinstance(actor, Actor) else frozenset()
     if not roles & set(ALLOWED[action]):
         raise refusal(NotAllowed, "{actor} may not {action}: that needs the role {needed}", actor=str(actor),
-                      action=action, needed=" or ".join(ALLOWED[action]))
+                      action=Words(action), needed=" or ".join(ALLOWED[action]))
     if unit and actor.units and unit not in actor.units:
         raise refusal(NotAllowed, "{actor} may not {action} for unit {unit}: their units are {units}",
-                      actor=str(actor), action=action, unit=unit, units=", ".join(sorted(actor.units)))
+                      actor=str(actor), action=Words(action), unit=unit, units=", ".join(sorted(actor.units)))
 
 
 def units_in_view(actor: str, unit: str | None = None) -> frozenset[str] | None:

@@ -40,7 +40,7 @@ def log(limit: int = typer.Option(50, min=1, max=10000), action: str | None = No
     if as_json:
         emit_json(rows)
         return
-    table = Table("seq", "at", "actor", "action", "entity", "ids", "reason")
+    table = Table("#", _("When"), _("Who"), _("Action"), _("Entity"), _("Ids"), _("Reason"))
     for r in rows:
         ids = r["entity_ids"]
         shown = ", ".join(map(str, ids[:5])) + (f" (+{len(ids) - 5})" if len(ids) > 5 else "")

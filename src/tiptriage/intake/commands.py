@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from tiptriage.cliutil import EXIT_SOME_REFUSED, EXIT_USAGE, actor, console, emit_json, err_console, session
-from tiptriage.i18n import _, number
+from tiptriage.i18n import _, message, number
 from tiptriage import dossier, pipeline
 from tiptriage.intake import discovery, documents
 
@@ -118,26 +118,26 @@ def show(report_id: int = typer.Argument(..., help="The report's id in the store
     if how:
         console.print(escape(f"{_('Where')}: {how}"))
     persons = Table(title=_("Persons in report"))
-    for column in ("ref", _("Role"), _("Name"), "DOB", _("Identifiers"), "IP", _("Subject")):
+    for column in ("ref", _("Role"), _("Name"), _("Born"), _("Identifiers"), "IP", _("Subject")):
         persons.add_column(column, overflow="fold")
     for p in doc["persons"]:
         name = " ".join(x for x in (p["given_name"], p["family_name"]) if x)
-        ids = "; ".join(f"{i['kind']}={i['value']}" for i in p["identifiers"])
+        ids = "; ".join(f"{_(i['kind'])}={i['value']}" for i in p["identifiers"])
         ips = "; ".join(e["ip"] for e in p["ip_events"])
         link = p["links"][-1] if p["links"] else None
         subject = "" if p["subject_id"] is None else f"{p['subject_id']}" + (
             f" ({_(link['decision'])}" + (f", {link['match_weight']:.1f}" if link["match_weight"] is not None else "")
             + ")" if link else "")
-        persons.add_row(p["ref"], p["role"], name, p["date_of_birth"] or str(p["age"] or ""), ids, ips, subject)
+        persons.add_row(p["ref"], _(p["role"]), name, p["date_of_birth"] or str(p["age"] or ""), ids, ips, subject)
     console.print(persons)
     files = Table(title=_("Files"))
     for column in ("ref", _("Action"), _("Distribution"), _("Classification"), _("Match"), _("Hashes")):
         files.add_column(column, overflow="fold")
     for f in doc["files"]:
         match = f["match"]
-        banks = ", ".join(sorted({f"{m['bank']} ({m['category']})" for m in match["matches"]}))
+        banks = ", ".join(sorted({f"{m['bank']} ({_(m['category'])})" for m in match["matches"]}))
         spread = f["distribution"]
-        files.add_row(f["ref"], f["action"] or "", f"{_(spread['verdict'])} ({_(spread['basis'])})"
+        files.add_row(f["ref"], _(f["action"]) if f["action"] else "", f"{_(spread['verdict'])} ({_(spread['basis'])})"
                       if spread["verdict"] else "", f["classification"] or "",
                       " ".join(x for x in (_(match["status"]) if match["status"] else "", banks) if x),
                       " ".join(f"{h['hash_type']}:{h['value'][:12]}…" for h in f["hashes"]))
@@ -183,7 +183,7 @@ def raw(report_id: int = typer.Argument(..., help="The report's id in the store.
         try:
             parts = documents.read_raw(s, report_id, actor=actor(), reason=reason)
         except ValueError as exc:
-            err_console.print(_("Stored documents do not match their SHA-256: {error}", error=exc))
+            err_console.print(_("Stored documents do not match their SHA-256: {error}", error=message(exc)))
             raise typer.Exit(EXIT_SOME_REFUSED) from None
     if parts is None:
         err_console.print(_("No report with id {id}.", id=report_id))

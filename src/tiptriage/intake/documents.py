@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tiptriage.audit import service as audit
+from tiptriage.i18n import refusal
 from tiptriage.intake.compression import decompress
 from tiptriage.intake.models import FileRow, QuarantineEntry, Report, ReportedPersonRow
 from tiptriage.intake.prepared import iso
@@ -35,7 +36,7 @@ def raw_documents(session: Session, report: Report) -> list[tuple[str, bytes]]:
     for part in report.raw_parts:
         data = decompress(part.compression, part.data)
         if hashlib.sha256(data).hexdigest() != part.sha256:
-            raise ValueError(f"report {report.id}: raw part {part.seq} does not match its SHA-256")
+            raise refusal(ValueError, "report {id}: raw part {seq} does not match its SHA-256", id=report.id, seq=part.seq)
         out.append((part.name, data))
     return out
 

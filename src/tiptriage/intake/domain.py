@@ -9,22 +9,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from tiptriage.i18n import N_
+
 # What a person did with a file, where the source says so (NCMEC's schema never does: whether a
 # file was distributed is then judged from the rest of the report, see triage/distribution.py).
 # Distribution is anything but download/store.
-FILE_ACTIONS = ("upload", "send", "share", "public_post", "download", "store")
+FILE_ACTIONS = (N_("upload"), N_("send"), N_("share"), N_("public_post"), N_("download"), N_("store"))
 DISTRIBUTING_ACTIONS = frozenset({"upload", "send", "share", "public_post"})
 # How the incident happened (NCMEC's internetDetails subtypes), in the schema's order.
-INCIDENT_KINDS = ("web_page", "email", "newsgroup", "chat_im", "online_gaming", "cell_phone", "non_internet",
-                  "peer2peer")
+INCIDENT_KINDS = (N_("web_page"), N_("email"), N_("newsgroup"), N_("chat_im"), N_("online_gaming"), N_("cell_phone"),
+                  N_("non_internet"), N_("peer2peer"))
 # Industry classification used by ESPs (NCMEC's scheme): A = prepubescent, B = pubescent;
 # 1 = sex act, 2 = lascivious exhibition.
 CLASSIFICATIONS = ("A1", "A2", "B1", "B2")
-IDENTIFIER_KINDS = ("email", "phone", "screen_name", "esp_user_id", "device_id")
+IDENTIFIER_KINDS = (N_("email"), N_("phone"), N_("screen_name"), N_("esp_user_id"), N_("device_id"))
 IP_EVENTS = ("Login", "Registration", "Purchase", "Upload", "Other", "Unknown")
 # "associated": another account the platform ties to a reported person, recipient or victim
 # (NCMEC's associatedAccount: billing, linked, parent/guardian ...), never linked as that person.
-PERSON_ROLES = ("reported", "recipient", "victim", "associated")
+PERSON_ROLES = (N_("reported"), N_("recipient"), N_("victim"), N_("associated"))
 # What a report, person or file carries that analysts read but no rule or link uses: (name, text)
 # pairs in document order, e.g. ("displayName", "..."), ("schoolName", "..."). Kept in the store and
 # shown by `reports show`; everything else stays in the raw copy only.

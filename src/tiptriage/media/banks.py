@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 from tiptriage import hashtypes
+from tiptriage.i18n import refusal
 from tiptriage.media.models import BANK_FORMATS, CATEGORIES
 
 IGNORE = "ignore"  # a mapping target: entries of that source category are left out of the bank
@@ -68,15 +69,18 @@ class ImportSettings:
 
     def __post_init__(self) -> None:
         if self.format not in BANK_FORMATS:
-            raise ValueError(f"unknown bank format {self.format!r} (one of {', '.join(BANK_FORMATS)})")
+            raise refusal(ValueError, "unknown bank format {format!r} (one of {formats})", format=self.format,
+                          formats=", ".join(BANK_FORMATS))
         for source, ours in self.category_map.items():
             if ours not in CATEGORIES and ours != IGNORE:
-                raise ValueError(f"category map: {source!r} → {ours!r} is not one of "
-                                 f"{', '.join(CATEGORIES)} or {IGNORE}")
+                raise refusal(ValueError, "category map: {source!r} → {ours!r} is not one of {categories} or {ignore}",
+                              source=source, ours=ours, categories=", ".join(CATEGORIES), ignore=IGNORE)
         if self.default_category is not None and self.default_category not in CATEGORIES:
-            raise ValueError(f"default category {self.default_category!r} is not one of {', '.join(CATEGORIES)}")
+            raise refusal(ValueError, "default category {category!r} is not one of {categories}",
+                          category=self.default_category, categories=", ".join(CATEGORIES))
         if self.hash_type is not None and self.hash_type not in hashtypes.NAMES:
-            raise ValueError(f"hash type {self.hash_type!r} is not one of {', '.join(hashtypes.NAMES)}")
+            raise refusal(ValueError, "hash type {type!r} is not one of {types}", type=self.hash_type,
+                          types=", ".join(hashtypes.NAMES))
 
 
 def default_settings(fmt: str) -> ImportSettings:

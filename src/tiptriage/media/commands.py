@@ -9,7 +9,7 @@ from rich.table import Table
 
 from tiptriage import hashtypes
 from tiptriage.cliutil import EXIT_SOME_REFUSED, EXIT_USAGE, actor, console, emit_json, err_console, refusals, session
-from tiptriage.i18n import _, number
+from tiptriage.i18n import _, message, number
 from tiptriage.media import service
 from tiptriage.media.banks import BankFormatError
 from tiptriage.media.hashing import DIHEDRAL, hash_file
@@ -51,7 +51,7 @@ def import_(path: Path = typer.Argument(..., exists=True, dir_okay=False, help="
                                          default_category=default_category, hash_type=kind and kind.name, actor=actor(),
                                          checkpoint=s.commit)
         except ValueError as exc:
-            err_console.print(str(exc))
+            err_console.print(message(exc))
             raise typer.Exit(EXIT_USAGE) from None
         except BankFormatError as exc:
             _print_problems(exc, as_json)

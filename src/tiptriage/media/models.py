@@ -13,12 +13,13 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tiptriage.db import Base, Id, UTCDateTime
+from tiptriage.i18n import N_
 
 # Our category scheme, most severe first; every bank maps its own scheme onto it.
-CATEGORIES = ("child_abuse", "exploitive", "cgi_animation", "non_pertinent")
+CATEGORIES = (N_("child_abuse"), N_("exploitive"), N_("cgi_animation"), N_("non_pertinent"))
 ABUSE_CATEGORIES = frozenset(CATEGORIES[:3])
 # What a file is, after matching. See docs/media.md for the rules.
-STATUSES = ("known", "new", "unrated", "non_pertinent")
+STATUSES = (N_("known"), N_("new"), N_("unrated"), N_("non_pertinent"))
 BANK_FORMATS = ("vics", "csv", "lines")
 
 

@@ -25,6 +25,7 @@ from tiptriage.audit import service as audit
 from tiptriage.config import get_settings
 from tiptriage.db import utcnow
 from tiptriage.hashtypes import PDQ
+from tiptriage.i18n import refusal
 from tiptriage.intake.models import FileHashRow, FileRow, value_prefix
 from tiptriage.media import banks as bankfiles
 from tiptriage.media import matching
@@ -330,10 +331,11 @@ def bank_changes(session: Session, name: str, since: int | None = None) -> BankC
     """The changes of bank NAME after version `since` (default: its latest version's changes)."""
     bank = session.execute(select(Bank).where(Bank.name == name)).scalar_one_or_none()
     if bank is None:
-        raise LookupError(f"no bank named {name}")
+        raise refusal(LookupError, "no bank named {name}", name=name)
     since = bank.version - 1 if since is None else since
     if not 0 <= since <= bank.version:
-        raise ValueError(f"bank {name} is at version {bank.version}: --since must be 0..{bank.version}")
+        raise refusal(ValueError, "bank {name} is at version {version}: --since must be 0..{version}", name=name,
+                      version=bank.version)
     changes = BankChanges({bank.id: (since, bank.version)})
     entries = select(BankEntry.id, BankEntry.hash_type, BankEntry.value, BankEntry.removed_version).where(
         BankEntry.bank_id == bank.id, or_(BankEntry.added_version > since, BankEntry.removed_version > since))
@@ -392,9 +394,9 @@ def classify_file(session: Session, file_id: int, category: str, *, actor: str |
     """An analyst's category for a file (audited); the file is matched again at once."""
     require(actor, "classify")
     if category not in CATEGORIES:
-        raise ValueError(f"category must be one of {', '.join(CATEGORIES)}")
+        raise refusal(ValueError, "category must be one of {categories}", categories=", ".join(CATEGORIES))
     if session.get(FileRow, file_id) is None:
-        raise LookupError(f"no file with id {file_id}")
+        raise refusal(LookupError, "no file with id {id}", id=file_id)
     actor = actor or get_settings().actor
     row = FileClassification(file_id=file_id, category=category, actor=actor, at=utcnow(), reason=reason)
     session.add(row)

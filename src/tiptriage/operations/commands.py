@@ -6,7 +6,7 @@ import typer
 from rich.table import Table
 
 from tiptriage.cliutil import EXIT_USAGE, actor, console, emit_json, err_console, session
-from tiptriage.i18n import _, number
+from tiptriage.i18n import _, message, number
 from tiptriage import flows
 from tiptriage.operations.units import UnitsError, load_units
 
@@ -39,7 +39,7 @@ def units(as_json: bool = typer.Option(False, "--json")) -> None:
     try:
         table_ = load_units()
     except (UnitsError, OSError) as exc:
-        err_console.print(str(exc))
+        err_console.print(message(exc))
         raise typer.Exit(EXIT_USAGE) from None
     doc = {"default_unit": table_.default_unit, "costs": table_.costs,
            "units": [{"name": u.name, "capacity_hours": u.capacity, "postcodes": [f"{a}-{b}" for a, b in u.ranges]}

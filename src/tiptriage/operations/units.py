@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 
 from tiptriage.config import get_settings
+from tiptriage.i18n import refusal
 from tiptriage.outcomes import OUTCOMES
 
 _RANGE = re.compile(r"(\d{4})-(\d{4})")
@@ -74,34 +75,35 @@ def load_units(path: str | Path | None = None) -> Units:
 
 def parse_units(doc: object) -> Units:
     if not isinstance(doc, dict) or not isinstance(doc.get("units"), list):
-        raise UnitsError("a units file is a mapping with `units`, `default_unit` and `costs`")
+        raise refusal(UnitsError, "a units file is a mapping with `units`, `default_unit` and `costs`")
     units = tuple(_unit(u) for u in doc["units"])
     names = [u.name for u in units]
     if len(set(names)) != len(names):
-        raise UnitsError("a unit is named twice")
+        raise refusal(UnitsError, "a unit is named twice")
     default = str(doc.get("default_unit", ""))
     if default not in names:
-        raise UnitsError(f"the default unit {default!r} is not one of the units")
+        raise refusal(UnitsError, "the default unit {unit!r} is not one of the units", unit=default)
     costs = doc.get("costs", {})
     if not isinstance(costs, dict) or set(costs) - set(OUTCOMES):
-        raise UnitsError(f"costs are given per outcome: {', '.join(OUTCOMES)}")
+        raise refusal(UnitsError, "costs are given per outcome: {outcomes}", outcomes=", ".join(OUTCOMES))
     owners = tuple(sorted((lo, hi, u.name) for u in units for lo, hi in u.ranges))
     for (_, hi1, a), (lo2, _, b) in itertools.pairwise(owners):
         if lo2 <= hi1:
-            raise UnitsError(f"postcodes {lo2}-{hi1} belong to both {a} and {b}")
+            raise refusal(UnitsError, "postcodes {lo}-{hi} belong to both {a} and {b}", lo=lo2, hi=hi1, a=a, b=b)
     return Units(default, {o: float(costs.get(o, 1)) for o in OUTCOMES}, units, tuple(o[0] for o in owners), owners)
 
 
 def _unit(node: object) -> Unit:
     if not isinstance(node, dict) or not node.get("name"):
-        raise UnitsError("each unit has a name")
+        raise refusal(UnitsError, "each unit has a name")
     ranges = []
     for text in node.get("postcodes", []):
         match = _RANGE.fullmatch(str(text))
         if not match or int(match.group(1)) > int(match.group(2)):
-            raise UnitsError(f"unit {node['name']}: {text!r} is not a range like 1000-1109")
+            raise refusal(UnitsError, "unit {unit}: {text!r} is not a range like 1000-1109", unit=node["name"],
+                          text=text)
         ranges.append((int(match.group(1)), int(match.group(2))))
     capacity = node.get("capacity", 0)
     if not isinstance(capacity, int | float) or capacity < 0:
-        raise UnitsError(f"unit {node['name']}: capacity is hours a week (0 or more)")
+        raise refusal(UnitsError, "unit {unit}: capacity is hours a week (0 or more)", unit=node["name"])
     return Unit(str(node["name"]), float(capacity), tuple(ranges))

@@ -6,7 +6,7 @@ import typer
 from rich.table import Table
 
 from tiptriage.cliutil import EXIT_SOME_REFUSED, EXIT_USAGE, actor, console, day, emit_json, err_console, session
-from tiptriage.i18n import _, message
+from tiptriage.i18n import N_, _, message
 from tiptriage import flows
 from tiptriage.registry import service as registry
 from tiptriage.registry import views
@@ -30,8 +30,8 @@ def _print_warning(doc: dict, as_json: bool) -> None:
         emit_json(doc)
         return
     console.print(_("Warning {id}: {state}, unit {unit}", id=doc["id"], state=_(doc["state"]), unit=doc["unit"]))
-    for key in ("proposed_by", "approved_by", "delivered_on", "delivered_by", "referral_offered", "referral_accepted",
-                "expires_on", "revoked_by", "revoke_reason"):
+    for key in (N_("proposed_by"), N_("approved_by"), N_("delivered_on"), N_("delivered_by"), N_("referral_offered"),
+                N_("referral_accepted"), N_("expires_on"), N_("revoked_by"), N_("revoke_reason")):
         if doc.get(key) is not None:
             console.print(f"  {_(key)}: {doc[key]}")
     for r in doc["reports"]:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, aliased
 
 from tiptriage.audit import service as audit
 from tiptriage.db import chunks, utcnow
+from tiptriage.i18n import N_
 from tiptriage.registry.models import PoliceWarning, WarningReport
 from tiptriage.registry.service import shown_state
 from tiptriage.subjects import fastpath, membership, model_store
@@ -27,8 +28,8 @@ from tiptriage.subjects.features import FAMILY_KEY_PREFIX, IP_KEY_PREFIX
 from tiptriage.subjects.models import SubjectKey, SubjectMember, SubjectRecord, SubjectTermCount
 
 # Stored key prefix → the evidence field it stands for. `name_yob:` is family name (sound) + birth year.
-KEY_FIELDS = {"email:": "email", "phone:": "phone", "uid:": "account", "sn:": "screen_name", "dev:": "device",
-              IP_KEY_PREFIX: "ip", "name_yob:": "name_birth"}
+KEY_FIELDS = {"email:": N_("email"), "phone:": N_("phone"), "uid:": N_("account"), "sn:": N_("screen_name"),
+              "dev:": N_("device"), IP_KEY_PREFIX: N_("ip"), "name_yob:": N_("name_birth")}
 ADDRESS_KEY = "addr:"  # addr:<postcode or city>|<street>|<number><addition>
 
 
@@ -115,7 +116,7 @@ def _evidence(session: Session, own: list[int], warned) -> dict[int, list[tuple]
                 continue
             found[warning_id].append((field, mine, person, own_key, key))
     for warning_id, mine, person, value in _name_hits(session, {p: records[p] for p in own if p in records}, warned):
-        found[warning_id].append(("name", mine, person, value, value))
+        found[warning_id].append((N_("name"), mine, person, value, value))
     return found
 
 

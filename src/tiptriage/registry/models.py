@@ -13,10 +13,11 @@ from sqlalchemy import JSON, Boolean, Date, ForeignKey, String, Text, UniqueCons
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tiptriage.db import Base, Id, UTCDateTime
+from tiptriage.i18n import N_
 
 # Stored states; `expired` is derived from `expires_on`, so no job has to run for it.
-WARNING_STATES = ("proposed", "approved", "delivered", "revoked")
-ALERT_KINDS = ("rereport_after_warning", "possible_rereport", "deconfliction")
+WARNING_STATES = (N_("proposed"), N_("approved"), N_("delivered"), N_("revoked"))
+ALERT_KINDS = (N_("rereport_after_warning"), N_("possible_rereport"), N_("deconfliction"))
 
 
 class PoliceWarning(Base):

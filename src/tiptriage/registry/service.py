@@ -20,7 +20,7 @@ from tiptriage.accounts.actor import Actor, require, same_identity
 from tiptriage.audit import service as audit
 from tiptriage.config import get_settings
 from tiptriage.db import chunks, utcnow
-from tiptriage.i18n import refusal
+from tiptriage.i18n import N_, Words, refusal
 from tiptriage.intake.models import Report, ReportedPersonRow
 from tiptriage.registry.models import Alert, Investigation, PoliceWarning, WarningEvent, WarningReport
 from tiptriage.registry.records import InvestigationInput, WarningInput
@@ -96,7 +96,7 @@ def add_years(day: date, years: int) -> date:
 def shown_state(warning: PoliceWarning, today: date) -> str:
     """The state as people see it: a delivered warning past its end date is expired."""
     if warning.state == "delivered" and warning.expires_on is not None and warning.expires_on <= today:
-        return "expired"
+        return N_("expired")
     return warning.state
 
 
@@ -104,17 +104,17 @@ def propose(session: Session, report_ids: list[int], *, actor: str, unit: str, j
             subject_id: int | None = None, decision_id: int | None = None) -> PoliceWarning:
     """Propose a warning for the reported persons of these reports."""
     if not justification.strip():
-        raise RegistryError("a warning needs a justification")
+        raise refusal(RegistryError, "a warning needs a justification")
     persons = session.execute(select(ReportedPersonRow.id, ReportedPersonRow.report_id).where(
         ReportedPersonRow.report_id.in_(report_ids), ReportedPersonRow.role == "reported")).all()
     if {r for _, r in persons} != set(report_ids):
-        raise RegistryError("every report of a warning needs a reported person")
+        raise refusal(RegistryError, "every report of a warning needs a reported person")
     given = session.execute(select(WarningReport.report_id, PoliceWarning.id, PoliceWarning.state)
                             .join(PoliceWarning, PoliceWarning.id == WarningReport.warning_id)
                             .where(WarningReport.report_id.in_(report_ids), PoliceWarning.state != "revoked")).first()
     if given is not None:
-        raise RegistryError(f"report {given[0]} already has warning {given[1]} ({given[2]}): no second warning "
-                            "for the same report")
+        raise refusal(RegistryError, "report {id} already has warning {warning} ({state}): no second warning for "
+                      "the same report", id=given[0], warning=given[1], state=Words(given[2]))
     warning = PoliceWarning(subject_id=subject_id, state="proposed", unit=unit, proposed_by=actor,
                             proposed_at=utcnow(), justification=justification, decision_id=decision_id)
     session.add(warning)
@@ -173,7 +173,7 @@ def deliver(session: Session, warning_id: int, *, actor: Actor, on: date, office
     require(actor, "deliver", unit=unit or warning.unit)
     _require(warning, "approved", "deliver")
     if referral_accepted and not referral_offered:
-        raise RegistryError("a referral can only be accepted when it was offered")
+        raise refusal(RegistryError, "a referral can only be accepted when it was offered")
     years = get_settings().warning_active_years
     warning.state, warning.delivered_on, warning.delivered_by = "delivered", on, officer
     warning.unit = unit or warning.unit
@@ -189,9 +189,9 @@ def revoke(session: Session, warning_id: int, *, actor: Actor, reason: str) -> P
     warning = _get(session, warning_id)
     require(actor, "revoke", unit=warning.unit)
     if warning.state == "revoked":
-        raise RegistryError(f"warning {warning_id} is already revoked")
+        raise refusal(RegistryError, "warning {id} is already revoked", id=warning_id)
     if not reason.strip():
-        raise RegistryError("revoking a warning needs a reason")
+        raise refusal(RegistryError, "revoking a warning needs a reason")
     warning.state, warning.revoked_at, warning.revoked_by, warning.revoke_reason = "revoked", utcnow(), actor, reason
     _event(session, warning, actor, "warning.revoke", {"reason": reason})
     return warning
@@ -201,13 +201,14 @@ def _get(session: Session, warning_id: int) -> PoliceWarning:
     # Locked and read anew: of two approvals (or deliveries) at once, the second sees the first.
     warning = session.get(PoliceWarning, warning_id, with_for_update=True, populate_existing=True)
     if warning is None:
-        raise LookupError(f"no warning with id {warning_id}")
+        raise refusal(LookupError, "no warning with id {id}", id=warning_id)
     return warning
 
 
 def _require(warning: PoliceWarning, state: str, action: str) -> None:
     if warning.state != state:
-        raise RegistryError(f"warning {warning.id} is {warning.state}: only a {state} warning can {action}")
+        raise refusal(RegistryError, "warning {id} is {state}: only a {required} warning can {action}", id=warning.id,
+                      state=Words(warning.state), required=Words(state), action=Words(action))
 
 
 def _event(session: Session, warning: PoliceWarning, actor: str, action: str, details: dict) -> None:
@@ -305,11 +306,11 @@ def close_investigation(session: Session, investigation_id: int, *, actor: str, 
     require(actor, "close")
     item = session.get(Investigation, investigation_id, with_for_update=True)
     if item is None:
-        raise LookupError(f"no investigation with id {investigation_id}")
+        raise refusal(LookupError, "no investigation with id {id}", id=investigation_id)
     if item.closed_at is not None:
-        raise RegistryError(f"investigation {investigation_id} is already closed")
+        raise refusal(RegistryError, "investigation {id} is already closed", id=investigation_id)
     if not reason.strip():
-        raise RegistryError("closing an investigation needs a reason")
+        raise refusal(RegistryError, "closing an investigation needs a reason")
     item.closed_at, item.closed_by, item.close_reason = utcnow(), actor, reason
     audit.record(session, actor=actor, action="investigation.close", entity="investigation",
                  entity_ids=[item.id], reason=reason, details={"report_id": item.report_id})
@@ -422,7 +423,7 @@ def acknowledge(session: Session, alert_id: int, *, actor: str) -> Alert:
     require(actor, "acknowledge")
     alert = session.get(Alert, alert_id, with_for_update=True)
     if alert is None:
-        raise LookupError(f"no alert with id {alert_id}")
+        raise refusal(LookupError, "no alert with id {id}", id=alert_id)
     if alert.acknowledged_at is None:
         alert.acknowledged_at, alert.acknowledged_by = utcnow(), actor
         audit.record(session, actor=actor, action="alert.acknowledge", entity="alert", entity_ids=[alert.id])

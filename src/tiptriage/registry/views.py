@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from tiptriage.accounts.actor import units_in_view
 from tiptriage.audit import service as audit
+from tiptriage.i18n import refusal
 from tiptriage.intake.models import Report
 from tiptriage.registry import service as registry
 from tiptriage.registry.earlier import possible_earlier_warnings
@@ -31,7 +32,7 @@ def view_warning(session: Session, warning_id: int, *, actor: str, purpose: str,
     search is a consultation of its own); LookupError when there is no such warning."""
     warning = session.get(PoliceWarning, warning_id)
     if warning is None:
-        raise LookupError(f"no warning with id {warning_id}")
+        raise refusal(LookupError, "no warning with id {id}", id=warning_id)
     units_in_view(actor, warning.unit)
     doc = registry.warning_doc(session, warning, history=history)
     doc["possible_earlier_warnings"] = possible_earlier_warnings(session, warning, actor=actor, purpose=purpose)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from tiptriage.accounts.actor import require
 from tiptriage.audit import service as audit
 from tiptriage.db import utcnow
+from tiptriage.i18n import refusal
 from tiptriage.subjects.errors import SubjectError, require_reason
 from tiptriage.subjects.membership import (
     affected_reports,
@@ -48,7 +49,7 @@ def merge(
     require(actor, "link")
     reason = require_reason(reason)
     if subject_id == other_id:
-        raise SubjectError("a subject cannot be merged with itself")
+        raise refusal(SubjectError, "a subject cannot be merged with itself")
     return fuse(session, subject_id, other_id, kind="merge", actor=actor, reason=reason, review_id=review_id)
 
 
@@ -58,7 +59,7 @@ def fuse(
     """One subject from two, as an analyst's merge or the fast path's join: audited, re-triaged."""
     target, other = get_subject(session, subject_id), get_subject(session, other_id)
     if target.retired_at is not None or other.retired_at is not None:
-        raise SubjectError("only active subjects can be merged")
+        raise refusal(SubjectError, "only active subjects can be merged")
     affected = affected_reports(session, [subject_id, other_id])
     op = record_operation(session, kind, actor, reason, {"into": subject_id, "from": other_id, "review": review_id})
     now = utcnow()
@@ -91,9 +92,10 @@ def split(
     person_ids = sorted(set(person_ids))
     members = [m for m in current_members(session, subject_id) if m.reported_person_id in person_ids]
     if len(members) != len(person_ids) or not members:
-        raise SubjectError(f"not all of {person_ids} belong to subject {subject_id}")
+        raise refusal(SubjectError, "not all of {persons} belong to subject {id}",
+                      persons=", ".join(map(str, person_ids)), id=subject_id)
     if len(members) == len(current_members(session, subject_id)):
-        raise SubjectError("a split must leave at least one reported person in the subject")
+        raise refusal(SubjectError, "a split must leave at least one reported person in the subject")
     affected = affected_reports(session, [subject_id])
     now = utcnow()
     restored = _restorable(session, subject_id, person_ids)

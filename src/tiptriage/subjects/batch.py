@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from tiptriage.accounts.actor import require
 from tiptriage.audit import service as audit
 from tiptriage.db import utcnow
-from tiptriage.i18n import refusal
+from tiptriage.i18n import N_, refusal
 from tiptriage.subjects import actions, errors, fastpath, features, linkage, membership, model_store, retriage
 from tiptriage.subjects.models import (
     ANALYST_OPERATIONS,
@@ -531,7 +531,7 @@ def apply_relink(session: Session, run_id: int, *, actor: str, reason: str | Non
     if run is None or run.status != "proposed":
         raise refusal(errors.SubjectNotFound, "no proposed relink run {id}", id=run_id)
     if _last_op(session) != run.summary["last_operation"]:
-        raise errors.SubjectError("subjects changed since this run was proposed: propose a new one")
+        raise refusal(errors.SubjectError, "subjects changed since this run was proposed: propose a new one")
     clusters = {int(p): c for p, c in run.clusters.items()}
     current = membership.subject_of_persons(session, clusters)
     targets = _targets(clusters, current)
@@ -541,7 +541,7 @@ def apply_relink(session: Session, run_id: int, *, actor: str, reason: str | Non
         label: target or membership.new_subject(session, actor, now) for label, target in targets.items()
     }
     moved, affected = _apply_moves(session, clusters, current, new_subjects, op.id, now)
-    run.status, run.decided_at, run.decided_by, run.operation_id = "applied", now, actor, op.id
+    run.status, run.decided_at, run.decided_by, run.operation_id = N_("applied"), now, actor, op.id
     audit.record(
         session,
         actor=actor,
@@ -597,7 +597,7 @@ def discard_relink(session: Session, run_id: int, *, actor: str, reason: str | N
     run = session.get(RelinkRun, run_id)
     if run is None or run.status != "proposed":
         raise refusal(errors.SubjectNotFound, "no proposed relink run {id}", id=run_id)
-    run.status, run.decided_at, run.decided_by = "discarded", utcnow(), actor
+    run.status, run.decided_at, run.decided_by = N_("discarded"), utcnow(), actor
     audit.record(
         session,
         actor=actor,

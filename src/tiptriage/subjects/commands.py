@@ -6,7 +6,7 @@ import typer
 from rich.table import Table
 
 from tiptriage.cliutil import EXIT_SOME_REFUSED, actor, console, emit_json, err_console, fail, session
-from tiptriage.i18n import _, number
+from tiptriage.i18n import N_, _, number
 from tiptriage.subjects import actions, batch, documents, errors, lookup, reviews
 
 subjects_app = typer.Typer(no_args_is_help=True, help="Subjects: who stands behind the reported persons.")
@@ -109,7 +109,7 @@ def search(
     console.print(_("{n} subjects found: {ids}", n=number(len(found)), ids=", ".join(map(str, found)) or "–"))
 
 
-HOUSEHOLD_QUESTION = (
+HOUSEHOLD_QUESTION = N_(
     "Only what a household shares agrees (family name, birth date, address, connection): whether this "
     "is one person or two (twins, siblings) can only be settled in the population register ({register}). "
     "Check it there before you confirm or reject."

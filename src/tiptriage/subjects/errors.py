@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tiptriage.i18n import refusal
+
 
 class SubjectError(ValueError):
     """An analyst action that cannot be carried out as asked (unknown id, empty reason, ...)."""
@@ -13,5 +15,5 @@ class SubjectNotFound(SubjectError, LookupError):
 
 def require_reason(reason: str | None) -> str:
     if not reason or not reason.strip():
-        raise SubjectError("a justification is required")
+        raise refusal(SubjectError, "a justification is required")
     return reason.strip()

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from tiptriage.audit import service as audit
 from tiptriage.db import utcnow
-from tiptriage.i18n import refusal
+from tiptriage.i18n import N_, refusal
 from tiptriage.intake.models import Report, ReportedPersonRow
 from tiptriage.subjects import features
 from tiptriage.subjects import actions, errors, fastpath, linking, membership, model_store, retriage
@@ -95,9 +95,10 @@ def _check(identity: Identity, source: str, reference: str, note: str) -> None:
     if source not in IDENTIFICATION_SOURCES:
         raise refusal(error, "an identification comes from one of {sources}, not {source}",
                       sources=", ".join(IDENTIFICATION_SOURCES), source=source)
-    for field, value in (("given", identity.given_name), ("family", identity.family_name)):
+    for value, empty in ((identity.given_name, N_("an identification names the person: the given name is empty")),
+                         (identity.family_name, N_("an identification names the person: the family name is empty"))):
         if not value or not value.strip():
-            raise refusal(error, f"an identification names the person: the {field} name is empty")
+            raise refusal(error, empty)
         if len(value) > NAME_LIMIT:
             raise refusal(error, "a name is at most {limit} characters", limit=NAME_LIMIT)
     born = identity.date_of_birth

@@ -28,12 +28,14 @@ from typing import Any
 
 import jellyfish
 
+from tiptriage.i18n import N_
+
 MODEL_FORMAT = "tiptriage-linkage-model/1"
 # Identifiers that belong to one person; their agreement lifts the guards (see `guards`).
-UNIQUE_FIELDS = ("email", "phone", "account")
-SWAPPED = "given and family name swapped"  # the level both name comparisons have
-NICKNAME = "known nickname or variant"
-TYPING_ERROR = "one typing error"
+UNIQUE_FIELDS = (N_("email"), N_("phone"), N_("account"))
+SWAPPED = N_("given and family name swapped")  # the level both name comparisons have
+NICKNAME = N_("known nickname or variant")
+TYPING_ERROR = N_("one typing error")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -71,7 +73,7 @@ def _cll():
 
 def _null(col: str) -> Level:
     return Level(
-        "missing",
+        N_("missing"),
         lambda: _cll().NullLevel(col).configure(label_for_charts="missing"),
         lambda a, b: a[col] is None or b[col] is None,
         null=True,
@@ -177,7 +179,7 @@ def _custom(sql: str, label: str, test: Callable[[Mapping, Mapping], bool], null
     return Level(label, creator, test, null=null)
 
 
-def _else(label: str = "different") -> Level:
+def _else(label: str = N_("different")) -> Level:
     return Level(label, lambda: _cll().ElseLevel().configure(label_for_charts=label), lambda a, b: True)
 
 
@@ -194,7 +196,7 @@ _BOTH_DAYS_SQL = "dob_kind_l = 'day' AND dob_kind_r = 'day'"
 _SAME_YEAR_SQL = "substr(dob_lo_l, 1, 4) = substr(dob_lo_r, 1, 4)"
 
 
-BIRTH_TYPING_ERROR = "one digit wrong or two digits swapped"
+BIRTH_TYPING_ERROR = N_("one digit wrong or two digits swapped")
 
 
 def _birth_typing_error() -> Level:
@@ -218,13 +220,13 @@ def _birth_levels() -> tuple[Level, ...]:
         _null("dob_lo"),
         _custom(
             f"{_BOTH_DAYS_SQL} AND dob_lo_l = dob_lo_r",
-            "same date",
+            N_("same date"),
             lambda a, b: _both_days(a, b) and a["dob_lo"] == b["dob_lo"],
         ),
         _custom(
             f"{_BOTH_DAYS_SQL} AND {_SAME_YEAR_SQL} AND substr(dob_lo_l, 6, 2) = substr(dob_lo_r, 9, 2) "
             "AND substr(dob_lo_l, 9, 2) = substr(dob_lo_r, 6, 2)",
-            "day and month swapped",
+            N_("day and month swapped"),
             lambda a, b: (
                 _both_days(a, b)
                 and _same_year(a, b)
@@ -236,7 +238,7 @@ def _birth_levels() -> tuple[Level, ...]:
         _custom(
             f"{_BOTH_DAYS_SQL} AND {_SAME_YEAR_SQL} AND (substr(dob_lo_l, 6, 5) = '01-01' "
             "OR substr(dob_lo_r, 6, 5) = '01-01')",
-            "same year, one a 1 January default",
+            N_("same year, one a 1 January default"),
             lambda a, b: (
                 _both_days(a, b) and _same_year(a, b) and "01-01" in (a["dob_lo"][5:10], b["dob_lo"][5:10])
             ),
@@ -244,11 +246,11 @@ def _birth_levels() -> tuple[Level, ...]:
         _birth_typing_error(),
         _custom(
             f"NOT ({_BOTH_DAYS_SQL}) AND dob_lo_l <= dob_hi_r AND dob_lo_r <= dob_hi_l",
-            "consistent (age, month or year only)",
+            N_("consistent (age, month or year only)"),
             lambda a, b: not _both_days(a, b) and a["dob_lo"] <= b["dob_hi"] and b["dob_lo"] <= a["dob_hi"],
         ),
-        _custom(_SAME_YEAR_SQL, "same year, other day", _same_year),
-        _else("conflict"),
+        _custom(_SAME_YEAR_SQL, N_("same year, other day"), _same_year),
+        _else(N_("conflict")),
     )
 
 
@@ -263,72 +265,73 @@ def _no_address(rec) -> bool:
 
 
 def _identifier(name: str, col: str, description: str) -> Field:
-    return Field(name, description, (col,), (_null(col), _intersect(col, "same"), _else()))
+    return Field(name, description, (col,), (_null(col), _intersect(col, N_("same")), _else()))
 
 
 FIELDS: tuple[Field, ...] = (
     Field(
-        "given_name",
+        N_("given_name"),
         "First given name (baptismal form: Kees = Cornelis), term-frequency adjusted",
         ("given_word", "given"),
         (
             _null("given_initial"),
-            _exact("given", "same", tf=True),
+            _exact("given", N_("same"), tf=True),
             _reversed("given_word", "family", SWAPPED),
             _intersect("given_forms", NICKNAME),
             _typing_error_level(),
-            _similar_spelling("given_word", "similar spelling"),
-            _exact("given_initial", "same initial"),
+            _similar_spelling("given_word", N_("similar spelling")),
+            _exact("given_initial", N_("same initial")),
             _else(),
         ),
     ),
     Field(
-        "family_name",
+        N_("family_name"),
         "Family name without tussenvoegsels, term-frequency adjusted",
         ("family",),
         (
             _null("family"),
-            _exact("family", "same", tf=True),
+            _exact("family", N_("same"), tf=True),
             _reversed("family", "given_word", SWAPPED),
-            _exact("family_sound", "sounds the same"),
-            _levenshtein("family", 2, "one or two typing errors"),
+            _exact("family_sound", N_("sounds the same")),
+            _levenshtein("family", 2, N_("one or two typing errors")),
             _else(),
         ),
     ),
     Field(
-        "birth",
+        N_("birth"),
         "Date of birth, or the range a reported age allows",
         ("dob_lo", "dob_hi", "dob_kind"),
         _birth_levels(),
     ),
-    _identifier("email", "emails", "E-mail mailbox (provider rules applied)"),
-    _identifier("phone", "phones", "Phone number (E.164)"),
-    _identifier("account", "accounts", "Platform user id"),
-    _identifier("screen_name", "screen_names", "Screen name on a platform"),
-    _identifier("device", "devices", "Device id"),
+    _identifier(N_("email"), "emails", "E-mail mailbox (provider rules applied)"),
+    _identifier(N_("phone"), "phones", "Phone number (E.164)"),
+    _identifier(N_("account"), "accounts", "Platform user id"),
+    _identifier(N_("screen_name"), "screen_names", "Screen name on a platform"),
+    _identifier(N_("device"), "devices", "Device id"),
     Field(
-        "address",
+        N_("address"),
         "Home address, else postcode, else town",
         ("addresses", "postcodes", "cities"),
         (
-            _custom(_ADDRESS_NULL_SQL, "missing", lambda a, b: _no_address(a) or _no_address(b), null=True),
-            _intersect("addresses", "same address"),
-            _intersect("postcodes", "same postcode"),
-            _intersect("cities", "same town"),
+            _custom(_ADDRESS_NULL_SQL, N_("missing"), lambda a, b: _no_address(a) or _no_address(b),
+                    null=True),
+            _intersect("addresses", N_("same address")),
+            _intersect("postcodes", N_("same postcode")),
+            _intersect("cities", N_("same town")),
             _else(),
         ),
     ),
     Field(
-        "ip",
+        N_("ip"),
         "Same public IP address, closer in time counts more (never CGNAT, shared ranges or widely "
         "shared addresses)",
         ("ip_addrs",),
         (
             _null("ip_addrs"),
-            _intersect("ip_hours", "same address within hours"),
-            _intersect("ip_days", "same address within days"),
-            _intersect("ip_addrs", "same address, other time"),
-            _else("no shared address"),
+            _intersect("ip_hours", N_("same address within hours")),
+            _intersect("ip_days", N_("same address within days")),
+            _intersect("ip_addrs", N_("same address, other time")),
+            _else(N_("no shared address")),
         ),
     ),
 )
@@ -631,18 +634,18 @@ def guards(levels: Mapping[str, str], weights: Mapping[str, float] | None = None
         return ()
     found = []
     if levels.get("given_name") == "different":
-        found.append("given_name_conflict")
+        found.append(N_("given_name_conflict"))
     if levels.get("birth") == "conflict":
-        found.append("birth_conflict")
+        found.append(N_("birth_conflict"))
     if weights is not None and _positive_fields(weights) < 2:
-        found.append("uncorroborated")
+        found.append(N_("uncorroborated"))
     if weights is not None and _household_only(levels, weights):
-        found.append("household_only")
+        found.append(N_("household_only"))
     return tuple(found)
 
 
 # Identifiers that belong to one person: a mailbox, a phone number, a platform account or screen name.
-PERSONAL_FIELDS = (*UNIQUE_FIELDS, "screen_name")
+PERSONAL_FIELDS = (*UNIQUE_FIELDS, N_("screen_name"))
 
 
 def one_persons_identifier_agrees(a: Mapping, b: Mapping) -> bool:

@@ -15,15 +15,17 @@ from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, S
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tiptriage.db import Base, Id, UTCDateTime
+from tiptriage.i18n import N_
 
 # "join": the fast path fused two subjects a new record links to (never across an analyst's decision).
 # "identify": an analyst recorded who is behind a reported person and linkage looked again.
-OPERATION_KINDS = ("link", "new", "join", "confirm", "reject", "merge", "split", "relink", "identify")
+OPERATION_KINDS = (N_("link"), N_("new"), N_("join"), N_("confirm"), N_("reject"), N_("merge"), N_("split"), N_("relink"),
+                   N_("identify"))
 # Operations through which an analyst shaped subjects: what relinking and joins never undo.
-ANALYST_OPERATIONS = ("merge", "confirm", "split")
-DECISIONS = ("linked", "review", "new")
-REVIEW_KINDS = ("possible_match", "possible_same_subject")
-REVIEW_STATUSES = ("open", "confirmed", "rejected", "superseded")
+ANALYST_OPERATIONS = (N_("merge"), N_("confirm"), N_("split"))
+DECISIONS = (N_("linked"), N_("review"), N_("new"))
+REVIEW_KINDS = (N_("possible_match"), N_("possible_same_subject"))
+REVIEW_STATUSES = (N_("open"), N_("confirmed"), N_("rejected"), N_("superseded"))
 
 
 class Subject(Base):

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from tiptriage.accounts.actor import require
 from tiptriage.audit import service as audit
 from tiptriage.db import utcnow
-from tiptriage.i18n import refusal
+from tiptriage.i18n import Words, refusal
 from tiptriage.subjects.actions import ActionResult, merge
 from tiptriage.subjects.errors import SubjectError, SubjectNotFound, require_reason
 from tiptriage.subjects.membership import (
@@ -55,7 +55,7 @@ def _open_review_row(session: Session, review_id: int) -> SubjectReview:
     if review is None:
         raise refusal(SubjectNotFound, "no review {id}", id=review_id)
     if review.status != "open":
-        raise SubjectError(f"review {review_id} is already {review.status}")
+        raise refusal(SubjectError, "review {id} is already {status}", id=review_id, status=Words(review.status))
     return review
 
 

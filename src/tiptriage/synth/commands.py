@@ -84,7 +84,7 @@ def _print_summary(summary, out_dir: Path) -> None:
     outcomes.add_column(_("Outcome"))
     outcomes.add_column(_("Reports"), justify="right")
     for outcome, count in summary.outcomes.most_common():
-        outcomes.add_row(outcome, number(count))
+        outcomes.add_row(_(outcome), number(count))
     console.print(outcomes)
     console.print(_("Wrote {reports} reports to {out} in {seconds} s.", reports=number(summary.reports),
                     out=out_dir, seconds=number(round(summary.seconds, 1))))

@@ -20,7 +20,7 @@ from tiptriage.cliutil import (
     session,
 )
 from tiptriage import pipeline
-from tiptriage.i18n import _, lang, number
+from tiptriage.i18n import N_, _, lang, message, number
 from tiptriage.subjects.identity import Identity
 from tiptriage.subjects.models import IDENTIFICATION_SOURCES
 from tiptriage.triage import service
@@ -111,8 +111,8 @@ def distribution(report_id: int = typer.Argument(...),
 
 
 # What linkage did with an identification, in words (subjects.identity.Identified.decision).
-IDENTIFY_LINKAGE = {"linked": "joined a known subject", "same": "stayed with the same subject",
-                    "review": "possible match, for an analyst", "new": "no other subject matches"}
+IDENTIFY_LINKAGE = {N_("linked"): N_("joined a known subject"), N_("same"): N_("stayed with the same subject"),
+                    N_("review"): N_("possible match, for an analyst"), N_("new"): N_("no other subject matches")}
 
 
 def identify(report_id: int = typer.Argument(...),
@@ -213,7 +213,7 @@ def decide(report_id: int = typer.Argument(...),
         try:
             d = service.decide(s, report_id, actor=actor(), justification=justification, outcome=override, unit=unit)
         except (service.DecisionError, LookupError) as exc:
-            err_console.print(str(exc))
+            err_console.print(message(exc))
             raise typer.Exit(EXIT_SOME_REFUSED) from None
     doc = {"decision_id": d.id, "report_id": report_id, "kind": d.kind, "outcome": d.outcome, "unit": d.unit,
            "actor": d.actor}

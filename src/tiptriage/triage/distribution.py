@@ -32,9 +32,10 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
+from tiptriage.i18n import N_
 from tiptriage.intake.domain import DISTRIBUTING_ACTIONS
 
-DISTRIBUTED, NOT_DISTRIBUTED, UNDETERMINED = "distributed", "not_distributed", "undetermined"
+DISTRIBUTED, NOT_DISTRIBUTED, UNDETERMINED = N_("distributed"), N_("not_distributed"), N_("undetermined")
 SHARING_INCIDENTS = frozenset({"peer2peer", "newsgroup"})
 SERVICE_KINDS = ("storage", "chat", "social", "video", "email", "p2p", "gaming", "other")
 
@@ -59,19 +60,19 @@ def judge(action: str | None, publicly_available: bool | None, evidence: Evidenc
           file_recipients: int = 0, finding: bool | None = None) -> Verdict:
     """One file's verdict; see the module docstring for the order."""
     if finding is not None:
-        return Verdict(DISTRIBUTED if finding else NOT_DISTRIBUTED, "finding")
+        return Verdict(DISTRIBUTED if finding else NOT_DISTRIBUTED, N_("finding"))
     if action is not None:
         spread = action in DISTRIBUTING_ACTIONS or file_recipients > 0 or bool(publicly_available)
-        return Verdict(DISTRIBUTED if spread else NOT_DISTRIBUTED, "action")
+        return Verdict(DISTRIBUTED if spread else NOT_DISTRIBUTED, N_("action"))
     if publicly_available:
-        return Verdict(DISTRIBUTED, "publicly_available")
+        return Verdict(DISTRIBUTED, N_("publicly_available"))
     if evidence.recipients or file_recipients:
-        return Verdict(DISTRIBUTED, "recipients")
+        return Verdict(DISTRIBUTED, N_("recipients"))
     if evidence.own_web_page or SHARING_INCIDENTS.intersection(evidence.incidents):
-        return Verdict(DISTRIBUTED, "incident")
+        return Verdict(DISTRIBUTED, N_("incident"))
     if evidence.storage and publicly_available is False:
-        return Verdict(NOT_DISTRIBUTED, "private_storage")
-    return Verdict(UNDETERMINED, "no_evidence")
+        return Verdict(NOT_DISTRIBUTED, N_("private_storage"))
+    return Verdict(UNDETERMINED, N_("no_evidence"))
 
 
 class Services:

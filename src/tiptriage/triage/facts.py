@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 
+from tiptriage.i18n import N_
 from tiptriage.registry.records import InvestigationInput, WarningInput
 from tiptriage.subjects.identifiers import birth_range_from_age
 from tiptriage.triage.distribution import DISTRIBUTED, UNDETERMINED, Evidence, judge
@@ -201,7 +202,7 @@ def _schema() -> dict[str, tuple[str, bool]]:
 
 # fact name → (type, nullable): what a policy condition may compare, and with what.
 FACT_SCHEMA: dict[str, tuple[str, bool]] = _schema()
-RISK_ITEMS = ("access_to_children", "prior_sexual_offence", "prior_record")
+RISK_ITEMS = (N_("access_to_children"), N_("prior_sexual_offence"), N_("prior_record"))
 
 
 def derive_facts(report: ReportInput, history: SubjectHistory, settings: FactSettings = FactSettings()) -> Facts:

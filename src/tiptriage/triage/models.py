@@ -14,10 +14,11 @@ from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tiptriage.db import Base, Id, UTCDateTime
+from tiptriage.i18n import N_
 
 # Where a report stands in the queue.
-QUEUE_STATUSES = ("open", "reopened", "awaiting_approval", "decided", "superseded")
-DECISION_KINDS = ("confirm", "override")
+QUEUE_STATUSES = (N_("open"), N_("reopened"), N_("awaiting_approval"), N_("decided"), N_("superseded"))
+DECISION_KINDS = (N_("confirm"), N_("override"))
 # Registers a date of birth can be verified in: the Dutch population register (residents) and its
 # register of non-residents.
 BIRTH_DATE_REGISTERS = ("BRP", "RNI")

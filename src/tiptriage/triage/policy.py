@@ -24,24 +24,25 @@ from pathlib import Path
 
 import yaml
 
+from tiptriage.i18n import N_
 from tiptriage.outcomes import OUTCOMES
 from tiptriage.triage.facts import FACT_SCHEMA
 
 # The hard rules: no policy may recommend a WARNING while any of these facts is true.
 HARD_RULES = {
-    "distributed": "never WARNING when anything was distributed",
-    "distribution_undetermined": "never WARNING while it is undetermined whether a file was distributed",
-    "distributed_elsewhere": "never WARNING for a person who distributed in another report",
-    "possible_distributor": "never WARNING while linkage holds as possibly this person one who distributed",
-    "new_material": "never WARNING when any file is new material",
-    "new_material_elsewhere": "never WARNING for a person with new material in another report",
-    "unrated": "never WARNING when any file is unrated",
-    "contact_risk": "never WARNING when contact-risk indicators are present",
-    "escalated": "never WARNING when the platform escalated the report (a child may be at immediate risk)",
-    "minor": "never WARNING for a minor: the youth track applies",
-    "abroad": "never WARNING for a person who lives abroad",
-    "active_warning": "never WARNING when the subject has an active warning",
-    "earlier_warning": "never WARNING when the subject has an earlier warning",
+    "distributed": N_("never WARNING when anything was distributed"),
+    "distribution_undetermined": N_("never WARNING while it is undetermined whether a file was distributed"),
+    "distributed_elsewhere": N_("never WARNING for a person who distributed in another report"),
+    "possible_distributor": N_("never WARNING while linkage holds as possibly this person one who distributed"),
+    "new_material": N_("never WARNING when any file is new material"),
+    "new_material_elsewhere": N_("never WARNING for a person with new material in another report"),
+    "unrated": N_("never WARNING when any file is unrated"),
+    "contact_risk": N_("never WARNING when contact-risk indicators are present"),
+    "escalated": N_("never WARNING when the platform escalated the report (a child may be at immediate risk)"),
+    "minor": N_("never WARNING for a minor: the youth track applies"),
+    "abroad": N_("never WARNING for a person who lives abroad"),
+    "active_warning": N_("never WARNING when the subject has an active warning"),
+    "earlier_warning": N_("never WARNING when the subject has an earlier warning"),
 }
 LANGUAGES = ("nl", "en")
 OPERATORS = ("eq", "ne", "lt", "lte", "gt", "gte", "in")

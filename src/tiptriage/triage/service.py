@@ -24,7 +24,7 @@ from tiptriage.accounts.actor import Actor, require, units_in_view
 from tiptriage.audit import service as audit
 from tiptriage.config import get_settings
 from tiptriage.db import allocate_ids, chunks, utcnow
-from tiptriage.i18n import refusal
+from tiptriage.i18n import Words, refusal
 from tiptriage.intake.models import FileRow, Report, ReportedPersonRow
 from tiptriage.media import service as media
 from tiptriage.operations.units import Units, load_units
@@ -307,7 +307,7 @@ def current(session: Session, report_id: int) -> tuple[TriageState, Recommendati
     # Locked and read anew: of two decisions at once, the second sees the first and is refused.
     state = session.get(TriageState, report_id, with_for_update=True, populate_existing=True)
     if state is None:
-        raise LookupError(f"report {report_id} has not been triaged")
+        raise refusal(LookupError, "report {id} has not been triaged", id=report_id)
     return state, session.get(Recommendation, state.recommendation_id)
 
 
@@ -351,18 +351,19 @@ def decide(session: Session, report_id: int, *, actor: Actor, justification: str
 
 def _check_decision(state: TriageState, rec: Recommendation, final: str, justification: str) -> None:
     if final not in OUTCOMES:
-        raise DecisionError(f"outcome must be one of {', '.join(OUTCOMES)}")
+        raise refusal(DecisionError, "outcome must be one of {outcomes}", outcomes=", ".join(OUTCOMES))
     if not justification.strip():
-        raise DecisionError("a decision needs a justification")
+        raise refusal(DecisionError, "a decision needs a justification")
     if state.status in ("awaiting_approval", "superseded"):
-        raise DecisionError(f"report {state.report_id} is {state.status}: no decision now")
+        raise refusal(DecisionError, "report {id} is {status}: no decision now", id=state.report_id,
+                      status=Words(state.status))
     if final == "WARNING" and rec.facts.get("warned_for_report"):
-        raise DecisionError(f"report {state.report_id} was answered with an official warning already: "
-                            "no second warning for the same report")
+        raise refusal(DecisionError, "report {id} was answered with an official warning already: no second "
+                      "warning for the same report", id=state.report_id)
     broken = [f for f in HARD_RULES if rec.facts.get(f)]
     if final == "WARNING" and broken:
-        raise DecisionError(f"no WARNING for report {state.report_id}: "
-                            + "; ".join(HARD_RULES[f] for f in broken) + " (hard rules)")
+        raise refusal(DecisionError, "no WARNING for report {id}: {rules} (hard rules)", id=state.report_id,
+                      rules=Words(*(HARD_RULES[f] for f in broken), sep="; "))
 
 
 # --- risk items -----------------------------------------------------------------------------------------
@@ -373,9 +374,9 @@ def record_risk_item(session: Session, report_id: int, item: str, value: bool, *
     reports are triaged again at once."""
     require(actor, "record")
     if item not in RISK_ITEMS:
-        raise ValueError(f"a risk item is one of {', '.join(RISK_ITEMS)}")
+        raise refusal(ValueError, "a risk item is one of {items}", items=", ".join(RISK_ITEMS))
     if not note.strip():
-        raise ValueError("say where the risk item comes from (a note)")
+        raise refusal(ValueError, "say where the risk item comes from (a note)")
     person = reported_person(session, report_id)
     row = RiskItem(report_id=report_id, person_id=person, item=item, value=value, note=note, actor=actor, at=utcnow())
     session.add(row)
@@ -393,11 +394,12 @@ def record_birth_date(session: Session, report_id: int, born: date, *, source: s
     triaged again at once unless `retriage` is off (a batch of checks triages once)."""
     require(actor, "record")
     if source not in BIRTH_DATE_REGISTERS:
-        raise ValueError(f"a date of birth is verified in one of {', '.join(BIRTH_DATE_REGISTERS)}, not {source}")
+        raise refusal(ValueError, "a date of birth is verified in one of {registers}, not {source}",
+                      registers=", ".join(BIRTH_DATE_REGISTERS), source=source)
     if not note.strip():
-        raise ValueError("say what was checked (a note)")
+        raise refusal(ValueError, "say what was checked (a note)")
     if not date(1900, 1, 1) <= born <= utcnow().date():
-        raise ValueError(f"a date of birth between 1900-01-01 and today, not {born.isoformat()}")
+        raise refusal(ValueError, "a date of birth between 1900-01-01 and today, not {date}", date=born.isoformat())
     person = reported_person(session, report_id)
     row = VerifiedBirthDate(report_id=report_id, person_id=person, date_of_birth=born, source=source, note=note,
                             actor=actor, at=utcnow())
@@ -465,8 +467,9 @@ def reported_person(session: Session, report_id: int) -> int:
         ReportedPersonRow.report_id == report_id, ReportedPersonRow.role == "reported")
         .order_by(ReportedPersonRow.id).limit(1)).scalar_one_or_none()
     if person is None:
-        stored = session.execute(select(Report.id).where(Report.id == report_id)).first() is not None
-        raise LookupError(f"report {report_id} has no reported person" if stored else f"no report with id {report_id}")
+        if session.execute(select(Report.id).where(Report.id == report_id)).first() is None:
+            raise refusal(LookupError, "no report with id {id}", id=report_id)
+        raise refusal(LookupError, "report {id} has no reported person", id=report_id)
     return person
 
 
