@@ -98,6 +98,13 @@ def refusal(kind: type[Exception], msgid: str, **values: object) -> Exception:
     return error
 
 
+def worded(error: Exception, msgid: str, **values: object) -> None:
+    """Give an exception made by its own class (with fields a caller reads) the text a user reads,
+    as `refusal` does: call from its __init__ with the message id marked N_("...")."""
+    error.msgid, error.values = msgid, values
+    Exception.__init__(error, msgid.format(**values))
+
+
 def message(error: BaseException) -> str:
     """An error's text in the user's language when it was made with `refusal`, else as it is."""
     msgid = getattr(error, "msgid", None)
