@@ -12,7 +12,6 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,11 +68,8 @@ def ingest(session: Session, paths: Iterable[str | Path], *, actor: str | None =
     """Store the reports in `paths` and nothing more, committing each batch as intake finishes it
     (a killed run keeps what it committed; the next run counts those reports as duplicates)."""
     summary = storing.IngestSummary()
-    # closing: a failed commit still ends the generator, which turns the garbage collector back on.
-    with closing(storing.store_batches(session, paths, summary, actor=actor, on_file=on_file,
-                                       batch_size=batch_size)) as units:
-        for _ in units:
-            session.commit()
+    storing.store(session, paths, summary, checkpoint=session.commit, actor=actor, on_file=on_file,
+                  batch_size=batch_size)
     return summary
 
 
