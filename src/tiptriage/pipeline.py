@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from tiptriage.accounts.actor import require
 from tiptriage.db import exclusive
 from tiptriage.intake import storing
 from tiptriage.intake.models import FileRow, Report, ReportedPersonRow
@@ -54,7 +55,9 @@ class PipelineSummary:
 def process(session: Session, paths: Iterable[str | Path], *, actor: str,
             on_file: Callable[[Path], None] | None = None) -> PipelineSummary:
     """Store the reports in `paths`, then run every later stage on what is pending: the reports
-    just stored, and whatever an earlier run that was stopped left unmatched, unlinked or untriaged."""
+    just stored, and whatever an earlier run that was stopped left unmatched, unlinked or untriaged.
+    Who brings report files in needs a role for it; the later stages are the system's own work."""
+    require(actor, "ingest")
     clock = (time.perf_counter(), time.process_time())
     stored = ingest(session, paths, actor=actor, on_file=on_file)
     summary = PipelineSummary(stored)
