@@ -23,7 +23,7 @@ from tiptriage.operations.units import load_units
 from tiptriage.registry import service as registry
 from tiptriage.registry.earlier import possible_distribution, possible_earlier_warnings
 from tiptriage.registry.models import Alert, Investigation, PoliceWarning, WarningReport
-from tiptriage.subjects import identity
+from tiptriage.subjects import documents, identity
 from tiptriage.subjects.models import Subject
 from tiptriage.triage import service as triage
 from tiptriage.triage.models import Recommendation, TriageState
@@ -118,6 +118,19 @@ def _may_see_subject(session: Session, subject_id: int, report_ids: list[int], a
                         entity_ids=[subject_id], details={"units": sorted(u for u in theirs if u)})
         raise refusal(OutOfView, "{actor} may not see subject {id}: none of its reports is work of their units",
                       actor=str(actor), id=subject_id)
+
+
+def subject_document(session: Session, subject_id: int, *, actor: str, reason: str | None = None,
+                     links: SubjectLinks | None = None) -> dict | None:
+    """`subjects.documents.subject_document` for a front door: a subject none of whose reports is
+    the actor's units' work is out of view (subjects know no units; triage does)."""
+    links = links or default_links()
+    persons = links.members_of(session, [subject_id]).get(subject_id, [])
+    report_ids = sorted(set(session.execute(select(ReportedPersonRow.report_id).where(
+        ReportedPersonRow.id.in_(persons))).scalars())) if persons else []
+    if persons:
+        _may_see_subject(session, subject_id, report_ids, actor)
+    return documents.subject_document(session, subject_id, actor=actor, reason=reason)
 
 
 def covered_reports(session: Session, warning_id: int) -> list[int]:

@@ -88,6 +88,12 @@ def test_a_person_bound_to_units_sees_only_their_units_work(session, tmp_path):
     for read in (lambda: triage.view_queue(session, actor=other, unit=unit),
                  lambda: triage.view_report_triage(session, first, actor=other),
                  lambda: views.view_warning(session, warning_id, actor=other, purpose="show"),
-                 lambda: views.view_alerts(session, actor=other, unit=unit)):
-        with pytest.raises(NotAllowed, match=f"may not see the work of unit {unit}"):
+                 lambda: views.view_alerts(session, actor=other, unit=unit),
+                 lambda: flows.subject_history(session, _subject_of(session, first), actor=other),
+                 lambda: flows.subject_document(session, _subject_of(session, first), actor=other)):
+        with pytest.raises(NotAllowed, match=f"may not see (the work of unit {unit}|subject)"):
             read()
+
+
+def _subject_of(session, report_id: int) -> int:
+    return triage.report_triage(session, report_id)["recommendation"]["subject_ids"][0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
+from tiptriage import flows
 from tiptriage.cliutil import EXIT_SOME_REFUSED, actor, console, emit_json, err_console, fail, session
 from tiptriage.i18n import N_, _, number
 from tiptriage.subjects import actions, batch, documents, errors, lookup, reviews
@@ -22,7 +23,7 @@ def show(
 ) -> None:
     """A subject's reports, identifiers and links with their evidence."""
     with session() as s:
-        doc = documents.subject_document(s, subject_id, actor=actor(), reason=reason)
+        doc = flows.subject_document(s, subject_id, actor=actor(), reason=reason)
     if doc is None:
         err_console.print(_("No subject with id {id}.", id=subject_id))
         raise typer.Exit(EXIT_SOME_REFUSED)

@@ -74,9 +74,8 @@ def _secret_path() -> Path:
     return (db.parent if db else Path("var")) / "web-secret.key"
 
 
-class LanguageMiddleware:
-    """The user's language for everything the request renders: from their session (set at login
-    and by the language switch), else Dutch."""
+class _HttpMiddleware:
+    """ASGI middleware for HTTP requests only (lifespan and other scopes pass straight through)."""
 
     def __init__(self, app):
         self.app = app
@@ -85,29 +84,29 @@ class LanguageMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        await self.handle(scope, receive, send)
+
+
+class LanguageMiddleware(_HttpMiddleware):
+    """The user's language for everything the request renders: from their session (set at login
+    and by the language switch), else Dutch."""
+
+    async def handle(self, scope, receive, send):
         with i18n.language(scope.get("session", {}).get("lang")):
             await self.app(scope, receive, send)
 
 
-class SecurityHeaders:
+class SecurityHeaders(_HttpMiddleware):
     """No framing, no referrer, no caching of pages with personal data, scripts only from here."""
 
     HEADERS = [(b"content-security-policy", b"default-src 'self'; frame-ancestors 'none'; form-action 'self'"),
                (b"x-frame-options", b"DENY"), (b"referrer-policy", b"no-referrer"),
                (b"x-content-type-options", b"nosniff"), (b"cache-control", b"no-store")]
 
-    def __init__(self, app):
-        self.app = app
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
+    async def handle(self, scope, receive, send):
         async def with_headers(message):
             if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                message["headers"] = list(message["headers"]) + self.HEADERS
+                message["headers"] = list(message.get("headers", [])) + self.HEADERS
             await send(message)
 
         await self.app(scope, receive, with_headers)

@@ -19,7 +19,6 @@ from tiptriage.i18n import message
 from tiptriage.outcomes import OUTCOMES
 from tiptriage.registry import service as registry
 from tiptriage.registry import views
-from tiptriage.subjects import documents
 from tiptriage.triage import service as triage
 from tiptriage.triage.models import QUEUE_STATUSES
 from tiptriage.web.auth import checked_csrf, current_actor, work
@@ -87,7 +86,7 @@ def decide(report_id: int, justification: str = Form(...), outcome: str = Form("
 def subject(request: Request, subject_id: int, session: Session = Depends(work),
             actor: Actor = Depends(current_actor)):
     history = flows.subject_history(session, subject_id, actor=actor, purpose=WEB)
-    doc = documents.subject_document(session, subject_id, actor=actor, reason=WEB)
+    doc = flows.subject_document(session, subject_id, actor=actor, reason=WEB)
     return page(request, session, actor, "subject.html", {"history": history, "doc": doc})
 
 
