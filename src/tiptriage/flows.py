@@ -8,13 +8,13 @@ CRIMINAL_CASE with the aggravation flag and an alert).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tiptriage.accounts.actor import OutOfView, same_identity, units_in_view
+from tiptriage.accounts.actor import OutOfView, require, same_identity, units_in_view
 from tiptriage.audit import service as audit
 from tiptriage.i18n import refusal
 from tiptriage.intake.models import Report, ReportedPersonRow
@@ -191,3 +191,25 @@ def plan(session: Session, *, actor: str, unit: str | None = None, shown: int | 
     audit.consulted_reports(session, actor=actor, action="plan.view", report_ids=seen,
                             details={"unit": unit, "queued": len(items)})
     return plans
+
+
+# --- the audit log, for auditors ----------------------------------------------------------------------
+
+def audit_log(session: Session, *, actor: str, who: str | None = None, action: str | None = None,
+              entity: str | None = None, entity_id: int | None = None, since: date | None = None,
+              until: date | None = None, limit: int = 200, verify: bool = False) -> dict:
+    """The audit log as an auditor reads it (by user, action, subject or report, period), with the
+    chain's state when `verify` asks for it (a walk of the whole chain); reading it is itself on record."""
+    require(actor, "read_audit")
+    start = datetime.combine(since, time.min, tzinfo=UTC) if since else None
+    end = datetime.combine(until, time.min, tzinfo=UTC) + timedelta(days=1) if until else None
+    rows = audit.events(session, limit=limit, action=action, actor=who, entity=entity, entity_id=entity_id,
+                        since=start, until=end)
+    state = audit.verify(session) if verify else None
+    audit.consulted(session, actor=actor, action="audit.view", entity="audit", reason="audit",
+                    details={"who": who, "action": action, "entity": entity, "entity_id": entity_id,
+                             "since": since, "until": until, "shown": len(rows)})
+    return {"chain": state and {"ok": state.ok, "events": state.events, "broken_seq": state.broken_seq,
+                                "problem": state.problem},
+            "events": [{"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action, "entity": e.entity,
+                        "entity_ids": e.entity_ids, "reason": e.reason, "details": e.details} for e in rows]}

@@ -32,7 +32,8 @@ ALLOWED = {N_("decide"): ("analyst", "team_lead"), N_("approve"): ("team_lead",)
            N_("close"): ("analyst", "team_lead"),  # an investigation
            N_("view"): ("analyst", "team_lead", "officer"),  # cases: queue, reports, subjects, warnings
            N_("ingest"): ("intake", "analyst", "team_lead", "admin"),  # report files in
-           N_("manage_users"): ("admin",)}
+           N_("manage_users"): ("admin",),
+           N_("read_audit"): ("auditor", "admin")}  # the audit log and the chain's state
 USER_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 
 

@@ -170,11 +170,30 @@ def verify(session: Session) -> Verification:
     return Verification(True, count)
 
 
-def events(session: Session, *, limit: int = 50, action: str | None = None) -> list[AuditEvent]:
-    query = select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(limit)
+def events(session: Session, *, limit: int = 50, action: str | None = None, actor: str | None = None,
+           entity: str | None = None, entity_id: int | None = None, since: datetime | None = None,
+           until: datetime | None = None) -> list[AuditEvent]:
+    """The newest events first, filtered by action (exact, or a prefix ending in '.'), actor,
+    entity and the events naming one id of it, and period."""
+    query = select(AuditEvent).order_by(AuditEvent.seq.desc())
     if action:
-        query = query.where(AuditEvent.action == action)
-    return list(session.execute(query).scalars())
+        query = query.where(AuditEvent.action.startswith(action) if action.endswith(".")
+                            else AuditEvent.action == action)
+    for column, value in ((AuditEvent.actor, actor), (AuditEvent.entity, entity)):
+        if value:
+            query = query.where(column == value)
+    if since:
+        query = query.where(AuditEvent.at >= since)
+    if until:
+        query = query.where(AuditEvent.at < until)
+    if entity_id is None:
+        return list(session.execute(query.limit(limit)).scalars())
+    # The ids are a JSON list: looked for among the newest events that pass the other filters.
+    found = (e for e in session.execute(query.limit(ENTITY_SCAN)).scalars() if entity_id in e.entity_ids)
+    return [e for _, e in zip(range(limit), found)]
+
+
+ENTITY_SCAN = 20000  # events searched for one entity's id
 
 
 __all__ = ["record", "consulted", "consulted_reports", "attempted", "unit_of_work", "verify", "events", "Verification"]

@@ -155,3 +155,15 @@ def ingest(request: Request, files: list[UploadFile] = File(...), session: Sessi
         summary = pipeline.process(session, [folder], actor=actor)
         errors = [e | {"file": Path(e["file"]).name if e.get("file") else ""} for e in summary.intake.errors]
     return page(request, session, actor, "ingest.html", {"summary": summary, "errors": errors})
+
+
+@router.get("/audit")
+def audit_log(request: Request, who: str = "", action: str = "", entity: str = "", entity_id: int | None = None,
+              since: date | None = None, until: date | None = None, verify: bool = False,
+              session: Session = Depends(work), actor: Actor = Depends(current_actor)):
+    """The audit log by user, action, subject or report and period, for auditors."""
+    doc = flows.audit_log(session, actor=actor, who=who or None, action=action or None, entity=entity or None,
+                          entity_id=entity_id, since=since, until=until, verify=verify)
+    filters = {"who": who, "action": action, "entity": entity, "entity_id": entity_id or "",
+               "since": since or "", "until": until or ""}
+    return page(request, session, actor, "audit.html", {"doc": doc, "filters": filters})

@@ -1,0 +1,50 @@
+"""Each role can do exactly what it should, through the web application (the services decide; the
+pages only ask them): the screens each role opens, and the actions each role is refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from web.conftest import csrf_of, login
+
+CASES = {"anna", "bram", "cor"}  # analyst, team lead, officer: they see cases
+SCREENS = {  # path (filled from the store) -> who may open it
+    "/queue": CASES, "/reports/{waiting}": CASES, "/subjects/{subject}": CASES, "/warnings/{warning}": CASES,
+    "/alerts": CASES, "/ingest": {"anna", "bram", "ida", "adam"}, "/audit": {"otto", "adam"},
+}
+USERS = ("anna", "bram", "cor", "ida", "otto", "adam")
+
+
+def _fill(path: str, store, client) -> str:
+    return path.format(waiting=store.waiting, warning=store.warning_id, subject=_subject(client, store))
+
+
+def _subject(client, store) -> int:
+    from tiptriage.db import open_session
+    from tiptriage.triage import service as triage
+
+    with open_session() as s:
+        return triage.report_triage(s, store.waiting)["recommendation"]["subject_ids"][0]
+
+
+@pytest.mark.parametrize("uid", USERS)
+def test_each_role_opens_exactly_its_screens(client, store, uid):
+    login(client, uid)
+    opened = {path for path in SCREENS if client.get(_fill(path, store, client)).status_code == 200}
+    assert opened == {path for path, who in SCREENS.items() if uid in who}
+    refused = {client.get(_fill(path, store, client)).status_code for path in set(SCREENS) - opened}
+    assert refused <= {403}
+
+
+@pytest.mark.parametrize("uid, action", [
+    ("cor", "decide"), ("ida", "decide"), ("otto", "decide"), ("adam", "decide"),
+    ("anna", "approve"), ("cor", "approve"), ("ida", "ack"), ("otto", "ack"), ("adam", "ack"),
+])
+def test_each_role_is_refused_the_actions_it_may_not_take(client, store, uid, action):
+    login(client, uid)
+    token = csrf_of(client)  # every page carries it, a refusal's too
+    path, data = {"decide": (f"/reports/{store.waiting}/decide", {"justification": "x"}),
+                  "approve": (f"/warnings/{store.warning_id}/approve", {}),
+                  "ack": ("/alerts/1/ack", {})}[action]
+    assert client.post(path, data=data | {"csrf": token}).status_code == 403
+
