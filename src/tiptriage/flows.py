@@ -23,8 +23,8 @@ from tiptriage.operations.units import load_units
 from tiptriage.registry import service as registry
 from tiptriage.registry.earlier import possible_distribution, possible_earlier_warnings
 from tiptriage.registry.models import Alert, Investigation, PoliceWarning, WarningReport
-from tiptriage.subjects import documents, identity
-from tiptriage.subjects.models import Subject
+from tiptriage.subjects import actions, documents, identity, reviews
+from tiptriage.subjects.models import Subject, SubjectReview
 from tiptriage.triage import service as triage
 from tiptriage.triage.models import Recommendation, TriageState
 from tiptriage.triage.subjectlinks import SubjectLinks, default_links
@@ -124,13 +124,59 @@ def subject_document(session: Session, subject_id: int, *, actor: str, reason: s
                      links: SubjectLinks | None = None) -> dict | None:
     """`subjects.documents.subject_document` for a front door: a subject none of whose reports is
     the actor's units' work is out of view (subjects know no units; triage does)."""
-    links = links or default_links()
-    persons = links.members_of(session, [subject_id]).get(subject_id, [])
-    report_ids = sorted(set(session.execute(select(ReportedPersonRow.report_id).where(
-        ReportedPersonRow.id.in_(persons))).scalars())) if persons else []
-    if persons:
+    report_ids = _reports_of_subject(session, subject_id, links)
+    if report_ids:
         _may_see_subject(session, subject_id, report_ids, actor)
     return documents.subject_document(session, subject_id, actor=actor, reason=reason)
+
+
+def shape_subjects(session: Session, change: str, *, actor: str, reason: str, review_id: int | None = None,
+                   subject_id: int | None = None, other_id: int | None = None, persons: list[int] = (),
+                   links: SubjectLinks | None = None) -> actions.ActionResult:
+    """An analyst's change to who is who — confirm or reject a possible match, merge, split — and
+    at once the triage of every report it touched, so the queue never shows a recommendation made
+    on links that no longer hold (a confirmed match can make a report a re-report after a warning)."""
+    if change == "confirm":
+        result = reviews.confirm_review(session, review_id, actor=actor, reason=reason)
+    elif change == "reject":
+        result = reviews.reject_review(session, review_id, actor=actor, reason=reason)
+    elif change == "merge":
+        result = actions.merge(session, subject_id, other_id, actor=actor, reason=reason)
+    else:
+        result = actions.split(session, subject_id, list(persons), actor=actor, reason=reason)
+    triage.triage_reports(session, list(result.affected_report_ids), actor=actor, trigger="subject",
+                          reason=f"subjects: {change}", links=links)
+    return result
+
+
+def open_reviews(session: Session, *, actor: str, limit: int = 50) -> list[dict]:
+    """Possible matches waiting for an analyst, strongest first: those of subjects in the actor's view."""
+    units = units_in_view(actor)
+    docs = [documents.review_doc(r) for r in reviews.open_reviews(session, limit=limit if units is None else None)]
+    if units is not None:
+        docs = [d for d in docs if _in_view(session, d["subject_id"], units)][:limit]
+    return docs
+
+
+def view_review(session: Session, review_id: int, *, actor: str, reason: str | None = None) -> dict:
+    """One possible match, both sides' evidence side by side; its subject must be in the actor's view."""
+    review = session.get(SubjectReview, review_id)
+    if review is None:
+        raise refusal(LookupError, "no review with id {id}", id=review_id)
+    _may_see_subject(session, review.subject_id, _reports_of_subject(session, review.subject_id), actor)
+    return documents.view_review(session, review_id, actor=actor, reason=reason)
+
+
+def _in_view(session: Session, subject_id: int, units: frozenset[str]) -> bool:
+    report_ids = _reports_of_subject(session, subject_id)
+    return bool(report_ids) and bool(set(session.execute(select(TriageState.unit).where(
+        TriageState.report_id.in_(report_ids))).scalars()) & units)
+
+
+def _reports_of_subject(session: Session, subject_id: int, links: SubjectLinks | None = None) -> list[int]:
+    persons = (links or default_links()).members_of(session, [subject_id]).get(subject_id, [])
+    return sorted(set(session.execute(select(ReportedPersonRow.report_id).where(
+        ReportedPersonRow.id.in_(persons))).scalars())) if persons else []
 
 
 def covered_reports(session: Session, warning_id: int) -> list[int]:

@@ -157,3 +157,41 @@ def test_pages_carry_no_framing_no_caching_and_scripts_only_from_here(client, st
     assert headers["x-frame-options"] == "DENY" and headers["cache-control"] == "no-store"
     assert "default-src 'self'" in headers["content-security-policy"]
     assert token(client)
+
+
+def _open_review(store) -> int:
+    from datetime import UTC, datetime
+
+    from tiptriage.subjects import reviews
+    from tiptriage.triage import service as triage
+
+    with open_session() as s:
+        one, other = (triage.report_triage(s, r)["recommendation"]["subject_ids"][0]
+                      for r in (store.waiting, store.warned_report))
+        review_id = reviews.open_review(s, "possible_same_subject", None, one, other, None, 3.5,
+                                     datetime(2024, 1, 1, tzinfo=UTC))
+        s.commit()
+        return review_id
+
+
+def test_an_analyst_answers_a_possible_match_and_the_reports_are_triaged_at_once(client, store):
+    review_id = _open_review(store)
+    login(client, "rita")  # Rotterdam: neither side is her units' work
+    assert f"/reviews/{review_id}" not in client.get("/reviews").text
+    assert client.get(f"/reviews/{review_id}").status_code == 404
+    client.post("/logout", data={"csrf": csrf_of(client)})
+    login(client, "anna")
+    assert f'href="/reviews/{review_id}"' in client.get("/reviews").text
+    page = client.get(f"/reviews/{review_id}")
+    assert page.status_code == 200 and "Verschillende personen: afwijzen" in page.text
+    answered = client.post(f"/reviews/{review_id}/reject", data={"reason": "Andere geboortedatum (BRP).",
+                                                                 "csrf": csrf_of(client)})
+    assert answered.status_code == 303 and answered.headers["location"].startswith("/subjects/")
+    with open_session() as s:
+        from tiptriage.subjects import retriage
+        from tiptriage.subjects.models import SubjectReview
+
+        assert s.get(SubjectReview, review_id).status == "rejected"
+        assert store.waiting not in retriage.pending_retriage(s)  # triaged again at once, not left queued
+    assert _events("subjects.review.view")[-1].actor == "anna"
+

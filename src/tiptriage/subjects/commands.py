@@ -170,14 +170,14 @@ def _print_result(result: actions.ActionResult, as_json: bool) -> None:
         "operation": result.operation_id,
         "subjects": list(result.subject_ids),
         "moved_persons": list(result.moved_person_ids),
-        "retriage_reports": list(result.affected_report_ids),
+        "retriaged_reports": list(result.affected_report_ids),
     }
     if as_json:
         emit_json(doc)
         return
     console.print(
         _(
-            "Done (operation {op}): subjects {subjects}; {n} reports queued for re-triage.",
+            "Done (operation {op}): subjects {subjects}; {n} reports triaged again.",
             op=result.operation_id,
             subjects=", ".join(map(str, result.subject_ids)),
             n=number(len(result.affected_report_ids)),
@@ -192,7 +192,7 @@ def confirm(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Confirm a possible match: the same person."""
-    _act(lambda s: reviews.confirm_review(s, review_id, actor=actor(), reason=reason), as_json)
+    _act(lambda s: flows.shape_subjects(s, "confirm", review_id=review_id, actor=actor(), reason=reason), as_json)
 
 
 @subjects_app.command("reject")
@@ -202,7 +202,7 @@ def reject(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Reject a possible match: different persons (relinking will respect it)."""
-    _act(lambda s: reviews.reject_review(s, review_id, actor=actor(), reason=reason), as_json)
+    _act(lambda s: flows.shape_subjects(s, "reject", review_id=review_id, actor=actor(), reason=reason), as_json)
 
 
 @subjects_app.command("merge")
@@ -213,7 +213,8 @@ def merge(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Merge two subjects (undo with split)."""
-    _act(lambda s: actions.merge(s, subject_id, other_id, actor=actor(), reason=reason), as_json)
+    _act(lambda s: flows.shape_subjects(s, "merge", subject_id=subject_id, other_id=other_id, actor=actor(),
+                                        reason=reason), as_json)
 
 
 @subjects_app.command("split")
@@ -224,7 +225,8 @@ def split(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Split reported persons off into a subject of their own (restores a merged subject)."""
-    _act(lambda s: actions.split(s, subject_id, persons, actor=actor(), reason=reason), as_json)
+    _act(lambda s: flows.shape_subjects(s, "split", subject_id=subject_id, persons=persons, actor=actor(),
+                                        reason=reason), as_json)
 
 
 def _act(action, as_json: bool) -> None:

@@ -167,3 +167,44 @@ def audit_log(request: Request, who: str = "", action: str = "", entity: str = "
     filters = {"who": who, "action": action, "entity": entity, "entity_id": entity_id or "",
                "since": since or "", "until": until or ""}
     return page(request, session, actor, "audit.html", {"doc": doc, "filters": filters})
+
+
+@router.get("/reviews")
+def reviews_list(request: Request, session: Session = Depends(work), actor: Actor = Depends(current_actor)):
+    """Possible matches waiting for an analyst, strongest first (of the actor's units)."""
+    docs = flows.open_reviews(session, actor=actor)
+    return page(request, session, actor, "reviews.html", {"reviews": docs})
+
+
+@router.get("/reviews/{review_id}")
+def review(request: Request, review_id: int, session: Session = Depends(work), actor: Actor = Depends(current_actor)):
+    doc = flows.view_review(session, review_id, actor=actor, reason=WEB)
+    return page(request, session, actor, "review.html", {"r": doc})
+
+
+@router.post("/reviews/{review_id}/{answer}", dependencies=[Depends(checked_csrf)])
+def answer_review(review_id: int, answer: str, reason: str = Form(...), session: Session = Depends(work),
+                  actor: Actor = Depends(current_actor)):
+    """Same person (confirm) or not (reject), with the reason; the reports touched are triaged at once."""
+    if answer not in ("confirm", "reject"):
+        raise LookupError(answer)
+    flows.view_review(session, review_id, actor=actor, reason=reason)  # in view: the scope's check
+    result = flows.shape_subjects(session, answer, review_id=review_id, actor=actor, reason=reason)
+    return RedirectResponse(f"/subjects/{result.subject_ids[0]}", status_code=303)
+
+
+@router.post("/subjects/{subject_id}/merge", dependencies=[Depends(checked_csrf)])
+def merge(subject_id: int, other_id: int = Form(...), reason: str = Form(...), session: Session = Depends(work),
+          actor: Actor = Depends(current_actor)):
+    for shown in (subject_id, other_id):
+        flows.subject_document(session, shown, actor=actor, reason=reason)  # both must be in view
+    flows.shape_subjects(session, "merge", subject_id=subject_id, other_id=other_id, actor=actor, reason=reason)
+    return RedirectResponse(f"/subjects/{subject_id}", status_code=303)
+
+
+@router.post("/subjects/{subject_id}/split", dependencies=[Depends(checked_csrf)])
+def split(subject_id: int, person: list[int] = Form(...), reason: str = Form(...), session: Session = Depends(work),
+          actor: Actor = Depends(current_actor)):
+    flows.subject_document(session, subject_id, actor=actor, reason=reason)
+    result = flows.shape_subjects(session, "split", subject_id=subject_id, persons=person, actor=actor, reason=reason)
+    return RedirectResponse(f"/subjects/{result.subject_ids[-1]}", status_code=303)
