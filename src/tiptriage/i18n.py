@@ -60,7 +60,7 @@ def _translations(code: str) -> gettext.NullTranslations:
     return Translations.load(_LOCALE_DIR, [code], domain="tiptriage")
 
 
-def _(msgid: str, **values: object) -> str:
+def _(msgid: str, /, **values: object) -> str:
     text = _translations(lang()).gettext(msgid)
     return text.format(**values) if values else text
 
@@ -90,7 +90,7 @@ class Words(tuple):
         return self.sep.join(_(w) for w in self)
 
 
-def refusal(kind: type[Exception], msgid: str, **values: object) -> Exception:
+def refusal(kind: type[Exception], msgid: str, /, **values: object) -> Exception:
     """An error of `kind` that the user reads: its text is the English message, and it keeps the
     message id and values so the CLI can say it in the user's language (`message`)."""
     error = kind(msgid.format(**values))
