@@ -29,6 +29,7 @@ Figures only: nothing here passes or fails.
 
 from __future__ import annotations
 
+from tiptriage.accounts.actor import Actor
 import argparse
 import csv
 import io
@@ -131,7 +132,7 @@ def measure_one(url: str, file_lists: list[str]) -> None:
             files = [Path(p) for p in Path(listing).read_text().splitlines()]
             before = _cpu()
             start = time.perf_counter()
-            summary = ingest(session, files, actor="bench")
+            summary = ingest(session, files, actor=Actor("bench"))
             seconds = time.perf_counter() - start
             main_cpu, workers_cpu = (after - b for after, b in zip(_cpu(), before, strict=True))
             results.append({"seconds": seconds, "stored": summary.stored, "rejected": summary.rejected,
@@ -210,14 +211,14 @@ def stages_one(url: str, listing: str, data: str) -> None:
     engine = make_engine(url)
     migrate(engine)
     with session_factory(engine)() as session:
-        media.import_bank(session, data_dir / "banks" / "vics.json", name="vics", fmt="vics", actor="bench")
-        media.import_bank(session, data_dir / "banks" / "known.csv", name="nl-known", fmt="csv", actor="bench",
+        media.import_bank(session, data_dir / "banks" / "vics.json", name="vics", fmt="vics", actor=Actor("bench"))
+        media.import_bank(session, data_dir / "banks" / "known.csv", name="nl-known", fmt="csv", actor=Actor("bench"),
                           category_map={c: "child_abuse" for c in ("A1", "A2", "B1", "B2")} | {"NP": "non_pertinent"})
         session.commit()
         files = [Path(p) for p in Path(listing).read_text().splitlines()]
         before = _cpu()
         start = time.perf_counter()
-        summary = pipeline.process(session, files, actor="bench")
+        summary = pipeline.process(session, files, actor=Actor("bench"))
         seconds = time.perf_counter() - start
         main_cpu, workers_cpu = (after - b for after, b in zip(_cpu(), before, strict=True))
     engine.dispose()

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from tiptriage.accounts.actor import Actor
 from tiptriage.db import BulkInsert, make_engine, migrate, session_factory, utcnow
 from tiptriage.intake import storing
 from tiptriage.intake.models import Report, ReportedPersonRow
@@ -65,7 +66,7 @@ def synthetic_accuracy(work: Path, reports: int, seed: int) -> tuple[dict, str]:
     engine = make_engine(url)
     migrate(engine)
     with session_factory(engine)() as s:
-        ids = storing.ingest(s, [out / "reports"], actor="bench").report_ids
+        ids = storing.ingest(s, [out / "reports"], actor=Actor("bench")).report_ids
         s.commit()
         order = list(
             s.execute(
@@ -74,12 +75,12 @@ def synthetic_accuracy(work: Path, reports: int, seed: int) -> tuple[dict, str]:
         )
         started = time.perf_counter()
         for chunk in range(0, len(order), 200):  # as ingest would call it, in arrival order
-            linking.resolve_reports(s, order[chunk : chunk + 200], actor="bench")
+            linking.resolve_reports(s, order[chunk : chunk + 200], actor=Actor("bench"))
             s.commit()
         resolve_s = time.perf_counter() - started
         figures = _evaluate(s, truth)
         figures["resolve_seconds"] = resolve_s
-        run = batch.propose_relink(s, actor="bench")
+        run = batch.propose_relink(s, actor=Actor("bench"))
         s.commit()
         person_of = stored_person_ids(s, truth)
         relinked = {int(p): c for p, c in run.clusters.items()}

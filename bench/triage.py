@@ -32,6 +32,7 @@ Figures only: nothing here passes or fails. Measured on SQLite (the embedded def
 
 from __future__ import annotations
 
+from tiptriage.accounts.actor import Actor
 import argparse
 import json
 import os
@@ -117,7 +118,7 @@ def triage_rate(session) -> tuple[float, dict]:
     session.execute(delete(Recommendation))
     session.commit()
     start = time.perf_counter()
-    summary = service.triage_all(session, actor="bench")
+    summary = service.triage_all(session, actor=Actor("bench"))
     return time.perf_counter() - start, summary.as_dict()
 
 
@@ -198,11 +199,11 @@ def retriage_after_bank_update(session, share: float = 0.01) -> dict:
     path = WORK / "bank-update.csv"
     path.write_text("hash_type,hash,category\n" + "".join(f"md5,{h},child_abuse\n" for h in rows))
     start = time.perf_counter()
-    result = media.import_bank(session, path, name=f"update-{time.time_ns()}", fmt="csv", actor="bench")
+    result = media.import_bank(session, path, name=f"update-{time.time_ns()}", fmt="csv", actor=Actor("bench"))
     retro = time.perf_counter() - start
     queued = len(media.pending_retriage(session))
     start = time.perf_counter()
-    summary = service.triage_pending(session, actor="bench")
+    summary = service.triage_pending(session, actor=Actor("bench"))
     return {"files": total, "files_changed": len(result.retro.changes) if result.retro else 0,
             "reports_queued": queued, "retro_match_s": round(retro, 2),
             "retriage_s": round(time.perf_counter() - start, 2), "retriaged": summary.triaged,
@@ -215,7 +216,7 @@ def after_reviews(session, truth) -> dict:
     from tiptriage.triage import service
 
     answered = answer_reviews(session, truth)
-    service.triage_pending(session, actor="bench")
+    service.triage_pending(session, actor=Actor("bench"))
     session.commit()
     return {"reviews": dict(answered), "accuracy": accuracy(session, truth)}
 
@@ -238,7 +239,7 @@ def answer_reviews(session, truth) -> Counter:
             who[side] = {person_of[p] for p in persons if p in person_of}
         same = bool(who["left"] & who["right"])
         act = reviews.confirm_review if same else reviews.reject_review
-        act(session, review.id, actor="bench-analyst", reason="bench: answered from the ground truth")
+        act(session, review.id, actor=Actor("bench-analyst"), reason="bench: answered from the ground truth")
         answered["confirmed" if same else "rejected"] += 1
         session.commit()
     return answered
@@ -261,7 +262,7 @@ def after_identifications(session, truth) -> dict:
     _identify_as_truth(session, truth, sorted(identified), source="BRP", decisions=decisions)
     seconds = time.perf_counter() - start
     answered = answer_reviews(session, truth)
-    service.triage_pending(session, actor="bench")
+    service.triage_pending(session, actor=Actor("bench"))
     session.commit()
     return {"reports": len(identified), "linkage": dict(decisions), "identify_s": round(seconds, 2),
             "reviews": dict(answered), "accuracy": accuracy(session, truth, identified), "identified": identified}
@@ -287,10 +288,10 @@ def after_register_checks(session, truth) -> dict:
                            .where(TriageState.outcome == "WARNING")).all()
     checked = [(rid, born[(source, external_id)]) for rid, source, external_id, flags in rows if "age_unknown" in flags]
     for rid, dob in checked:
-        service.record_birth_date(session, rid, date.fromisoformat(dob), source="BRP", actor="bench-analyst",
+        service.record_birth_date(session, rid, date.fromisoformat(dob), source="BRP", actor=Actor("bench-analyst"),
                                   note="bench: the ground truth's date of birth", retriage=False)
     start = time.perf_counter()
-    summary = service.retriage_related(session, [rid for rid, _ in checked], actor="bench-analyst",
+    summary = service.retriage_related(session, [rid for rid, _ in checked], actor=Actor("bench-analyst"),
                                        trigger="birth_date", reason="bench: register checks")
     return {"checked": len(checked), "retriaged": summary.triaged, "retriage_s": round(time.perf_counter() - start, 2),
             "by_outcome": summary.as_dict()["by_outcome"], "accuracy": accuracy(session, truth)}
@@ -328,7 +329,7 @@ def _identify_as_truth(session, truth, report_ids: list[int], *, source: str, de
             who = Identity(p["given_name"], p["family_name"], date.fromisoformat(p["date_of_birth"]),
                            country=p["country"])
             result = identify(session, rid, who, source=source, reference=f"bench-{rid}-{ref}",
-                              actor="bench-analyst", note="bench: the ground truth's person", person_ref=ref)
+                              actor=Actor("bench-analyst"), note="bench: the ground truth's person", person_ref=ref)
             if decisions is not None:
                 decisions[result.decision] += 1
             session.commit()
@@ -361,7 +362,7 @@ def after_approval_checks(session, truth, identified: frozenset[int]) -> dict:
     unnamed = [rid for rid, facts in _warning_rows(session) if not facts.get("named", True)]
     counts["identified first (no name known)"] = _identify_as_truth(session, truth, unnamed, source="provider")
     counts.update({f"reviews then {k}": n for k, n in answer_reviews(session, truth).items()})
-    service.triage_pending(session, actor="bench")
+    service.triage_pending(session, actor=Actor("bench"))
     session.commit()
     checked = {tuple(facts["subject_ids"]) for _, facts in _warning_rows(session) if facts["subject_ids"]}
     for subject_ids in sorted(checked):
@@ -381,12 +382,12 @@ def after_approval_checks(session, truth, identified: frozenset[int]) -> dict:
             if not same:
                 counts["not the same person (acknowledged)"] += 1
             elif target is not None and current is not None and target != current:
-                actions.merge(session, target, current, actor="bench-approver",
+                actions.merge(session, target, current, actor=Actor("bench-approver"),
                                reason=f"bench: earlier warning {warning_id} was this person's (ground truth)")
                 counts["merged"] += 1
         session.commit()
     seconds = time.perf_counter() - start
-    service.triage_pending(session, actor="bench")
+    service.triage_pending(session, actor=Actor("bench"))
     session.commit()
     return {"checks": dict(counts), "check_s": round(seconds, 1), "accuracy": accuracy(session, truth, identified)}
 
@@ -408,7 +409,7 @@ def _check_distribution(session, own: list[int], person_of: dict, counts: Counte
             continue
         current = membership.subject_of_persons(session, own[:1]).get(own[0])
         if current is not None and current != other:
-            actions.merge(session, other, current, actor="bench-approver",
+            actions.merge(session, other, current, actor=Actor("bench-approver"),
                            reason="bench: the distributing subject was this person (ground truth)")
             counts["merged with a distributing subject"] += 1
 

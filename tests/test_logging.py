@@ -7,6 +7,7 @@ import logging
 
 from sqlalchemy import select
 
+from tiptriage.accounts.actor import Actor
 from tiptriage import pipeline
 from tiptriage.db import make_engine, migrate, session_factory
 from tiptriage.intake.models import AddressRow, IdentifierRow, IpEventRow, ReportedPersonRow
@@ -27,7 +28,7 @@ def test_the_data_path_logs_stages_and_counts_but_no_personal_data(tmp_path, cap
     engine = make_engine(f"sqlite:///{tmp_path / 't.db'}")
     migrate(engine)
     with caplog.at_level(logging.DEBUG, logger="tiptriage"), session_factory(engine)() as s:
-        pipeline.process(s, [tmp_path / "data" / "reports"], actor="test")
+        pipeline.process(s, [tmp_path / "data" / "reports"], actor=Actor("test"))
         personal = _personal_values(s)
     engine.dispose()
     lines = [r.getMessage() for r in caplog.records if r.name.startswith("tiptriage")]

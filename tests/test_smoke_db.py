@@ -1,5 +1,6 @@
 from sqlalchemy import inspect
 
+from tiptriage.accounts.actor import Actor
 from tiptriage.db import migrate, utcnow
 
 
@@ -66,7 +67,7 @@ def test_migration_0009_gives_stored_records_their_family_key(session, engine, t
 
     ids = ingest(session, tmp_path / "in", report("k-1", known(0)),
                  report("k-2", known(1), who=person(given=None, family=None, email="x@example.org")))
-    linking.resolve_reports(session, ids, actor="test")
+    linking.resolve_reports(session, ids, actor=Actor("test"))
     session.commit()
     session.close()
     migrate(engine, "0008", down=True)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from tiptriage.accounts.actor import Actor
 from tiptriage.audit import service as audit
 from tiptriage.audit.models import AuditEvent
 
@@ -54,7 +55,7 @@ def _count(session, action: str) -> int:
 
 def test_a_block_that_ends_commits_once(session, engine):
     with _work(session) as s:
-        audit.record(s, actor="anna", action="test.change", entity="x")
+        audit.record(s, actor=Actor("anna"), action="test.change", entity="x")
     session.close()
     with engine.connect() as other:
         assert other.execute(select(func.count()).select_from(AuditEvent)).scalar() == 1
@@ -62,9 +63,9 @@ def test_a_block_that_ends_commits_once(session, engine):
 
 def test_a_refused_block_keeps_only_what_was_consulted_or_attempted(session):
     with pytest.raises(LookupError), _work(session) as s:
-        audit.record(s, actor="anna", action="test.change", entity="x")
-        audit.consulted(s, actor="anna", action="test.view", entity="report", entity_ids=[3, 1], reason="check")
-        audit.attempted(s, actor="anna", action="test.refused", entity="bank")
+        audit.record(s, actor=Actor("anna"), action="test.change", entity="x")
+        audit.consulted(s, actor=Actor("anna"), action="test.view", entity="report", entity_ids=[3, 1], reason="check")
+        audit.attempted(s, actor=Actor("anna"), action="test.refused", entity="bank")
         raise LookupError("no such thing")
     assert _count(session, "test.change") == 0
     view = session.execute(select(AuditEvent).where(AuditEvent.action == "test.view")).scalar_one()
@@ -75,7 +76,7 @@ def test_a_refused_block_keeps_only_what_was_consulted_or_attempted(session):
 
 def test_what_a_stage_committed_is_not_recorded_twice(session):
     with pytest.raises(RuntimeError), _work(session) as s:
-        audit.consulted(s, actor="anna", action="test.view", entity="report", entity_ids=[1])
+        audit.consulted(s, actor=Actor("anna"), action="test.view", entity="report", entity_ids=[1])
         s.commit()  # a job's stage
         raise RuntimeError("stopped")
     assert _count(session, "test.view") == 1

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from datetime import date
 from typing import NoReturn
 
@@ -22,6 +23,7 @@ from tiptriage.i18n import message
 # cannot be used (missing store, unknown database kind, database not answering, invalid setting).
 EXIT_OK, EXIT_SOME_REFUSED, EXIT_USAGE, EXIT_STORE = 0, 1, 2, 3
 
+log = logging.getLogger(__name__)
 console = Console()
 err_console = Console(stderr=True)
 
@@ -35,16 +37,19 @@ def session(*, create: bool = False) -> Iterator[Session]:
     """The command's unit of work on the configured store (`audit.unit_of_work`): committed when the
     block ends, rolled back when the command is refused (consultations stay on record); `create` for
     the commands that may make the store (ingest, bank import, db upgrade). A store that cannot be
-    used ends the command (exit 3)."""
+    used ends the command (exit 3); a service's refusal the block does not handle itself ends it
+    as `fail` says."""
     import typer
 
-    with ExitStack() as stack:
-        try:
-            s = stack.enter_context(unit_of_work(lambda: open_session(create=create)))
-        except StoreError as exc:
-            err_console.print(message(exc))
-            raise typer.Exit(EXIT_STORE) from None
-        yield s
+    try:
+        with unit_of_work(lambda: open_session(create=create)) as s:
+            yield s
+    except StoreError as exc:
+        err_console.print(message(exc))
+        raise typer.Exit(EXIT_STORE) from None
+    except (LookupError, ValueError, PermissionError) as exc:
+        log.debug("command refused", exc_info=True)
+        fail(exc)
 
 
 @contextmanager

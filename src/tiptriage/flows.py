@@ -14,7 +14,7 @@ from typing import NamedTuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tiptriage.accounts.actor import same_identity
+from tiptriage.accounts.actor import same_identity, units_in_view
 from tiptriage.audit import service as audit
 from tiptriage.i18n import refusal
 from tiptriage.intake.models import Report, ReportedPersonRow
@@ -149,14 +149,15 @@ PLANNED_STATUSES = ("open", "reopened", "awaiting_approval")
 
 
 def plan(session: Session, *, actor: str, unit: str | None = None, shown: int | None = 50) -> dict[str, UnitPlan]:
-    """What each unit (or one) can take up this week. The reports shown (the first `shown` planned
-    and waiting per unit) are what the audit log records as consulted."""
-    rows = triage.queue(session, unit=unit, statuses=PLANNED_STATUSES, limit=None)
+    """What each unit the actor works for (or one of them) can take up this week. The reports shown
+    (the first `shown` planned and waiting per unit) are what the audit log records as consulted."""
+    scope = units_in_view(actor, unit)
+    rows = triage.queue(session, units=scope, statuses=PLANNED_STATUSES, limit=None)
     items = [PlanItem(r["report_id"], r["external_id"], r["outcome"], r["priority"], r["received_at"], r["unit"])
              for r in rows]
     plans = plan_week(items, load_units())
-    if unit:
-        plans = {unit: plans[unit]} if unit in plans else {}
+    if scope is not None:
+        plans = {u: p for u, p in plans.items() if u in scope}
     seen = [e["report_id"] for p in plans.values() for e in p.planned[:shown] + p.waiting[:shown]]
     audit.consulted_reports(session, actor=actor, action="plan.view", report_ids=seen,
                             details={"unit": unit, "queued": len(items)})

@@ -3,14 +3,20 @@ the unit's accounts file; an id that is not one is refused at the door, in Dutch
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy import func, select
 from triage.dbdata import bank, ingest, known, report, reported_person
 from typer.testing import CliRunner
 
 from tests_support import command
 from tiptriage import flows
+from tiptriage.audit.models import AuditEvent
+from tiptriage.media import service as media
+from tiptriage.subjects import actions
 from tiptriage.accounts.actor import Actor, NotAllowed, local_actor, same_identity, user_id
 from tiptriage.cli import app
 from tiptriage.config import get_settings
@@ -49,7 +55,7 @@ def proposed(session, tmp_path):
     bank(session, tmp_path)
     (report_id,) = ingest(session, tmp_path / "in", report("first", known(0)))
     links = FixedLinks({reported_person(session, report_id): 7})
-    triage.triage_reports(session, [report_id], actor="analyst", links=links)
+    triage.triage_reports(session, [report_id], actor=Actor("analyst"), links=links)
     warning = flows.propose_warning(session, report_id, actor=Actor("analyst_a"), justification="x", links=links)
     session.commit()
     return warning, links
@@ -86,6 +92,28 @@ def test_a_bare_name_is_no_identity_and_may_not_approve(session, proposed):
     warning, links = proposed
     with pytest.raises(NotAllowed):
         registry.approve(session, warning.id, actor="analyst_b")
+
+
+def test_every_action_a_person_takes_needs_its_role_and_changes_nothing_when_refused(session, proposed):
+    """An officer delivers warnings; they do not record register checks, merge subjects, classify
+    files, import banks or close investigations."""
+    warning, links = proposed
+    (report_id,) = flows.covered_reports(session, warning.id)
+    officer = Actor("cor", roles=["officer"])
+    session.commit()
+    refused = {
+        "record": lambda: triage.record_birth_date(session, report_id, date(1980, 5, 4), source="BRP", actor=officer,
+                                                   note="BRP", links=links),
+        "link": lambda: actions.merge(session, 7, 8, actor=officer, reason="same person"),
+        "classify": lambda: media.classify_file(session, 1, "child_abuse", actor=officer, reason="seen"),
+        "import_bank": lambda: media.import_bank(session, "bank.csv", name="b", actor=officer),
+        "close": lambda: registry.close_investigation(session, 1, actor=officer, reason="done"),
+    }
+    before = session.execute(select(func.count()).select_from(AuditEvent)).scalar()
+    for action, call in refused.items():
+        with pytest.raises(NotAllowed, match=f"cor may not {action}: that needs the role"), command(session):
+            call()
+    assert session.execute(select(func.count()).select_from(AuditEvent)).scalar() == before
 
 
 ACCOUNTS = """accounts:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
+from tiptriage.accounts.actor import Actor
 from tiptriage.audit import service as audit
 
 
@@ -65,7 +66,7 @@ def test_recomputing_one_hash_after_an_edit_still_breaks_the_next(session):
 
 def test_events_roll_back_with_the_change_they_record(session):
     _events(session, 2)
-    audit.record(session, actor="x", action="report.view", entity="report", entity_ids=[1])
+    audit.record(session, actor=Actor("x"), action="report.view", entity="report", entity_ids=[1])
     session.rollback()
     _events(session, 1)
     result = audit.verify(session)

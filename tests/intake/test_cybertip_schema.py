@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from tiptriage.accounts.actor import Actor
 from tiptriage.intake import documents, storing
 
 XSD = Path(__file__).resolve().parents[3] / "shared" / "ncmec" / "cyber_tipline.xsd"
@@ -365,11 +366,11 @@ def test_a_report_using_every_element_is_stored_and_every_value_is_found(session
     for n, annotations in enumerate((True, False)):
         (tmp_path / f"880001-file{n}.xml").write_bytes(
             etree.tostring(build(file_table(annotations)), xml_declaration=True, encoding="UTF-8"))
-    summary = storing.ingest(session, [tmp_path], actor="test")
+    summary = storing.ingest(session, [tmp_path], actor=Actor("test"))
     assert (summary.stored, summary.rejected) == (1, 0), summary.errors
-    doc = documents.report_document(session, summary.report_ids[0], actor="test", reason="schema table")
+    doc = documents.report_document(session, summary.report_ids[0], actor=Actor("test"), reason="schema table")
     shown = json.dumps(doc, ensure_ascii=False)
-    raw = b"".join(part["data"] for part in documents.read_raw(session, doc["id"], actor="test", reason="test"))
+    raw = b"".join(part["data"] for part in documents.read_raw(session, doc["id"], actor=Actor("test"), reason="test"))
     missing = [(path, expect) for path, value, expect in REPORT_TABLE + file_table(True) + file_table(False)
                if (expect == RAW and value.encode() not in raw) or (expect != RAW and expect not in shown)]
     assert missing == []
@@ -503,7 +504,7 @@ def test_property_schema_shaped_reports_are_stored_whole_or_refused_whole_and_va
     with store() as session:
         before = _counts(session)
         quarantined = session.execute(select(func.count()).select_from(QuarantineEntry)).scalar_one()
-        summary = storing.ingest(session, [folder], actor="property")
+        summary = storing.ingest(session, [folder], actor=Actor("property"))
         after = _counts(session)
         if summary.stored:
             assert summary.rejected == 0 and after["reports"] == before["reports"] + 1

@@ -7,6 +7,7 @@ import secrets
 
 from sqlalchemy import select
 
+from tiptriage.accounts.actor import Actor
 from tiptriage.config import get_settings
 from tiptriage.media import service, store
 from tiptriage.media.models import FileMatch, FileMatchState
@@ -28,7 +29,7 @@ def snapshot(session) -> dict:
 
 def assert_full_rematch_changes_nothing(session) -> None:
     before = snapshot(session)
-    full = service.retro_match(session, actor="t", reason="check")
+    full = service.retro_match(session, actor=Actor("t"), reason="check")
     assert full.scope == "full" and full.changes == []
     assert snapshot(session) == before
 
@@ -45,7 +46,7 @@ def test_additions_removals_and_recategorisations_touch_only_the_files_they_conc
     sha1, sha256 = bankfiles.sha1(), secrets.token_hex(32)
     v1 = [("md5", lost, "child_abuse", ""), ("md5", lost_classified, "child_abuse", ""),
           ("md5", recat, "child_abuse", "S1"), ("md5", untouched, "exploitive", ""), ("sha1", sha1, "child_abuse", "")]
-    service.import_bank(session, write(tmp_path, "1.csv", bankfiles.csv(v1)), name="b", actor="t")
+    service.import_bank(session, write(tmp_path, "1.csv", bankfiles.csv(v1)), name="b", actor=Actor("t"))
     report, files = add_report(session, [
         {"hashes": {"md5": gained}},
         {"hashes": {"md5": lost}},
@@ -56,12 +57,12 @@ def test_additions_removals_and_recategorisations_touch_only_the_files_they_conc
         {"hashes": {"md5": bankfiles.md5(), "sha256": sha256}},
     ])
     other, other_files = add_report(session, [{"hashes": {"md5": bankfiles.md5()}}])
-    service.match_reports(session, [report, other], actor="t")
+    service.match_reports(session, [report, other], actor=Actor("t"))
     assert statuses(session, files) == ["unrated", "known", "known", "known", "known", "known", "unrated"]
 
     v2 = [("md5", gained, "exploitive", ""), ("md5", recat, "non_pertinent", "S1"), ("md5", untouched, "exploitive", ""),
           ("sha1", sha1, "child_abuse", ""), ("sha256", sha256, "cgi_animation", "")]
-    result = service.import_bank(session, write(tmp_path, "2.csv", bankfiles.csv(v2)), name="b", actor="t")
+    result = service.import_bank(session, write(tmp_path, "2.csv", bankfiles.csv(v2)), name="b", actor=Actor("t"))
     assert (result.added, result.removed, result.recategorised) == (2, 2, 1)
     retro = result.retro
     assert retro.scope == "incremental"
@@ -79,11 +80,11 @@ def test_additions_removals_and_recategorisations_touch_only_the_files_they_conc
 def test_a_series_or_victim_change_rewrites_the_match_rows_without_queuing(session, tmp_path):
     value = bankfiles.md5()
     service.import_bank(session, write(tmp_path, "1.csv", bankfiles.csv([("md5", value, "child_abuse", "S1")])),
-                        name="b", actor="t")
+                        name="b", actor=Actor("t"))
     report, files = add_report(session, [{"hashes": {"md5": value}}])
-    service.match_reports(session, [report], actor="t")
+    service.match_reports(session, [report], actor=Actor("t"))
     result = service.import_bank(session, write(tmp_path, "2.csv", bankfiles.csv([("md5", value, "child_abuse", "S2")])),
-                                 name="b", actor="t")
+                                 name="b", actor=Actor("t"))
     assert result.recategorised == 1 and result.retro.files == 1 and result.retro.changes == []
     assert service.file_status(session, files)[files[0]]["matches"][0]["series"] == "S2"
     assert_full_rematch_changes_nothing(session)
@@ -92,20 +93,20 @@ def test_a_series_or_victim_change_rewrites_the_match_rows_without_queuing(sessi
 def test_pdq_entries_added_and_removed_reach_the_files_within_the_distance(session, tmp_path):
     a, b, c = bankfiles.pdq(), bankfiles.pdq(), bankfiles.pdq()
     service.import_bank(session, write(tmp_path, "1.csv", bankfiles.csv([("pdq", a, "child_abuse", "")])),
-                        name="b", actor="t")
+                        name="b", actor=Actor("t"))
     report, files = add_report(session, [
         {"hashes": {"pdq": near(a, 20)}},   # known through a, which will be removed
         {"hashes": {"pdq": near(b, 31)}},   # within the distance of b, added
         {"hashes": {"pdq": near(b, 32)}},   # just outside it
         {"hashes": {"pdq": near(c, 3)}, "classification": "B1"},  # c is re-categorised below
     ])
-    service.match_reports(session, [report], actor="t")
+    service.match_reports(session, [report], actor=Actor("t"))
     assert statuses(session, files) == ["known", "unrated", "unrated", "new"]
     service.import_bank(session, write(tmp_path, "2.csv", bankfiles.csv([
-        ("pdq", a, "child_abuse", ""), ("pdq", c, "child_abuse", "")])), name="b", actor="t")
+        ("pdq", a, "child_abuse", ""), ("pdq", c, "child_abuse", "")])), name="b", actor=Actor("t"))
     assert statuses(session, files) == ["known", "unrated", "unrated", "known"]
     result = service.import_bank(session, write(tmp_path, "3.csv", bankfiles.csv([
-        ("pdq", b, "exploitive", ""), ("pdq", c, "non_pertinent", "")])), name="b", actor="t")
+        ("pdq", b, "exploitive", ""), ("pdq", c, "non_pertinent", "")])), name="b", actor=Actor("t"))
     assert (result.added, result.removed, result.recategorised) == (1, 1, 1)
     assert result.retro.files == 3  # a's neighbour, b's neighbour, c's neighbour; not the one 32 bits from b
     assert statuses(session, files) == ["unrated", "known", "unrated", "unrated"]  # c: banks say benign, platform B1
@@ -118,9 +119,9 @@ def test_a_large_pdq_import_against_few_files_finds_the_same_files(session, tmp_
     report, files = add_report(session, [{"hashes": {"pdq": near(entries[3], 30)}},
                                          {"hashes": {"pdq": near(entries[9], 31)}, "classification": "A1"},
                                          {"hashes": {"pdq": near(entries[9], 33)}}])
-    service.match_reports(session, [report], actor="t")
+    service.match_reports(session, [report], actor=Actor("t"))
     rows = [("pdq", v, "child_abuse" if i != 9 else "non_pertinent", "") for i, v in enumerate(entries)]
-    result = service.import_bank(session, write(tmp_path, "1.csv", bankfiles.csv(rows)), name="b", actor="t")
+    result = service.import_bank(session, write(tmp_path, "1.csv", bankfiles.csv(rows)), name="b", actor=Actor("t"))
     assert result.retro.files == 2
     assert statuses(session, files) == ["known", "unrated", "unrated"]
     assert_full_rematch_changes_nothing(session)
@@ -141,13 +142,13 @@ def test_random_bank_histories_match_a_full_rematch_after_every_version(session,
             hashes["pdq"] = flip(rng.choice(pdqs), rng.sample(range(256), rng.choice([0, 5, 17, 30, 31, 32, 40])))
         specs.append({"hashes": hashes, "classification": rng.choice([None, None, "A1", "B2"])})
     reports = [add_report(session, specs[i:i + 8])[0] for i in range(0, len(specs), 8)]
-    service.match_reports(session, reports, actor="t")
+    service.match_reports(session, reports, actor=Actor("t"))
     total = len(specs)
     for version in range(1, 6):
         rows = [(t, v, rng.choice(["child_abuse", "exploitive", "cgi_animation", "non_pertinent"]),
                  rng.choice(["", "S1"])) for t, v in rng.sample(pool, rng.randint(10, len(pool)))]
         result = service.import_bank(session, write(tmp_path, f"{version}.csv", bankfiles.csv(rows)),
-                                     name="b", actor="t")
+                                     name="b", actor=Actor("t"))
         assert result.version == version and result.retro.scope == "incremental"
         assert result.retro.files < total
         assert_full_rematch_changes_nothing(session)
@@ -156,24 +157,24 @@ def test_random_bank_histories_match_a_full_rematch_after_every_version(session,
 def test_the_files_pdq_index_takes_in_files_stored_after_it_was_built(session, tmp_path, monkeypatch):
     a, b = bankfiles.pdq(), bankfiles.pdq()
     first, first_files = add_report(session, [{"hashes": {"pdq": near(a, 10)}}])
-    service.match_reports(session, [first], actor="t")
+    service.match_reports(session, [first], actor=Actor("t"))
     service.import_bank(session, write(tmp_path, "1.csv", bankfiles.csv([("pdq", a, "child_abuse", "")])),
-                        name="b", actor="t")
+                        name="b", actor=Actor("t"))
     folder = get_settings().pdq_index_dir / store.FILES_FOLDER
     built = json.loads((folder / "manifest.json").read_text())
     assert built["main_size"] == 1
     later, later_files = add_report(session, [{"hashes": {"pdq": near(b, 12)}}])  # stored after: in the tail
-    service.match_reports(session, [later], actor="t")
+    service.match_reports(session, [later], actor=Actor("t"))
     service.import_bank(session, write(tmp_path, "2.csv", bankfiles.csv([("pdq", a, "child_abuse", ""),
                                                                         ("pdq", b, "exploitive", "")])),
-                        name="b", actor="t")
+                        name="b", actor=Actor("t"))
     assert statuses(session, later_files) == ["known"]
     assert json.loads((folder / "manifest.json").read_text())["main"] == built["main"]  # not rebuilt for one file
     monkeypatch.setattr(store, "FILES_REBUILD_FLOOR", 0)
     third, third_files = add_report(session, [{"hashes": {"pdq": near(a, 7)}}])
-    service.match_reports(session, [third], actor="t")
+    service.match_reports(session, [third], actor=Actor("t"))
     service.import_bank(session, write(tmp_path, "3.csv", bankfiles.csv([("pdq", b, "exploitive", "")])),
-                        name="b", actor="t")
+                        name="b", actor=Actor("t"))
     rebuilt = json.loads((folder / "manifest.json").read_text())
     assert rebuilt["main"] != built["main"] and rebuilt["main_size"] == 3
     assert statuses(session, first_files + later_files + third_files) == ["unrated", "known", "unrated"]
@@ -183,14 +184,14 @@ def test_the_files_pdq_index_takes_in_files_stored_after_it_was_built(session, t
 def test_a_files_index_that_disagrees_with_the_database_is_rebuilt(session, tmp_path):
     a = bankfiles.pdq()
     report, files = add_report(session, [{"hashes": {"pdq": near(a, 4)}}])
-    service.match_reports(session, [report], actor="t")
+    service.match_reports(session, [report], actor=Actor("t"))
     index = service.file_index_store(session)
     index.open(session)
     manifest = json.loads((index.folder / "manifest.json").read_text())
     manifest["last"] = bankfiles.pdq()  # as if built for another database
     (index.folder / "manifest.json").write_text(json.dumps(manifest))
     service.import_bank(session, write(tmp_path, "1.csv", bankfiles.csv([("pdq", a, "child_abuse", "")])),
-                        name="b", actor="t")
+                        name="b", actor=Actor("t"))
     assert statuses(session, files) == ["known"]
     assert json.loads((index.folder / "manifest.json").read_text())["main"] != manifest["main"]
 
@@ -198,13 +199,13 @@ def test_a_files_index_that_disagrees_with_the_database_is_rebuilt(session, tmp_
 def test_rematch_of_one_banks_changes_since_a_version(session, tmp_path):
     value, other = bankfiles.md5(), bankfiles.md5()
     report, files = add_report(session, [{"hashes": {"md5": value}}, {"hashes": {"md5": other}}])
-    service.match_reports(session, [report], actor="t")
+    service.match_reports(session, [report], actor=Actor("t"))
     service.import_bank(session, write(tmp_path, "1.csv", bankfiles.csv([("md5", value, "child_abuse", "")])),
-                        name="b", actor="t")
+                        name="b", actor=Actor("t"))
     service.import_bank(session, write(tmp_path, "2.csv", bankfiles.csv([("md5", value, "child_abuse", ""),
                                                                         ("md5", other, "exploitive", "")])),
-                        name="b", actor="t")
+                        name="b", actor=Actor("t"))
     changes = service.bank_changes(session, "b", since=0)
     assert changes.versions and changes.exact["md5"] == {value, other}
-    assert service.retro_match(session, actor="t", changes=changes).files == 2
-    assert service.retro_match(session, actor="t", changes=service.bank_changes(session, "b")).files == 1
+    assert service.retro_match(session, actor=Actor("t"), changes=changes).files == 2
+    assert service.retro_match(session, actor=Actor("t"), changes=service.bank_changes(session, "b")).files == 1

@@ -3,6 +3,7 @@ import json
 import pytest
 from sqlalchemy import func, select
 
+from tiptriage.accounts.actor import Actor
 from tiptriage.audit import service as audit
 from tiptriage.media import service
 from tiptriage.media.banks import BankFormatError
@@ -32,11 +33,11 @@ def statuses(session, file_ids):
 
 def test_banks_in_all_three_formats_import(session, tmp_path):
     vics = service.import_bank(session, write(tmp_path, "v.json", bankfiles.vics([{"Category": 1}, {"Category": 2}])),
-                               name="vic", actor="t")
+                               name="vic", actor=Actor("t"))
     csv = service.import_bank(session, write(tmp_path, "b.csv", bankfiles.csv([("md5", bankfiles.md5(), "child_abuse", "")])),
-                              name="csvbank", actor="t")
+                              name="csvbank", actor=Actor("t"))
     lines = service.import_bank(session, write(tmp_path, "l.txt", bankfiles.lines([bankfiles.sha1()] * 2)),
-                                name="list", actor="t")
+                                name="list", actor=Actor("t"))
     assert (vics.version, vics.entries, csv.entries, lines.entries) == (1, 4, 1, 1)
     assert {b["name"]: b["entries"] for b in service.list_banks(session)} == {"vic": 4, "csvbank": 1, "list": 1}
     detail = service.bank_detail(session, "vic")
@@ -48,12 +49,12 @@ def test_reimport_applies_additions_removals_and_recategorisations_as_a_new_vers
     keep, drop, change = bankfiles.md5(), bankfiles.md5(), bankfiles.md5()
     first = bankfiles.csv([("md5", keep, "child_abuse", ""), ("md5", drop, "child_abuse", ""),
                            ("md5", change, "child_abuse", "")])
-    service.import_bank(session, write(tmp_path, "1.csv", first), name="b", actor="t")
-    again = service.import_bank(session, write(tmp_path, "1b.csv", first), name="b", actor="t")
+    service.import_bank(session, write(tmp_path, "1.csv", first), name="b", actor=Actor("t"))
+    again = service.import_bank(session, write(tmp_path, "1b.csv", first), name="b", actor=Actor("t"))
     assert (again.changed, again.version) == (False, 1)
     second = bankfiles.csv([("md5", keep, "child_abuse", ""), ("md5", change, "exploitive", ""),
                             ("md5", bankfiles.md5(), "cgi_animation", "")])
-    result = service.import_bank(session, write(tmp_path, "2.csv", second), name="b", actor="t")
+    result = service.import_bank(session, write(tmp_path, "2.csv", second), name="b", actor=Actor("t"))
     assert (result.version, result.added, result.removed, result.recategorised) == (2, 1, 1, 1)
     rows = session.execute(select(BankEntry.value, BankEntry.category, BankEntry.added_version,
                                   BankEntry.removed_version).order_by(BankEntry.id)).all()
@@ -63,10 +64,10 @@ def test_reimport_applies_additions_removals_and_recategorisations_as_a_new_vers
 
 def test_a_malformed_file_leaves_the_previous_version_in_place(session, tmp_path):
     good = bankfiles.csv([("md5", bankfiles.md5(), "child_abuse", "")])
-    service.import_bank(session, write(tmp_path, "g.csv", good), name="b", actor="t")
+    service.import_bank(session, write(tmp_path, "g.csv", good), name="b", actor=Actor("t"))
     bad = bankfiles.csv([("md5", bankfiles.md5(), "child_abuse", ""), ("md5", "broken", "child_abuse", "")])
     with pytest.raises(BankFormatError) as info:
-        service.import_bank(session, write(tmp_path, "bad.csv", bad), name="b", actor="t")
+        service.import_bank(session, write(tmp_path, "bad.csv", bad), name="b", actor=Actor("t"))
     assert info.value.problems[0].line == 3
     assert service.bank_detail(session, "b")["version"] == 1
     assert session.execute(select(func.count()).select_from(BankEntry)).scalar_one() == 1
@@ -79,7 +80,7 @@ def test_each_file_ends_up_known_new_unrated_or_non_pertinent(session, tmp_path)
     abuse_md5, benign_md5, pdq = bankfiles.md5(), bankfiles.md5(), bankfiles.pdq()
     service.import_bank(session, write(tmp_path, "b.csv", bankfiles.csv([
         ("md5", abuse_md5, "child_abuse", "S7"), ("md5", benign_md5, "non_pertinent", ""),
-        ("pdq", pdq, "exploitive", "")])), name="b", actor="t")
+        ("pdq", pdq, "exploitive", "")])), name="b", actor=Actor("t"))
     report, files = add_report(session, [
         {"hashes": {"md5": abuse_md5}},
         {"hashes": {"md5": bankfiles.md5(), "pdq": near(pdq, 31)}},
@@ -88,7 +89,7 @@ def test_each_file_ends_up_known_new_unrated_or_non_pertinent(session, tmp_path)
         {"hashes": {"md5": benign_md5}},
         {"hashes": {"md5": benign_md5}, "classification": "B2"},
     ])
-    summary = service.match_reports(session, [report], actor="t")
+    summary = service.match_reports(session, [report], actor=Actor("t"))
     assert summary.files == 6 and summary.changes == []
     assert statuses(session, files) == ["known", "known", "new", "unrated", "non_pertinent", "unrated"]
     known = service.file_status(session, files[:2])
@@ -100,14 +101,14 @@ def test_each_file_ends_up_known_new_unrated_or_non_pertinent(session, tmp_path)
 def test_retro_matching_lists_reports_whose_files_changed_and_keeps_the_old_match(session, tmp_path):
     value = bankfiles.md5()
     report, files = add_report(session, [{"hashes": {"md5": value}}])
-    service.match_reports(session, [report], actor="t")
+    service.match_reports(session, [report], actor=Actor("t"))
     assert statuses(session, files) == ["unrated"]
     gained = service.import_bank(session, write(tmp_path, "1.csv", bankfiles.csv([("md5", value, "child_abuse", "")])),
-                                 name="b", actor="t")
+                                 name="b", actor=Actor("t"))
     assert gained.retro.changed_reports == [report]
     assert statuses(session, files) == ["known"]
     assert service.pending_retriage(session) == [report]
-    lost = service.import_bank(session, write(tmp_path, "2.csv", bankfiles.csv([])), name="b", actor="t")
+    lost = service.import_bank(session, write(tmp_path, "2.csv", bankfiles.csv([])), name="b", actor=Actor("t"))
     assert (lost.removed, lost.matched_files_affected, lost.retro.changed_reports) == (1, 1, [report])
     assert statuses(session, files) == ["unrated"]
     old = session.execute(select(FileMatch)).scalars().all()
@@ -119,37 +120,37 @@ def test_retro_matching_lists_reports_whose_files_changed_and_keeps_the_old_matc
 
 def test_an_analyst_classification_decides_an_unmatched_file(session):
     report, files = add_report(session, [{"hashes": {"md5": bankfiles.md5()}}])
-    service.match_reports(session, [report], actor="t")
-    summary = service.classify_file(session, files[0], "child_abuse", actor="analyst", reason="seen in review")
+    service.match_reports(session, [report], actor=Actor("t"))
+    summary = service.classify_file(session, files[0], "child_abuse", actor=Actor("analyst"), reason="seen in review")
     assert statuses(session, files) == ["new"] and summary.changed_reports == [report]
-    service.classify_file(session, files[0], "non_pertinent", actor="analyst", reason="second look")
+    service.classify_file(session, files[0], "non_pertinent", actor=Actor("analyst"), reason="second look")
     assert statuses(session, files) == ["non_pertinent"]
     with pytest.raises(ValueError):
-        service.classify_file(session, files[0], "bad", actor="analyst")
+        service.classify_file(session, files[0], "bad", actor=Actor("analyst"))
 
 
 def test_low_quality_bank_hashes_are_not_matched(session, tmp_path):
     weak, strong = bankfiles.pdq(), bankfiles.pdq()
     data = ("hash_type,hash,category,quality\n"
             f"pdq,{weak},child_abuse,20\npdq,{strong},child_abuse,90\n").encode()
-    service.import_bank(session, write(tmp_path, "q.csv", data), name="b", actor="t")
+    service.import_bank(session, write(tmp_path, "q.csv", data), name="b", actor=Actor("t"))
     report, files = add_report(session, [{"hashes": {"pdq": weak}}, {"hashes": {"pdq": strong}}])
-    service.match_reports(session, [report], actor="t")
+    service.match_reports(session, [report], actor=Actor("t"))
     assert statuses(session, files) == ["unrated", "known"]
 
 
 def test_the_index_is_updated_incrementally_and_rebuilt_when_lost(session, tmp_path):
     a, b = bankfiles.pdq(), bankfiles.pdq()
-    service.import_bank(session, write(tmp_path, "1.csv", bankfiles.csv([("pdq", a, "child_abuse", "")])), name="b", actor="t")
+    service.import_bank(session, write(tmp_path, "1.csv", bankfiles.csv([("pdq", a, "child_abuse", "")])), name="b", actor=Actor("t"))
     folder = get_settings().pdq_index_dir
     main = json.loads((folder / "manifest.json").read_text())["main"]
     service.import_bank(session, write(tmp_path, "2.csv", bankfiles.csv([("pdq", a, "child_abuse", ""),
                                                                         ("pdq", b, "child_abuse", "")])),
-                        name="b", actor="t")
+                        name="b", actor=Actor("t"))
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["main"] == main and manifest["delta_size"] == 1  # b went into a delta
     report, files = add_report(session, [{"hashes": {"pdq": near(a, 5)}}, {"hashes": {"pdq": near(b, 9)}}])
-    service.match_reports(session, [report], actor="t")
+    service.match_reports(session, [report], actor=Actor("t"))
     assert statuses(session, files) == ["known", "known"]
     for path in folder.glob("*.npy"):
         path.unlink()
@@ -164,7 +165,7 @@ def test_match_of_image_files_and_hashes(session, tmp_path):
     md5 = bankfiles.md5()
     service.import_bank(session, write(tmp_path, "b.csv", bankfiles.csv([("pdq", pdq, "child_abuse", "S1"),
                                                                         ("md5", md5, "exploitive", "")])),
-                        name="b", actor="t")
+                        name="b", actor=Actor("t"))
     images.EDITS["rotate90"](images.jpeg(original)).save(tmp_path / "copy.jpg")
     images.text().save(tmp_path / "other.png")
     docs = lookup(session, service.searcher(session), [str(tmp_path / "copy.jpg"), str(tmp_path / "other.png"),

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 from triage.dbdata import KNOWN, ids_of, known, person, report
 from typer.testing import CliRunner
 
+from tiptriage.accounts.actor import Actor
 from tiptriage import config
 from tiptriage.cli import app
 from tiptriage.db import open_session
@@ -39,7 +40,7 @@ def arrive(folder, parsed) -> int:
     run("ingest", str(folder))
     with open_session() as s:
         report_id = ids_of(s, parsed.external_id)[0]
-        linking.resolve_reports(s, [report_id], actor="pipeline")
+        linking.resolve_reports(s, [report_id], actor=Actor("pipeline"))
         s.commit()
     run("triage")
     return report_id
@@ -58,9 +59,9 @@ def test_a_warned_person_reported_again_is_caught(cli_env, tmp_path, monkeypatch
     warning = run("warnings", "propose", str(first), "-j", "First-time download of known material only.")
     refused = runner.invoke(app, ["warnings", "approve", str(warning["id"])])
     assert refused.exit_code == 1 and "second person" in refused.output
-    assert run("warnings", "approve", str(warning["id"]), actor="teamlead-bram")["state"] == "approved"
+    assert run("warnings", "approve", str(warning["id"]), actor=Actor("teamlead-bram"))["state"] == "approved"
     delivered = run("warnings", "deliver", str(warning["id"]), "--date", "2023-11-14", "--officer", "Agent 0412",
-                    "--unit", "Limburg", "--referral-accepted", actor="officer-cor")
+                    "--unit", "Limburg", "--referral-accepted", actor=Actor("officer-cor"))
     assert (delivered["state"], delivered["expires_on"]) == ("delivered", "2028-11-14")
 
     again = replace(jan, given_name="Jna", identifiers=(
@@ -94,9 +95,9 @@ def test_a_merge_that_joins_a_new_report_to_a_warned_subject_escalates(session, 
     _, first, second = warned_then_reported_again(session, tmp_path, person(), other)
     a, b = (triage.report_triage(session, r)["recommendation"]["subject_ids"][0] for r in (first, second))
     assert a != b
-    actions.merge(session, a, b, actor="analyst-dirk", reason="Same person: the address register says so.")
+    actions.merge(session, a, b, actor=Actor("analyst-dirk"), reason="Same person: the address register says so.")
     session.commit()
-    summary = triage.triage_pending(session, actor="pipeline")
+    summary = triage.triage_pending(session, actor=Actor("pipeline"))
     assert second in summary.report_ids
     rec = triage.report_triage(session, second)["recommendation"]
     assert (rec["outcome"], rec["flags"]) == ("CRIMINAL_CASE", ["aggravation"])
@@ -112,9 +113,9 @@ def test_a_warned_person_behind_a_bare_ip_address_is_caught_once_identified(cli_
     run("bank", "import", str(tmp_path / "known.csv"), "--name", "known", "--format", "csv")
     first = arrive(tmp_path / "1", report("120000001", known(0), who=person()))
     warning = run("warnings", "propose", str(first), "-j", "First-time download of known material only.")
-    run("warnings", "approve", str(warning["id"]), actor="teamlead-bram")
+    run("warnings", "approve", str(warning["id"]), actor=Actor("teamlead-bram"))
     run("warnings", "deliver", str(warning["id"]), "--date", "2023-11-14", "--officer", "Agent 0412",
-        "--unit", "Limburg", actor="officer-cor")
+        "--unit", "Limburg", actor=Actor("officer-cor"))
     later = datetime(2024, 2, 1, 10, tzinfo=UTC)
     bare = replace(person(), given_name=None, family_name=None, date_of_birth=None, identifiers=(), addresses=(),
                    ip_events=(IpEvent("198.51.100.23", "Upload", later),))
@@ -131,7 +132,7 @@ def test_a_warned_person_behind_a_bare_ip_address_is_caught_once_identified(cli_
     doc = run("identify", str(second), "--given-name", "Jan", "--family-name", "de Vries", "--birth-date",
               "1980-05-04", "--street", "Markt 1", "--postcode", "6211 AB", "--city", "Maastricht",
               "--source", "provider", "--reference", "126na-2024-0042", "--note", "Subscriber data, then BRP.",
-              actor="analyst-eva")
+              actor=Actor("analyst-eva"))
     assert (doc["linkage"], doc["outcome"], second in doc["retriaged"]) == ("linked", "CRIMINAL_CASE", True)
     alerts = run("alerts")
     assert [(a["kind"], a["report_id"], a["unit"]) for a in alerts] == [("rereport_after_warning", second, "Limburg")]

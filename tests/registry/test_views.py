@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from registry.scenario import warned_then_reported_again
 from sqlalchemy import select
 from triage.dbdata import person
 
 from tiptriage import flows
-from tiptriage.accounts.actor import Actor
+from tiptriage.accounts.actor import Actor, NotAllowed
 from tiptriage.audit.models import AuditEvent
 from tiptriage.registry import views
+from tiptriage.subjects import documents, lookup
 from tiptriage.triage import service as triage
 
 WHO = Actor("lezer")
@@ -31,6 +33,8 @@ def _reads(session, warning_id: int, report_id: int) -> dict:
         "investigation.view": lambda: views.view_investigations(session, actor=WHO),
         "plan.view": lambda: flows.plan(session, actor=WHO),
         "subject.history.view": lambda: flows.subject_history(session, subject, actor=WHO),
+        "subjects.show": lambda: documents.subject_document(session, subject, actor=WHO),
+        "subjects.search": lambda: lookup.search(session, "piet@example.org", actor=WHO, reason="check"),
     }
 
 
@@ -53,3 +57,20 @@ def test_a_warning_read_names_its_reports(session, tmp_path):
     views.view_warning(session, warning_id, actor=WHO, purpose="show")
     viewed = [e for e in _events(session, "warning.view") if e.actor == "lezer"]
     assert viewed[-1].entity_ids == [first]
+
+
+def test_a_person_bound_to_units_sees_only_their_units_work(session, tmp_path):
+    warning_id, first, second = warned_then_reported_again(session, tmp_path, *PEOPLE)
+    unit = triage.report_triage(session, first)["unit"]
+    own = Actor("limburger", roles=["analyst"], units=[unit])
+    other = Actor("rotterdammer", roles=["analyst"], units=["Rotterdam"])
+    assert {r["report_id"] for r in triage.view_queue(session, actor=own, statuses=("open", "decided"))} >= {first}
+    assert triage.view_queue(session, actor=other, statuses=("open", "decided")) == []
+    assert views.view_warnings(session, actor=other) == [] and views.view_warnings(session, actor=own)
+    assert flows.plan(session, actor=other).keys() <= {"Rotterdam"}
+    for read in (lambda: triage.view_queue(session, actor=other, unit=unit),
+                 lambda: triage.view_report_triage(session, first, actor=other),
+                 lambda: views.view_warning(session, warning_id, actor=other, purpose="show"),
+                 lambda: views.view_alerts(session, actor=other, unit=unit)):
+        with pytest.raises(NotAllowed, match=f"may not see the work of unit {unit}"):
+            read()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from tiptriage.accounts.actor import Actor
 from tiptriage.db import make_engine, migrate, session_factory
 from tiptriage.intake import storing
 from tiptriage.intake.models import Report
@@ -28,13 +29,13 @@ def linked(url: str, reports, link) -> dict:
     engine = make_engine(url)
     migrate(engine)
     with session_factory(engine)() as s:
-        storing.ingest(s, [reports], actor="test")
+        storing.ingest(s, [reports], actor=Actor("test"))
         s.commit()
         ids = list(s.execute(select(Report.id).order_by(Report.id)).scalars())
         decisions = []
         for start in range(0, len(ids), BATCH):
             decisions += [(r.reported_person_id, r.subject_id, r.decision, r.match_weight, r.candidate_subject_id,
-                           r.review_ids) for r in link(s, ids[start:start + BATCH], actor="test")]
+                           r.review_ids) for r in link(s, ids[start:start + BATCH], actor=Actor("test"))]
             s.commit()
         rows = {
             "resolutions": decisions,

@@ -49,7 +49,7 @@ def outcome(session, rid: int) -> dict:
 
 def identify(session, rid: int, who: Identity = JAN, **kw):
     args = {"source": "provider", "reference": "126na-2024-0042", "note": "Subscriber data, then BRP.",
-            "actor": "analyst-eva"} | kw
+            "actor": Actor("analyst-eva")} | kw
     return triage.record_identification(session, rid, who, **args)
 
 

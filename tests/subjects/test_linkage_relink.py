@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import pytest
 from typer.testing import CliRunner
 
+from tiptriage.accounts.actor import Actor
 from tiptriage.cli import app
 from tiptriage.db import make_engine, session_factory
 from tiptriage.subjects import actions, batch, errors, linkage, linking, membership, model_store, retriage
@@ -23,7 +24,7 @@ def _two_subjects_of_one_person(session):
     """One person whose first two reports share nothing, and a third that bridges them."""
     r1, p1 = add_report(session, given="Noor", family="Bakker", dob=date(1990, 5, 6), emails=("noor@x.nl",))
     r2, p2 = add_report(session, given="Lisa", family="Mulder", phones=("0611112222",), uid="4455")
-    linking.resolve_reports(session, [r1, r2], actor="test")
+    linking.resolve_reports(session, [r1, r2], actor=Actor("test"))
     r3, p3 = add_report(
         session,
         given="Noor",
@@ -32,7 +33,7 @@ def _two_subjects_of_one_person(session):
         emails=("noor@x.nl",),
         phones=("0611112222",),
     )
-    linking.resolve_reports(session, [r3], actor="test")
+    linking.resolve_reports(session, [r3], actor=Actor("test"))
     session.commit()
     return p1, p2, p3
 
@@ -40,15 +41,15 @@ def _two_subjects_of_one_person(session):
 def test_relink_proposes_without_applying_and_applies_on_request(session):
     p1, p2, p3 = _two_subjects_of_one_person(session)
     before = membership.subject_of_persons(session, [p1, p2, p3])
-    run = batch.propose_relink(session, actor="analyst")
+    run = batch.propose_relink(session, actor=Actor("analyst"))
     session.commit()
     assert membership.subject_of_persons(session, [p1, p2, p3]) == before  # nothing applied yet
     assert run.status == "proposed" and run.summary["pairs_scored"] >= 2
     clusters = {int(p): c for p, c in run.clusters.items()}
     assert clusters[p1] == clusters[p3]
     with pytest.raises(errors.SubjectError):
-        batch.apply_relink(session, run.id, actor="analyst", reason="")
-    result = batch.apply_relink(session, run.id, actor="analyst", reason="monthly relink reviewed")
+        batch.apply_relink(session, run.id, actor=Actor("analyst"), reason="")
+    result = batch.apply_relink(session, run.id, actor=Actor("analyst"), reason="monthly relink reviewed")
     session.commit()
     after = membership.subject_of_persons(session, [p1, p2, p3])
     assert len({after[p1], after[p3]}) == 1
@@ -57,14 +58,14 @@ def test_relink_proposes_without_applying_and_applies_on_request(session):
 
 def test_a_stale_run_is_refused(session):
     p1, p2, p3 = _two_subjects_of_one_person(session)
-    run = batch.propose_relink(session, actor="analyst")
+    run = batch.propose_relink(session, actor=Actor("analyst"))
     subjects = sorted(set(membership.subject_of_persons(session, [p1, p2, p3]).values()))
     if len(subjects) > 1:
-        actions.merge(session, subjects[0], subjects[1], actor="analyst", reason="known from the case file")
+        actions.merge(session, subjects[0], subjects[1], actor=Actor("analyst"), reason="known from the case file")
     else:
-        actions.split(session, subjects[0], [p2], actor="analyst", reason="different people")
+        actions.split(session, subjects[0], [p2], actor=Actor("analyst"), reason="different people")
     with pytest.raises(errors.SubjectError):
-        batch.apply_relink(session, run.id, actor="analyst", reason="too late")
+        batch.apply_relink(session, run.id, actor=Actor("analyst"), reason="too late")
 
 
 def test_relink_keeps_an_analysts_split(session):
@@ -73,9 +74,9 @@ def test_relink_keeps_an_analysts_split(session):
     members = membership.members_of(session, [subject])[subject]
     if len(members) < 2:
         pytest.skip("the fast path kept the reports apart: nothing to split")
-    actions.split(session, subject, [p3], actor="analyst", reason="different people after all")
+    actions.split(session, subject, [p3], actor=Actor("analyst"), reason="different people after all")
     session.commit()
-    run = batch.propose_relink(session, actor="analyst")
+    run = batch.propose_relink(session, actor=Actor("analyst"))
     clusters = {int(p): c for p, c in run.clusters.items()}
     assert clusters[p3] != clusters[p1]
 
@@ -104,7 +105,7 @@ def _one_person_and_a_twin(session):
         screen_name="vriesje",
         address=("Heuvel 2", "9700ZZ", "Groningen"),
     )
-    linking.resolve_reports(session, [ra, rb, rc, rd], actor="test")
+    linking.resolve_reports(session, [ra, rb, rc, rd], actor=Actor("test"))
     session.commit()
     return a, b, c, d
 
@@ -162,7 +163,7 @@ def test_a_conflict_in_a_cluster_drops_only_the_weakest_link_needed(session):
     for weak in ((b, c), (c, d)):
         assert not scored[weak].guards and link <= scored[weak].weight < link + 4
     assert scored[(c, d)].weight < scored[(b, c)].weight
-    run = batch.propose_relink(session, actor="analyst")
+    run = batch.propose_relink(session, actor=Actor("analyst"))
     clusters = {int(p): label for p, label in run.clusters.items()}
     assert clusters[a] == clusters[b] == clusters[c]
     assert clusters[d] != clusters[a]
@@ -172,9 +173,9 @@ def test_relink_never_crosses_a_cannot_link(session):
     a, b, c, d = _one_person_and_a_twin(session)
     subject = membership.subject_of_persons(session, [a])[a]
     assert membership.subject_of_persons(session, [c])[c] == subject
-    actions.split(session, subject, [c], actor="analyst", reason="the phone was passed on")
+    actions.split(session, subject, [c], actor=Actor("analyst"), reason="the phone was passed on")
     session.commit()
-    run = batch.propose_relink(session, actor="analyst")
+    run = batch.propose_relink(session, actor=Actor("analyst"))
     clusters = {int(p): label for p, label in run.clusters.items()}
     assert clusters[c] not in {clusters[a], clusters[b]}
     assert clusters[a] == clusters[b] and clusters[d] != clusters[a]
@@ -262,8 +263,8 @@ def test_the_cli_review_of_twins_says_the_register_settles_it(cli_env, monkeypat
     with session_factory(engine)() as s:
         r1, _ = add_report(s, given="Daan", family="Visser", dob=date(2001, 4, 2), address=home)
         r2, _ = add_report(s, given="Sem", family="Visser", dob=date(2001, 4, 2), address=home)
-        linking.resolve_reports(s, [r1], actor="test")
-        (twin,) = linking.resolve_reports(s, [r2], actor="test")
+        linking.resolve_reports(s, [r1], actor=Actor("test"))
+        (twin,) = linking.resolve_reports(s, [r2], actor=Actor("test"))
         s.commit()
     engine.dispose()
     review = str(twin.review_ids[0])
@@ -295,8 +296,8 @@ def test_relink_on_spark_in_local_mode_finds_the_same_clusters(session):
     if session.bind.dialect.name != "sqlite":
         pytest.skip("one database is enough: Spark reads the same records either way")
     p1, p2, p3 = _two_subjects_of_one_person(session)
-    duck = batch.propose_relink(session, actor="analyst")
-    spark = batch.propose_relink(session, actor="analyst", engine="spark")
+    duck = batch.propose_relink(session, actor=Actor("analyst"))
+    spark = batch.propose_relink(session, actor=Actor("analyst"), engine="spark")
     assert spark.engine == "spark"
     assert spark.clusters == duck.clusters
     assert spark.summary["pairs_scored"] == duck.summary["pairs_scored"]

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import select
 
+from tiptriage.accounts.actor import Actor
 from tiptriage.audit import service as audit
 from tiptriage.intake import storing
 from tiptriage.subjects import actions, documents, errors, linking, lookup, membership, model_store, models, retriage, reviews, storedlinks
@@ -21,7 +22,7 @@ AT = datetime(2023, 5, 1, 12, tzinfo=UTC)
 
 
 def _resolve(session, *report_ids):
-    result = linking.resolve_reports(session, list(report_ids), actor="test")
+    result = linking.resolve_reports(session, list(report_ids), actor=Actor("test"))
     session.commit()
     return result
 
@@ -105,18 +106,18 @@ def test_merge_then_split_restores_both_subjects_with_their_reports(session):
     (a,) = _resolve(session, r1)
     (b,) = _resolve(session, r2)
     with pytest.raises(errors.SubjectError):
-        actions.merge(session, a.subject_id, b.subject_id, actor="analyst", reason=" ")
+        actions.merge(session, a.subject_id, b.subject_id, actor=Actor("analyst"), reason=" ")
     merged = actions.merge(
-        session, a.subject_id, b.subject_id, actor="analyst", reason="same phone in case file"
+        session, a.subject_id, b.subject_id, actor=Actor("analyst"), reason="same phone in case file"
     )
     session.commit()
     assert membership.members_of(session, [a.subject_id]) == {a.subject_id: sorted([p1, p2])}
     assert sorted(merged.affected_report_ids) == sorted([r1, r2])
-    split = actions.split(session, a.subject_id, [p2], actor="analyst", reason="phone was a family line")
+    split = actions.split(session, a.subject_id, [p2], actor=Actor("analyst"), reason="phone was a family line")
     session.commit()
     assert split.subject_ids == (a.subject_id, b.subject_id)  # the merged subject is back, with its id
     assert membership.subject_of_persons(session, [p1, p2]) == {p1: a.subject_id, p2: b.subject_id}
-    assert documents.subject_document(session, b.subject_id)["merged_into"] is None
+    assert documents.subject_document(session, b.subject_id, actor=Actor("analyst"))["merged_into"] is None
     history = (
         session.execute(
             select(SubjectMember).where(SubjectMember.reported_person_id == p2).order_by(SubjectMember.id)
@@ -139,14 +140,14 @@ def test_confirming_a_review_moves_the_person_and_split_undoes_it(session):
     (b,) = _resolve(session, r2)
     review_id = b.review_ids[0]
     result = reviews.confirm_review(
-        session, review_id, actor="analyst", reason="one person, two names in use"
+        session, review_id, actor=Actor("analyst"), reason="one person, two names in use"
     )
     session.commit()
     assert membership.subject_of_persons(session, [p2]) == {p2: a.subject_id}
     assert result.affected_report_ids == tuple(sorted([r1, r2]))
     with pytest.raises(errors.SubjectError):
-        reviews.reject_review(session, review_id, actor="analyst", reason="again")
-    undone = actions.split(session, a.subject_id, [p2], actor="analyst", reason="confirmed by mistake")
+        reviews.reject_review(session, review_id, actor=Actor("analyst"), reason="again")
+    undone = actions.split(session, a.subject_id, [p2], actor=Actor("analyst"), reason="confirmed by mistake")
     assert undone.subject_ids == (a.subject_id, b.subject_id)
 
 
@@ -157,7 +158,7 @@ def test_rejecting_a_review_is_audited(session):
     _resolve(session, r1)
     (b,) = _resolve(session, r2)
     assert retriage.pending_retriage(session) == []
-    reviews.reject_review(session, b.review_ids[0], actor="analyst", reason="twins, checked in BRP")
+    reviews.reject_review(session, b.review_ids[0], actor=Actor("analyst"), reason="twins, checked in BRP")
     session.commit()
     event = audit.events(session, limit=1, action="subjects.review.reject")[0]
     assert event.reason == "twins, checked in BRP" and event.actor == "analyst"
@@ -170,8 +171,8 @@ def test_search_by_identifier_is_audited_with_its_reason(session):
     r1, _ = add_report(session, given="Jan", family="de Vries", phones=("06-12345678",))
     (a,) = _resolve(session, r1)
     with pytest.raises(errors.SubjectError):
-        lookup.search(session, "+31612345678", actor="analyst", reason="")
-    assert lookup.search(session, "0031 6 1234 5678", actor="analyst", reason="request 2023-17") == [
+        lookup.search(session, "+31612345678", actor=Actor("analyst"), reason="")
+    assert lookup.search(session, "0031 6 1234 5678", actor=Actor("analyst"), reason="request 2023-17") == [
         a.subject_id
     ]
     event = audit.events(session, limit=1, action="subjects.search")[0]
@@ -191,7 +192,7 @@ def _pairs(groups: dict) -> set[tuple[int, int]]:
 
 
 def test_generated_reports_link_without_false_merges_and_traps_stay_apart(session, small_set):
-    summary = storing.ingest(session, [small_set.out / "reports"], actor="test")
+    summary = storing.ingest(session, [small_set.out / "reports"], actor=Actor("test"))
     session.commit()
     resolutions = _resolve(session, *summary.report_ids)
     person_of, subject_of = _truth_pairs(session, small_set.truth)
@@ -282,13 +283,13 @@ def test_a_report_that_links_two_subjects_joins_them_audited_and_reversibly(sess
     assert len(set(subjects.values())) == 1
     event = audit.events(session, limit=5, action="subjects.join")[0]
     assert f"reported person {p3}" in event.reason
-    history = documents.subject_document(session, subjects[p3])["operations"]
+    history = documents.subject_document(session, subjects[p3], actor=Actor("analyst"))["operations"]
     assert [op["reason"] for op in history if op["kind"] == "join"] == [event.reason]
     assert set(retriage.pending_retriage(session)) >= {r1, r2}  # both earlier reports are triaged again
     # The join is the fast path's, not an analyst's: splitting off what it brought in restores that subject.
     kept = subjects[p3]
     gone, back = (b.subject_id, p2) if kept == a.subject_id else (a.subject_id, p1)
-    split = actions.split(session, kept, [back], actor="analyst", reason="two men, one family phone")
+    split = actions.split(session, kept, [back], actor=Actor("analyst"), reason="two men, one family phone")
     session.commit()
     assert split.subject_ids == (kept, gone)
     assert membership.subject_of_persons(session, [back]) == {back: gone}
@@ -298,7 +299,7 @@ def test_a_report_never_joins_subjects_an_analyst_kept_apart(session):
     (a, b), (_, _, r3), (p1, p2, p3) = _two_subjects_and_a_bridge(session)
     # An analyst looked at a possible match between the two and said no.
     review = reviews.open_review(session, "possible_same_subject", None, a.subject_id, b.subject_id, None, 0.0, AT)
-    reviews.reject_review(session, review, actor="analyst", reason="different men, BRP checked")
+    reviews.reject_review(session, review, actor=Actor("analyst"), reason="different men, BRP checked")
     session.commit()
     (c,) = _resolve(session, r3)
     subjects = membership.subject_of_persons(session, [p1, p2, p3])
@@ -328,6 +329,11 @@ def test_a_name_and_a_birth_date_alone_never_fuse_two_subjects(session):
     assert [(r.kind, r.candidate_subject_id) for r in reviews.open_reviews(session)] == [
         ("possible_same_subject", subjects[p2])
     ]
+    # Seeing both sides of it, names and dates side by side, is a consultation on record.
+    (review,) = reviews.open_reviews(session)
+    shown = documents.view_review(session, review.id, actor=Actor("analyst"), reason="review")
+    assert shown["evidence"] and audit.events(session, limit=1, action="subjects.review.view")[0].details == {
+        "review_id": review.id}
 
 
 def test_a_members_own_account_links_a_report_another_member_conflicts_with(session):
@@ -338,7 +344,7 @@ def test_a_members_own_account_links_a_report_another_member_conflicts_with(sess
     r2, p2 = add_report(session, given="Kaatje", family="Visser", uid="5551", screen_name="kaatje71")
     (a,) = _resolve(session, r1)
     (b,) = _resolve(session, r2)
-    actions.merge(session, a.subject_id, b.subject_id, actor="analyst", reason="same person per case file")
+    actions.merge(session, a.subject_id, b.subject_id, actor=Actor("analyst"), reason="same person per case file")
     session.commit()
     r3, p3 = add_report(session, given="Kaatje", family="Visser", dob=date(1971, 8, 9), uid="5551", platform="kwebbel")
     r4, p4 = add_report(session, given="Kaatje", family="Visser", dob=date(1971, 8, 9), screen_name="kaatje_v",
@@ -357,11 +363,11 @@ def test_a_review_of_a_subject_merged_meanwhile_confirms_its_successor(session):
     a, b, c = (r.subject_id for r in _resolve(session, *[r for r, _ in ids]))
     ab = reviews.open_review(session, "possible_same_subject", None, a, b, None, 0.0, AT)
     again = reviews.open_review(session, "possible_same_subject", None, a, b, None, 0.0, AT)
-    actions.merge(session, c, a, actor="analyst", reason="one man, BRP checked")
+    actions.merge(session, c, a, actor=Actor("analyst"), reason="one man, BRP checked")
     session.commit()
-    result = reviews.confirm_review(session, ab, actor="analyst", reason="the same man")
+    result = reviews.confirm_review(session, ab, actor=Actor("analyst"), reason="the same man")
     session.commit()
     assert result.subject_ids == (c,)
     assert set(membership.subject_of_persons(session, [p for _, p in ids]).values()) == {c}
     with pytest.raises(errors.SubjectError, match="moot"):
-        reviews.confirm_review(session, again, actor="analyst", reason="the same man")
+        reviews.confirm_review(session, again, actor=Actor("analyst"), reason="the same man")

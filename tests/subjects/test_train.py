@@ -8,6 +8,7 @@ from datetime import date
 
 from typer.testing import CliRunner
 
+from tiptriage.accounts.actor import Actor
 from tiptriage.cli import app
 from tiptriage.db import make_engine, session_factory
 from tiptriage.subjects import linkage, linking, model_store
@@ -35,7 +36,7 @@ def store(url: str, people: int, *, times: int = 2, identifiers: bool = False) -
                 emails = (f"p{k}r{n}@example.nl",) if identifiers else ()
                 reports.append(add_report(s, given=given, family=f"{family}{k // len(NAMES) or ''}", dob=born,
                                           emails=emails, address=(f"Dorpsstraat {k + 1}", "1234AB", "Utrecht"))[0])
-        linking.resolve_reports(s, reports, actor="test")
+        linking.resolve_reports(s, reports, actor=Actor("test"))
         s.commit()
     engine.dispose()
 
@@ -52,7 +53,7 @@ def links_a_new_report(url: str) -> str:
         linkage.compile_model(model_store.active_model(s).document)  # a model the fast path can use
         report, _ = add_report(s, given="Sanne", family="Bakker", dob=date(1971, 2, 2),
                                address=("Dorpsstraat 2", "1234AB", "Utrecht"))
-        decision = linking.resolve_reports(s, [report], actor="test")[0].decision
+        decision = linking.resolve_reports(s, [report], actor=Actor("test"))[0].decision
         s.commit()
     engine.dispose()
     return decision

@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tiptriage.accounts.actor import Actor
 from tiptriage.intake import storing
 from tiptriage.intake.domain import (
     Address,
@@ -36,7 +37,7 @@ def bank(session: Session, folder: Path, hashes: list[str] = KNOWN, name: str = 
     path = folder / f"{name}.csv"
     path.write_text("hash_type,hash,category,series\n" + "".join(f"md5,{h},child_abuse,S{i % 3}\n"
                                                                  for i, h in enumerate(hashes)))
-    media.import_bank(session, path, name=name, fmt="csv", actor="test")
+    media.import_bank(session, path, name=name, fmt="csv", actor=Actor("test"))
 
 
 def known(n: int = 0, action: str = "download", **kw) -> ReportedFile:
@@ -71,8 +72,8 @@ def ingest(session: Session, folder: Path, *reports: ParsedReport) -> list[int]:
     for r in reports:
         data, _ = cybertip.write(r, inline_files=True)
         (folder / f"{r.external_id}.xml").write_bytes(data)
-    stored = storing.ingest(session, [folder / f"{r.external_id}.xml" for r in reports], actor="test")
-    media.match_reports(session, stored.report_ids, actor="test")
+    stored = storing.ingest(session, [folder / f"{r.external_id}.xml" for r in reports], actor=Actor("test"))
+    media.match_reports(session, stored.report_ids, actor=Actor("test"))
     return ids_of(session, *[r.external_id for r in reports])
 
 

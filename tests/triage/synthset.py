@@ -32,7 +32,7 @@ from tiptriage.synth import tables
 from tiptriage.synth.truth import ReportFacts, expected_outcome_nl_2023
 from tiptriage.triage.models import TriageState
 
-ACTOR = "synthetic-load"
+ACTOR = Actor("synthetic-load")
 REPORTED_REF = re.compile(r"p[0-9]+")
 
 

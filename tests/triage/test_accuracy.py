@@ -13,6 +13,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from tiptriage.accounts.actor import Actor
 from tiptriage.db import make_engine, migrate, session_factory
 from tiptriage.intake.models import ReportedPersonRow
 from tiptriage.subjects import membership
@@ -40,7 +41,7 @@ def evaluated(tmp_path_factory):
     with session_factory(engine)() as session:
         synthset.store(session, folder / "set")
         synthset.register_warnings(session, truth)
-        service.triage_all(session, actor="evaluation")
+        service.triage_all(session, actor=Actor("evaluation"))
         session.info["truth"] = truth
         yield session, truth, synthset.compare(session, truth)
     engine.dispose()

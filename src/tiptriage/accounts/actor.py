@@ -18,8 +18,17 @@ from tiptriage.i18n import N_, Words, refusal
 # analyst: triage decisions, proposals, identifications; team_lead: approves warnings (the second
 # person) and may do what an analyst does; officer: delivers warnings; admin: the store itself.
 ROLES = ("analyst", "team_lead", "officer", "admin")
+# What each role may do; the services call `require` before they act. Work the system does itself
+# (ingest's matching, linking and triage) needs no role: whoever may ingest starts it.
 ALLOWED = {N_("decide"): ("analyst", "team_lead"), N_("approve"): ("team_lead",), N_("deliver"): ("officer", "team_lead"),
-           N_("revoke"): ("team_lead",)}
+           N_("revoke"): ("team_lead",),
+           N_("record"): ("analyst", "team_lead"),  # register checks, risk items, distribution, identification
+           N_("link"): ("analyst", "team_lead"),  # merge, split, reviews, relink runs
+           N_("train"): ("team_lead", "admin"),  # the linkage model in use
+           N_("classify"): ("analyst", "team_lead"),  # an analyst's category for a file
+           N_("import_bank"): ("admin",),
+           N_("acknowledge"): ("analyst", "team_lead", "officer"),
+           N_("close"): ("analyst", "team_lead")}  # an investigation
 USER_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 
 
@@ -77,6 +86,19 @@ def require(actor: str, action: str, *, unit: str | None = None) -> None:
     if unit and actor.units and unit not in actor.units:
         raise refusal(NotAllowed, "{actor} may not {action} for unit {unit}: their units are {units}",
                       actor=str(actor), action=Words(action), unit=unit, units=", ".join(sorted(actor.units)))
+
+
+def units_in_view(actor: str, unit: str | None = None) -> frozenset[str] | None:
+    """The units whose work `actor` may see, narrowed to `unit` when one is asked; None is every
+    unit (an account without units: the national unit, a single-seat store). Asking for a unit
+    outside the actor's own is refused, so a list never quietly shows less than was asked."""
+    mine = actor.units if isinstance(actor, Actor) else frozenset()
+    if unit:
+        if mine and unit not in mine:
+            raise refusal(NotAllowed, "{actor} may not see the work of unit {unit}: their units are {units}",
+                          actor=str(actor), unit=unit, units=", ".join(sorted(mine)))
+        return frozenset({unit})
+    return mine or None
 
 
 @dataclass(frozen=True)

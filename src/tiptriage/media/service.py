@@ -20,6 +20,7 @@ from pathlib import Path
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from tiptriage.accounts.actor import require
 from tiptriage.audit import service as audit
 from tiptriage.config import get_settings
 from tiptriage.db import utcnow
@@ -87,6 +88,7 @@ def import_bank(session: Session, path: str | Path, *, name: str, fmt: str | Non
 
     A file with any problem raises BankFormatError and changes nothing (the refusal is audited).
     """
+    require(actor, "import_bank")
     actor = actor or get_settings().actor
     path = Path(path)
     data = path.read_bytes()
@@ -389,6 +391,7 @@ def retro_match(session: Session, *, actor: str | None = None, reason: str | Non
 def classify_file(session: Session, file_id: int, category: str, *, actor: str | None = None,
                   reason: str | None = None) -> RunSummary:
     """An analyst's category for a file (audited); the file is matched again at once."""
+    require(actor, "classify")
     if category not in CATEGORIES:
         raise refusal(ValueError, "category must be one of {categories}", categories=", ".join(CATEGORIES))
     if session.get(FileRow, file_id) is None:

@@ -9,6 +9,7 @@ leave the commit to the caller (one transaction per user action).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 
@@ -247,7 +248,7 @@ def warning_doc(session: Session, warning: PoliceWarning, *, history: bool = Fal
 
 
 def list_warnings(session: Session, *, state: str | None = None, unit: str | None = None,
-                  limit: int = 200) -> list[PoliceWarning]:
+                  units: Collection[str] | None = None, limit: int = 200) -> list[PoliceWarning]:
     query = select(PoliceWarning).order_by(PoliceWarning.id.desc()).limit(limit)
     today = utcnow().date()
     if state in ("delivered", "expired"):
@@ -256,6 +257,8 @@ def list_warnings(session: Session, *, state: str | None = None, unit: str | Non
         query = query.where(PoliceWarning.state == state)
     if unit:
         query = query.where(PoliceWarning.unit == unit)
+    if units is not None:
+        query = query.where(PoliceWarning.unit.in_(sorted(units)))
     rows = list(session.execute(query).scalars())
     return [w for w in rows if state is None or shown_state(w, today) == state]
 
@@ -300,6 +303,7 @@ def open_investigations_of(session: Session, report_id: int) -> list[int]:
 
 
 def close_investigation(session: Session, investigation_id: int, *, actor: str, reason: str) -> Investigation:
+    require(actor, "close")
     item = session.get(Investigation, investigation_id, with_for_update=True)
     if item is None:
         raise refusal(LookupError, "no investigation with id {id}", id=investigation_id)
@@ -322,12 +326,15 @@ def investigation_inputs(session: Session, report_ids: list[int]) -> dict[int, l
     return out
 
 
-def list_investigations(session: Session, *, open_only: bool = True, unit: str | None = None) -> list[Investigation]:
+def list_investigations(session: Session, *, open_only: bool = True, unit: str | None = None,
+                        units: Collection[str] | None = None) -> list[Investigation]:
     query = select(Investigation).order_by(Investigation.id)
     if open_only:
         query = query.where(Investigation.closed_at.is_(None))
     if unit:
         query = query.where(Investigation.unit == unit)
+    if units is not None:
+        query = query.where(Investigation.unit.in_(sorted(units)))
     return list(session.execute(query).scalars())
 
 
@@ -400,17 +407,20 @@ def raise_alerts(session: Session, found: list[Escalation], *, actor: str) -> li
     return new
 
 
-def list_alerts(session: Session, *, unit: str | None = None, open_only: bool = True,
-                limit: int = 500) -> list[Alert]:
+def list_alerts(session: Session, *, unit: str | None = None, units: Collection[str] | None = None,
+                open_only: bool = True, limit: int = 500) -> list[Alert]:
     query = select(Alert).order_by(Alert.id.desc()).limit(limit)
     if unit:
         query = query.where(Alert.unit == unit)
+    if units is not None:
+        query = query.where(Alert.unit.in_(sorted(units)))
     if open_only:
         query = query.where(Alert.acknowledged_at.is_(None))
     return list(session.execute(query).scalars())
 
 
 def acknowledge(session: Session, alert_id: int, *, actor: str) -> Alert:
+    require(actor, "acknowledge")
     alert = session.get(Alert, alert_id, with_for_update=True)
     if alert is None:
         raise refusal(LookupError, "no alert with id {id}", id=alert_id)

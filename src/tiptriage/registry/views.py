@@ -1,11 +1,13 @@
-"""What the registry shows a person: warnings, alerts and investigations as documents, each read on
-record as a consultation (who, which reports, why), so every front door logs it the same way."""
+"""What the registry shows a person: warnings, alerts and investigations as documents, of the units
+the person works for only, each read on record as a consultation (who, which reports, why), so every
+front door scopes and logs it the same way."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tiptriage.accounts.actor import units_in_view
 from tiptriage.audit import service as audit
 from tiptriage.i18n import refusal
 from tiptriage.intake.models import Report
@@ -17,7 +19,8 @@ from tiptriage.registry.models import PoliceWarning
 def view_warnings(session: Session, *, actor: str, state: str | None = None, unit: str | None = None,
                   purpose: str | None = None) -> list[dict]:
     """Warnings, newest first (`registry.list_warnings`), as documents."""
-    docs = [registry.warning_doc(session, w) for w in registry.list_warnings(session, state=state, unit=unit)]
+    docs = [registry.warning_doc(session, w) for w in registry.list_warnings(session, state=state,
+                                                                               units=units_in_view(actor, unit))]
     audit.consulted_reports(session, actor=actor, action="warning.view", reason=purpose,
                             report_ids=[r["report_id"] for d in docs for r in d["reports"]],
                             details={"state": state, "unit": unit})
@@ -30,6 +33,7 @@ def view_warning(session: Session, warning_id: int, *, actor: str, purpose: str,
     warning = session.get(PoliceWarning, warning_id)
     if warning is None:
         raise refusal(LookupError, "no warning with id {id}", id=warning_id)
+    units_in_view(actor, warning.unit)
     doc = registry.warning_doc(session, warning, history=history)
     doc["possible_earlier_warnings"] = possible_earlier_warnings(session, warning, actor=actor, purpose=purpose)
     audit.consulted_reports(session, actor=actor, action="warning.view", reason=purpose,
@@ -40,7 +44,7 @@ def view_warning(session: Session, warning_id: int, *, actor: str, purpose: str,
 def view_alerts(session: Session, *, actor: str, unit: str | None = None, open_only: bool = True,
                 purpose: str | None = None) -> list[dict]:
     """Alerts, newest first, each with its report's source and external id."""
-    rows = registry.list_alerts(session, unit=unit, open_only=open_only)
+    rows = registry.list_alerts(session, units=units_in_view(actor, unit), open_only=open_only)
     reports = {r.id: r for r in session.execute(select(Report).where(Report.id.in_({a.report_id for a in rows})))
                .scalars()}
     audit.consulted_reports(session, actor=actor, action="alert.view", reason=purpose,
@@ -51,7 +55,7 @@ def view_alerts(session: Session, *, actor: str, unit: str | None = None, open_o
 def view_investigations(session: Session, *, actor: str, open_only: bool = True, unit: str | None = None,
                         purpose: str | None = None) -> list[dict]:
     """Investigations units work on, for de-confliction."""
-    rows = registry.list_investigations(session, open_only=open_only, unit=unit)
+    rows = registry.list_investigations(session, open_only=open_only, units=units_in_view(actor, unit))
     audit.consulted_reports(session, actor=actor, action="investigation.view", reason=purpose,
                             report_ids=[i.report_id for i in rows], details={"unit": unit})
     return [{"id": i.id, "report_id": i.report_id, "subject_id": i.subject_id, "unit": i.unit,

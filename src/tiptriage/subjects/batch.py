@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tiptriage.accounts.actor import require
 from tiptriage.audit import service as audit
 from tiptriage.db import utcnow
 from tiptriage.i18n import N_, refusal
@@ -60,6 +61,7 @@ def train_from_store(
     Never fails on what the store holds: too few records, or a training Splink cannot carry out,
     leave the active model in use and say why; what the data cannot give (the prior on a store
     without identifiers, a level no pair reached) is kept from the active model."""
+    require(actor, "train")
     current = model_store.active_model(session)
     records = _without_shared_ips(session, stored_records(session), current.max_ip_fanout)
     if len(records) < linkage.MIN_TRAINING_RECORDS:
@@ -523,6 +525,7 @@ def _targets(clusters: dict[int, int], current: dict[int, int]) -> dict[int, int
 
 def apply_relink(session: Session, run_id: int, *, actor: str, reason: str | None) -> actions.ActionResult:
     """Carry out a proposed run, if nothing changed subjects since it was proposed (audited)."""
+    require(actor, "link")
     reason = errors.require_reason(reason)
     run = session.get(RelinkRun, run_id)
     if run is None or run.status != "proposed":
@@ -590,6 +593,7 @@ def _reports_of(session: Session, person_ids: list[int]) -> set[int]:
 
 
 def discard_relink(session: Session, run_id: int, *, actor: str, reason: str | None) -> RelinkRun:
+    require(actor, "link")
     run = session.get(RelinkRun, run_id)
     if run is None or run.status != "proposed":
         raise refusal(errors.SubjectNotFound, "no proposed relink run {id}", id=run_id)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from tiptriage.cliutil import EXIT_SOME_REFUSED, EXIT_USAGE, actor, console, emit_json, err_console, fail, session
+from tiptriage.cliutil import EXIT_SOME_REFUSED, actor, console, emit_json, err_console, fail, session
 from tiptriage.i18n import N_, _, number
-from tiptriage.subjects import actions, batch, documents, errors, lookup, models, reviews
+from tiptriage.subjects import actions, batch, documents, errors, lookup, reviews
 
 subjects_app = typer.Typer(no_args_is_help=True, help="Subjects: who stands behind the reported persons.")
 
@@ -120,18 +120,20 @@ HOUSEHOLD_QUESTION = N_(
 def review(
     review_id: int | None = typer.Argument(None, help="One review with its evidence; none: the open list."),
     limit: int = typer.Option(50),
+    reason: str | None = typer.Option(None, help="Why (audit log)."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Possible matches waiting for an analyst, strongest first; or one with the evidence side by side."""
+    """Possible matches waiting for an analyst, strongest first; or one with the evidence side by side
+    (that view of personal data is audited)."""
     with session() as s:
         if review_id is None:
             docs = [documents.review_doc(r) for r in reviews.open_reviews(s, limit=limit)]
         else:
-            row = s.get(models.SubjectReview, review_id)
-            if row is None:
+            try:
+                docs = [documents.view_review(s, review_id, actor=actor(), reason=reason)]
+            except LookupError:
                 err_console.print(_("No review with id {id}.", id=review_id))
-                raise typer.Exit(EXIT_USAGE)
-            docs = [documents.review_doc(row) | documents.review_evidence(s, row)]
+                raise typer.Exit(EXIT_SOME_REFUSED) from None
     if as_json:
         emit_json(docs if review_id is None else docs[0])
         return

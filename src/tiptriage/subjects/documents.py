@@ -18,22 +18,14 @@ from tiptriage.subjects.models import (
 )
 
 
-def subject_document(
-    session: Session, subject_id: int, *, actor: str | None = None, reason: str | None = None
-) -> dict | None:
-    """Everything known about a subject: reports, identifiers, links with evidence, reviews, history."""
+def subject_document(session: Session, subject_id: int, *, actor: str, reason: str | None = None) -> dict | None:
+    """Everything known about a subject: reports, identifiers, links with evidence, reviews, history
+    (a consultation on record)."""
     subject = session.get(Subject, subject_id)
     if subject is None:
         return None
-    if actor is not None:
-        audit.record(
-            session,
-            actor=actor,
-            action="subjects.show",
-            entity="subject",
-            entity_ids=[subject_id],
-            reason=reason,
-        )
+    audit.consulted(session, actor=actor, action="subjects.show", entity="subject", entity_ids=[subject_id],
+                    reason=reason)
     rows = list(
         session.execute(
             select(SubjectMember).where(SubjectMember.subject_id == subject_id).order_by(SubjectMember.id)
@@ -153,6 +145,20 @@ def _reviews_doc(session: Session, subject_id: int) -> list[dict]:
         .order_by(SubjectReview.id)
     ).scalars()
     return [review_doc(r) for r in reviews]
+
+
+def view_review(session: Session, review_id: int, *, actor: str, reason: str | None = None) -> dict:
+    """One possible match with both sides' evidence side by side — names, dates of birth,
+    identifiers, addresses — as the analyst sees it: a consultation on record. LookupError when
+    there is no such review."""
+    review = session.get(SubjectReview, review_id)
+    if review is None:
+        raise LookupError(f"no review with id {review_id}")
+    doc = review_doc(review) | review_evidence(session, review)
+    audit.consulted(session, actor=actor, action="subjects.review.view", entity="subject",
+                    entity_ids=sorted({review.subject_id, review.candidate_subject_id}), reason=reason,
+                    details={"review_id": review_id})
+    return doc
 
 
 def review_doc(review: SubjectReview) -> dict:

@@ -46,7 +46,7 @@ def search(
         else []
     )
     subjects = sorted(set(subject_of_persons(session, persons).values()))
-    audit.record(
+    audit.consulted(
         session,
         actor=actor,
         action="subjects.search",

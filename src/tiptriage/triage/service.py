@@ -13,14 +13,14 @@ policy, unit): triaging again is cheap and never buries the history under copies
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
 from sqlalchemy import case, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from tiptriage.accounts.actor import Actor, require
+from tiptriage.accounts.actor import Actor, require, units_in_view
 from tiptriage.audit import service as audit
 from tiptriage.config import get_settings
 from tiptriage.db import allocate_ids, chunks, utcnow
@@ -372,6 +372,7 @@ def record_risk_item(session: Session, report_id: int, item: str, value: bool, *
                      links: SubjectLinks | None = None) -> RiskItem:
     """An analyst's structured risk item for the reported person of a report; the subject's
     reports are triaged again at once."""
+    require(actor, "record")
     if item not in RISK_ITEMS:
         raise refusal(ValueError, "a risk item is one of {items}", items=", ".join(RISK_ITEMS))
     if not note.strip():
@@ -391,6 +392,7 @@ def record_birth_date(session: Session, report_id: int, born: date, *, source: s
     """A date of birth an analyst verified in a register for the reported person of a report. It
     is added, never replaces an earlier check (the newest counts), and the subject's reports are
     triaged again at once unless `retriage` is off (a batch of checks triages once)."""
+    require(actor, "record")
     if source not in BIRTH_DATE_REGISTERS:
         raise refusal(ValueError, "a date of birth is verified in one of {registers}, not {source}",
                       registers=", ".join(BIRTH_DATE_REGISTERS), source=source)
@@ -418,6 +420,7 @@ def record_distribution(session: Session, report_id: int, *, distributed: bool, 
     the question an undetermined file raises (NCMEC says nothing per file). `files` are file refs;
     None means every file of the report. Added, never replacing an earlier finding (the newest
     counts); the subject's reports are triaged again, since distribution counts for the person."""
+    require(actor, "record")
     if source not in DISTRIBUTION_SOURCES:
         raise refusal(ValueError, "a finding comes from one of {sources}, not {source}",
                       sources=", ".join(DISTRIBUTION_SOURCES), source=source)
@@ -450,6 +453,7 @@ def record_identification(session: Session, report_id: int, person: identity.Ide
     """Who the unit established stands behind the report (the answer to NEEDS_IDENTIFICATION):
     recorded, linked again (`subjects.identity`), and the reports of every subject it
     touched are triaged at once, so a warned person's re-report is escalated now."""
+    require(actor, "record")
     result = identity.identify(session, report_id, person, source=source, reference=reference, note=note,
                                actor=actor, person_ref=person_ref)
     triage_reports(session, list(result.retriage), actor=actor, trigger="identified", links=links,
@@ -555,10 +559,11 @@ def analyst_records(session: Session, report_id: int) -> list[dict]:
     return sorted(records, key=lambda r: r["at"])
 
 
-def queue(session: Session, *, unit: str | None = None, statuses: tuple[str, ...] = OPEN_STATUSES,
-          outcome: str | None = None, limit: int | None = 100, offset: int = 0,
-          order: tuple[str, ...] | None = None) -> list[dict]:
-    """The work queue: by outcome class (the policy's order), then priority, then age."""
+def queue(session: Session, *, unit: str | None = None, units: Collection[str] | None = None,
+          statuses: tuple[str, ...] = OPEN_STATUSES, outcome: str | None = None, limit: int | None = 100,
+          offset: int = 0, order: tuple[str, ...] | None = None) -> list[dict]:
+    """The work queue: by outcome class (the policy's order), then priority, then age; of one unit,
+    or of `units` (what an actor may see: `accounts.actor.units_in_view`)."""
     order = order or make_order()
     rank = case({o: i for i, o in enumerate(order)}, value=TriageState.outcome, else_=len(order))
     query = (select(TriageState, Report.source, Report.external_id, Recommendation.decided_by, Recommendation.flags,
@@ -570,6 +575,8 @@ def queue(session: Session, *, unit: str | None = None, statuses: tuple[str, ...
              .offset(offset))
     if unit:
         query = query.where(TriageState.unit == unit)
+    if units is not None:
+        query = query.where(TriageState.unit.in_(sorted(units)))
     if outcome:
         query = query.where(TriageState.outcome == outcome)
     if limit is not None:
@@ -583,8 +590,10 @@ def queue(session: Session, *, unit: str | None = None, statuses: tuple[str, ...
 def view_queue(session: Session, *, actor: str, purpose: str | None = None, unit: str | None = None,
                statuses: tuple[str, ...] = OPEN_STATUSES, outcome: str | None = None, limit: int | None = 100,
                offset: int = 0) -> list[dict]:
-    """The queue as a person sees it; the reports shown are on record as consulted."""
-    rows = queue(session, unit=unit, statuses=statuses, outcome=outcome, limit=limit, offset=offset)
+    """The queue as a person sees it (their units' work only); the reports shown are on record as
+    consulted."""
+    rows = queue(session, units=units_in_view(actor, unit), statuses=statuses, outcome=outcome, limit=limit,
+                 offset=offset)
     audit.consulted_reports(session, actor=actor, action="triage.queue.view", report_ids=[r["report_id"] for r in rows],
                             reason=purpose, details={"unit": unit, "status": list(statuses), "outcome": outcome})
     return rows
@@ -592,9 +601,11 @@ def view_queue(session: Session, *, actor: str, purpose: str | None = None, unit
 
 def view_report_triage(session: Session, report_id: int, *, actor: str, lang: str = "nl",
                        purpose: str | None = None) -> dict | None:
-    """`report_triage` for a person (`explain`), on record as consulted; None when not triaged."""
+    """`report_triage` for a person (`explain`), on record as consulted; None when not triaged. A
+    report of another unit than the actor's is refused."""
     doc = report_triage(session, report_id, lang=lang)
     if doc is not None:
+        units_in_view(actor, doc["unit"])
         audit.consulted_reports(session, actor=actor, action="triage.view", report_ids=[report_id], reason=purpose)
     return doc
 
