@@ -34,9 +34,9 @@ def placeholders(text: str) -> set[tuple[str, str | None, str | None]]:
 
 
 def test_every_message_of_the_source_has_a_dutch_text(source, catalogue):
-    missing = {msgid: where for msgid, where in source.items()
-               if catalogue.get(msgid) is None or not catalogue.get(msgid).string}
-    fuzzy = [msgid for msgid in source if catalogue.get(msgid) is not None and catalogue.get(msgid).fuzzy]
+    entries = {key: catalogue.get(*key) for key in source}
+    missing = {key: source[key] for key, entry in entries.items() if entry is None or not entry.string}
+    fuzzy = [key for key, entry in entries.items() if entry is not None and entry.fuzzy]
     assert missing == {} and fuzzy == []
 
 
@@ -48,22 +48,22 @@ def test_dutch_texts_keep_the_placeholders(catalogue):
 def test_no_message_is_left_over_in_the_catalogue(source, catalogue):
     """An id the code no longer uses (`make messages` keeps it as obsolete, #~) is deleted by hand,
     once someone has seen that its text is not needed elsewhere."""
-    assert sorted(m.id for m in catalogue if m.id and m.id not in source) == []
+    assert sorted(m.id for m in catalogue if m.id and (m.id, m.context) not in source) == []
     assert list(catalogue.obsolete) == []
 
 
 def test_the_template_is_up_to_date(source):
     with open(LOCALE_DIR / "tiptriage.pot", "rb") as f:
         template = read_po(f)
-    assert sorted(m.id for m in template if m.id) == sorted(source)
+    assert sorted((m.id, m.context or "") for m in template if m.id) == sorted((i, c or "") for i, c in source)
 
 
 def test_the_compiled_catalogue_is_the_po(catalogue):
     """The .mo is committed (so a clone and a wheel need no build step); it must say what the .po says."""
     with open(MO, "rb") as f:
         compiled = read_mo(f)
-    expected = {m.id: m.string for m in catalogue if m.id and m.string and not m.fuzzy}
-    assert {m.id: m.string for m in compiled if m.id} == expected
+    expected = {(m.id, m.context): m.string for m in catalogue if m.id and m.string and not m.fuzzy}
+    assert {(m.id, m.context): m.string for m in compiled if m.id} == expected
 
 
 def test_the_catalogues_are_packaged():

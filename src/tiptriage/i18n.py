@@ -71,13 +71,24 @@ def N_(msgid: str) -> str:
     return msgid
 
 
+def NP_(context: str, msgid: str) -> str:
+    """As `N_`, for a word that needs its own translation in `context` (the action "link" is
+    "koppelen", the operation "link" in a subject's history "gekoppeld")."""
+    return msgid
+
+
+def in_context(context: str, msgid: str) -> str:
+    """`msgid` as translated for `context` (see `NP_`)."""
+    return _translations(lang()).pgettext(context, msgid)
+
+
 class Words(tuple):
     """Vocabulary words among a refusal's values (a state, an outcome, rules): English in the error's
     text, said in the reader's language by `message`."""
 
-    def __new__(cls, *words: str, sep: str = ", ") -> Words:
+    def __new__(cls, *words: str, sep: str = ", ", context: str | None = None) -> Words:
         self = super().__new__(cls, words)
-        self.sep = sep
+        self.sep, self.context = sep, context
         return self
 
     def __str__(self) -> str:
@@ -87,7 +98,7 @@ class Words(tuple):
         return format(str(self), spec)
 
     def said(self) -> str:
-        return self.sep.join(_(w) for w in self)
+        return self.sep.join(in_context(self.context, w) if self.context else _(w) for w in self)
 
 
 def refusal(kind: type[Exception], msgid: str, /, **values: object) -> Exception:

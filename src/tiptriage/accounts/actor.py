@@ -13,22 +13,24 @@ from pathlib import Path
 
 import yaml
 
-from tiptriage.i18n import N_, Words, refusal
+from tiptriage.i18n import NP_, Words, refusal
 
 # analyst: triage decisions, proposals, identifications; team_lead: approves warnings (the second
 # person) and may do what an analyst does; officer: delivers warnings; admin: the store itself.
 ROLES = ("analyst", "team_lead", "officer", "admin")
 # What each role may do; the services call `require` before they act. Work the system does itself
 # (ingest's matching, linking and triage) needs no role: whoever may ingest starts it.
-ALLOWED = {N_("decide"): ("analyst", "team_lead"), N_("approve"): ("team_lead",), N_("deliver"): ("officer", "team_lead"),
-           N_("revoke"): ("team_lead",),
-           N_("record"): ("analyst", "team_lead"),  # register checks, risk items, distribution, identification
-           N_("link"): ("analyst", "team_lead"),  # merge, split, reviews, relink runs
-           N_("train"): ("team_lead", "admin"),  # the linkage model in use
-           N_("classify"): ("analyst", "team_lead"),  # an analyst's category for a file
-           N_("import_bank"): ("admin",),
-           N_("acknowledge"): ("analyst", "team_lead", "officer"),
-           N_("close"): ("analyst", "team_lead")}  # an investigation
+ACTION = "action"  # the words below are translated in this context (see i18n.NP_)
+ALLOWED = {NP_("action", "decide"): ("analyst", "team_lead"), NP_("action", "approve"): ("team_lead",),
+           NP_("action", "deliver"): ("officer", "team_lead"), NP_("action", "revoke"): ("team_lead",),
+           # register checks, risk items, distribution, identification
+           NP_("action", "record"): ("analyst", "team_lead"),
+           NP_("action", "link"): ("analyst", "team_lead"),  # merge, split, reviews, relink runs
+           NP_("action", "train"): ("team_lead", "admin"),  # the linkage model in use
+           NP_("action", "classify"): ("analyst", "team_lead"),  # an analyst's category for a file
+           NP_("action", "import_bank"): ("admin",),
+           NP_("action", "acknowledge"): ("analyst", "team_lead", "officer"),
+           NP_("action", "close"): ("analyst", "team_lead")}  # an investigation
 USER_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 
 
@@ -82,10 +84,11 @@ def require(actor: str, action: str, *, unit: str | None = None) -> None:
     roles = actor.roles if isinstance(actor, Actor) else frozenset()
     if not roles & set(ALLOWED[action]):
         raise refusal(NotAllowed, "{actor} may not {action}: that needs the role {needed}", actor=str(actor),
-                      action=Words(action), needed=" or ".join(ALLOWED[action]))
+                      action=Words(action, context=ACTION), needed=" or ".join(ALLOWED[action]))
     if unit and actor.units and unit not in actor.units:
         raise refusal(NotAllowed, "{actor} may not {action} for unit {unit}: their units are {units}",
-                      actor=str(actor), action=Words(action), unit=unit, units=", ".join(sorted(actor.units)))
+                      actor=str(actor), action=Words(action, context=ACTION), unit=unit,
+                      units=", ".join(sorted(actor.units)))
 
 
 def units_in_view(actor: str, unit: str | None = None) -> frozenset[str] | None:
