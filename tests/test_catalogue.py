@@ -6,13 +6,16 @@ src/tiptriage/locale/nl/LC_MESSAGES/tiptriage.po (README, "User text and transla
 
 from __future__ import annotations
 
+import io
 import string
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
-from tiptriage.catalogue import LOCALE_DIR, source_messages
+from tiptriage.catalogue import LOCALE_DIR, extract_python, source_messages
 
 PO = LOCALE_DIR / "nl" / "LC_MESSAGES" / "tiptriage.po"
 MO = PO.with_suffix(".mo")
@@ -75,3 +78,25 @@ def test_the_catalogues_are_packaged():
     root = LOCALE_DIR.parent
     packaged = {p for pattern in patterns for p in root.glob(pattern)}
     assert {PO, MO, LOCALE_DIR / "tiptriage.pot"} <= packaged
+
+
+texts = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=1, max_size=40)
+# Python 3.11 allows neither a backslash nor the f-string's own quote inside its braces.
+plain_texts = texts.filter(lambda t: "\\" not in repr(t) and '"' not in t and "'" not in t)
+
+
+@given(texts, plain_texts)
+def test_the_extractor_finds_each_literal_message_where_it_is_written(plain, nested):
+    """Calls of `_`, `refusal` (its second argument) and `N_`, also inside an f-string, whatever the
+    text; a call with a computed message yields nothing to extract."""
+    source = "\n".join([
+        f"a = _({plain!r}, n=1)",
+        f'b = f"{{_({nested!r})}} and {{x}}"',
+        f"raise refusal(LookupError, {plain!r}, id=3)",
+        f"c = N_({nested!r})",
+        "d = _(computed)",
+    ])
+    found = [(line, name, args) for line, name, args, _ in extract_python(io.BytesIO(source.encode()),
+                                                                            ["_", "refusal", "N_"], [], {})]
+    assert sorted(found, key=lambda f: f[0]) == [(1, "_", (plain,)), (2, "_", (nested,)), (3, "refusal", (None, plain)), (4, "N_", (nested,)),
+                     (5, "_", (None,))]
