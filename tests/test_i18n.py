@@ -111,9 +111,8 @@ def test_vocabulary_words_in_a_refusal_are_said_in_the_readers_language():
                     state=Words("delivered"), required=Words("proposed"), action=Words("approve", context="action"))
     assert str(error) == "warning 4 is delivered: only a proposed warning can approve"
     assert message(error) == "waarschuwing 4 is uitgereikt: goedkeuren kan alleen bij een waarschuwing met status voorgesteld"
-    # the same word in another context: an operation in a subject's history, an action an actor may take
-    assert message(refusal(ValueError, "{w}", w=Words("link"))) == "gekoppeld"
-    assert message(refusal(ValueError, "{w}", w=Words("link", context="action"))) == "koppelen"
+    # an action an actor may take is said in its own context, as what one does
+    assert message(refusal(ValueError, "{w}", w=Words("close", context="action"))) == "onderzoeken sluiten"
     rules = refusal(ValueError, "no WARNING for report {id}: {rules} (hard rules)", id=2,
                     rules=Words("never WARNING when any file is unrated", "never WARNING for a minor: the youth track applies",
                                 sep="; "))

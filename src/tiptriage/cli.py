@@ -7,6 +7,7 @@ import os
 
 import typer
 
+from tiptriage.accounts.commands import users_app
 from tiptriage.audit.commands import app as audit_app
 from tiptriage.clihelp import HelpGroup, localise
 from tiptriage.cliutil import EXIT_STORE, EXIT_USAGE, console, err_console, session
@@ -17,6 +18,7 @@ from tiptriage.operations.commands import plan, units
 from tiptriage.registry.commands import alerts_app, history, investigations_app, warnings_app
 from tiptriage.subjects.commands import subjects_app
 from tiptriage.synth.commands import synth
+from tiptriage.web.commands import serve
 from tiptriage.triage.commands import (
     birth_date, decide, distribution, explain, identify, policy_app, queue, risk_app, triage,
 )
@@ -108,6 +110,8 @@ app.command()(history)
 app.command()(plan)
 app.command()(units)
 app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+app.command()(serve)
 localise(app)
 
 

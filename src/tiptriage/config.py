@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     warning_active_years: int = 5
     # Operations: units, postcode ranges, weekly capacity and costs (empty: the packaged units.yaml).
     units_file: str | None = None
+    # Web application: the key that signs session cookies, in a file only its owner may read
+    # (made on first start when missing; empty: next to the SQLite file, or under var/); logout
+    # after this many idle minutes; cookies only over HTTPS (off only for a local demo over http).
+    web_secret_file: str | None = None
+    web_idle_minutes: int = Field(30, ge=1)
+    web_secure_cookies: bool = True
     # Log lines on stderr from this level on (DEBUG, INFO, WARNING, ERROR); they carry counts,
     # timings and ids, never personal data.
     log_level: str = Field("WARNING", pattern="^(DEBUG|INFO|WARNING|ERROR)$")

@@ -14,7 +14,7 @@ from typing import NamedTuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tiptriage.accounts.actor import same_identity, units_in_view
+from tiptriage.accounts.actor import OutOfView, same_identity, units_in_view
 from tiptriage.audit import service as audit
 from tiptriage.i18n import refusal
 from tiptriage.intake.models import Report, ReportedPersonRow
@@ -105,6 +105,21 @@ def close_investigation(session: Session, investigation_id: int, *, actor: str, 
     return item
 
 
+def _may_see_subject(session: Session, subject_id: int, report_ids: list[int], actor: str) -> None:
+    """A unit-bound actor sees a subject when one of its reports is their units' work; otherwise
+    the subject is out of view (to a front door: not found) and the attempt is on record."""
+    units = units_in_view(actor)
+    if units is None:
+        return
+    theirs = set(session.execute(select(TriageState.unit).where(TriageState.report_id.in_(report_ids))).scalars()) \
+        if report_ids else set()
+    if not theirs & units:
+        audit.attempted(session, actor=actor, action="subject.view_refused", entity="subject",
+                        entity_ids=[subject_id], details={"units": sorted(u for u in theirs if u)})
+        raise refusal(OutOfView, "{actor} may not see subject {id}: none of its reports is work of their units",
+                      actor=str(actor), id=subject_id)
+
+
 def covered_reports(session: Session, warning_id: int) -> list[int]:
     return list(session.execute(select(WarningReport.report_id).where(WarningReport.warning_id == warning_id)
                                 .order_by(WarningReport.report_id)).scalars())
@@ -121,6 +136,7 @@ def subject_history(session: Session, subject_id: int, *, actor: str, purpose: s
         raise refusal(LookupError, "no subject with id {id}", id=subject_id)
     report_ids = sorted(set(session.execute(select(ReportedPersonRow.report_id).where(
         ReportedPersonRow.id.in_(persons))).scalars())) if persons else []
+    _may_see_subject(session, subject_id, report_ids, actor)
     rows = session.execute(select(Report, TriageState, Recommendation)
                            .outerjoin(TriageState, TriageState.report_id == Report.id)
                            .outerjoin(Recommendation, Recommendation.id == TriageState.recommendation_id)

@@ -72,8 +72,8 @@ def N_(msgid: str) -> str:
 
 
 def NP_(context: str, msgid: str) -> str:
-    """As `N_`, for a word that needs its own translation in `context` (the action "link" is
-    "koppelen", the operation "link" in a subject's history "gekoppeld")."""
+    """As `N_`, for a word that needs its own translation in `context`: what an actor may do
+    ("close" is "onderzoeken sluiten") is said apart from the same word as a state or operation."""
     return msgid
 
 
@@ -107,6 +107,13 @@ def refusal(kind: type[Exception], msgid: str, /, **values: object) -> Exception
     error = kind(msgid.format(**values))
     error.msgid, error.values = msgid, values
     return error
+
+
+def worded(error: Exception, msgid: str, /, **values: object) -> None:
+    """Give an exception made by its own class (with fields a caller reads) the text a user reads,
+    as `refusal` does: call from its __init__ with the message id marked N_("...")."""
+    error.msgid, error.values = msgid, values
+    Exception.__init__(error, msgid.format(**values))
 
 
 def message(error: BaseException) -> str:

@@ -1,5 +1,6 @@
 """Imports every domain's models, so metadata (and Alembic) sees all tables."""
 
+from tiptriage.accounts import models as accounts_models  # noqa: F401
 from tiptriage.audit import models as audit_models  # noqa: F401
 from tiptriage.intake import models as intake_models  # noqa: F401
 from tiptriage.media import models as media_models  # noqa: F401

@@ -17,7 +17,7 @@ from tiptriage import flows
 from tiptriage.audit.models import AuditEvent
 from tiptriage.media import service as media
 from tiptriage.subjects import actions
-from tiptriage.accounts.actor import Actor, NotAllowed, local_actor, same_identity, user_id
+from tiptriage.accounts.actor import ROLES, Actor, NotAllowed, local_actor, same_identity, user_id
 from tiptriage.cli import app
 from tiptriage.config import get_settings
 from tiptriage.registry import service as registry
@@ -104,7 +104,7 @@ def test_every_action_a_person_takes_needs_its_role_and_changes_nothing_when_ref
     refused = {
         "record": lambda: triage.record_birth_date(session, report_id, date(1980, 5, 4), source="BRP", actor=officer,
                                                    note="BRP", links=links),
-        "link": lambda: actions.merge(session, 7, 8, actor=officer, reason="same person"),
+        "change_subjects": lambda: actions.merge(session, 7, 8, actor=officer, reason="same person"),
         "classify": lambda: media.classify_file(session, 1, "child_abuse", actor=officer, reason="seen"),
         "import_bank": lambda: media.import_bank(session, "bank.csv", name="b", actor=officer),
         "close": lambda: registry.close_investigation(session, 1, actor=officer, reason="done"),
@@ -131,7 +131,7 @@ def test_the_accounts_file_gives_roles_units_and_names(tmp_path):
     assert local_actor("b.de-vries", str(path)).roles == {"team_lead"}
     with pytest.raises(NotAllowed, match="has no account"):
         local_actor("c.bakker", str(path))
-    assert local_actor("c.bakker", None).roles == {"analyst", "team_lead", "officer", "admin"}
+    assert local_actor("c.bakker", None).roles == set(ROLES)
 
 
 def _cli(monkeypatch, tmp_path, env: dict, args: list[str]):

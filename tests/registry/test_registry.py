@@ -198,7 +198,7 @@ def test_approval_needs_a_known_age_and_is_refused_for_a_minor_by_the_register(s
                              note="BRP query 2024-0211.", links=links)
     assert triage.report_triage(session, report_id)["recommendation"]["outcome"] == "YOUTH"
     session.commit()  # the commands before this one
-    with pytest.raises(registry.YouthTrack, match=f"makes the person 16 at the incident of report {report_id}"), command(session):
+    with pytest.raises(registry.YouthTrack, match=f"the person was 16 at the incident of report {report_id}"), command(session):
         flows.approve_warning(session, warning_id, actor=Actor("bob"), links=links)
     triage.record_birth_date(session, report_id, date(1987, 1, 20), source="BRP", actor=Actor("bob"),
                              note="Corrected: the first query found his son.", links=links)

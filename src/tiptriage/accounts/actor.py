@@ -16,8 +16,9 @@ import yaml
 from tiptriage.i18n import NP_, Words, refusal
 
 # analyst: triage decisions, proposals, identifications; team_lead: approves warnings (the second
-# person) and may do what an analyst does; officer: delivers warnings; admin: the store itself.
-ROLES = ("analyst", "team_lead", "officer", "admin")
+# person) and may do what an analyst does; officer: delivers warnings; intake: brings report files
+# in; auditor: reads the audit log, no cases; admin: users, banks, the store itself — no cases.
+ROLES = ("analyst", "team_lead", "officer", "intake", "auditor", "admin")
 # What each role may do; the services call `require` before they act. Work the system does itself
 # (ingest's matching, linking and triage) needs no role: whoever may ingest starts it.
 ACTION = "action"  # the words below are translated in this context (see i18n.NP_)
@@ -25,17 +26,23 @@ ALLOWED = {NP_("action", "decide"): ("analyst", "team_lead"), NP_("action", "app
            NP_("action", "deliver"): ("officer", "team_lead"), NP_("action", "revoke"): ("team_lead",),
            # register checks, risk items, distribution, identification
            NP_("action", "record"): ("analyst", "team_lead"),
-           NP_("action", "link"): ("analyst", "team_lead"),  # merge, split, reviews, relink runs
+           NP_("action", "change_subjects"): ("analyst", "team_lead"),  # merge, split, reviews, relink runs
            NP_("action", "train"): ("team_lead", "admin"),  # the linkage model in use
            NP_("action", "classify"): ("analyst", "team_lead"),  # an analyst's category for a file
            NP_("action", "import_bank"): ("admin",),
            NP_("action", "acknowledge"): ("analyst", "team_lead", "officer"),
-           NP_("action", "close"): ("analyst", "team_lead")}  # an investigation
+           NP_("action", "close"): ("analyst", "team_lead"),  # an investigation
+           NP_("action", "view"): ("analyst", "team_lead", "officer"),  # cases: queue, reports, subjects, warnings
+           NP_("action", "manage_users"): ("admin",)}
 USER_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 
 
 class NotAllowed(PermissionError):
     """The actor's roles or units do not allow this action."""
+
+
+class OutOfView(NotAllowed):
+    """A case of a unit the actor does not work for: to a front door, as if it did not exist."""
 
 
 def user_id(raw: str) -> str:
@@ -94,14 +101,27 @@ def require(actor: str, action: str, *, unit: str | None = None) -> None:
 def units_in_view(actor: str, unit: str | None = None) -> frozenset[str] | None:
     """The units whose work `actor` may see, narrowed to `unit` when one is asked; None is every
     unit (an account without units: the national unit, a single-seat store). Asking for a unit
-    outside the actor's own is refused, so a list never quietly shows less than was asked."""
+    outside the actor's own is refused, so a list never quietly shows less than was asked; so is a
+    role that sees no cases (intake, auditor, admin)."""
+    require(actor, "view")
     mine = actor.units if isinstance(actor, Actor) else frozenset()
     if unit:
         if mine and unit not in mine:
-            raise refusal(NotAllowed, "{actor} may not see the work of unit {unit}: their units are {units}",
+            raise refusal(OutOfView, "{actor} may not see the work of unit {unit}: their units are {units}",
                           actor=str(actor), unit=unit, units=", ".join(sorted(mine)))
         return frozenset({unit})
     return mine or None
+
+
+def may_see(actor: str, unit: str | None) -> None:
+    """Refuse unless `actor` may see one case of `unit` (None: not yet given to a unit, which only
+    an actor bound to no unit sees)."""
+    if unit is not None:
+        units_in_view(actor, unit)
+        return
+    require(actor, "view")
+    if isinstance(actor, Actor) and actor.units:
+        raise refusal(OutOfView, "{actor} may not see work no unit has been given yet", actor=str(actor))
 
 
 @dataclass(frozen=True)

@@ -116,37 +116,6 @@ def warnings_approve(warning_id: int = typer.Argument(...), note: str | None = t
         try:
             warning, found, spread = flows.approve_warning(s, warning_id, actor=actor(), note=note,
                                                            acknowledgement=acknowledge_earlier)
-        except registry.EarlierWarnings as exc:
-            err_console.print(_("Warning {id} is not approved: earlier warnings {ids} may concern the same person. "
-                                "Check them with `tiptriage warnings show {id}`; approve only with "
-                                "--acknowledge-earlier REASON.", id=exc.warning_id,
-                                ids=", ".join(map(str, exc.earlier))), highlight=False)
-            raise typer.Exit(EXIT_SOME_REFUSED) from None
-        except registry.PossibleDistribution as exc:
-            err_console.print(_("Warning {id} is not approved: subjects {ids} distributed material (or held new "
-                                "material) and share something with this person. Check them with `tiptriage "
-                                "subjects show ID`; if one is this person, merge the subjects (a case, not a "
-                                "warning, follows); approve only with --acknowledge-earlier REASON.",
-                                id=exc.warning_id, ids=", ".join(map(str, exc.subjects))), highlight=False)
-            raise typer.Exit(EXIT_SOME_REFUSED) from None
-        except registry.Unnamed as exc:
-            ids = exc.report_ids
-            _refuse(_("Warning {id} is not approved: no name is known for the person of report {ids}. A warning "
-                      "is delivered to a person: identify them first with `tiptriage identify {report} "
-                      "--given-name ... --family-name ... --source provider|BRP --reference ... --note ...`.",
-                      id=exc.warning_id, ids=", ".join(map(str, ids)), report=ids[0]))
-        except registry.AgeUnknown as exc:
-            ids = exc.report_ids
-            _refuse(_("Warning {id} is not approved: the age at the incident of report {ids} is unknown. Check the "
-                      "date of birth in the population register (BRP) and record it with `tiptriage "
-                      "birth-date {report} --date YYYY-MM-DD --source BRP --note TEXT`; under 18 the youth track "
-                      "applies.", id=exc.warning_id, ids=", ".join(map(str, ids)), report=ids[0]))
-        except registry.YouthTrack as exc:
-            report, age = exc.minors[0]
-            _refuse(_("Warning {id} is not approved: according to the date of birth verified in the register the "
-                      "person was {age} at the incident of report {report}. The youth track applies, not a "
-                      "warning: revoke it with `tiptriage warnings revoke {id} --reason TEXT`.",
-                      id=exc.warning_id, age=age, report=report))
         except REFUSED as exc:
             _refuse(exc)
         doc = registry.warning_doc(s, warning) | {"possible_earlier_warnings": found, "possible_distribution": spread}

@@ -13,14 +13,14 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tiptriage.accounts.actor import ACTION, Actor, require, same_identity
+from tiptriage.accounts.actor import ACTION, Actor, may_see, require, same_identity
 from tiptriage.audit import service as audit
 from tiptriage.config import get_settings
 from tiptriage.db import chunks, utcnow
-from tiptriage.i18n import N_, Words, refusal
+from tiptriage.i18n import N_, Words, refusal, worded
 from tiptriage.intake.models import Report, ReportedPersonRow
 from tiptriage.registry.models import Alert, Investigation, PoliceWarning, WarningEvent, WarningReport
 from tiptriage.registry.records import InvestigationInput, WarningInput
@@ -36,8 +36,9 @@ class EarlierWarnings(RegistryError):
 
     def __init__(self, warning_id: int, earlier: list[int]):
         self.warning_id, self.earlier = warning_id, list(earlier)
-        super().__init__(f"warning {warning_id} may repeat earlier warnings {', '.join(map(str, earlier))}: "
-                         "approve only with an acknowledgement of why it is not the same person")
+        worded(self, N_("Warning {id} is not approved: earlier warnings {ids} may concern the same person. Check "
+                        "them with `tiptriage warnings show {id}`; approve only with --acknowledge-earlier REASON."),
+               id=warning_id, ids=", ".join(map(str, earlier)))
 
 
 class PossibleDistribution(RegistryError):
@@ -47,8 +48,10 @@ class PossibleDistribution(RegistryError):
 
     def __init__(self, warning_id: int, subjects: list[int]):
         self.warning_id, self.subjects = warning_id, list(subjects)
-        super().__init__(f"warning {warning_id}: subjects {', '.join(map(str, subjects))} distributed and may be the "
-                         "same person: approve only with an acknowledgement of why they are not")
+        worded(self, N_("Warning {id} is not approved: subjects {ids} distributed material (or held new material) and "
+                        "share something with this person. Check them with `tiptriage subjects show ID`; if one is "
+                        "this person, merge the subjects (a case, not a warning, follows); approve only with "
+                        "--acknowledge-earlier REASON."), id=warning_id, ids=", ".join(map(str, subjects)))
 
 
 class AgeUnknown(RegistryError):
@@ -57,9 +60,10 @@ class AgeUnknown(RegistryError):
 
     def __init__(self, warning_id: int, report_ids: list[int]):
         self.warning_id, self.report_ids = warning_id, list(report_ids)
-        super().__init__(f"warning {warning_id}: the age at the incident of report(s) {', '.join(map(str, report_ids))} "
-                         "is unknown: record the date of birth from the population register first "
-                         f"(tiptriage birth-date {report_ids[0]} --date YYYY-MM-DD --source BRP --note TEXT)")
+        worded(self, N_("Warning {id} is not approved: the age at the incident of report {ids} is unknown. Check the "
+                        "date of birth in the population register (BRP) and record it with `tiptriage birth-date "
+                        "{report} --date YYYY-MM-DD --source BRP --note TEXT`; under 18 the youth track applies."),
+               id=warning_id, ids=", ".join(map(str, report_ids)), report=report_ids[0])
 
 
 class Unnamed(RegistryError):
@@ -68,9 +72,10 @@ class Unnamed(RegistryError):
 
     def __init__(self, warning_id: int, report_ids: list[int]):
         self.warning_id, self.report_ids = warning_id, list(report_ids)
-        super().__init__(f"warning {warning_id}: no name is known for the person of report(s) "
-                         f"{', '.join(map(str, report_ids))}: identify them first (tiptriage identify "
-                         f"{report_ids[0]} --given-name ... --family-name ... --source ... --reference ... --note ...)")
+        worded(self, N_("Warning {id} is not approved: no name is known for the person of report {ids}. A warning is "
+                        "delivered to a person: identify them first with `tiptriage identify {report} --given-name "
+                        "... --family-name ... --source provider|BRP --reference ... --note ...`."),
+               id=warning_id, ids=", ".join(map(str, report_ids)), report=report_ids[0])
 
 
 class YouthTrack(RegistryError):
@@ -80,8 +85,10 @@ class YouthTrack(RegistryError):
     def __init__(self, warning_id: int, minors: list[tuple[int, int]]):
         self.warning_id, self.minors = warning_id, list(minors)  # (report id, age at its incident)
         report, age = minors[0]
-        super().__init__(f"warning {warning_id}: the register's date of birth makes the person {age} at the incident "
-                         f"of report {report}: the youth track applies, not a warning")
+        worded(self, N_("Warning {id} is not approved: according to the date of birth verified in the register the "
+                        "person was {age} at the incident of report {report}. The youth track applies, not a "
+                        "warning: revoke it with `tiptriage warnings revoke {id} --reason TEXT`."),
+               id=warning_id, age=age, report=report)
 
 
 # --- warnings -----------------------------------------------------------------------------------
@@ -420,11 +427,20 @@ def list_alerts(session: Session, *, unit: str | None = None, units: Collection[
     return list(session.execute(query).scalars())
 
 
+def count_open_alerts(session: Session, *, units: Collection[str] | None = None) -> int:
+    query = select(func.count()).select_from(Alert).where(Alert.acknowledged_at.is_(None))
+    if units is not None:
+        query = query.where(Alert.unit.in_(sorted(units)))
+    return session.execute(query).scalar_one()
+
+
 def acknowledge(session: Session, alert_id: int, *, actor: str) -> Alert:
     require(actor, "acknowledge")
     alert = session.get(Alert, alert_id, with_for_update=True)
     if alert is None:
         raise refusal(LookupError, "no alert with id {id}", id=alert_id)
+    may_see(actor, alert.unit)
+    may_see(actor, alert.unit)
     if alert.acknowledged_at is None:
         alert.acknowledged_at, alert.acknowledged_by = utcnow(), actor
         audit.record(session, actor=actor, action="alert.acknowledge", entity="alert", entity_ids=[alert.id])

@@ -46,7 +46,7 @@ def merge(
 ) -> ActionResult:
     """Move every reported person of `other_id` into `subject_id`; `other_id` is retired and points
     at `subject_id`. Undone by `split` with the moved persons, which brings `other_id` back."""
-    require(actor, "link")
+    require(actor, "change_subjects")
     reason = require_reason(reason)
     if subject_id == other_id:
         raise refusal(SubjectError, "a subject cannot be merged with itself")
@@ -86,7 +86,7 @@ def split(
     When exactly these persons came in together from one subject that a merge retired, that subject
     is brought back (with its id, so what hangs on it still fits); otherwise a new subject is made.
     """
-    require(actor, "link")
+    require(actor, "change_subjects")
     reason = require_reason(reason)
     get_subject(session, subject_id)
     person_ids = sorted(set(person_ids))

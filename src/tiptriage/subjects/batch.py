@@ -525,7 +525,7 @@ def _targets(clusters: dict[int, int], current: dict[int, int]) -> dict[int, int
 
 def apply_relink(session: Session, run_id: int, *, actor: str, reason: str | None) -> actions.ActionResult:
     """Carry out a proposed run, if nothing changed subjects since it was proposed (audited)."""
-    require(actor, "link")
+    require(actor, "change_subjects")
     reason = errors.require_reason(reason)
     run = session.get(RelinkRun, run_id)
     if run is None or run.status != "proposed":
@@ -593,7 +593,7 @@ def _reports_of(session: Session, person_ids: list[int]) -> set[int]:
 
 
 def discard_relink(session: Session, run_id: int, *, actor: str, reason: str | None) -> RelinkRun:
-    require(actor, "link")
+    require(actor, "change_subjects")
     run = session.get(RelinkRun, run_id)
     if run is None or run.status != "proposed":
         raise refusal(errors.SubjectNotFound, "no proposed relink run {id}", id=run_id)

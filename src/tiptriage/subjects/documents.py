@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tiptriage.accounts.actor import require
 from tiptriage.audit import service as audit
 from tiptriage.i18n import refusal
 from tiptriage.intake.models import Report
@@ -22,6 +23,7 @@ from tiptriage.subjects.models import (
 def subject_document(session: Session, subject_id: int, *, actor: str, reason: str | None = None) -> dict | None:
     """Everything known about a subject: reports, identifiers, links with evidence, reviews, history
     (a consultation on record)."""
+    require(actor, "view")
     subject = session.get(Subject, subject_id)
     if subject is None:
         return None
@@ -152,6 +154,7 @@ def view_review(session: Session, review_id: int, *, actor: str, reason: str | N
     """One possible match with both sides' evidence side by side — names, dates of birth,
     identifiers, addresses — as the analyst sees it: a consultation on record. LookupError when
     there is no such review."""
+    require(actor, "view")
     review = session.get(SubjectReview, review_id)
     if review is None:
         raise refusal(LookupError, "no review with id {id}", id=review_id)

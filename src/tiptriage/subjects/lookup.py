@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tiptriage.accounts.actor import require
 from tiptriage.audit import service as audit
 from tiptriage.subjects.errors import require_reason
 from tiptriage.subjects.membership import subject_of_persons
@@ -38,6 +39,7 @@ def search(
 ) -> list[int]:
     """Subjects with a reported person carrying this identifier. Consulting personal data by
     identifier is logged with who and why (LED art. 25), found or not."""
+    require(actor, "view")
     reason = require_reason(reason)
     keys = search_keys(value, kind)
     persons = (

@@ -62,7 +62,7 @@ def _open_review_row(session: Session, review_id: int) -> SubjectReview:
 def confirm_review(session: Session, review_id: int, *, actor: str, reason: str | None) -> ActionResult:
     """The possible match is the same person: the reported person (or the whole subject) joins the
     candidate subject."""
-    require(actor, "link")
+    require(actor, "change_subjects")
     reason = require_reason(reason)
     review = _open_review_row(session, review_id)
     if review.kind == "possible_same_subject":
@@ -118,7 +118,7 @@ def _live(session: Session, subject_id: int) -> int:
 def reject_review(session: Session, review_id: int, *, actor: str, reason: str | None) -> ActionResult:
     """Not the same person: recorded, so relinking will not propose it again. The reports on both
     sides are triaged again: an open review kept them from a warning (a possible re-report)."""
-    require(actor, "link")
+    require(actor, "change_subjects")
     reason = require_reason(reason)
     review = _open_review_row(session, review_id)
     affected = affected_reports(session, [review.subject_id, review.candidate_subject_id])

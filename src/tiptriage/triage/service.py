@@ -17,10 +17,10 @@ from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
-from sqlalchemy import case, insert, or_, select, update
+from sqlalchemy import case, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from tiptriage.accounts.actor import Actor, require, units_in_view
+from tiptriage.accounts.actor import Actor, may_see, require, units_in_view
 from tiptriage.audit import service as audit
 from tiptriage.config import get_settings
 from tiptriage.db import allocate_ids, chunks, utcnow
@@ -320,6 +320,7 @@ def decide(session: Session, report_id: int, *, actor: Actor, justification: str
     """
     require(actor, "decide")
     state, rec = current(session, report_id)
+    may_see(actor, state.unit)  # a unit-bound analyst decides their own units' reports only
     final = outcome or rec.outcome
     _check_decision(state, rec, final, justification)
     running = registry.open_investigations_of(session, report_id) if final == "WARNING" else []
@@ -597,6 +598,16 @@ def view_queue(session: Session, *, actor: str, purpose: str | None = None, unit
     audit.consulted_reports(session, actor=actor, action="triage.queue.view", report_ids=[r["report_id"] for r in rows],
                             reason=purpose, details={"unit": unit, "status": list(statuses), "outcome": outcome})
     return rows
+
+
+def queue_counts(session: Session, *, actor: str, unit: str | None = None,
+                 statuses: tuple[str, ...] = OPEN_STATUSES) -> dict[str, int]:
+    """How many reports wait per outcome, in the actor's units: counts, no personal data."""
+    units = units_in_view(actor, unit)
+    query = select(TriageState.outcome, func.count()).where(TriageState.status.in_(statuses))
+    if units is not None:
+        query = query.where(TriageState.unit.in_(sorted(units)))
+    return dict(session.execute(query.group_by(TriageState.outcome)).all())
 
 
 def view_report_triage(session: Session, report_id: int, *, actor: str, lang: str = "nl",

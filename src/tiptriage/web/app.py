@@ -1,0 +1,127 @@
+"""The investigators' web application: FastAPI, HTML rendered on the server (Jinja2) with htmx for
+partial updates, everything served from the package — no CDN, no external fonts, no calls out.
+
+A thin front door like the CLI: each request is one unit of work (`audit.unit_of_work`), the
+logged-in user is an `Actor` the services check and scope by, and every page says things in the
+user's language (`i18n.language`). Refusals map to statuses once, here: not logged in → the login
+page, a role or unit that may not → 403, another unit's case or an unknown id → 404.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from tiptriage import i18n
+from tiptriage.i18n import _
+from tiptriage.accounts.actor import NotAllowed, OutOfView
+from tiptriage.config import get_settings, sqlite_path
+from tiptriage.web import auth, pages
+from tiptriage.web.render import render
+
+STATIC = Path(__file__).parent / "static"
+SESSION_COOKIE = "tiptriage_session"
+
+
+def create_app() -> FastAPI:
+    settings = get_settings()
+    app = FastAPI(title="tiptriage", docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(LanguageMiddleware)
+    app.add_middleware(SessionMiddleware, secret_key=secret_key(), session_cookie=SESSION_COOKIE,
+                       same_site="strict", https_only=settings.web_secure_cookies, max_age=None)
+    app.add_middleware(SecurityHeaders)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(auth.router)
+    app.include_router(pages.router)
+    app.add_exception_handler(auth.NotLoggedIn, _to_login)
+    app.add_exception_handler(auth.CsrfRefused, _refused(400))
+    app.add_exception_handler(OutOfView, _refused(404))  # another unit's case: its existence is information
+    app.add_exception_handler(NotAllowed, _refused(403))
+    app.add_exception_handler(LookupError, _refused(404))
+    app.add_exception_handler(ValueError, _refused(400))
+    return app
+
+
+def secret_key() -> str:
+    """The key that signs session cookies: from a file only its owner may read, made on first start,
+    so sessions survive a restart and the key is never in the environment or the repository."""
+    path = _secret_path()
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        key = secrets.token_urlsafe(48)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(key)
+        return key
+
+
+def _secret_path() -> Path:
+    settings = get_settings()
+    if settings.web_secret_file:
+        return Path(settings.web_secret_file)
+    db = sqlite_path(settings.database_url)
+    return (db.parent if db else Path("var")) / "web-secret.key"
+
+
+class LanguageMiddleware:
+    """The user's language for everything the request renders: from their session (set at login
+    and by the language switch), else Dutch."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        with i18n.language(scope.get("session", {}).get("lang")):
+            await self.app(scope, receive, send)
+
+
+class SecurityHeaders:
+    """No framing, no referrer, no caching of pages with personal data, scripts only from here."""
+
+    HEADERS = [(b"content-security-policy", b"default-src 'self'; frame-ancestors 'none'; form-action 'self'"),
+               (b"x-frame-options", b"DENY"), (b"referrer-policy", b"no-referrer"),
+               (b"x-content-type-options", b"nosniff"), (b"cache-control", b"no-store")]
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message):
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = list(message["headers"]) + self.HEADERS
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def _to_login(request: Request, exc: Exception) -> Response:
+    if request.headers.get("hx-request"):  # htmx follows this header, not a redirect's body
+        return Response(status_code=401, headers={"HX-Redirect": "/login"})
+    return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+
+def _refused(status: int):
+    def handler(request: Request, exc: Exception) -> HTMLResponse:
+        return _error(request, exc, status)
+    return handler
+
+
+def _error(request: Request, exc: Exception, status: int) -> HTMLResponse:
+    shown = _("Not found.") if status == 404 else i18n.message(exc)
+    return render(request, "error.html", {"status": status, "shown": shown}, status_code=status)

@@ -1,0 +1,159 @@
+"""The web application as its users meet it: logged in or sent to the login, each role its own
+screens and actions, a unit's cases out of sight of another unit, no state change without the
+form's token, Dutch by default."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import select
+
+from tiptriage.audit.models import AuditEvent
+from tiptriage.db import open_session
+from tiptriage.registry.models import PoliceWarning
+from tiptriage.triage.models import TriageState
+from web.conftest import PASSWORD, csrf_of, login, token
+
+
+def _events(action: str) -> list[AuditEvent]:
+    with open_session() as s:
+        return list(s.execute(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq))
+                    .scalars())
+
+
+def _all_routes(routes):
+    for route in routes:
+        inner = getattr(route, "original_router", None)  # an included router (FastAPI keeps them nested)
+        yield from _all_routes(inner.routes) if inner is not None else [route]
+
+
+def _routes(client):
+    for route in _all_routes(client.app.routes):
+        path = getattr(route, "path", "")
+        if path.startswith("/static") or path in ("/login",) or not getattr(route, "methods", None):
+            continue
+        yield route, path.replace("{report_id}", "1").replace("{subject_id}", "1").replace(
+            "{warning_id}", "1").replace("{alert_id}", "1")
+
+
+def test_every_screen_and_action_refuses_an_anonymous_request(client):
+    seen = 0
+    for route, path in _routes(client):
+        for method in route.methods - {"HEAD"}:
+            answer = client.request(method, path)
+            assert answer.status_code in (303, 400), (method, path, answer.status_code)
+            if method == "GET" and path != "/":
+                assert answer.headers["location"].startswith("/login"), path
+            seen += 1
+    assert seen >= 10
+
+
+def test_login_in_dutch_wrong_password_refused_and_locked_after_five(client, store):
+    page = client.get("/login")
+    assert "Inloggen" in page.text and "Gebruikersnaam" in page.text
+    wrong = login(client, "anna", "niet-het-wachtwoord")
+    assert wrong.status_code == 401 and "Inloggen geweigerd" in wrong.text
+    for _ in range(4):
+        login(client, "anna", "niet-het-wachtwoord")
+    assert login(client, "anna").status_code == 401  # locked, though the password is right now
+    assert len(_events("user.login_failed")) == 6
+    assert login(client, "nobody").status_code == 401  # the same answer for an unknown id
+
+
+def test_the_queue_counts_filters_in_the_url_and_answers_htmx_with_rows_only(client, store):
+    assert login(client, "anna").headers["location"] == "/queue"
+    page = client.get("/queue")
+    assert page.status_code == 200 and "Werkvoorraad" in page.text and f'href="/reports/{store.waiting}"' in page.text
+    assert "WAARSCHUWING" in page.text and 'class="badge"' in page.text  # the re-report's alert
+    only = client.get("/queue", params={"outcome": "CRIMINAL_CASE"})
+    assert f'href="/reports/{store.rereport}"' in only.text and f'href="/reports/{store.waiting}"' not in only.text
+    rows = client.get("/queue", params={"outcome": "CRIMINAL_CASE"}, headers={"HX-Request": "true"})
+    assert rows.text.lstrip().startswith("<table") and "<html" not in rows.text
+    assert _events("triage.queue.view")[-1].actor == "anna"
+
+
+def test_a_report_shows_rules_files_and_persons_and_its_view_is_on_record(client, store):
+    login(client, "anna")
+    page = client.get(f"/reports/{store.waiting}")
+    assert page.status_code == 200 and "Pieters" in page.text and "md5" in page.text
+    assert "Advies" in page.text and "first-time" in page.text.lower() or "rule" in page.text.lower()
+    viewed = _events("report.view")[-1]
+    assert (viewed.actor, viewed.entity_ids, viewed.reason) == ("anna", [store.waiting], "web")
+
+
+def test_a_warning_proposed_by_one_is_approved_by_a_second_and_delivered(client, store):
+    login(client, "anna")
+    proposed = client.post(f"/reports/{store.waiting}/decide",
+                           data={"justification": "Eerste keer, alleen gedownload.", "csrf": csrf_of(client)})
+    assert proposed.status_code == 303 and proposed.headers["location"].startswith("/warnings/")
+    warning = proposed.headers["location"]
+    own = client.post(f"{warning}/approve", data={"csrf": csrf_of(client)})
+    assert own.status_code == 403  # an analyst approves nothing, least of all their own proposal
+    client.post("/logout", data={"csrf": csrf_of(client)})
+    login(client, "bram")
+    gated = client.post(f"{warning}/approve", data={"csrf": csrf_of(client)})
+    # Jan, warned before, logged in from the same IP address: the approval stops and says so.
+    assert gated.status_code == 400 and "niet goedgekeurd" in gated.text
+    assert "mogelijk eerdere waarschuwingen" in client.get(warning).text.lower()
+    approved = client.post(f"{warning}/approve", data={"csrf": csrf_of(client),
+                                                       "acknowledgement": "BRP: Piet is niet Jan; gedeelde wifi."})
+    assert approved.status_code == 303
+    client.post("/logout", data={"csrf": csrf_of(client)})
+    login(client, "cor")
+    delivered = client.post(f"{warning}/deliver", data={"csrf": csrf_of(client), "on": "2024-03-01",
+                                                        "officer": "Agent 0412", "referral_accepted": "yes"})
+    assert delivered.status_code == 303 and "uitgereikt" in client.get(warning).text
+
+
+def test_no_state_change_without_the_forms_token(client, store):
+    login(client, "anna")
+    refused = client.post(f"/reports/{store.waiting}/decide", data={"justification": "x"})
+    assert refused.status_code == 400 and "verlopen" in refused.text
+    forged = client.post(f"/reports/{store.waiting}/decide", data={"justification": "x", "csrf": "guess"})
+    assert forged.status_code == 400
+    with open_session() as s:
+        assert s.get(TriageState, store.waiting).status == "open"
+        assert s.execute(select(PoliceWarning).where(PoliceWarning.state == "proposed")).first() is None
+
+
+def test_another_units_case_is_not_found_and_the_attempt_is_on_record(client, store):
+    login(client, "rita")  # Rotterdam; the cases are Limburg's
+    assert store.unit != "Rotterdam"
+    assert client.get(f"/reports/{store.waiting}").status_code == 404
+    assert _events("report.view_refused")[-1].actor == "rita"
+    assert client.get("/queue").status_code == 200 and f"/reports/{store.waiting}" not in client.get("/queue").text
+    assert client.get(f"/queue?unit={store.unit}").status_code == 404
+    assert client.get(f"/warnings/{store.warning_id}").status_code == 404
+
+
+@pytest.mark.parametrize("uid, path, status", [
+    ("otto", "/queue", 403), ("ida", "/queue", 403), ("adam", "/queue", 403),  # no cases for these roles
+    ("cor", "/queue", 200), ("anna", "/alerts", 200),
+])
+def test_each_role_sees_what_it_should(client, store, uid, path, status):
+    login(client, uid)
+    assert client.get(path).status_code == status
+
+
+def test_an_officer_may_not_decide(client, store):
+    login(client, "cor")
+    answer = client.post(f"/reports/{store.waiting}/decide", data={"justification": "x", "csrf": csrf_of(client)})
+    assert answer.status_code == 403
+
+
+def test_idle_sessions_end_and_english_is_a_click_away(client, store, monkeypatch):
+    login(client, "anna")
+    english = client.post("/language", data={"lang": "en", "next": "/queue", "csrf": csrf_of(client)})
+    assert english.status_code == 303 and "Queue" in client.get("/queue").text
+    later = time.time() + 31 * 60
+    monkeypatch.setattr("tiptriage.web.auth.time.time", lambda: later)
+    assert client.get("/queue").headers["location"].startswith("/login")
+
+
+def test_pages_carry_no_framing_no_caching_and_scripts_only_from_here(client, store):
+    login(client, "anna")
+    headers = client.get("/queue").headers
+    assert headers["x-frame-options"] == "DENY" and headers["cache-control"] == "no-store"
+    assert "default-src 'self'" in headers["content-security-policy"]
+    assert token(client)
