@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 DEMO_DIR := var/demo
 DEMO_REPORTS ?= 2000
 
-.PHONY: demo test install bench clean messages
+.PHONY: demo demo-data test install bench clean messages messages
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -22,7 +22,17 @@ DEMO_ENV := TIPTRIAGE_DATABASE_URL=sqlite:///$(DEMO_DIR)/tiptriage.db \
 	TIPTRIAGE_IP_COUNTRIES_FILE=$(DEMO_DIR)/data/tables/ip_countries.csv \
 	TIPTRIAGE_SERVICES_FILE=$(DEMO_DIR)/data/tables/services.csv
 
-demo: $(STAMP)
+# The demo's accounts (synthetic data only; the password is printed, so never use them elsewhere).
+DEMO_PASSWORD := demo-wachtwoord
+DEMO_USERS := analist:analyst teamleider:team_lead,analyst agent:officer invoer:intake auditor:auditor beheer:admin
+
+# The main job: generated reports through the whole path, then the web application on them.
+demo: demo-data
+	@echo "tiptriage: http://127.0.0.1:8000/  (accounts: $(foreach u,$(DEMO_USERS),$(firstword $(subst :, ,$(u)))), password: $(DEMO_PASSWORD))"
+	$(DEMO_ENV) TIPTRIAGE_WEB_SECURE_COOKIES=false $(BIN)/tiptriage serve --port 8000
+
+# The same data without serving, for scripts.
+demo-data: $(STAMP)
 	rm -rf $(DEMO_DIR)
 	$(BIN)/tiptriage synth $(DEMO_DIR)/data --reports $(DEMO_REPORTS) --seed 7
 	$(DEMO_ENV) $(BIN)/tiptriage bank import $(DEMO_DIR)/data/banks/vics.json --name vics --format vics
@@ -31,8 +41,16 @@ demo: $(STAMP)
 	$(DEMO_ENV) $(BIN)/tiptriage ingest $(DEMO_DIR)/data/reports
 	$(DEMO_ENV) $(BIN)/tiptriage reports list --limit 10
 	$(DEMO_ENV) $(BIN)/tiptriage audit verify
+	for u in $(DEMO_USERS); do echo $(DEMO_PASSWORD) | $(DEMO_ENV) $(BIN)/tiptriage users add $${u%%:*} \
+		--name $${u%%:*} --role $${u#*:} --password-stdin; done
 
-test: $(STAMP)
+# Browser tests drive Debian's Chromium; CI (root) installs it, elsewhere the tests say it is missing.
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then apt-get install -y -q chromium || (apt-get update -q && apt-get install -y -q chromium); \
+	else echo "Browser tests need Debian's Chromium: sudo apt-get install -y chromium"; fi
+
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -n 2 -q
 

@@ -122,7 +122,7 @@ def fresh_db(kind: str, tag: str, template: str | None = None) -> str:
 def measure_one(url: str, file_lists: list[str]) -> None:
     """Child process: ingest each list in turn into `url`; print JSON with seconds and peak RSS."""
     from tiptriage.db import make_engine, migrate, session_factory
-    from tiptriage.intake.storing import ingest
+    from tiptriage.pipeline import ingest
 
     engine = make_engine(url)
     migrate(engine)

@@ -27,9 +27,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from tiptriage import pipeline
 from tiptriage.accounts.actor import Actor
 from tiptriage.db import BulkInsert, make_engine, migrate, session_factory, utcnow
-from tiptriage.intake import storing
 from tiptriage.intake.models import Report, ReportedPersonRow
 from tiptriage.subjects import batch, fastpath, features, linkage, linking, membership, model_store, models, reviews
 from tiptriage.subjects.models import Subject, SubjectKey, SubjectMember, SubjectOperation, SubjectRecord
@@ -66,7 +66,7 @@ def synthetic_accuracy(work: Path, reports: int, seed: int) -> tuple[dict, str]:
     engine = make_engine(url)
     migrate(engine)
     with session_factory(engine)() as s:
-        ids = storing.ingest(s, [out / "reports"], actor=Actor("bench")).report_ids
+        ids = pipeline.ingest(s, [out / "reports"], actor=Actor("bench")).report_ids
         s.commit()
         order = list(
             s.execute(

@@ -12,6 +12,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,11 +57,24 @@ def process(session: Session, paths: Iterable[str | Path], *, actor: str,
     """Store the reports in `paths`, then run every later stage on what is pending: the reports
     just stored, and whatever an earlier run that was stopped left unmatched, unlinked or untriaged."""
     clock = (time.perf_counter(), time.process_time())
-    stored = storing.ingest(session, paths, actor=actor, on_file=on_file)
+    stored = ingest(session, paths, actor=actor, on_file=on_file)
     summary = PipelineSummary(stored)
     _refresh_statistics(session, len(stored.report_ids))
     clock = _lap(summary, "store", clock)
     return finish(session, actor=actor, summary=summary, clock=clock)
+
+
+def ingest(session: Session, paths: Iterable[str | Path], *, actor: str | None = None,
+           on_file: Callable[[Path], None] | None = None, batch_size: int | None = None) -> storing.IngestSummary:
+    """Store the reports in `paths` and nothing more, committing each batch as intake finishes it
+    (a killed run keeps what it committed; the next run counts those reports as duplicates)."""
+    summary = storing.IngestSummary()
+    # closing: a failed commit still ends the generator, which turns the garbage collector back on.
+    with closing(storing.store_batches(session, paths, summary, actor=actor, on_file=on_file,
+                                       batch_size=batch_size)) as units:
+        for _ in units:
+            session.commit()
+    return summary
 
 
 @dataclass(frozen=True)

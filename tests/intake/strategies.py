@@ -29,9 +29,10 @@ from functools import cache
 from faker import Faker
 from hypothesis import strategies as st
 
+from tiptriage import hashtypes
 from tiptriage.intake import values as v
 from tiptriage.intake.domain import (
-    CLASSIFICATIONS, FILE_ACTIONS, HASH_HEX_LENGTHS, HASH_TYPES, IDENTIFIER_KINDS, IP_EVENTS, Address,
+    CLASSIFICATIONS, FILE_ACTIONS, IDENTIFIER_KINDS, IP_EVENTS, Address,
     FileHash, Identifier, IpEvent, ParsedReport, ReportedFile, ReportedPerson,
 )
 
@@ -106,12 +107,12 @@ def birth_dates() -> st.SearchStrategy[date]:
 
 @cache
 def hex_digest(hash_type: str) -> st.SearchStrategy[str]:
-    return st.binary(min_size=HASH_HEX_LENGTHS[hash_type] // 2,
-                     max_size=HASH_HEX_LENGTHS[hash_type] // 2).map(bytes.hex)
+    size = hashtypes.get(hash_type).bits // 8
+    return st.binary(min_size=size, max_size=size).map(bytes.hex)
 
 
 @cache
-def file_hashes(types: tuple[str, ...] = HASH_TYPES) -> st.SearchStrategy[FileHash]:
+def file_hashes(types: tuple[str, ...] = hashtypes.NAMES) -> st.SearchStrategy[FileHash]:
     return st.sampled_from(types).flatmap(lambda t: hex_digest(t).map(lambda h: FileHash(t, h)))
 
 
@@ -239,13 +240,13 @@ def csv_reports(draw, *, source: st.SearchStrategy[str] | None = None) -> Parsed
             person = replace(person, given_name="Jan")
     files = []
     for ref in draw(st.lists(texts(max_size=v.MAX_ID), unique=True, max_size=3)):
-        kinds = draw(st.sets(st.sampled_from(HASH_TYPES)))
+        kinds = draw(st.sets(st.sampled_from(hashtypes.NAMES)))
         files.append(ReportedFile(
             ref=ref, file_name=draw(optional(texts("file_name", max_size=120))),
             person_ref="p1" if person else None, action=draw(st.sampled_from(FILE_ACTIONS)),
             viewed_by_esp=draw(optional(st.booleans())), publicly_available=draw(optional(st.booleans())),
             classification=draw(optional(st.sampled_from(CLASSIFICATIONS))), annotations=draw(flag_sets(3)),
-            hashes=tuple(FileHash(t, draw(hex_digest(t))) for t in HASH_TYPES if t in kinds)))
+            hashes=tuple(FileHash(t, draw(hex_digest(t))) for t in hashtypes.NAMES if t in kinds)))
     return ParsedReport(
         source=draw(source if source is not None else texts("company", max_size=v.MAX_ID)),
         external_id=draw(texts(max_size=v.MAX_ID)), format="csv",

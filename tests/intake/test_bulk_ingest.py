@@ -7,8 +7,8 @@ import shutil
 import pytest
 from sqlalchemy import func, select
 
+from tiptriage import pipeline
 from tiptriage.accounts.actor import Actor
-from tiptriage.intake import storing
 from tiptriage.intake.models import QuarantineEntry, Report
 from tiptriage.synth.generator import generate
 
@@ -39,12 +39,12 @@ def test_a_thousand_good_reports_among_hostile_files(session, tmp_path, syntheti
     for name, data in BAD.items():
         (folder / name).write_bytes(data)
     monkeypatch.setenv("TIPTRIAGE_INGEST_WORKERS", "2")  # the parallel reader, whatever the machine
-    summary = storing.ingest(session, [folder], actor=Actor("t"))
+    summary = pipeline.ingest(session, [folder], actor=Actor("t"))
     assert (summary.stored, summary.rejected) == (1000, len(BAD)), summary.errors[:3]
     assert {e["file"].rsplit("/", 1)[1] for e in summary.errors} == set(BAD)
     assert session.execute(select(func.count()).select_from(Report)).scalar_one() == 1000
     reasons = {q.path.rsplit("/", 1)[1]: q.reason for q in session.execute(select(QuarantineEntry)).scalars()}
     assert "DTD" in reasons["zz-xxe.xml"] and "DTD" in reasons["zz-laughs.xml"]
     assert "root:" not in " ".join(reasons.values())  # nothing of /etc/passwd got in
-    again = storing.ingest(session, [synthetic], actor=Actor("t"))
+    again = pipeline.ingest(session, [synthetic], actor=Actor("t"))
     assert (again.stored, again.duplicates) == (0, 1000)

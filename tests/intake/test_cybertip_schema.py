@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from tiptriage import pipeline
 from tiptriage.accounts.actor import Actor
-from tiptriage.intake import documents, storing
+from tiptriage.intake import documents
 
 XSD = Path(__file__).resolve().parents[3] / "shared" / "ncmec" / "cyber_tipline.xsd"
 RAW = "raw"  # kept in the raw copy only: free text nothing uses, or an attribute no rule reads
@@ -366,7 +367,7 @@ def test_a_report_using_every_element_is_stored_and_every_value_is_found(session
     for n, annotations in enumerate((True, False)):
         (tmp_path / f"880001-file{n}.xml").write_bytes(
             etree.tostring(build(file_table(annotations)), xml_declaration=True, encoding="UTF-8"))
-    summary = storing.ingest(session, [tmp_path], actor=Actor("test"))
+    summary = pipeline.ingest(session, [tmp_path], actor=Actor("test"))
     assert (summary.stored, summary.rejected) == (1, 0), summary.errors
     doc = documents.report_document(session, summary.report_ids[0], actor=Actor("test"), reason="schema table")
     shown = json.dumps(doc, ensure_ascii=False)
@@ -504,7 +505,7 @@ def test_property_schema_shaped_reports_are_stored_whole_or_refused_whole_and_va
     with store() as session:
         before = _counts(session)
         quarantined = session.execute(select(func.count()).select_from(QuarantineEntry)).scalar_one()
-        summary = storing.ingest(session, [folder], actor=Actor("property"))
+        summary = pipeline.ingest(session, [folder], actor=Actor("property"))
         after = _counts(session)
         if summary.stored:
             assert summary.rejected == 0 and after["reports"] == before["reports"] + 1

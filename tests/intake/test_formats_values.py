@@ -13,8 +13,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from tiptriage import hashtypes
 from tiptriage.intake import values as v
-from tiptriage.intake.domain import HASH_HEX_LENGTHS, HASH_TYPES
 
 from .strategies import hex_digest, ip_addresses
 
@@ -131,10 +131,10 @@ def test_whole_numbers_take_digits_and_refuse_what_int_would_bend(convert, good,
 
 
 @SETTINGS
-@given(hash_type=st.sampled_from(HASH_TYPES), value=st.text())
+@given(hash_type=st.sampled_from(hashtypes.NAMES), value=st.text())
 def test_hash_value_accepts_exactly_hex_of_the_right_length(hash_type, value):
     digits = value.strip()
-    expected = len(digits) == HASH_HEX_LENGTHS[hash_type] and re.fullmatch(r"[0-9a-fA-F]+", digits) is not None
+    expected = len(digits) == hashtypes.get(hash_type).hex_digits and re.fullmatch(r"[0-9a-fA-F]+", digits) is not None
     kind, result = _outcome(lambda x: v.hash_value(hash_type, x), value)
     assert (kind == "ok") == expected
     if expected:
@@ -142,7 +142,7 @@ def test_hash_value_accepts_exactly_hex_of_the_right_length(hash_type, value):
 
 
 @SETTINGS
-@given(data=st.data(), hash_type=st.sampled_from(HASH_TYPES))
+@given(data=st.data(), hash_type=st.sampled_from(hashtypes.NAMES))
 def test_hash_value_takes_any_case_and_spelling_of_type_and_value(data, hash_type):
     digest = data.draw(hex_digest(hash_type))
     mask = data.draw(st.integers(0, 2 ** len(digest) - 1))

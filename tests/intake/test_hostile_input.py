@@ -23,9 +23,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from tiptriage import pipeline
 from tiptriage.accounts.actor import Actor
 from tiptriage.db import Base
-from tiptriage.intake import compression, parsing, storing
+from tiptriage.intake import compression, parsing
 from tiptriage.intake.domain import FileHash, Identifier, Parsed, ParsedReport, ReportedFile, ReportedPerson
 from tiptriage.intake.errors import IntakeError
 from tiptriage.intake.formats import csv_lists, cybertip, read_file, tiptriage_json
@@ -409,7 +410,7 @@ def test_a_folder_of_good_and_bad_files_stores_exactly_the_good_reports(session,
     expected[(f"{folder}/d-list.csv", c2[1] + 1, "md5")] = "expected 32 hex digits"
     expected[(f"{folder}/d-list.csv", c3[0] + 1, None)] = "header has"
 
-    summary = storing.ingest(session, [folder], actor=Actor("test-intake"))
+    summary = pipeline.ingest(session, [folder], actor=Actor("test-intake"))
 
     assert (summary.stored, summary.rejected) == (len(good), len(expected)), summary.errors
     stored = session.execute(select(Report.source, Report.external_id)).all()
@@ -439,7 +440,7 @@ def test_a_report_refused_by_its_values_is_not_half_stored_on_either_database(se
         ReportedFile("f" * 201, person_ref="p1", hashes=(FileHash("md5", MD5),)),)))[0])
     (folder / "ok.xml").write_bytes(cybertip.write(_report("300003"))[0])
 
-    summary = storing.ingest(session, [folder], actor=Actor("test-intake"))
+    summary = pipeline.ingest(session, [folder], actor=Actor("test-intake"))
 
     assert (summary.stored, summary.rejected) == (1, 2), summary.errors
     fields = sorted(q.field for q in session.execute(select(QuarantineEntry)).scalars())

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
+from tiptriage import pipeline
 from tiptriage.accounts.actor import Actor
 from tiptriage.db import make_engine, migrate, session_factory
 from tiptriage.intake import compression, documents, parsing, storing
@@ -48,7 +49,7 @@ def count(session, model) -> int:
 
 def test_ingest_stores_every_part_of_a_report(session, tmp_path):
     write_xml(tmp_path, make_report(1))
-    summary = storing.ingest(session, [tmp_path], actor=Actor("analyst-1"))
+    summary = pipeline.ingest(session, [tmp_path], actor=Actor("analyst-1"))
     assert (summary.stored, summary.rejected) == (1, 0)
     report = session.execute(select(Report)).scalar_one()
     assert (report.source, report.external_id, report.version, report.ingested_by) == ("NCMEC", "9000001", 1, "analyst-1")
@@ -61,7 +62,7 @@ def test_ingest_stores_every_part_of_a_report(session, tmp_path):
 
 def test_raw_bytes_are_kept_compressed_and_verifiable(session, tmp_path):
     path = write_xml(tmp_path, make_report(2))
-    storing.ingest(session, [path], actor=Actor("t"))
+    pipeline.ingest(session, [path], actor=Actor("t"))
     report = session.execute(select(Report)).scalar_one()
     part = report.raw_parts[0]
     assert part.compression == "zstd" and len(part.data) < len(path.read_bytes())
@@ -72,7 +73,7 @@ def test_raw_bytes_are_kept_compressed_and_verifiable(session, tmp_path):
 
 def test_raw_parts_stored_as_zlib_by_earlier_versions_still_read_and_verify(session, tmp_path):
     path = write_xml(tmp_path, make_report(2))
-    storing.ingest(session, [path], actor=Actor("t"))
+    pipeline.ingest(session, [path], actor=Actor("t"))
     report = session.execute(select(Report)).scalar_one()
     part = report.raw_parts[0]
     part.compression, part.data = "zlib", zlib.compress(path.read_bytes())
@@ -87,8 +88,8 @@ def test_raw_parts_stored_as_zlib_by_earlier_versions_still_read_and_verify(sess
 def test_ingesting_the_same_folder_twice_stores_nothing_new(session, tmp_path):
     for n in range(5):
         write_xml(tmp_path, make_report(n))
-    first = storing.ingest(session, [tmp_path], actor=Actor("t"))
-    second = storing.ingest(session, [tmp_path], actor=Actor("t"))
+    first = pipeline.ingest(session, [tmp_path], actor=Actor("t"))
+    second = pipeline.ingest(session, [tmp_path], actor=Actor("t"))
     assert (first.stored, first.duplicates) == (5, 0)
     assert (second.stored, second.duplicates, second.versions) == (0, 5, 0)
     assert count(session, Report) == 5 and count(session, FileRow) == 10
@@ -96,43 +97,43 @@ def test_ingesting_the_same_folder_twice_stores_nothing_new(session, tmp_path):
 
 def test_a_modified_copy_becomes_a_new_version_and_the_old_one_stays(session, tmp_path):
     write_xml(tmp_path, make_report(7))
-    storing.ingest(session, [tmp_path], actor=Actor("t"))
+    pipeline.ingest(session, [tmp_path], actor=Actor("t"))
     changed = tmp_path / "changed"
     changed.mkdir()
     write_xml(changed, make_report(7, name="Johannes"))
-    summary = storing.ingest(session, [changed], actor=Actor("t"))
+    summary = pipeline.ingest(session, [changed], actor=Actor("t"))
     assert (summary.stored, summary.versions) == (1, 1)
     versions = session.execute(select(Report).order_by(Report.version)).scalars().all()
     assert [(r.external_id, r.version) for r in versions] == [("9000007", 1), ("9000007", 2)]
     assert [r.persons[0].given_name for r in versions] == ["Jan", "Johannes"]
     # re-ingesting either copy is a duplicate now
-    assert storing.ingest(session, [tmp_path, changed], actor=Actor("t")).duplicates == 2
+    assert pipeline.ingest(session, [tmp_path, changed], actor=Actor("t")).duplicates == 2
 
 
 def test_duplicates_inside_one_batch_are_stored_once(session, tmp_path):
     data, _ = cybertip.write(make_report(3))
     (tmp_path / "a.xml").write_bytes(data)
     (tmp_path / "b.xml").write_bytes(data)
-    summary = storing.ingest(session, [tmp_path], actor=Actor("t"))
+    summary = pipeline.ingest(session, [tmp_path], actor=Actor("t"))
     assert (summary.stored, summary.duplicates) == (1, 1)
 
 
 def test_sibling_file_details_are_joined_to_their_report(session, tmp_path):
     write_xml(tmp_path, make_report(4, files=3), inline=False)
-    summary = storing.ingest(session, [tmp_path], actor=Actor("t"))
+    summary = pipeline.ingest(session, [tmp_path], actor=Actor("t"))
     assert (summary.stored, summary.rejected) == (1, 0)
     report = session.execute(select(Report)).scalar_one()
     assert [f.ref for f in report.files] == ["f1", "f2", "f3"]
     assert all(f.person_ref == "p1" for f in report.files)
     assert len(report.raw_parts) == 4
     # the same bundle again is a duplicate: the content hash does not depend on file order
-    assert storing.ingest(session, [tmp_path], actor=Actor("t")).duplicates == 1
+    assert pipeline.ingest(session, [tmp_path], actor=Actor("t")).duplicates == 1
 
 
 def test_file_details_without_their_report_are_refused(session, tmp_path):
     _, siblings = cybertip.write(make_report(5), inline_files=False)
     (tmp_path / "orphan.xml").write_bytes(siblings[0])
-    summary = storing.ingest(session, [tmp_path], actor=Actor("t"))
+    summary = pipeline.ingest(session, [tmp_path], actor=Actor("t"))
     assert summary.rejected == 1 and summary.errors[0]["report_id"] == "9000005"
     assert "not in the same folder" in summary.errors[0]["reason"]
 
@@ -142,7 +143,7 @@ def test_bad_report_is_quarantined_and_the_rest_goes_in(session, tmp_path):
         write_xml(tmp_path, make_report(n))
     bad = cybertip.write(make_report(99))[0].replace(b"<fileId>f1</fileId>", b"<fileId>f1</fileId><fileViewedByEsp>perhaps</fileViewedByEsp>", 1)
     (tmp_path / "bad.xml").write_bytes(bad)
-    summary = storing.ingest(session, [tmp_path], actor=Actor("t"))
+    summary = pipeline.ingest(session, [tmp_path], actor=Actor("t"))
     assert (summary.stored, summary.rejected) == (3, 1)
     entry = session.execute(select(QuarantineEntry)).scalar_one()
     assert entry.report_id == "9000099" and entry.field == "fileDetails[1]/fileViewedByEsp"
@@ -154,7 +155,7 @@ def test_bad_report_is_quarantined_and_the_rest_goes_in(session, tmp_path):
 def test_oversized_file_is_refused_before_parsing(session, tmp_path, monkeypatch):
     monkeypatch.setenv("TIPTRIAGE_MAX_FILE_BYTES", "1000")
     path = write_xml(tmp_path, make_report(1, files=20))
-    summary = storing.ingest(session, [path], actor=Actor("t"))
+    summary = pipeline.ingest(session, [path], actor=Actor("t"))
     assert summary.rejected == 1 and "over the limit" in summary.errors[0]["reason"]
     assert count(session, Report) == 0
 
@@ -163,7 +164,7 @@ def test_a_file_that_cannot_be_read_is_named_and_the_others_are_stored(session, 
     good = write_xml(tmp_path, make_report(1))
     gone = tmp_path / "gone.xml"
     gone.symlink_to(tmp_path / "nowhere.xml")  # listed, then unreadable: as a file deleted meanwhile
-    summary = storing.ingest(session, [gone, good], actor=Actor("t"))
+    summary = pipeline.ingest(session, [gone, good], actor=Actor("t"))
     assert (summary.stored, summary.rejected) == (1, 1)
     error = summary.errors[0]
     assert error["file"] == str(gone) and "cannot read: No such file or directory" in error["reason"]
@@ -178,10 +179,23 @@ def test_a_file_larger_than_its_size_when_listed_is_read_whole(session, tmp_path
         return os.stat_result((*result[:6], 10, *result[7:]))
 
     monkeypatch.setattr(parsing.os, "fstat", stale_fstat)
-    summary = storing.ingest(session, [path], actor=Actor("t"))
+    summary = pipeline.ingest(session, [path], actor=Actor("t"))
     assert summary.stored == 1
     report = session.execute(select(Report)).scalar_one()
     assert documents.raw_documents(session, report) == [(path.name, path.read_bytes())]
+
+
+def refusing(external_id: str):
+    """storing._insert_reports as a database that refuses every batch holding this report."""
+    real = storing._insert_reports
+
+    def insert(session_, new, actor, now):
+        if any(c.external_id == external_id for c, _, _ in new):
+            from sqlalchemy.exc import IntegrityError  # what a constraint violation raises
+            raise IntegrityError("insert", {}, Exception("simulated constraint violation"))
+        return real(session_, new, actor, now)
+
+    return insert
 
 
 def test_a_batch_the_database_refuses_is_retried_report_by_report(session, tmp_path, monkeypatch):
@@ -189,20 +203,29 @@ def test_a_batch_the_database_refuses_is_retried_report_by_report(session, tmp_p
     simulated by failing its insert) must not take the rest of its batch down with it."""
     for n in range(4):
         write_xml(tmp_path, make_report(n))
-    real = storing._insert_reports
-
-    def failing(session_, new, actor, now):
-        if any(c.external_id == "9000002" for c, _, _ in new):
-            from sqlalchemy.exc import IntegrityError  # what a constraint violation raises
-            raise IntegrityError("insert", {}, Exception("simulated constraint violation"))
-        return real(session_, new, actor, now)
-
-    monkeypatch.setattr(storing, "_insert_reports", failing)
-    summary = storing.ingest(session, [tmp_path], actor=Actor("t"), batch_size=10)
+    monkeypatch.setattr(storing, "_insert_reports", refusing("9000002"))
+    summary = pipeline.ingest(session, [tmp_path], actor=Actor("t"), batch_size=10)
     assert (summary.stored, summary.rejected) == (3, 1)
     assert summary.errors[0]["report_id"] == "9000002"
     assert sorted(r.external_id for r in session.execute(select(Report)).scalars()) == ["9000000", "9000001", "9000003"]
     assert count(session, ReportedPersonRow) == 3 and count(session, RawPart) == 3
+
+
+def test_storing_leaves_every_commit_to_its_caller(session, tmp_path, monkeypatch):
+    """Intake owns no transaction: it yields once per unit (each batch, each report of a refused
+    batch stored alone, each refusal quarantined), and what the caller rolls back is gone."""
+    for n in range(5):
+        write_xml(tmp_path, make_report(n))
+    (tmp_path / "bad.xml").write_bytes(b"<report>")
+    monkeypatch.setattr(storing, "_insert_reports", refusing("9000002"))
+    monkeypatch.setattr(session, "commit", lambda: pytest.fail("intake committed"))
+    summary = storing.IngestSummary()
+    units = list(storing.store_batches(session, [tmp_path], summary, actor=Actor("t"), batch_size=2))
+    # Batches [0, 1], [2, 3] (refused: 2 quarantined, 3 alone) and [4], and the unreadable file.
+    assert (len(units), summary.stored, summary.rejected) == (5, 4, 2)
+    assert count(session, Report) == 4
+    session.rollback()
+    assert count(session, Report) == 0 and count(session, QuarantineEntry) == 0
 
 
 def test_json_and_xml_of_one_report_store_the_same_content(session, tmp_path):
@@ -212,7 +235,7 @@ def test_json_and_xml_of_one_report_store_the_same_content(session, tmp_path):
     write_xml(tmp_path / "x", r)
     (tmp_path / "j" / "r.json").write_bytes(tiptriage_json.write(
         ParsedReport(**{**{f: getattr(r, f) for f in r.__dataclass_fields__}, "source": "EOKM"})))
-    storing.ingest(session, [tmp_path], actor=Actor("t"))
+    pipeline.ingest(session, [tmp_path], actor=Actor("t"))
     docs = [documents.report_document(session, rid, actor=Actor("t")) for rid in (1, 2)]
     strip = lambda d: ({k: v for k, v in p.items() if k != "id"} for p in d["persons"])  # noqa: E731
     assert list(strip(docs[0])) == list(strip(docs[1]))
@@ -223,7 +246,7 @@ def test_report_document_is_audited_as_an_access(session, tmp_path):
     from tiptriage.audit.models import AuditEvent
 
     write_xml(tmp_path, make_report(1))
-    storing.ingest(session, [tmp_path], actor=Actor("t"))
+    pipeline.ingest(session, [tmp_path], actor=Actor("t"))
     doc = documents.report_document(session, 1, actor=Actor("analyst-2"), reason="case 2023-17")
     assert doc["external_id"] == "9000001" and doc["versions"][0]["version"] == 1
     views = session.execute(select(AuditEvent).where(AuditEvent.action == "report.view")).scalars().all()
@@ -235,7 +258,7 @@ def test_report_document_is_audited_as_an_access(session, tmp_path):
 def test_batch_size_does_not_change_the_outcome(session, tmp_path, batch_size):
     for n in range(7):
         write_xml(tmp_path, make_report(n))
-    summary = storing.ingest(session, [tmp_path], actor=Actor("t"), batch_size=batch_size)
+    summary = pipeline.ingest(session, [tmp_path], actor=Actor("t"), batch_size=batch_size)
     assert summary.stored == 7 and count(session, Report) == 7
     assert [r.id for r in documents.list_reports(session, limit=3)] == [7, 6, 5]
 
@@ -248,7 +271,7 @@ def test_parallel_parsing_gives_the_same_outcome(session, tmp_path, monkeypatch)
     for n in range(9):
         write_xml(tmp_path, make_report(n), inline=n % 3 != 0)
     (tmp_path / "zz-bad.xml").write_bytes(b"<report><reportId>77</reportId><incidentSummary>")
-    summary = storing.ingest(session, [tmp_path], actor=Actor("t"), batch_size=4)
+    summary = pipeline.ingest(session, [tmp_path], actor=Actor("t"), batch_size=4)
     assert (summary.stored, summary.rejected) == (9, 1)
     assert summary.errors[0]["file"].endswith("zz-bad.xml") and "malformed XML" in summary.errors[0]["reason"]
     stored = session.execute(select(Report).order_by(Report.external_id)).scalars().all()
@@ -267,7 +290,7 @@ def test_parallel_joining_gives_the_same_outcome_when_a_report_id_comes_twice(se
     write_xml(tmp_path, make_report(33, files=3), inline=False)
 
     def outcome(store) -> tuple:
-        summary = storing.ingest(store, [tmp_path], actor=Actor("t"))
+        summary = pipeline.ingest(store, [tmp_path], actor=Actor("t"))
         reports = store.execute(select(Report).order_by(Report.id)).scalars()
         return ((summary.stored, summary.versions, summary.rejected),
                 [(e["file"].rsplit("/", 1)[1], e["reason"]) for e in summary.errors],
@@ -292,7 +315,7 @@ def test_file_details_with_a_byte_order_mark_or_comment_are_still_joined(session
     first, second = sorted(tmp_path.glob("*.file-*.xml"))
     first.write_bytes(b"\xef\xbb\xbf" + first.read_bytes())
     second.write_bytes(second.read_bytes().replace(b"?>", b"?>\n<!-- exported by the platform -->", 1))
-    summary = storing.ingest(session, [tmp_path], actor=Actor("t"))
+    summary = pipeline.ingest(session, [tmp_path], actor=Actor("t"))
     assert (summary.stored, summary.rejected) == (1, 0)
     assert len(session.execute(select(Report)).scalar_one().files) == 2
 
@@ -302,7 +325,7 @@ def test_a_report_and_its_file_details_are_refused_together(session, tmp_path):
     write_xml(tmp_path, make_report(22, files=2), inline=False)
     sibling = sorted(tmp_path.glob("*.file-*.xml"))[0]
     sibling.write_bytes(sibling.read_bytes().replace(b"<personRef>p1</personRef>", b"<personRef>p9</personRef>"))
-    summary = storing.ingest(session, [tmp_path], actor=Actor("t"))
+    summary = pipeline.ingest(session, [tmp_path], actor=Actor("t"))
     assert (summary.stored, summary.rejected) == (0, 3)
     reasons = " | ".join(e["reason"] for e in summary.errors)
     assert "p9" in reasons and "refused with its file details" in reasons and "report that was refused" in reasons
@@ -312,7 +335,7 @@ def test_a_report_and_its_file_details_are_refused_together(session, tmp_path):
 def test_file_details_of_a_refused_report_say_so(session, tmp_path):
     path = write_xml(tmp_path, make_report(23, files=1), inline=False)
     path.write_bytes(path.read_bytes().replace(b"<incidentDateTime>2023", b"<incidentDateTime>2999"))
-    summary = storing.ingest(session, [tmp_path], actor=Actor("t"))
+    summary = pipeline.ingest(session, [tmp_path], actor=Actor("t"))
     assert summary.rejected == 2
     assert any("report that was refused" in e["reason"] for e in summary.errors)
     assert not any("not in the same folder" in e["reason"] for e in summary.errors)
@@ -332,6 +355,6 @@ def test_a_driver_error_from_the_bulk_path_refuses_only_that_report(session, tmp
         return real(session_, new, actor, now)
 
     monkeypatch.setattr(storing, "_insert_reports", failing)
-    summary = storing.ingest(session, [tmp_path], actor=Actor("t"))
+    summary = pipeline.ingest(session, [tmp_path], actor=Actor("t"))
     assert (summary.stored, summary.rejected) == (2, 1)
     assert "value too long" in summary.errors[0]["reason"]

@@ -60,13 +60,13 @@ def test_malformed_files_are_refused_with_line_or_record_numbers():
     assert problems(b'{"value": [\n{"MD5": "x"},\n', default_settings("vics"))[0].startswith("line 3")
     bad_vics = bankfiles.vics([{"Category": 1}, {"Category": 1, "MD5": "nothex"}, {"Category": 9}])
     found = problems(bad_vics, default_settings("vics"))
-    assert found[0].startswith("record 2, field MD5: not a md5 hash")
+    assert found[0].startswith("record 2, field MD5: invalid md5 hash")
     assert found[1].startswith("record 3: category '9' has no mapping")
     bad_csv = bankfiles.csv([("md5", bankfiles.md5(), "child_abuse", ""), ("md5", "123", "child_abuse", ""),
                              ("sha9", bankfiles.md5(), "child_abuse", "")])
     assert problems(bad_csv, default_settings("csv")) == [
-        "line 3, field hash: not a md5 hash (32 hex digits): '123'",
-        "line 4, field hash_type: unknown hash type 'sha9' (one of md5, sha1, sha256, pdq)"]
+        "line 3, field hash: invalid md5 hash '123': expected 32 hex digits",
+        "line 4, field hash_type: unknown hash type 'sha9' (expected one of md5, sha1, sha256, pdq)"]
     assert problems(b"id,value\n1,2\n", default_settings("csv"))[0].startswith("line 1: header lacks")
     listed = problems(bankfiles.lines([bankfiles.md5(), "zz", bankfiles.pdq()]), default_settings("lines"))
     assert listed[0].startswith("line 4: not an MD5 or SHA-1") and listed[1].startswith("line 5: 64 hex digits")

@@ -77,3 +77,13 @@ def test_rematch_and_changes(cli_env, tmp_path):
     assert run("media", "rematch", "--since", "1").exit_code == 2
     assert json.loads(run("media", "changes", "--json").stdout) == []
     assert run("media", "classify", "999", "child_abuse", "--reason", "x").exit_code == 1
+
+
+def test_a_list_of_64_digit_hashes_takes_its_type_in_any_spelling(cli_env, tmp_path):
+    value = bankfiles.pdq()
+    (tmp_path / "list.txt").write_bytes(bankfiles.lines([value]))
+    imported = run("bank", "import", str(tmp_path / "list.txt"), "--name", "l", "--hash-type", "PDQHash", "--json")
+    assert imported.exit_code == 0 and json.loads(imported.stdout)["entries"] == 1
+    found = json.loads(run("match", f"PDQ:{value.upper()}", "--json").stdout)[0]
+    assert [(m["bank"], m["hash_type"], m["distance"]) for m in found["matches"]] == [("l", "pdq", 0)]
+    assert run("bank", "import", str(tmp_path / "list.txt"), "--name", "l", "--hash-type", "crc32").exit_code == 2

@@ -3,6 +3,7 @@ so no front door — the CLI today, the web application next — can forget it."
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import date
 
 import pytest
@@ -12,7 +13,9 @@ from triage.dbdata import person
 
 from tiptriage import flows
 from tiptriage.accounts.actor import Actor, NotAllowed
+from tiptriage.audit import service as audit
 from tiptriage.audit.models import AuditEvent
+from tiptriage.intake import documents as report_documents
 from tiptriage.registry import views
 from tiptriage.subjects import documents, lookup
 from tiptriage.triage import service as triage
@@ -35,6 +38,8 @@ def _reads(session, warning_id: int, report_id: int) -> dict:
         "subject.history.view": lambda: flows.subject_history(session, subject, actor=WHO),
         "subjects.show": lambda: documents.subject_document(session, subject, actor=WHO),
         "subjects.search": lambda: lookup.search(session, "piet@example.org", actor=WHO, reason="check"),
+        "report.view": lambda: report_documents.report_document(session, report_id, actor=WHO, reason="show"),
+        "report.raw_read": lambda: report_documents.read_raw(session, report_id, actor=WHO, reason="show"),
     }
 
 
@@ -50,6 +55,18 @@ def test_every_read_service_puts_the_reader_on_record(session, tmp_path):
         read()
         events = _events(session, action)
         assert len(events) == before + 1 and events[-1].actor == "lezer", action
+
+
+def test_a_read_stays_on_record_when_the_command_is_refused_after_it(session, tmp_path):
+    _, _, second = warned_then_reported_again(session, tmp_path, *PEOPLE)
+    session.commit()
+    for action, read in _reads(session, 0, second).items():
+        if action.startswith(("subjects.", "report.")):  # the reads of the rooms split by job
+            before = len(_events(session, action))
+            with pytest.raises(LookupError), audit.unit_of_work(lambda: nullcontext(session)):
+                read()
+                raise LookupError("refused after the read")
+            assert len(_events(session, action)) == before + 1, action
 
 
 def test_a_warning_read_names_its_reports(session, tmp_path):

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from tiptriage import pipeline
 from tiptriage.accounts.actor import Actor
 from tiptriage.db import make_engine, migrate, session_factory
-from tiptriage.intake import storing
 from tiptriage.intake.models import Report
 from tiptriage.subjects import bulk, linking
 from tiptriage.subjects.models import (
@@ -29,7 +29,7 @@ def linked(url: str, reports, link) -> dict:
     engine = make_engine(url)
     migrate(engine)
     with session_factory(engine)() as s:
-        storing.ingest(s, [reports], actor=Actor("test"))
+        pipeline.ingest(s, [reports], actor=Actor("test"))
         s.commit()
         ids = list(s.execute(select(Report.id).order_by(Report.id)).scalars())
         decisions = []

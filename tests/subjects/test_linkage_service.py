@@ -9,9 +9,9 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import select
 
+from tiptriage import pipeline
 from tiptriage.accounts.actor import Actor
 from tiptriage.audit import service as audit
-from tiptriage.intake import storing
 from tiptriage.subjects import actions, documents, errors, linking, lookup, membership, model_store, models, retriage, reviews, storedlinks
 from tiptriage.subjects.models import SubjectLink, SubjectMember
 from tiptriage.synth.truth import stored_person_ids
@@ -192,7 +192,7 @@ def _pairs(groups: dict) -> set[tuple[int, int]]:
 
 
 def test_generated_reports_link_without_false_merges_and_traps_stay_apart(session, small_set):
-    summary = storing.ingest(session, [small_set.out / "reports"], actor=Actor("test"))
+    summary = pipeline.ingest(session, [small_set.out / "reports"], actor=Actor("test"))
     session.commit()
     resolutions = _resolve(session, *summary.report_ids)
     person_of, subject_of = _truth_pairs(session, small_set.truth)

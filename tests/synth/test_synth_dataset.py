@@ -9,8 +9,8 @@ import re
 from collections import defaultdict
 from datetime import date
 
+from tiptriage import pipeline
 from tiptriage.accounts.actor import Actor
-from tiptriage.intake import storing
 from tiptriage.intake.formats import read_file, tiptriage_json
 from tiptriage.synth.generator import generate, json_view
 from tiptriage.synth.media import PDQ_MATCH_DISTANCE
@@ -81,7 +81,7 @@ def test_every_report_parses_and_its_json_twin_is_equal(synth_set, parsed, truth
 
 
 def test_ingest_stores_every_report_and_rejects_nothing(synth_set, session):
-    summary = storing.ingest(session, [synth_set.out / "reports"], actor=Actor("test"))
+    summary = pipeline.ingest(session, [synth_set.out / "reports"], actor=Actor("test"))
     assert (summary.rejected, summary.stored, summary.versions) == (0, synth_set.reports, 0), summary.errors[:3]
 
 

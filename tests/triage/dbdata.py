@@ -11,8 +11,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tiptriage import pipeline
 from tiptriage.accounts.actor import Actor
-from tiptriage.intake import storing
 from tiptriage.intake.domain import (
     Address,
     FileHash,
@@ -72,7 +72,7 @@ def ingest(session: Session, folder: Path, *reports: ParsedReport) -> list[int]:
     for r in reports:
         data, _ = cybertip.write(r, inline_files=True)
         (folder / f"{r.external_id}.xml").write_bytes(data)
-    stored = storing.ingest(session, [folder / f"{r.external_id}.xml" for r in reports], actor=Actor("test"))
+    stored = pipeline.ingest(session, [folder / f"{r.external_id}.xml" for r in reports], actor=Actor("test"))
     media.match_reports(session, stored.report_ids, actor=Actor("test"))
     return ids_of(session, *[r.external_id for r in reports])
 

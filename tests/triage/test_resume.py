@@ -16,10 +16,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
+from tiptriage import pipeline
 from tiptriage.accounts.actor import Actor
 from tiptriage.audit import service as audit
 from tiptriage.db import Base, make_engine, session_factory
-from tiptriage.intake import documents, storing
+from tiptriage.intake import documents
 from tiptriage.intake.models import FileRow, Report, ReportedPersonRow
 from tiptriage.media.models import FileMatchState
 from tiptriage.pipeline import Pending
@@ -170,7 +171,7 @@ def test_triage_after_a_killed_ingest_finishes_the_earlier_stages_first(data, un
     # What a run killed right after storing leaves: reports stored, nothing matched, linked or triaged.
     engine = make_engine(url)
     with session_factory(engine)() as s:
-        storing.ingest(s, [data / "reports"], actor=Actor("test"))
+        pipeline.ingest(s, [data / "reports"], actor=Actor("test"))
     engine.dispose()
     assert _outcome(url)["pending"][2] == REPORTS
     done = _cli(env, "triage")

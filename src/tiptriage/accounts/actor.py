@@ -33,6 +33,7 @@ ALLOWED = {NP_("action", "decide"): ("analyst", "team_lead"), NP_("action", "app
            NP_("action", "acknowledge"): ("analyst", "team_lead", "officer"),
            NP_("action", "close"): ("analyst", "team_lead"),  # an investigation
            NP_("action", "view"): ("analyst", "team_lead", "officer"),  # cases: queue, reports, subjects, warnings
+           NP_("action", "ingest"): ("intake", "analyst", "team_lead", "admin"),  # report files in
            NP_("action", "manage_users"): ("admin",)}
 USER_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 

@@ -45,7 +45,8 @@ def read_raw(session: Session, report_id: int, *, actor: str, reason: str | None
     """The report's documents as they arrived (each checked against its stored SHA-256), audited.
 
     None when there is no such report; ValueError when a stored part no longer matches its hash
-    (the store was altered: the caller must not hand such bytes on as the original).
+    (the store was altered: the caller must not hand such bytes on as the original); the refused
+    read stays on record when the caller rolls back.
     """
     report = session.get(Report, report_id)
     if report is None:
@@ -53,15 +54,13 @@ def read_raw(session: Session, report_id: int, *, actor: str, reason: str | None
     try:
         documents = raw_documents(session, report)
     except ValueError as exc:  # a sign the store was tampered with: the attempt is on record too
-        audit.record(session, actor=actor, action="report.raw_read", entity="report", entity_ids=[report.id],
-                     reason=reason, details={"refused": str(exc)})
-        session.commit()
+        audit.attempted(session, actor=actor, action="report.raw_read", entity="report", entity_ids=[report.id],
+                        reason=reason, details={"refused": str(exc)})
         raise
     parts = [{"seq": p.seq, "name": name, "sha256": p.sha256, "data": data}
              for p, (name, data) in zip(report.raw_parts, documents, strict=True)]
-    audit.record(session, actor=actor, action="report.raw_read", entity="report", entity_ids=[report.id],
-                 reason=reason, details={"parts": [{"seq": p["seq"], "sha256": p["sha256"]} for p in parts]})
-    session.commit()
+    audit.consulted(session, actor=actor, action="report.raw_read", entity="report", entity_ids=[report.id],
+                    reason=reason, details={"parts": [{"seq": p["seq"], "sha256": p["sha256"]} for p in parts]})
     return parts
 
 
@@ -91,9 +90,8 @@ def report_document(session: Session, report_id: int, *, actor: str, reason: str
         "persons": [_person_doc(p) for p in report.persons],
         "files": [_file_doc(f) for f in report.files],
     }
-    audit.record(session, actor=actor, action="report.view", entity="report", entity_ids=[report.id],
-                 reason=reason)
-    session.commit()
+    audit.consulted(session, actor=actor, action="report.view", entity="report", entity_ids=[report.id],
+                    reason=reason)
     return doc
 
 

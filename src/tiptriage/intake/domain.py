@@ -22,8 +22,6 @@ INCIDENT_KINDS = (N_("web_page"), N_("email"), N_("newsgroup"), N_("chat_im"), N
 # Industry classification used by ESPs (NCMEC's scheme): A = prepubescent, B = pubescent;
 # 1 = sex act, 2 = lascivious exhibition.
 CLASSIFICATIONS = ("A1", "A2", "B1", "B2")
-HASH_TYPES = ("md5", "sha1", "sha256", "pdq")
-HASH_HEX_LENGTHS = {"md5": 32, "sha1": 40, "sha256": 64, "pdq": 64}
 IDENTIFIER_KINDS = (N_("email"), N_("phone"), N_("screen_name"), N_("esp_user_id"), N_("device_id"))
 IP_EVENTS = ("Login", "Registration", "Purchase", "Upload", "Other", "Unknown")
 # "associated": another account the platform ties to a reported person, recipient or victim
@@ -80,7 +78,7 @@ class ReportedPerson:
 
 @dataclass(frozen=True, slots=True)
 class FileHash:
-    hash_type: str  # one of HASH_TYPES
+    hash_type: str  # one of hashtypes.NAMES
     value: str  # lower-case hex
 
 

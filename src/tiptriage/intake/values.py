@@ -11,11 +11,10 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 
-from tiptriage.intake.domain import (
-    CLASSIFICATIONS, FILE_ACTIONS, HASH_HEX_LENGTHS, IDENTIFIER_KINDS, IP_EVENTS, PERSON_ROLES,
-)
+from tiptriage import hashtypes
+from tiptriage.hashtypes import quoted as shown  # one way to quote a refused value, hashes included
+from tiptriage.intake.domain import CLASSIFICATIONS, FILE_ACTIONS, IDENTIFIER_KINDS, IP_EVENTS, PERSON_ROLES
 
-_HEX = re.compile(r"[0-9a-f]+")
 _WHOLE = re.compile(r"[+-]?[0-9]+")
 _DATE_ZONE = re.compile(r"(?<=^\d{4}-\d{2}-\d{2})(Z|[+-]\d{2}:\d{2})$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -32,12 +31,6 @@ MAX_ID = 200  # source, external report id, file reference
 MAX_REF = 64  # a person's reference inside a report
 MAX_CODE = 64  # postcode, country, estimated country
 MAX_FLAG = 200  # one annotation
-
-
-def shown(value: object, limit: int = 80) -> str:
-    """A value quoted for an error message, cut short: reasons name the problem, not the content."""
-    quoted = repr(value)
-    return quoted if len(quoted) <= limit else quoted[:limit] + "...(cut)"
 
 
 def text(value: str | None, *, limit: int = MAX_TEXT) -> str | None:
@@ -171,19 +164,9 @@ _BOOLEANS = {"true": True, "false": False}
 
 
 def hash_value(hash_type: str, value: str) -> tuple[str, str]:
-    """(type, value) normalised: type lower-case without dashes, value lower-case hex of the right length."""
-    kind = _HASH_SPELLINGS.get(hash_type) or (hash_type or "").strip().lower().replace("-", "").replace("_", "")
-    if kind not in HASH_HEX_LENGTHS:
-        raise ValueError(f"unknown hash type {shown(hash_type)} (expected one of {', '.join(HASH_HEX_LENGTHS)})")
-    digest = (value or "").strip().lower()
-    if len(digest) != HASH_HEX_LENGTHS[kind] or not _HEX.fullmatch(digest):
-        raise ValueError(f"invalid {kind} hash {shown(value)}: expected {HASH_HEX_LENGTHS[kind]} hex digits")
-    return kind, digest
-
-
-# The usual spellings of hash types, read without normalising each time (any other still works).
-_HASH_SPELLINGS = {spelling: kind for kind in HASH_HEX_LENGTHS
-                   for spelling in (kind, kind.upper(), kind.replace("sha", "SHA-"), kind.replace("sha", "sha-"))}
+    """(type, value) as stored: the type by any of its spellings, the value as `hashtypes` checks it."""
+    kind = hashtypes.get(hash_type)
+    return kind.name, kind.normalise(value)
 
 
 def one_of(value: str | None, allowed: tuple[str, ...], what: str) -> str | None:

@@ -10,23 +10,18 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
+from tiptriage import hashtypes
 from tiptriage.i18n import refusal
 from tiptriage.media.models import BANK_FORMATS, CATEGORIES
 
-HEX_LENGTHS = {"md5": 32, "sha1": 40, "sha256": 64, "pdq": 64}
 IGNORE = "ignore"  # a mapping target: entries of that source category are left out of the bank
 # Project VIC's US profile; other sources number their categories differently: map per bank.
 VICS_DEFAULT_MAP = {"0": "non_pertinent", "1": "child_abuse", "2": "exploitive", "3": "cgi_animation",
                     "4": "non_pertinent"}
-# Alternative hash names seen in VICS exports, and the hash type we file them under.
-VICS_HASH_NAMES = {"md5": "md5", "sha1": "sha1", "sha-1": "sha1", "sha256": "sha256", "sha-256": "sha256",
-                   "pdq": "pdq", "pdqhash": "pdq"}
 MAX_PROBLEMS = 100
-_HEX = re.compile(r"[0-9a-f]+")
 
 
 @dataclass(frozen=True)
@@ -83,9 +78,9 @@ class ImportSettings:
         if self.default_category is not None and self.default_category not in CATEGORIES:
             raise refusal(ValueError, "default category {category!r} is not one of {categories}",
                           category=self.default_category, categories=", ".join(CATEGORIES))
-        if self.hash_type is not None and self.hash_type not in HEX_LENGTHS:
+        if self.hash_type is not None and self.hash_type not in hashtypes.NAMES:
             raise refusal(ValueError, "hash type {type!r} is not one of {types}", type=self.hash_type,
-                          types=", ".join(HEX_LENGTHS))
+                          types=", ".join(hashtypes.NAMES))
 
 
 def default_settings(fmt: str) -> ImportSettings:
@@ -150,16 +145,6 @@ def _text(data: bytes) -> str:
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
         raise BankFormatError([Problem("not UTF-8 text", line=line)]) from None
-
-
-def hex_value(hash_type: str, value: object) -> str:
-    """A hash as lower-case hex of the right length for its type; ValueError otherwise."""
-    if not isinstance(value, str):
-        raise ValueError(f"{hash_type} is not a string")
-    value = value.strip().lower()
-    if len(value) != HEX_LENGTHS[hash_type] or not _HEX.fullmatch(value):
-        raise ValueError(f"not a {hash_type} hash ({HEX_LENGTHS[hash_type]} hex digits): {value[:80]!r}")
-    return value
 
 
 def _category(source: object, settings: ImportSettings) -> str:
@@ -251,22 +236,23 @@ def _vics_media(number: int, item: object, settings: ImportSettings) -> Iterator
 def _vics_hashes(number: int, item: dict) -> tuple[list[tuple[str, str, int | None]], list[Problem]]:
     hashes: list[tuple[str, str, int | None]] = []
     problems: list[Problem] = []
-    for name, hash_type in (("MD5", "md5"), ("SHA1", "sha1"), ("SHA256", "sha256")):
+    for kind in hashtypes.EXACT:  # VICS names these fields by the type in capitals: MD5, SHA1, SHA256
+        name = kind.name.upper()
         if item.get(name) not in (None, ""):
             try:
-                hashes.append((hash_type, hex_value(hash_type, item[name]), None))
+                hashes.append((kind.name, kind.normalise(item[name]), None))
             except ValueError as exc:
                 problems.append(Problem(str(exc), record=number, field=name))
     alternatives = item.get("AlternativeHashes") or []
     if not isinstance(alternatives, list):
         return hashes, problems + [Problem("not a list", record=number, field="AlternativeHashes")]
     for alt in alternatives:
-        hash_type = VICS_HASH_NAMES.get(str(alt.get("HashName", "")).strip().lower()) if isinstance(alt, dict) else None
-        if hash_type is None:
+        kind = hashtypes.named(alt.get("HashName")) if isinstance(alt, dict) else None
+        if kind is None:
             continue  # PhotoDNA and other hashes we cannot compute are skipped, not refused
         try:
-            quality = _quality(alt.get("Quality")) if hash_type == "pdq" else None
-            hashes.append((hash_type, hex_value(hash_type, alt.get("HashValue")), quality))
+            quality = _quality(alt.get("Quality")) if kind.has_quality else None
+            hashes.append((kind.name, kind.normalise(alt.get("HashValue")), quality))
         except ValueError as exc:
             problems.append(Problem(str(exc), record=number, field=f"AlternativeHashes/{alt.get('HashName')}"))
     return hashes, problems
@@ -295,11 +281,9 @@ def _csv_row(line: int, row: dict, settings: ImportSettings) -> BankRecord | Pro
         return Problem("more fields than the header has columns", line=line)
     field_name = "hash_type"
     try:
-        hash_type = (row.get("hash_type") or "").strip().lower()
-        if hash_type not in HEX_LENGTHS:
-            raise ValueError(f"unknown hash type {hash_type!r} (one of {', '.join(HEX_LENGTHS)})")
+        kind = hashtypes.get(row.get("hash_type") or "")
         field_name = "hash"
-        value = hex_value(hash_type, row.get("hash"))
+        value = kind.normalise(row.get("hash"))
         field_name = "category"
         category = _category(row.get("category"), settings)
         field_name = "victim_identified"
@@ -312,28 +296,37 @@ def _csv_row(line: int, row: dict, settings: ImportSettings) -> BankRecord | Pro
         return Problem(str(exc), line=line, field=field_name)
     if category == IGNORE:
         return None
-    return BankRecord(hash_type, value, category, _optional_text(row.get("category"), 64), series, victim,
+    return BankRecord(kind.name, value, category, _optional_text(row.get("category"), 64), series, victim,
                       quality, ref)
 
 
 # --- one hash a line -----------------------------------------------------------------------------
 
 def _lines(data: bytes, settings: ImportSettings) -> Iterator[BankRecord | Problem | None]:
-    by_length = {32: "md5", 40: "sha1"}
+    given = hashtypes.get(settings.hash_type) if settings.hash_type else None
     for number, raw in enumerate(_text(data).splitlines(), start=1):
         text = raw.strip()
         if not text or text.startswith("#"):
             continue
-        hash_type = settings.hash_type or by_length.get(len(text))
-        if hash_type is None:
-            reason = ("64 hex digits are SHA-256 or PDQ: give the bank's --hash-type"
-                      if len(text) == 64 else f"not an MD5 or SHA-1 hash: {text[:80]!r}")
-            yield Problem(reason, line=number)
+        kind = given or _by_length(text)
+        if isinstance(kind, Problem):
+            yield replace(kind, line=number)
             continue
         try:
-            value = hex_value(hash_type, text)
+            value = kind.normalise(text)
             category = _category(None, settings)
         except ValueError as exc:
             yield Problem(str(exc), line=number)
             continue
-        yield BankRecord(hash_type, value, category)
+        yield BankRecord(kind.name, value, category)
+
+
+def _by_length(text: str) -> hashtypes.HashType | Problem:
+    """A bare hash's type, when its length tells it (a list without --hash-type)."""
+    kinds = hashtypes.of_length(len(text))
+    if len(kinds) == 1:
+        return kinds[0]
+    if kinds:
+        return Problem(f"{len(text)} hex digits are {' or '.join(k.title for k in kinds)}: give the bank's --hash-type")
+    told = [k.title for k in hashtypes.ALL if len(hashtypes.of_length(k.hex_digits)) == 1]
+    return Problem(f"not an {' or '.join(told)} hash: {text[:80]!r}")

@@ -7,13 +7,14 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from tiptriage import hashtypes
 from tiptriage.cliutil import EXIT_SOME_REFUSED, EXIT_USAGE, actor, console, emit_json, err_console, refusals, session
 from tiptriage.i18n import _, message, number
 from tiptriage.media import service
 from tiptriage.media.banks import BankFormatError
 from tiptriage.media.hashing import DIHEDRAL, hash_file
 from tiptriage.media.lookup import lookup
-from tiptriage.media.models import BANK_FORMATS, BANK_HASH_TYPES, CATEGORIES
+from tiptriage.media.models import BANK_FORMATS, CATEGORIES
 
 bank_app = typer.Typer(no_args_is_help=True, help="Hash banks: known material from VICS, CSV or plain lists.")
 media_app = typer.Typer(no_args_is_help=True, help="Matching of stored files: re-match, classify, changes.")
@@ -40,13 +41,14 @@ def import_(path: Path = typer.Argument(..., exists=True, dir_okay=False, help="
             hash_type: str | None = typer.Option(None, help="For lists of 64-digit hashes: sha256 or pdq."),
             as_json: bool = typer.Option(False, "--json")) -> None:
     """Import a bank file as the bank's next version, then match every stored file again."""
-    if fmt is not None and fmt not in BANK_FORMATS or hash_type is not None and hash_type not in BANK_HASH_TYPES:
+    kind = hashtypes.named(hash_type) if hash_type is not None else None  # any spelling a bank file may use
+    if fmt is not None and fmt not in BANK_FORMATS or hash_type is not None and kind is None:
         err_console.print(_("Unknown format or hash type."))
         raise typer.Exit(EXIT_USAGE)
     with session(create=True) as s:
         try:
             result = service.import_bank(s, path, name=name, fmt=fmt, category_map=_category_map(mapping),
-                                         default_category=default_category, hash_type=hash_type, actor=actor(),
+                                         default_category=default_category, hash_type=kind and kind.name, actor=actor(),
                                          checkpoint=s.commit)
         except ValueError as exc:
             err_console.print(message(exc))
@@ -191,8 +193,8 @@ def _print_hashes(docs: list[dict]) -> None:
         if "error" in d:
             console.print(f"  {d['error']}")
             continue
-        for key in ("md5", "sha1", "sha256"):
-            console.print(f"  {key:8} {d[key]}")
+        for kind in hashtypes.EXACT:
+            console.print(f"  {kind.name:8} {d[kind.name]}")
         if "pdq" in d:
             console.print(f"  {'pdq':8} {d['pdq']}  {_('quality')} {d['quality']}")
         if "vpdq" in d:

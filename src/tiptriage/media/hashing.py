@@ -18,6 +18,8 @@ from typing import BinaryIO
 
 import numpy as np
 
+from tiptriage import hashtypes
+
 BLOCK = 1 << 20
 # pdqhash.compute_dihedral's order.
 DIHEDRAL = ("original", "rotate90", "rotate180", "rotate270", "flip_vertical", "flip_horizontal",
@@ -55,7 +57,7 @@ class FileDigest:
     notes: list[str] = field(default_factory=list)
 
     def exact(self) -> dict[str, str]:
-        return {"md5": self.md5, "sha1": self.sha1, "sha256": self.sha256}
+        return {kind.name: getattr(self, kind.name) for kind in hashtypes.EXACT}
 
 
 def vector_to_hex(vector: np.ndarray) -> str:

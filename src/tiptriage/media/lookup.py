@@ -14,8 +14,8 @@ from pathlib import Path
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
+from tiptriage import hashtypes
 from tiptriage.media import matching
-from tiptriage.media.banks import HEX_LENGTHS, hex_value
 from tiptriage.media.hashing import DIHEDRAL, FileDigest, hash_file
 from tiptriage.media.index import hex_to_rows
 from tiptriage.media.models import BankEntry
@@ -69,19 +69,18 @@ def _from_file(text: str, path: Path, min_quality: int) -> Query:
 def _from_hash(text: str) -> Query:
     q = Query(text)
     kind, _, value = text.partition(":") if ":" in text else ("", "", text)
-    kind = kind.strip().lower()
     value = value.strip().lower()
-    types = [kind] if kind else [t for t, n in HEX_LENGTHS.items() if n == len(value)]
-    if not types or any(t not in HEX_LENGTHS for t in types):
-        q.error = "neither an existing file nor an MD5/SHA-1/SHA-256/PDQ hash (or type:value)"
+    types = (hashtypes.named(kind),) if kind.strip() else hashtypes.of_length(len(value))
+    if not types or None in types:
+        q.error = f"neither an existing file nor an {'/'.join(t.title for t in hashtypes.ALL)} hash (or type:value)"
         return q
     try:
-        value = hex_value(types[0], value)
+        value = types[0].normalise(value)
     except ValueError as exc:
         q.error = str(exc)
         return q
-    q.exact = [(t, value) for t in types if t != "pdq"]
-    if "pdq" in types:
+    q.exact = [(t.name, value) for t in types if t.exact]
+    if hashtypes.PDQ in types:
         q.pdq, q.variants, q.pdq_status = value, {"original": value}, "matched"
     return q
 
@@ -117,14 +116,14 @@ def _pdq_matches(session: Session, index: Searcher, queries: list[Query], found:
     values: list[str] = []
     for i, q in enumerate(queries):
         for name, value in q.variants.items():
-            owners.append((i, "pdq", name))
+            owners.append((i, hashtypes.PDQ.name, name))
             values.append(value)
         for value in q.frames:
             owners.append((i, "vpdq", "frame"))
             values.append(value)
     if not values or not len(index):
         return
-    hits = index.search(hex_to_rows(values), settings.pdq_max_distance)
+    hits = index.search(hex_to_rows(values), hashtypes.PDQ.max_distance(settings))
     entries = matching.live_pdq_entries(session, [h.value for h in hits], settings.pdq_min_quality)
     frames: dict[tuple[int, int], set[int]] = {}
     for h in hits:
@@ -133,7 +132,7 @@ def _pdq_matches(session: Session, index: Searcher, queries: list[Query], found:
             best = found[i].get(entry_id)
             if best is None or h.distance < best["distance"]:
                 found[i][entry_id] = {"hash_type": kind, "distance": h.distance} | (
-                    {"variant": variant} if kind == "pdq" else {})
+                    {"variant": variant} if kind == hashtypes.PDQ.name else {})
             if kind == "vpdq":
                 frames.setdefault((i, entry_id), set()).add(h.query)
     for (i, entry_id), matched in frames.items():

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from tiptriage import hashtypes
 from tiptriage.db import chunks, utcnow
 from tiptriage.intake.models import FileHashRow, FileRow
 from tiptriage.media.index import hex_to_rows
@@ -29,7 +30,8 @@ from tiptriage.media.models import (
 )
 from tiptriage.media.store import Searcher
 
-EXACT_TYPES = ("md5", "sha1", "sha256")
+# The types the database looks up (`index` "database"): matched by the join of exact_hits.
+_JOINED = frozenset(t.name for t in hashtypes.ALL if t.index == "database")
 
 
 @dataclass(frozen=True, order=True)
@@ -96,7 +98,7 @@ def exact_hits(session: Session, file_ids: list[int]) -> dict[int, set[Hit]]:
             .join(BankEntry, and_(BankEntry.hash_type == FileHashRow.hash_type, BankEntry.value == FileHashRow.value))
             .where(FileHashRow.file_id.in_(part), BankEntry.removed_version.is_(None)))
         for file_id, entry_id, hash_type in rows:
-            if hash_type in EXACT_TYPES:
+            if hash_type in _JOINED:
                 hits[file_id].add(Hit(entry_id, hash_type, 0))
     return hits
 
@@ -106,7 +108,7 @@ def live_pdq_entries(session: Session, values: list[str], min_quality: int) -> d
     found: dict[str, list[int]] = defaultdict(list)
     for part in chunks(sorted(set(values))):
         rows = session.execute(select(BankEntry.value, BankEntry.id).where(
-            BankEntry.hash_type == "pdq", BankEntry.value.in_(part), BankEntry.removed_version.is_(None),
+            BankEntry.hash_type == hashtypes.PDQ.name, BankEntry.value.in_(part), BankEntry.removed_version.is_(None),
             or_(BankEntry.quality.is_(None), BankEntry.quality >= min_quality)))
         for value, entry_id in rows:
             found[value].append(entry_id)
@@ -120,7 +122,7 @@ def pdq_hits(session: Session, file_ids: list[int], searcher: Searcher, max_dist
     for part in chunks(file_ids):  # the hash type tested in Python: see exact_hits
         pairs.extend((f, v) for f, v, kind in session.execute(
             select(FileHashRow.file_id, FileHashRow.value, FileHashRow.hash_type).where(
-                FileHashRow.file_id.in_(part))) if kind == "pdq")
+                FileHashRow.file_id.in_(part))) if kind == hashtypes.PDQ.name)
     hits: dict[int, set[Hit]] = defaultdict(set)
     if not pairs or not len(searcher):
         return hits
@@ -128,7 +130,7 @@ def pdq_hits(session: Session, file_ids: list[int], searcher: Searcher, max_dist
     entries = live_pdq_entries(session, [m.value for m in found], min_quality)
     for m in found:
         for entry_id in entries.get(m.value, ()):
-            hits[pairs[m.query][0]].add(Hit(entry_id, "pdq", m.distance))
+            hits[pairs[m.query][0]].add(Hit(entry_id, hashtypes.PDQ.name, m.distance))
     return hits
 
 

@@ -21,7 +21,6 @@ ABUSE_CATEGORIES = frozenset(CATEGORIES[:3])
 # What a file is, after matching. See docs/media.md for the rules.
 STATUSES = (N_("known"), N_("new"), N_("unrated"), N_("non_pertinent"))
 BANK_FORMATS = ("vics", "csv", "lines")
-BANK_HASH_TYPES = ("md5", "sha1", "sha256", "pdq")
 
 
 class Bank(Base):

@@ -24,6 +24,7 @@ from tiptriage.accounts.actor import require
 from tiptriage.audit import service as audit
 from tiptriage.config import get_settings
 from tiptriage.db import utcnow
+from tiptriage.hashtypes import PDQ
 from tiptriage.i18n import refusal
 from tiptriage.intake.models import FileHashRow, FileRow, value_prefix
 from tiptriage.media import banks as bankfiles
@@ -274,7 +275,7 @@ def match_files(session: Session, file_ids: list[int], *, actor: str | None = No
     settings = get_settings()
     index = searcher(session)
     run = MatchRun(at=utcnow(), actor=actor, trigger=trigger,
-                   banks={k: v[0] for k, v in bank_state(session).items()}, max_distance=settings.pdq_max_distance)
+                   banks={k: v[0] for k, v in bank_state(session).items()}, max_distance=PDQ.max_distance(settings))
     session.add(run)
     session.flush()
     totals = matching.RunTotals()
@@ -293,7 +294,7 @@ def _match_batch(session: Session, file_ids: list[int], index: Searcher, run: Ma
                  totals: matching.RunTotals) -> None:
     settings = get_settings()
     hits = matching.exact_hits(session, file_ids)
-    for file_id, found in matching.pdq_hits(session, file_ids, index, settings.pdq_max_distance,
+    for file_id, found in matching.pdq_hits(session, file_ids, index, PDQ.max_distance(settings),
                                             settings.pdq_min_quality).items():
         hits.setdefault(file_id, set()).update(found)
     info = matching.entry_info(session, {h.entry_id for found in hits.values() for h in found})
@@ -312,7 +313,7 @@ class BankChanges:
     closed: set[int] = field(default_factory=set)
 
     def add(self, hash_type: str, value: str) -> None:
-        if hash_type == "pdq":
+        if hash_type == PDQ.name:
             self.pdq.add(value)
         else:
             self.exact.setdefault(hash_type, set()).add(value)
@@ -354,8 +355,8 @@ def affected_files(session: Session, changes: BankChanges) -> list[int]:
     pdq_near: set[str] = set()
     if changes.pdq:
         pdq_near = file_index_store(session).open(session).values_near(hex_to_rows(sorted(changes.pdq)),
-                                                                       get_settings().pdq_max_distance)
-    for hash_type, values in [*changes.exact.items(), ("pdq", pdq_near)]:
+                                                                       PDQ.max_distance(get_settings()))
+    for hash_type, values in [*changes.exact.items(), (PDQ.name, pdq_near)]:
         for part in matching.chunks(sorted(values)):
             files.update(session.execute(select(FileHashRow.file_id).where(  # the index, then the values
                 FileHashRow.hash_type == hash_type, FileHashRow.value_prefix.in_({value_prefix(v) for v in part}),

@@ -31,6 +31,7 @@ import numpy as np
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from tiptriage.hashtypes import PDQ
 from tiptriage.intake.models import FileHashRow
 from tiptriage.media.index import Hits, MultiIndex, hex_to_rows
 from tiptriage.media.models import Bank, BankEntry, BankVersion
@@ -207,12 +208,12 @@ class IndexStore:
             values.update(session.execute(live).scalars())
             removed += session.execute(
                 select(func.count()).select_from(BankEntry).where(
-                    BankEntry.bank_id == int(bank_id), BankEntry.hash_type == "pdq",
+                    BankEntry.bank_id == int(bank_id), BankEntry.hash_type == PDQ.name,
                     BankEntry.removed_version > since)).scalar_one()
         return hex_to_rows(sorted(values)), removed
 
     def _live(self, query):
-        return query.where(BankEntry.hash_type == "pdq", BankEntry.removed_version.is_(None),
+        return query.where(BankEntry.hash_type == PDQ.name, BankEntry.removed_version.is_(None),
                            or_(BankEntry.quality.is_(None), BankEntry.quality >= self.min_quality))
 
     def _rebuild(self, session: Session, state: dict) -> dict:
@@ -287,19 +288,19 @@ class FileIndexStore:
     def _agrees(self, session: Session, manifest: dict) -> bool:
         upto = manifest["upto"]
         rows = session.execute(select(func.count()).select_from(FileHashRow).where(
-            FileHashRow.hash_type == "pdq", FileHashRow.id <= upto)).scalar_one()
+            FileHashRow.hash_type == PDQ.name, FileHashRow.id <= upto)).scalar_one()
         last = session.execute(select(FileHashRow.value).where(
-            FileHashRow.id == upto, FileHashRow.hash_type == "pdq")).scalar_one_or_none()
+            FileHashRow.id == upto, FileHashRow.hash_type == PDQ.name)).scalar_one_or_none()
         return rows == manifest["rows"] and last == manifest["last"]
 
     def _values(self, session: Session, *where) -> np.ndarray:
         values = session.execute(select(FileHashRow.value).distinct().where(
-            FileHashRow.hash_type == "pdq", *where)).scalars().all()
+            FileHashRow.hash_type == PDQ.name, *where)).scalars().all()
         return hex_to_rows(sorted(values))
 
     def _rebuild(self, session: Session) -> dict:
         upto, rows = session.execute(select(func.max(FileHashRow.id), func.count()).where(
-            FileHashRow.hash_type == "pdq")).one()
+            FileHashRow.hash_type == PDQ.name)).one()
         upto = upto or 0
         last = session.execute(select(FileHashRow.value).where(FileHashRow.id == upto)).scalar_one_or_none()
         values = self._values(session, FileHashRow.id <= upto)

@@ -20,6 +20,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
+from tiptriage.hashtypes import ALL, MD5, PDQ, SHA1, SHA256, HashType
 from tiptriage.intake.domain import FileHash
 
 PDQ_MATCH_DISTANCE = 31
@@ -63,6 +64,11 @@ def hex_digits(rng: random.Random, bits: int) -> str:
     return f"{rng.getrandbits(bits):0{bits // 4}x}"
 
 
+def random_digest(rng: random.Random, kind: HashType) -> str:
+    """A value of this hash type that no file has (random bits of its width)."""
+    return hex_digits(rng, kind.bits)
+
+
 def near_pdq(pdq: str, rng: random.Random, *, low: int = 2, high: int = 24) -> str:
     """A PDQ of a re-encoded or resized copy: a few bits flipped, well inside the match distance."""
     value = int(pdq, 16)
@@ -97,7 +103,7 @@ def make_pool(rng: random.Random, pertinent: int, non_pertinent: int, comparison
         name = rng.choice(series) if category in (1, 2) and rng.random() < 0.7 else None
         where = rng.random()
         in_vics, in_csv = (True, False) if category == 4 else (where < 0.85, where >= 0.55)
-        pool.append(KnownMedia(f"K{n:06d}", hex_digits(rng, 128), hex_digits(rng, 160), hex_digits(rng, 256),
+        pool.append(KnownMedia(f"K{n:06d}", random_digest(rng, MD5), random_digest(rng, SHA1), random_digest(rng, PDQ),
                                category, _classification(rng, category), name,
                                identified.get(name, False) if name else False,
                                in_vics, in_csv, rng.random() < 0.9, rng.random() < 0.6))
@@ -109,30 +115,29 @@ def known_hashes(media: KnownMedia, rng: random.Random) -> tuple[tuple[FileHash,
     ways = KNOWN_WAYS if media.pdq_in_bank else KNOWN_WAYS[:3]
     way = rng.choices(ways, cum_weights=KNOWN_WAYS_CUM_WEIGHTS[:len(ways)])[0]
     if way == "full":
-        hashes = [FileHash("md5", media.md5), FileHash("sha1", media.sha1)]
+        hashes = [known_hash(media, MD5), known_hash(media, SHA1)]
         if rng.random() < 0.4:
-            hashes.append(FileHash("pdq", media.pdq))
-        return tuple(hashes), "md5"
-    if way == "md5":
-        return (FileHash("md5", media.md5),), "md5"
-    if way == "sha1":
-        return (FileHash("sha1", media.sha1),), "sha1"
-    near = FileHash("pdq", near_pdq(media.pdq, rng))
+            hashes.append(known_hash(media, PDQ))
+        return tuple(hashes), MD5.name
+    if way in (MD5.name, SHA1.name):
+        return (FileHash(way, getattr(media, way)),), way
+    near = FileHash(PDQ.name, near_pdq(media.pdq, rng))
     if way == "pdq_near":
-        return (near,), "pdq"
-    return (FileHash("md5", hex_digits(rng, 128)), near), "pdq"
+        return (near,), PDQ.name
+    return (FileHash(MD5.name, random_digest(rng, MD5)), near), PDQ.name
+
+
+def known_hash(media: KnownMedia, kind: HashType) -> FileHash:
+    """The file's own hash of this type, as the banks know it."""
+    return FileHash(kind.name, getattr(media, kind.name))
 
 
 def fresh_hashes(rng: random.Random, *, sha256: float, pdq: float, sha1: float = 1.0) -> tuple[FileHash, ...]:
-    """Hashes of a file no bank knows (new or unrated material)."""
-    hashes = [FileHash("md5", hex_digits(rng, 128))]
-    if rng.random() < sha1:
-        hashes.append(FileHash("sha1", hex_digits(rng, 160)))
-    if rng.random() < sha256:
-        hashes.append(FileHash("sha256", hex_digits(rng, 256)))
-    if rng.random() < pdq:
-        hashes.append(FileHash("pdq", hex_digits(rng, 256)))
-    return tuple(hashes)
+    """Hashes of a file no bank knows (new or unrated material): an MD5 always, each other type
+    with its chance (drawn in the registry's order, so a seed makes the same data as before)."""
+    chance = {MD5: None, SHA1: sha1, SHA256: sha256, PDQ: pdq}
+    return tuple(FileHash(kind.name, random_digest(rng, kind)) for kind in ALL
+                 if chance[kind] is None or rng.random() < chance[kind])
 
 
 def write_vics(path: Path, pool: list[KnownMedia]) -> int:
@@ -161,9 +166,8 @@ def write_known_csv(path: Path, pool: list[KnownMedia]) -> int:
         for m in pool:
             if not m.in_csv:
                 continue
-            rows = [("md5", m.md5), ("sha1", m.sha1)] + ([("pdq", m.pdq)] if m.csv_pdq else [])
-            for hash_type, value in rows:
-                writer.writerow((hash_type, value, m.csv_category, m.series or "",
+            for kind in (MD5, SHA1, PDQ) if m.csv_pdq else (MD5, SHA1):
+                writer.writerow((kind.name, getattr(m, kind.name), m.csv_category, m.series or "",
                                  "true" if m.victim_identified else "false"))
             count += 1
     return count

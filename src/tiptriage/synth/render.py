@@ -23,12 +23,13 @@ import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from tiptriage.hashtypes import MD5, SHA1
 from tiptriage.intake.domain import (
-    CLASSIFICATIONS, Address, FileHash, Identifier, IpEvent, ParsedReport, ReportedFile, ReportedPerson,
+    CLASSIFICATIONS, Address, Identifier, IpEvent, ParsedReport, ReportedFile, ReportedPerson,
 )
 from tiptriage.synth import ncmec
 from tiptriage.synth import reference as ref
-from tiptriage.synth.media import KnownMedia, fresh_hashes, known_hashes
+from tiptriage.synth.media import KnownMedia, fresh_hashes, known_hash, known_hashes
 from tiptriage.synth.noise import (
     age_at, birth_date_view, email_variant, family_name_variant, phone_format, short_form, typo,
 )
@@ -447,8 +448,8 @@ class Renderer:
                 annotations = (rng.choice(ref.OWN_FILE_ANNOTATIONS),)
         elif status == "non_pertinent":
             media = _skewed(rng, self.non_pertinent)
-            hashes = (FileHash("md5", media.md5), FileHash("sha1", media.sha1))
-            truth |= {"media": media.mid, "match": "md5"}
+            hashes = (known_hash(media, MD5), known_hash(media, SHA1))
+            truth |= {"media": media.mid, "match": MD5.name}
         elif status == "new":
             hashes = fresh_hashes(rng, sha256=0.3, pdq=0.6)
             classification = rng.choices(CLASSIFICATIONS, cum_weights=(30, 55, 80, 100))[0]

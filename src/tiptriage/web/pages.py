@@ -4,15 +4,18 @@ scope by unit and put every read of personal data on record) and renders what th
 
 from __future__ import annotations
 
+import tempfile
 from datetime import date
+from pathlib import Path
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
-from tiptriage import dossier, flows
-from tiptriage.accounts.actor import Actor, units_in_view
+from tiptriage import dossier, flows, pipeline
+from tiptriage.accounts.actor import Actor, require, units_in_view
+from tiptriage.i18n import message
 from tiptriage.outcomes import OUTCOMES
 from tiptriage.registry import service as registry
 from tiptriage.registry import views
@@ -91,15 +94,26 @@ def subject(request: Request, subject_id: int, session: Session = Depends(work),
 @router.get("/warnings/{warning_id}")
 def warning(request: Request, warning_id: int, session: Session = Depends(work),
             actor: Actor = Depends(current_actor)):
+    return _warning_page(request, session, actor, warning_id)
+
+
+def _warning_page(request: Request, session: Session, actor: Actor, warning_id: int, refused: str | None = None):
     doc = views.view_warning(session, warning_id, actor=actor, purpose="show", history=True)
-    return page(request, session, actor, "warning.html", {"w": doc, "today": date.today().isoformat()})
+    return page(request, session, actor, "warning.html", {"w": doc, "today": date.today().isoformat(),
+                                                          "refused": refused},
+                status_code=400 if refused else 200)
 
 
 @router.post("/warnings/{warning_id}/approve", dependencies=[Depends(checked_csrf)])
-def approve(warning_id: int, note: str = Form(""), acknowledgement: str = Form(""),
+def approve(request: Request, warning_id: int, note: str = Form(""), acknowledgement: str = Form(""),
             session: Session = Depends(work), actor: Actor = Depends(current_actor)):
-    flows.approve_warning(session, warning_id, actor=actor, note=note or None,
-                          acknowledgement=acknowledgement or None)
+    """Approve; a gate that stops it (earlier warnings, distribution, name, age) is shown on the
+    warning's page above the form, with what it found, so the approver can act on it there."""
+    try:
+        flows.approve_warning(session, warning_id, actor=actor, note=note or None,
+                              acknowledgement=acknowledgement or None)
+    except registry.RegistryError as exc:  # raised before anything changed; the searches stay on record
+        return _warning_page(request, session, actor, warning_id, refused=message(exc))
     return RedirectResponse(f"/warnings/{warning_id}", status_code=303)
 
 
@@ -121,3 +135,25 @@ def alerts(request: Request, session: Session = Depends(work), actor: Actor = De
 def acknowledge(alert_id: int, session: Session = Depends(work), actor: Actor = Depends(current_actor)):
     registry.acknowledge(session, alert_id, actor=actor)
     return RedirectResponse("/alerts", status_code=303)
+
+
+@router.get("/ingest")
+def ingest_form(request: Request, session: Session = Depends(work), actor: Actor = Depends(current_actor)):
+    require(actor, "ingest")
+    return page(request, session, actor, "ingest.html", {"summary": None})
+
+
+@router.post("/ingest", dependencies=[Depends(checked_csrf)])
+def ingest(request: Request, files: list[UploadFile] = File(...), session: Session = Depends(work),
+           actor: Actor = Depends(current_actor)):
+    """Report files (metadata and hashes: CyberTipline XML, tiptriage JSON, CSV lists) through the
+    same path as `tiptriage ingest`; what is refused is listed with file, record, field and reason.
+    The upload lives in a folder only this process may read, removed when the request ends."""
+    require(actor, "ingest")
+    with tempfile.TemporaryDirectory(prefix="tiptriage-upload-") as folder:  # made 0700
+        for n, upload in enumerate(files):
+            name = Path(upload.filename or f"upload-{n}").name or f"upload-{n}"
+            (Path(folder) / name).write_bytes(upload.file.read())
+        summary = pipeline.process(session, [folder], actor=actor)
+        errors = [e | {"file": Path(e["file"]).name if e.get("file") else ""} for e in summary.intake.errors]
+    return page(request, session, actor, "ingest.html", {"summary": summary, "errors": errors})

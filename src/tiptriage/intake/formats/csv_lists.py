@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import partial
 
+from tiptriage import hashtypes
 from tiptriage.intake import values as v
 from tiptriage.intake.domain import (
     FileHash, Identifier, IpEvent, Parsed, ParsedReport, ReportedFile, ReportedPerson,
@@ -28,7 +29,7 @@ REPORT_COLUMNS = ("source", "report_id", "incident_type", "incident_at", "report
                   "given_name", "family_name", "date_of_birth", "age", "email", "phone", "screen_name",
                   "esp_user_id", "platform", "ip", "ip_at")
 FILE_COLUMNS = ("file_ref", "file_name", "action", "classification", "publicly_available", "viewed_by_esp",
-                "file_annotations", "md5", "sha1", "sha256", "pdq")
+                "file_annotations", *hashtypes.NAMES)
 COLUMNS = REPORT_COLUMNS + FILE_COLUMNS
 _ID = partial(v.text, limit=v.MAX_ID)
 # Memory stays proportional to the file only within these bounds (a row costs far more as Python
@@ -183,7 +184,7 @@ def _person(row: dict, ctx: Ctx) -> ReportedPerson:
 
 def _file(row: dict, ctx: Ctx, n: int) -> ReportedFile:
     hashes = tuple(FileHash(*ctx.check(kind, v.hash_value, kind, _cell(row, kind)))
-                   for kind in ("md5", "sha1", "sha256", "pdq") if _cell(row, kind))
+                   for kind in hashtypes.NAMES if _cell(row, kind))
     return ReportedFile(
         ref=ctx.check("file_ref", _ID, _cell(row, "file_ref")) or f"f{n}",
         file_name=ctx.check("file_name", v.text, _cell(row, "file_name")),
