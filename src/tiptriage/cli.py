@@ -7,7 +7,7 @@ import os
 
 import typer
 
-from tiptriage.accounts.commands import users_app
+from tiptriage.accounts.commands import tokens_app, users_app
 from tiptriage.audit.commands import app as audit_app
 from tiptriage.clihelp import HelpGroup, localise
 from tiptriage.cliutil import EXIT_STORE, EXIT_USAGE, console, err_console, session
@@ -111,6 +111,7 @@ app.command()(plan)
 app.command()(units)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
 app.command()(serve)
 localise(app)
 

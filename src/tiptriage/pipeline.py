@@ -12,13 +12,13 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from tiptriage.accounts.actor import require
 from tiptriage.db import exclusive
 from tiptriage.intake import storing
 from tiptriage.intake.models import FileRow, Report, ReportedPersonRow
@@ -55,7 +55,9 @@ class PipelineSummary:
 def process(session: Session, paths: Iterable[str | Path], *, actor: str,
             on_file: Callable[[Path], None] | None = None) -> PipelineSummary:
     """Store the reports in `paths`, then run every later stage on what is pending: the reports
-    just stored, and whatever an earlier run that was stopped left unmatched, unlinked or untriaged."""
+    just stored, and whatever an earlier run that was stopped left unmatched, unlinked or untriaged.
+    Who brings report files in needs a role for it; the later stages are the system's own work."""
+    require(actor, "ingest")
     clock = (time.perf_counter(), time.process_time())
     stored = ingest(session, paths, actor=actor, on_file=on_file)
     summary = PipelineSummary(stored)
@@ -69,11 +71,8 @@ def ingest(session: Session, paths: Iterable[str | Path], *, actor: str | None =
     """Store the reports in `paths` and nothing more, committing each batch as intake finishes it
     (a killed run keeps what it committed; the next run counts those reports as duplicates)."""
     summary = storing.IngestSummary()
-    # closing: a failed commit still ends the generator, which turns the garbage collector back on.
-    with closing(storing.store_batches(session, paths, summary, actor=actor, on_file=on_file,
-                                       batch_size=batch_size)) as units:
-        for _ in units:
-            session.commit()
+    storing.store(session, paths, summary, checkpoint=session.commit, actor=actor, on_file=on_file,
+                  batch_size=batch_size)
     return summary
 
 

@@ -212,15 +212,17 @@ def test_a_batch_the_database_refuses_is_retried_report_by_report(session, tmp_p
 
 
 def test_storing_leaves_every_commit_to_its_caller(session, tmp_path, monkeypatch):
-    """Intake owns no transaction: it yields once per unit (each batch, each report of a refused
-    batch stored alone, each refusal quarantined), and what the caller rolls back is gone."""
+    """Intake owns no transaction: it calls the caller's checkpoint once per unit (each batch, each
+    report of a refused batch stored alone, each refusal quarantined), and what the caller rolls
+    back is gone."""
     for n in range(5):
         write_xml(tmp_path, make_report(n))
     (tmp_path / "bad.xml").write_bytes(b"<report>")
     monkeypatch.setattr(storing, "_insert_reports", refusing("9000002"))
     monkeypatch.setattr(session, "commit", lambda: pytest.fail("intake committed"))
     summary = storing.IngestSummary()
-    units = list(storing.store_batches(session, [tmp_path], summary, actor=Actor("t"), batch_size=2))
+    units = []
+    storing.store(session, [tmp_path], summary, checkpoint=lambda: units.append(1), actor=Actor("t"), batch_size=2)
     # Batches [0, 1], [2, 3] (refused: 2 quarantined, 3 alone) and [4], and the unreadable file.
     assert (len(units), summary.stored, summary.rejected) == (5, 4, 2)
     assert count(session, Report) == 4

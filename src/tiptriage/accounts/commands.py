@@ -1,5 +1,6 @@
-"""`tiptriage users add | list | disable | roles`: the web application's accounts, kept by an
-administrator (the CLI's actor needs the role admin)."""
+"""`tiptriage users add | list | disable | roles` and `tiptriage tokens add | list | revoke`: the web
+application's accounts and the API's tokens, kept by an administrator (the CLI's actor needs the
+role admin)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import sys
 import typer
 from rich.table import Table
 
-from tiptriage.accounts import users
+from tiptriage.accounts import tokens, users
 from tiptriage.accounts.actor import ROLES
 from tiptriage.cliutil import actor, console, emit_json, session
 from tiptriage.i18n import _
@@ -81,3 +82,50 @@ def _doc(user) -> dict:
     return {"user_id": user.user_id, "display_name": user.display_name, "roles": list(user.roles),
             "units": list(user.units), "language": user.language, "disabled": user.disabled,
             "created_at": user.created_at, "created_by": user.created_by}
+
+
+tokens_app = typer.Typer(no_args_is_help=True, help="API tokens for service accounts and automated feeds.")
+
+
+@tokens_app.command("add")
+def token_add(name: str = typer.Argument(..., help="What the token is for (e.g. 'feed from the provider')."),
+              user: str = typer.Option(..., "--user", help="The account it acts as (its roles and units apply)."),
+              scope: list[str] = typer.Option(..., "--scope", help=f"One of {', '.join(tokens.SCOPES)}; repeat or "
+                                                                  "separate with commas."),
+              as_json: bool = typer.Option(False, "--json")) -> None:
+    """Make a token; it is shown once, only its SHA-256 is kept."""
+    with session() as s:
+        token, row = tokens.issue(s, name, for_user=user, scopes=_split(scope), actor=actor())
+        doc = {"id": row.id, "name": row.name, "user_id": row.user_id, "scopes": row.scopes, "token": token}
+    if as_json:
+        emit_json(doc)
+        return
+    console.print(_("Token {id} for {user} ({scopes}); keep it now, it is not shown again:", id=doc["id"],
+                    user=doc["user_id"], scopes=", ".join(doc["scopes"])))
+    console.print(token, highlight=False, markup=False)
+
+
+@tokens_app.command("list")
+def token_list(as_json: bool = typer.Option(False, "--json")) -> None:
+    """Every token (never the token itself)."""
+    with session() as s:
+        docs = [{"id": t.id, "name": t.name, "user_id": t.user_id, "scopes": t.scopes, "created_at": t.created_at,
+                 "revoked_at": t.revoked_at, "last_used_at": t.last_used_at} for t in tokens.list_tokens(s, actor=actor())]
+    if as_json:
+        emit_json(docs)
+        return
+    table = Table(title=_("API tokens"))
+    for column in ("#", _("Name"), _("User id"), _("Scopes"), _("State")):
+        table.add_column(column)
+    for d in docs:
+        table.add_row(str(d["id"]), d["name"], d["user_id"], ", ".join(d["scopes"]),
+                      _("revoked") if d["revoked_at"] else _("active"))
+    console.print(table)
+
+
+@tokens_app.command("revoke")
+def token_revoke(token_id: int = typer.Argument(...), reason: str = typer.Option(..., "--reason")) -> None:
+    """Revoke a token: every request with it is refused from now on."""
+    with session() as s:
+        tokens.revoke(s, token_id, actor=actor(), reason=reason)
+    console.print(_("Token {id} revoked.", id=token_id))

@@ -4,14 +4,14 @@ The path of a batch: find files (`discovery`) → read each (size limit, format 
 `parsing`) → join sibling file-details documents to their report → store reports in batches, one
 transaction per batch. A batch that fails as a whole (a race with another ingest, a constraint) is
 retried one report per transaction, so a report is always stored whole or not at all and the rest
-still goes in. Nothing here commits: `store_batches` yields where its caller commits.
+still goes in. Nothing here commits: `store` calls its caller's `checkpoint` where it may commit.
 """
 
 from __future__ import annotations
 
 import gc
 import hashlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -34,6 +34,9 @@ from tiptriage.intake.parsing import candidates
 from tiptriage.intake.prepared import Candidate, Prepared, prepare
 
 
+Checkpoint = Callable[[], None]  # what the caller does where it may commit (`session.commit`)
+
+
 @dataclass
 class IngestSummary:
     stored: int = 0
@@ -49,12 +52,12 @@ class IngestSummary:
                 "rejected": self.rejected, "files": self.files, "errors": self.errors}
 
 
-def store_batches(session: Session, paths: Iterable[str | Path], summary: IngestSummary, *,
-                  actor: str | None = None, on_file: Callable[[Path], None] | None = None,
-                  batch_size: int | None = None) -> Iterator[None]:
-    """Store the reports in `paths`, counting them in `summary`. Yields after each unit of work
-    the caller commits — a batch stored, a report stored alone, a refusal quarantined — and never
-    commits itself (`pipeline.ingest` commits at each): a killed run keeps every unit before the
+def store(session: Session, paths: Iterable[str | Path], summary: IngestSummary, *, checkpoint: Checkpoint,
+          actor: str | None = None, on_file: Callable[[Path], None] | None = None,
+          batch_size: int | None = None) -> None:
+    """Store the reports in `paths`, counting them in `summary`. Calls `checkpoint` after each unit
+    of work — a batch stored, a report stored alone, a refusal quarantined — and never commits
+    itself (`pipeline.ingest` passes `session.commit`): a killed run keeps every unit before the
     kill, and at most a batch is held. A unit the database refuses is undone to its savepoint."""
     # The collector is off while storing: the rows held hold no reference cycles, and its passes
     # over a batch cost a quarter of this process's CPU (0.7-0.8 s of ~3 s at 11k reports). What
@@ -64,15 +67,15 @@ def store_batches(session: Session, paths: Iterable[str | Path], summary: Ingest
     gc.disable()
     gc.freeze()
     try:
-        yield from _store_all(session, paths, summary, actor, on_file, batch_size)
+        _store_all(session, paths, summary, checkpoint, actor, on_file, batch_size)
     finally:
         gc.unfreeze()
         if enabled:
             gc.enable()
 
 
-def _store_all(session: Session, paths: Iterable[str | Path], summary: IngestSummary, actor: str | None,
-               on_file: Callable[[Path], None] | None, batch_size: int | None) -> Iterator[None]:
+def _store_all(session: Session, paths: Iterable[str | Path], summary: IngestSummary, checkpoint: Checkpoint,
+               actor: str | None, on_file: Callable[[Path], None] | None, batch_size: int | None) -> None:
     settings = get_settings()
     actor = actor or settings.actor
     batch_size = batch_size or settings.ingest_batch_size
@@ -87,15 +90,15 @@ def _store_all(session: Session, paths: Iterable[str | Path], summary: IngestSum
         if isinstance(item, Prepared):
             batch.append(item)
             if len(batch) >= batch_size:
-                yield from _store(session, batch, actor, summary)
+                _store(session, batch, actor, summary, checkpoint)
                 batch = []
         else:
-            yield from _reject(session, item, actor, summary)
+            _reject(session, item, actor, summary, checkpoint)
     if batch:
-        yield from _store(session, batch, actor, summary)
+        _store(session, batch, actor, summary, checkpoint)
 
 
-def _reject(session: Session, error: Exception, actor: str, summary: IngestSummary) -> Iterator[None]:
+def _reject(session: Session, error: Exception, actor: str, summary: IngestSummary, checkpoint: Checkpoint) -> None:
     if not isinstance(error, IntakeError):
         error = IntakeError("?", f"unexpected error: {error}")
     raw_sha = hashlib.sha256(error.raw).hexdigest() if error.raw is not None else None
@@ -108,11 +111,11 @@ def _reject(session: Session, error: Exception, actor: str, summary: IngestSumma
                  reason=error.reason, details=error.as_dict() | {"raw_sha256": raw_sha})
     summary.rejected += 1
     summary.errors.append(error.as_dict() | {"message": error.message})
-    yield
+    checkpoint()
 
 
-def _store(session: Session, batch: list[Prepared], actor: str, summary: IngestSummary, *,
-           again: bool = False) -> Iterator[None]:
+def _store(session: Session, batch: list[Prepared], actor: str, summary: IngestSummary, checkpoint: Checkpoint, *,
+           again: bool = False) -> None:
     try:
         with session.begin_nested():  # a refusal undoes this batch only, not the caller's transaction
             outcome = _store_batch(session, batch, actor)
@@ -120,22 +123,22 @@ def _store(session: Session, batch: list[Prepared], actor: str, summary: IngestS
         if len(batch) == 1 and not again and _taken(exc):
             # Another ingest stored this report meanwhile (its transaction had not committed when
             # this one looked): looked at again, it is a duplicate, not a report to refuse.
-            yield from _store(session, batch, actor, summary, again=True)
+            _store(session, batch, actor, summary, checkpoint, again=True)
             return
         if len(batch) == 1:
             reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0][:300]
-            yield from _reject(session, IntakeError(batch[0].path_name, f"the database refused the report: {reason}",
-                                                    report_id=batch[0].external_id), actor, summary)
+            _reject(session, IntakeError(batch[0].path_name, f"the database refused the report: {reason}",
+                                         report_id=batch[0].external_id), actor, summary, checkpoint)
             return
         for one in batch:  # isolate the report that cannot be stored; the others go in
-            yield from _store(session, [one], actor, summary)
+            _store(session, [one], actor, summary, checkpoint)
         return
     stored, versions, duplicates = outcome
     summary.stored += len(stored)
     summary.versions += versions
     summary.duplicates += duplicates
     summary.report_ids.extend(stored)
-    yield
+    checkpoint()
 
 
 def _taken(exc: Exception) -> bool:

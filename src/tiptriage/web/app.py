@@ -14,7 +14,7 @@ import secrets
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -22,7 +22,7 @@ from tiptriage import i18n
 from tiptriage.i18n import _
 from tiptriage.accounts.actor import NotAllowed, OutOfView
 from tiptriage.config import get_settings, sqlite_path
-from tiptriage.web import auth, pages
+from tiptriage.web import api, auth, pages
 from tiptriage.web.render import render
 
 STATIC = Path(__file__).parent / "static"
@@ -31,7 +31,8 @@ SESSION_COOKIE = "tiptriage_session"
 
 def create_app() -> FastAPI:
     settings = get_settings()
-    app = FastAPI(title="tiptriage", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(title="tiptriage", version="1", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json",
+                  description="The REST API of tiptriage: `Authorization: Bearer <token>` (tiptriage tokens add).")
     app.add_middleware(LanguageMiddleware)
     app.add_middleware(SessionMiddleware, secret_key=secret_key(), session_cookie=SESSION_COOKIE,
                        same_site="strict", https_only=settings.web_secure_cookies, max_age=None)
@@ -39,6 +40,8 @@ def create_app() -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(auth.router)
     app.include_router(pages.router)
+    app.include_router(api.router)
+    app.add_api_route("/api/docs", _api_docs, include_in_schema=False)
     app.add_exception_handler(auth.NotLoggedIn, _to_login)
     app.add_exception_handler(auth.CsrfRefused, _refused(400))
     app.add_exception_handler(OutOfView, _refused(404))  # another unit's case: its existence is information
@@ -111,6 +114,9 @@ class SecurityHeaders:
 
 
 def _to_login(request: Request, exc: Exception) -> Response:
+    if _is_api(request):
+        return JSONResponse({"error": _("A valid API token is needed: Authorization: Bearer <token>.")},
+                            status_code=401, headers={"WWW-Authenticate": "Bearer"})
     if request.headers.get("hx-request"):  # htmx follows this header, not a redirect's body
         return Response(status_code=401, headers={"HX-Redirect": "/login"})
     return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
@@ -122,6 +128,20 @@ def _refused(status: int):
     return handler
 
 
-def _error(request: Request, exc: Exception, status: int) -> HTMLResponse:
+def _error(request: Request, exc: Exception, status: int) -> Response:
     shown = _("Not found.") if status == 404 else i18n.message(exc)
+    if _is_api(request):
+        return JSONResponse({"error": shown}, status_code=status)
     return render(request, "error.html", {"status": status, "shown": shown}, status_code=status)
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _api_docs() -> HTMLResponse:
+    """Swagger UI on the OpenAPI document, served from the package (static/swagger)."""
+    return HTMLResponse('<!doctype html><html><head><meta charset="utf-8"><title>tiptriage API</title>'
+                        '<link rel="stylesheet" href="/static/swagger/swagger-ui.css"></head><body>'
+                        '<div id="swagger-ui"></div><script src="/static/swagger/swagger-ui-bundle.js"></script>'
+                        '<script src="/static/swagger/init.js"></script></body></html>')

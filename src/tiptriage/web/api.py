@@ -1,0 +1,148 @@
+"""The REST API under /api/v1: the same services as the screens, for service accounts and automated
+feeds. A request carries `Authorization: Bearer <token>` (`tiptriage tokens add`); it acts as the
+token's account — whose roles and units the services still check — and only within the token's
+scopes. No cookies, so no CSRF token: a browser's session is not accepted here."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from datetime import date
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from tiptriage import dossier, flows, pipeline
+from tiptriage.accounts import tokens, users
+from tiptriage.accounts.actor import Actor
+from tiptriage.intake.formats import __file__ as formats_file
+from tiptriage.registry import service as registry
+from tiptriage.registry import views
+from tiptriage.triage import service as triage
+from tiptriage.triage.models import QUEUE_STATUSES
+from tiptriage.web.auth import NotLoggedIn, work
+
+router = APIRouter(prefix="/api/v1", tags=["tiptriage"])
+PURPOSE = "api"
+
+
+class Caller:
+    """Who calls, and what their token allows."""
+
+    def __init__(self, actor: Actor, scopes: frozenset[str]):
+        self.actor, self.scopes = actor, scopes
+
+    def may(self, scope: str) -> Actor:
+        tokens.require_scope(self.scopes, scope, self.actor)
+        return self.actor
+
+
+def caller(request: Request, session: Session = Depends(work)) -> Caller:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    found = tokens.resolve(session, token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+    if found is None:
+        raise NotLoggedIn()
+    user, scopes = found
+    return Caller(users.actor_of(user), scopes)
+
+
+class DecideBody(BaseModel):
+    justification: str = Field(min_length=1)
+    outcome: str | None = Field(None, description="Override with this outcome; none confirms the recommendation.")
+
+
+class ApproveBody(BaseModel):
+    note: str | None = None
+    acknowledgement: str | None = Field(None, description="Why it is right although possible earlier warnings "
+                                                          "or distribution were found.")
+
+
+class DeliverBody(BaseModel):
+    on: date
+    officer: str = Field(min_length=1)
+    referral_offered: bool = True
+    referral_accepted: bool | None = None
+
+
+@router.get("/queue")
+def queue(unit: str | None = None, outcome: str | None = None, status: list[str] = Query(default=[]),
+          limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0),
+          session: Session = Depends(work), who: Caller = Depends(caller)) -> list[dict]:
+    """The work queue, as `tiptriage queue --json`."""
+    statuses = tuple(s for s in status if s in QUEUE_STATUSES) or triage.OPEN_STATUSES
+    return triage.view_queue(session, actor=who.may("read"), purpose=PURPOSE, unit=unit, statuses=statuses,
+                             outcome=outcome, limit=limit, offset=offset)
+
+
+@router.get("/reports/{report_id}")
+def report(report_id: int, session: Session = Depends(work), who: Caller = Depends(caller)) -> dict:
+    """Everything known about a report, as `tiptriage reports show --json`."""
+    doc = dossier.report_dossier(session, report_id, actor=who.may("read"), reason=PURPOSE)
+    if doc is None:
+        raise LookupError(report_id)
+    return doc
+
+
+@router.get("/subjects/{subject_id}")
+def subject(subject_id: int, session: Session = Depends(work), who: Caller = Depends(caller)) -> dict:
+    """A subject's history, as `tiptriage history --json`."""
+    return flows.subject_history(session, subject_id, actor=who.may("read"), purpose=PURPOSE)
+
+
+@router.get("/alerts")
+def alerts(unit: str | None = None, session: Session = Depends(work), who: Caller = Depends(caller)) -> list[dict]:
+    return views.view_alerts(session, actor=who.may("read"), unit=unit, purpose=PURPOSE)
+
+
+@router.post("/alerts/{alert_id}/ack")
+def acknowledge(alert_id: int, session: Session = Depends(work), who: Caller = Depends(caller)) -> dict:
+    alert = registry.acknowledge(session, alert_id, actor=who.may("decide"))
+    return registry.alert_doc(alert)
+
+
+@router.post("/reports/{report_id}/decide")
+def decide(report_id: int, body: DecideBody, session: Session = Depends(work), who: Caller = Depends(caller)) -> dict:
+    """Confirm or override; a WARNING is proposed and waits for a second person."""
+    actor = who.may("decide")
+    chosen = body.outcome or triage.report_triage(session, report_id)["recommendation"]["outcome"]
+    if chosen == "WARNING":
+        warning = flows.propose_warning(session, report_id, actor=actor, justification=body.justification)
+        return {"report_id": report_id, "outcome": "WARNING", "warning_id": warning.id}
+    d = triage.decide(session, report_id, actor=actor, justification=body.justification, outcome=body.outcome)
+    return {"report_id": report_id, "decision_id": d.id, "kind": d.kind, "outcome": d.outcome, "unit": d.unit}
+
+
+@router.post("/warnings/{warning_id}/approve")
+def approve(warning_id: int, body: ApproveBody, session: Session = Depends(work),
+            who: Caller = Depends(caller)) -> dict:
+    approval = flows.approve_warning(session, warning_id, actor=who.may("approve"), note=body.note,
+                                     acknowledgement=body.acknowledgement)
+    return registry.warning_doc(session, approval.warning) | {"possible_earlier_warnings": approval.earlier,
+                                                              "possible_distribution": approval.distribution}
+
+
+@router.post("/warnings/{warning_id}/deliver")
+def deliver(warning_id: int, body: DeliverBody, session: Session = Depends(work),
+            who: Caller = Depends(caller)) -> dict:
+    warning = flows.deliver_warning(session, warning_id, actor=who.may("deliver"), on=body.on, officer=body.officer,
+                                    referral_offered=body.referral_offered, referral_accepted=body.referral_accepted)
+    return registry.warning_doc(session, warning)
+
+
+@router.post("/ingest")
+def ingest(files: list[UploadFile] = File(...), session: Session = Depends(work), who: Caller = Depends(caller)) -> dict:
+    """Report files through the whole data path, as `tiptriage ingest --json`."""
+    actor = who.may("ingest")
+    with tempfile.TemporaryDirectory(prefix="tiptriage-api-") as folder:
+        for n, upload in enumerate(files):
+            (Path(folder) / (Path(upload.filename or "").name or f"upload-{n}")).write_bytes(upload.file.read())
+        return pipeline.process(session, [folder], actor=actor).as_dict()
+
+
+@router.get("/schemas/report.json")
+def report_schema() -> dict:
+    """The JSON Schema of a report in tiptriage JSON (what other senders deliver)."""
+    return json.loads((Path(formats_file).parent / "tiptriage-report.schema.json").read_text(encoding="utf-8"))
