@@ -60,7 +60,11 @@ def test_help_is_dutch_by_default_and_english_on_request(path, monkeypatch):
     assert "Usage:" in english and "Show this message and exit." in english and "Gebruik:" not in english
     if english_first:
         assert english_first in english
-    assert shown([*path, "--help"], monkeypatch, lang="en") == english
+
+
+@pytest.mark.parametrize("path", [[], ["reports"], ["warnings", "approve"]], ids=" ".join)
+def test_the_setting_chooses_english_as_the_option_does(path, monkeypatch):
+    assert shown([*path, "--help"], monkeypatch, lang="en") == shown(["--lang", "en", *path, "--help"], monkeypatch)
 
 
 def test_option_help_is_translated(monkeypatch):

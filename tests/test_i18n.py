@@ -102,15 +102,17 @@ def test_linkage_evidence_reads_in_dutch():
     translated, tests/test_catalogue.py)."""
     words = {f.name for f in linkage.FIELDS} | {level.label for f in linkage.FIELDS for level in f.levels}
     words |= {"given_name_conflict", "birth_conflict", "uncorroborated", "household_only"}
-    assert sorted(words - set(source_messages())) == []
+    assert sorted(words - {msgid for msgid, _context in source_messages()}) == []
     assert _("household_only") == "alleen wat een huishouden deelt"
 
 
 def test_vocabulary_words_in_a_refusal_are_said_in_the_readers_language():
     error = refusal(ValueError, "warning {id} is {state}: only a {required} warning can {action}", id=4,
-                    state=Words("delivered"), required=Words("proposed"), action=Words("approve"))
+                    state=Words("delivered"), required=Words("proposed"), action=Words("approve", context="action"))
     assert str(error) == "warning 4 is delivered: only a proposed warning can approve"
     assert message(error) == "waarschuwing 4 is uitgereikt: goedkeuren kan alleen bij een waarschuwing met status voorgesteld"
+    # an action an actor may take is said in its own context, as what one does
+    assert message(refusal(ValueError, "{w}", w=Words("close", context="action"))) == "onderzoeken sluiten"
     rules = refusal(ValueError, "no WARNING for report {id}: {rules} (hard rules)", id=2,
                     rules=Words("never WARNING when any file is unrated", "never WARNING for a minor: the youth track applies",
                                 sep="; "))

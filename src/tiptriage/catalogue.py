@@ -49,15 +49,15 @@ def extract_help(fileobj: IO[bytes], keywords: Collection[str], comment_tags: Co
         yield 1, "_", (text,), [f"{path} --help"]
 
 
-def source_messages() -> dict[str, list[str]]:
-    """Every message id the source uses, with where (extracted as `make messages` does)."""
+def source_messages() -> dict[tuple[str, str | None], list[str]]:
+    """Every message id the source uses, with its context (None but for `NP_`) and where: extracted
+    as `make messages` does."""
     from babel.messages.extract import extract_from_dir
     from babel.messages.frontend import parse_mapping_cfg
 
     with open(ROOT / "babel.cfg", encoding="utf-8") as cfg:
         method_map, options_map = parse_mapping_cfg(cfg)
-    found: dict[str, list[str]] = {}
-    for filename, lineno, msgid, _comments, _context in extract_from_dir(
-            ROOT, method_map, options_map):
-        found.setdefault(msgid, []).append(f"{filename}:{lineno}")
+    found: dict[tuple[str, str | None], list[str]] = {}
+    for filename, lineno, msgid, _comments, context in extract_from_dir(ROOT, method_map, options_map):
+        found.setdefault((msgid, context), []).append(f"{filename}:{lineno}")
     return found

@@ -24,7 +24,6 @@ from tiptriage.triage.commands import (
 )
 
 
-
 class Tiptriage(HelpGroup):
     """The whole command in the language TIPTRIAGE_LANG names (Dutch when unset); `--lang` overrides
     it for the call. Set before parsing, so help for no arguments or a bare --help is in it too."""

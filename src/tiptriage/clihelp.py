@@ -56,6 +56,8 @@ def _view(command: TyperCommand | TyperGroup, ctx: typer.Context) -> TyperComman
 
 
 class _Translating:
+    """The usage line's 'Usage:' in the language of the call (Click writes it in English)."""
+
     def format_usage(self, ctx: typer.Context, formatter) -> None:
         pieces = " ".join(self.collect_usage_pieces(ctx))
         formatter.write_usage(ctx.command_path, pieces, prefix=_(USAGE) + " ")

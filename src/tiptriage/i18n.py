@@ -60,7 +60,7 @@ def _translations(code: str) -> gettext.NullTranslations:
     return Translations.load(_LOCALE_DIR, [code], domain="tiptriage")
 
 
-def _(msgid: str, **values: object) -> str:
+def _(msgid: str, /, **values: object) -> str:
     text = _translations(lang()).gettext(msgid)
     return text.format(**values) if values else text
 
@@ -71,13 +71,24 @@ def N_(msgid: str) -> str:
     return msgid
 
 
+def NP_(context: str, msgid: str) -> str:
+    """As `N_`, for a word that needs its own translation in `context`: what an actor may do
+    ("close" is "onderzoeken sluiten") is said apart from the same word as a state or operation."""
+    return msgid
+
+
+def in_context(context: str, msgid: str) -> str:
+    """`msgid` as translated for `context` (see `NP_`)."""
+    return _translations(lang()).pgettext(context, msgid)
+
+
 class Words(tuple):
     """Vocabulary words among a refusal's values (a state, an outcome, rules): English in the error's
     text, said in the reader's language by `message`."""
 
-    def __new__(cls, *words: str, sep: str = ", ") -> Words:
+    def __new__(cls, *words: str, sep: str = ", ", context: str | None = None) -> Words:
         self = super().__new__(cls, words)
-        self.sep = sep
+        self.sep, self.context = sep, context
         return self
 
     def __str__(self) -> str:
@@ -87,10 +98,10 @@ class Words(tuple):
         return format(str(self), spec)
 
     def said(self) -> str:
-        return self.sep.join(_(w) for w in self)
+        return self.sep.join(in_context(self.context, w) if self.context else _(w) for w in self)
 
 
-def refusal(kind: type[Exception], msgid: str, **values: object) -> Exception:
+def refusal(kind: type[Exception], msgid: str, /, **values: object) -> Exception:
     """An error of `kind` that the user reads: its text is the English message, and it keeps the
     message id and values so the CLI can say it in the user's language (`message`)."""
     error = kind(msgid.format(**values))
@@ -98,7 +109,7 @@ def refusal(kind: type[Exception], msgid: str, **values: object) -> Exception:
     return error
 
 
-def worded(error: Exception, msgid: str, **values: object) -> None:
+def worded(error: Exception, msgid: str, /, **values: object) -> None:
     """Give an exception made by its own class (with fields a caller reads) the text a user reads,
     as `refusal` does: call from its __init__ with the message id marked N_("...")."""
     error.msgid, error.values = msgid, values

@@ -316,3 +316,17 @@ def test_yaml_is_read_safely():
     with pytest.raises(PolicyError):
         parse_policy(b"!!python/object/apply:os.system ['true']")
     assert copy.deepcopy(DEFAULT) == DEFAULT
+
+
+def test_a_refused_policy_is_explained_in_dutch_by_default(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from tiptriage.cli import app
+
+    monkeypatch.delenv("TIPTRIAGE_LANG", raising=False)
+    bad = tmp_path / "p.yaml"
+    bad.write_text("policy: x\nversion: 1\nrules: []\n")
+    result = CliRunner().invoke(app, ["policy", "check", str(bad)])
+    assert result.exit_code != 0 and "`rules` is een niet-lege lijst" in result.output
+    english = CliRunner().invoke(app, ["--lang", "en", "policy", "check", str(bad)])
+    assert "`rules` is a non-empty list" in english.output

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from tiptriage.i18n import N_, Words, refusal
+from tiptriage.i18n import NP_, Words, refusal
 
 # analyst: triage decisions, proposals, identifications; team_lead: approves warnings (the second
 # person) and may do what an analyst does; officer: delivers warnings; intake: brings report files
@@ -21,19 +21,21 @@ from tiptriage.i18n import N_, Words, refusal
 ROLES = ("analyst", "team_lead", "officer", "intake", "auditor", "admin")
 # What each role may do; the services call `require` before they act. Work the system does itself
 # (ingest's matching, linking and triage) needs no role: whoever may ingest starts it.
-ALLOWED = {N_("decide"): ("analyst", "team_lead"), N_("approve"): ("team_lead",), N_("deliver"): ("officer", "team_lead"),
-           N_("revoke"): ("team_lead",),
-           N_("record"): ("analyst", "team_lead"),  # register checks, risk items, distribution, identification
-           N_("change_subjects"): ("analyst", "team_lead"),  # merge, split, reviews, relink runs
-           N_("train"): ("team_lead", "admin"),  # the linkage model in use
-           N_("classify"): ("analyst", "team_lead"),  # an analyst's category for a file
-           N_("import_bank"): ("admin",),
-           N_("acknowledge"): ("analyst", "team_lead", "officer"),
-           N_("close"): ("analyst", "team_lead"),  # an investigation
-           N_("view"): ("analyst", "team_lead", "officer"),  # cases: queue, reports, subjects, warnings
-           N_("ingest"): ("intake", "analyst", "team_lead", "admin"),  # report files in
-           N_("manage_users"): ("admin",),
-           N_("read_audit"): ("auditor", "admin")}  # the audit log and the chain's state
+ACTION = "action"  # the words below are translated in this context (see i18n.NP_)
+ALLOWED = {NP_("action", "decide"): ("analyst", "team_lead"), NP_("action", "approve"): ("team_lead",),
+           NP_("action", "deliver"): ("officer", "team_lead"), NP_("action", "revoke"): ("team_lead",),
+           # register checks, risk items, distribution, identification
+           NP_("action", "record"): ("analyst", "team_lead"),
+           NP_("action", "change_subjects"): ("analyst", "team_lead"),  # merge, split, reviews, relink runs
+           NP_("action", "train"): ("team_lead", "admin"),  # the linkage model in use
+           NP_("action", "classify"): ("analyst", "team_lead"),  # an analyst's category for a file
+           NP_("action", "import_bank"): ("admin",),
+           NP_("action", "acknowledge"): ("analyst", "team_lead", "officer"),
+           NP_("action", "close"): ("analyst", "team_lead"),  # an investigation
+           NP_("action", "view"): ("analyst", "team_lead", "officer"),  # cases: queue, reports, subjects, warnings
+           NP_("action", "ingest"): ("intake", "analyst", "team_lead", "admin"),  # report files in
+           NP_("action", "manage_users"): ("admin",),
+           NP_("action", "read_audit"): ("auditor", "admin")}  # the audit log and the chain's state
 USER_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 
 
@@ -91,10 +93,11 @@ def require(actor: str, action: str, *, unit: str | None = None) -> None:
     roles = actor.roles if isinstance(actor, Actor) else frozenset()
     if not roles & set(ALLOWED[action]):
         raise refusal(NotAllowed, "{actor} may not {action}: that needs the role {needed}", actor=str(actor),
-                      action=Words(action), needed=" or ".join(ALLOWED[action]))
+                      action=Words(action, context=ACTION), needed=" or ".join(ALLOWED[action]))
     if unit and actor.units and unit not in actor.units:
         raise refusal(NotAllowed, "{actor} may not {action} for unit {unit}: their units are {units}",
-                      actor=str(actor), action=Words(action), unit=unit, units=", ".join(sorted(actor.units)))
+                      actor=str(actor), action=Words(action, context=ACTION), unit=unit,
+                      units=", ".join(sorted(actor.units)))
 
 
 def units_in_view(actor: str, unit: str | None = None) -> frozenset[str] | None:

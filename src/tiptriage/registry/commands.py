@@ -33,7 +33,8 @@ def _print_warning(doc: dict, as_json: bool) -> None:
     for key in (N_("proposed_by"), N_("approved_by"), N_("delivered_on"), N_("delivered_by"), N_("referral_offered"),
                 N_("referral_accepted"), N_("expires_on"), N_("revoked_by"), N_("revoke_reason")):
         if doc.get(key) is not None:
-            console.print(f"  {_(key)}: {doc[key]}")
+            value = doc[key]
+            console.print(f"  {_(key)}: {(_('yes') if value else _('no')) if isinstance(value, bool) else value}")
     for r in doc["reports"]:
         console.print("  " + _("report {id} ({source} {external_id})", id=r["report_id"], source=r["source"],
                                external_id=r["external_id"]))

@@ -16,7 +16,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tiptriage.accounts.actor import Actor, may_see, require, same_identity
+from tiptriage.accounts.actor import ACTION, Actor, may_see, require, same_identity
 from tiptriage.audit import service as audit
 from tiptriage.config import get_settings
 from tiptriage.db import chunks, utcnow
@@ -215,7 +215,8 @@ def _get(session: Session, warning_id: int) -> PoliceWarning:
 def _require(warning: PoliceWarning, state: str, action: str) -> None:
     if warning.state != state:
         raise refusal(RegistryError, "warning {id} is {state}: only a {required} warning can {action}", id=warning.id,
-                      state=Words(warning.state), required=Words(state), action=Words(action))
+                      state=Words(warning.state), required=Words(state),
+                      action=Words(action, context=ACTION))
 
 
 def _event(session: Session, warning: PoliceWarning, actor: str, action: str, details: dict) -> None:

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from tiptriage.accounts.actor import require
 from tiptriage.audit import service as audit
+from tiptriage.i18n import refusal
 from tiptriage.intake.models import Report
 from tiptriage.subjects import linkage
 from tiptriage.subjects.models import (
@@ -156,7 +157,7 @@ def view_review(session: Session, review_id: int, *, actor: str, reason: str | N
     require(actor, "view")
     review = session.get(SubjectReview, review_id)
     if review is None:
-        raise LookupError(f"no review with id {review_id}")
+        raise refusal(LookupError, "no review with id {id}", id=review_id)
     doc = review_doc(review) | review_evidence(session, review)
     audit.consulted(session, actor=actor, action="subjects.review.view", entity="subject",
                     entity_ids=sorted({review.subject_id, review.candidate_subject_id}), reason=reason,

@@ -274,7 +274,7 @@ def policy_check(path: Path = typer.Argument(..., exists=True, dir_okay=False),
         if as_json:
             emit_json({"ok": False, "error": str(exc)})
         else:
-            err_console.print(_("Policy refused: {error}", error=str(exc)))
+            err_console.print(_("Policy refused: {error}", error=message(exc)))
         raise typer.Exit(EXIT_SOME_REFUSED) from None
     if as_json:
         emit_json({"ok": True, "policy": policy.id, "version": policy.version, "sha256": policy.sha256,

@@ -32,7 +32,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from tiptriage.i18n import N_
+from tiptriage.i18n import N_, refusal
 from tiptriage.intake.domain import DISTRIBUTING_ACTIONS
 
 DISTRIBUTED, NOT_DISTRIBUTED, UNDETERMINED = N_("distributed"), N_("not_distributed"), N_("undetermined")
@@ -104,7 +104,7 @@ def load_services(path: str | None) -> Services:
         if not row or row[0].startswith("#") or row[0].strip().lower() == "service":
             continue
         if len(row) < 2 or row[1].strip().lower() not in SERVICE_KINDS:
-            raise ValueError(f"{path or 'services.csv'}, line {n}: expected 'service,kind' with kind one of "
-                             f"{', '.join(SERVICE_KINDS)}")
+            raise refusal(ValueError, "{path}, line {n}: expected 'service,kind' with kind one of {kinds}",
+                          path=path or "services.csv", n=n, kinds=", ".join(SERVICE_KINDS))
         kinds[row[0].strip()] = row[1].strip().lower()
     return Services(kinds)

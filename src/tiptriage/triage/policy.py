@@ -24,7 +24,7 @@ from pathlib import Path
 
 import yaml
 
-from tiptriage.i18n import N_
+from tiptriage.i18n import N_, Words, refusal
 from tiptriage.outcomes import OUTCOMES
 from tiptriage.triage.facts import FACT_SCHEMA
 
@@ -33,12 +33,14 @@ HARD_RULES = {
     "distributed": N_("never WARNING when anything was distributed"),
     "distribution_undetermined": N_("never WARNING while it is undetermined whether a file was distributed"),
     "distributed_elsewhere": N_("never WARNING for a person who distributed in another report"),
-    "possible_distributor": N_("never WARNING while linkage holds as possibly this person one who distributed"),
+    "possible_distributor": N_("never WARNING while linkage holds as possibly this person one who "
+                               "distributed"),
     "new_material": N_("never WARNING when any file is new material"),
     "new_material_elsewhere": N_("never WARNING for a person with new material in another report"),
     "unrated": N_("never WARNING when any file is unrated"),
     "contact_risk": N_("never WARNING when contact-risk indicators are present"),
-    "escalated": N_("never WARNING when the platform escalated the report (a child may be at immediate risk)"),
+    "escalated": N_("never WARNING when the platform escalated the report (a child may be at immediate "
+                    "risk)"),
     "minor": N_("never WARNING for a minor: the youth track applies"),
     "abroad": N_("never WARNING for a person who lives abroad"),
     "active_warning": N_("never WARNING when the subject has an active warning"),
@@ -136,15 +138,17 @@ def _compare(actual: object, op: str, value: object) -> bool:
 def parse_condition(node: object, where: str, depth: int = 0):
     """YAML → condition tree; every fact and value checked against FACT_SCHEMA."""
     if depth > MAX_DEPTH:
-        raise PolicyError(f"{where}: condition nested deeper than {MAX_DEPTH}")
+        raise refusal(PolicyError, "{where}: condition nested deeper than {max}", where=where, max=MAX_DEPTH)
     if node == "always":
         return Always()
     if not isinstance(node, dict) or not node:
-        raise PolicyError(f"{where}: a condition is `always` or a non-empty mapping, not {node!r}")
+        raise refusal(PolicyError, "{where}: a condition is `always` or a non-empty mapping, not {node!r}",
+                      where=where, node=node)
     keys = set(node)
     if keys & {"all", "any", "not"}:
         if len(keys) != 1:
-            raise PolicyError(f"{where}: `all`, `any` and `not` stand alone in their mapping")
+            raise refusal(PolicyError, "{where}: `all`, `any` and `not` stand alone in their mapping",
+                          where=where)
         return _combinator(next(iter(keys)), node[next(iter(keys))], where, depth)
     parts = tuple(_comparison(fact, spec, where) for fact, spec in node.items())
     return parts[0] if len(parts) == 1 else All(parts)
@@ -154,23 +158,25 @@ def _combinator(key: str, body: object, where: str, depth: int):
     if key == "not":
         return Not(parse_condition(body, where, depth + 1))
     if not isinstance(body, list) or not body:
-        raise PolicyError(f"{where}: `{key}` takes a non-empty list of conditions")
+        raise refusal(PolicyError, "{where}: `{key}` takes a non-empty list of conditions",
+                      where=where, key=key)
     parts = tuple(parse_condition(b, where, depth + 1) for b in body)
     return All(parts) if key == "all" else AnyOf(parts)
 
 
 def _comparison(fact: object, spec: object, where: str) -> Compare:
     if fact not in FACT_SCHEMA:
-        raise PolicyError(f"{where}: unknown fact {fact!r}")
+        raise refusal(PolicyError, "{where}: unknown fact {fact!r}", where=where, fact=fact)
     if isinstance(spec, dict):
         if len(spec) != 1 or next(iter(spec)) not in OPERATORS:
-            raise PolicyError(f"{where}: {fact}: an operator mapping has one of {', '.join(OPERATORS)}")
+            raise refusal(PolicyError, "{where}: {fact}: an operator mapping has one of {operators}",
+                          where=where, fact=fact, operators=', '.join(OPERATORS))
         op, value = next(iter(spec.items()))
     else:
         op, value = "eq", spec
     values = value if op == "in" else [value]
     if op == "in" and (not isinstance(value, list) or not value):
-        raise PolicyError(f"{where}: {fact}: `in` takes a non-empty list")
+        raise refusal(PolicyError, "{where}: {fact}: `in` takes a non-empty list", where=where, fact=fact)
     for v in values:
         _check_value(fact, op, v, where)
     return Compare(str(fact), op, tuple(value) if op == "in" else value)
@@ -180,14 +186,17 @@ def _check_value(fact: str, op: str, value: object, where: str) -> None:
     kind, nullable = FACT_SCHEMA[fact]
     if value is None:
         if not nullable or op not in ("eq", "ne", "in"):
-            raise PolicyError(f"{where}: {fact} is never null; compare it with a {kind}")
+            raise refusal(PolicyError, "{where}: {fact} is never null; compare it with a {kind}",
+                          where=where, fact=fact, kind=kind)
         return
     ok = {"bool": isinstance(value, bool), "int": isinstance(value, int) and not isinstance(value, bool),
           "str": isinstance(value, str)}[kind]
     if not ok:
-        raise PolicyError(f"{where}: {fact} is a {kind}, not {value!r}")
+        raise refusal(PolicyError, "{where}: {fact} is a {kind}, not {value!r}",
+                      where=where, fact=fact, kind=kind, value=value)
     if op in ("lt", "lte", "gt", "gte") and kind != "int":
-        raise PolicyError(f"{where}: {fact}: `{op}` compares numbers only")
+        raise refusal(PolicyError, "{where}: {fact}: `{op}` compares numbers only",
+                      where=where, fact=fact, op=op)
 
 
 # --- rules and policies ---------------------------------------------------------------------------
@@ -254,12 +263,12 @@ def parse_policy(data: bytes) -> Policy:
     try:
         doc = yaml.load(data, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
-        raise PolicyError(f"not valid YAML: {exc}") from None
+        raise refusal(PolicyError, "not valid YAML: {error}", error=exc) from None
     if not isinstance(doc, dict):
-        raise PolicyError("a policy is a mapping with policy, version, outcome_order and rules")
+        raise refusal(PolicyError, "a policy is a mapping with policy, version, outcome_order and rules")
     for key in ("policy", "version", "rules"):
         if key not in doc:
-            raise PolicyError(f"the policy lacks `{key}`")
+            raise refusal(PolicyError, "the policy lacks `{key}`", key=key)
     rules = tuple(_rule(r, n) for n, r in enumerate(_rule_list(doc["rules"]), 1))
     policy = Policy(str(doc["policy"]), str(doc["version"]), hashlib.sha256(data).hexdigest(),
                     _texts(doc.get("title", {"nl": str(doc["policy"]), "en": str(doc["policy"])}), "title"),
@@ -270,28 +279,29 @@ def parse_policy(data: bytes) -> Policy:
 
 def _rule_list(rules: object) -> list:
     if not isinstance(rules, list) or not rules:
-        raise PolicyError("`rules` is a non-empty list")
+        raise refusal(PolicyError, "`rules` is a non-empty list")
     return rules
 
 
 def _rule(node: object, n: int) -> Rule:
     if not isinstance(node, dict) or "id" not in node:
-        raise PolicyError(f"rule {n}: a rule is a mapping with at least an id")
+        raise refusal(PolicyError, "rule {n}: a rule is a mapping with at least an id", n=n)
     rid = str(node["id"])
     unknown = set(node) - {"id", "when", "outcome", "priority", "flags", "text", "basis"}
     if unknown:
-        raise PolicyError(f"rule {rid}: unknown keys {', '.join(sorted(unknown))}")
+        raise refusal(PolicyError, "rule {id}: unknown keys {keys}", id=rid, keys=', '.join(sorted(unknown)))
     outcome = node.get("outcome")
     if outcome is not None and outcome not in OUTCOMES:
-        raise PolicyError(f"rule {rid}: outcome {outcome!r} is not one of {', '.join(OUTCOMES)}")
+        raise refusal(PolicyError, "rule {id}: outcome {outcome!r} is not one of {outcomes}",
+                      id=rid, outcome=outcome, outcomes=', '.join(OUTCOMES))
     priority = node.get("priority", 0)
     if not isinstance(priority, int) or isinstance(priority, bool) or not -1000 <= priority <= 1000:
-        raise PolicyError(f"rule {rid}: priority is a whole number from -1000 to 1000")
+        raise refusal(PolicyError, "rule {id}: priority is a whole number from -1000 to 1000", id=rid)
     flags = node.get("flags", [])
     if not isinstance(flags, list) or not all(isinstance(f, str) for f in flags):
-        raise PolicyError(f"rule {rid}: flags is a list of words")
+        raise refusal(PolicyError, "rule {id}: flags is a list of words", id=rid)
     if "when" not in node:
-        raise PolicyError(f"rule {rid}: a rule needs `when` (a condition, or `always`)")
+        raise refusal(PolicyError, "rule {id}: a rule needs `when` (a condition, or `always`)", id=rid)
     return Rule(rid, parse_condition(node["when"], f"rule {rid}"), outcome, priority, tuple(flags),
                 _texts(node.get("text"), f"rule {rid}: text"), _texts(node.get("basis", {}), f"rule {rid}: basis",
                                                                     required=False), node["when"])
@@ -299,16 +309,19 @@ def _rule(node: object, n: int) -> Rule:
 
 def _texts(node: object, where: str, required: bool = True) -> dict[str, str]:
     if not isinstance(node, dict):
-        raise PolicyError(f"{where}: give the text per language ({', '.join(LANGUAGES)})")
+        raise refusal(PolicyError, "{where}: give the text per language ({languages})",
+                      where=where, languages=', '.join(LANGUAGES))
     missing = [lang for lang in LANGUAGES if not isinstance(node.get(lang), str) or not node[lang].strip()]
     if missing and (required or len(missing) < len(LANGUAGES)):
-        raise PolicyError(f"{where}: missing text in {', '.join(missing)}")
+        raise refusal(PolicyError, "{where}: missing text in {missing}",
+                      where=where, missing=', '.join(missing))
     return {lang: str(node.get(lang, "")).strip() for lang in LANGUAGES}
 
 
 def _outcome_order(order: object) -> tuple[str, ...]:
     if not isinstance(order, list | tuple) or sorted(order) != sorted(OUTCOMES):
-        raise PolicyError(f"outcome_order lists each outcome once: {', '.join(OUTCOMES)}")
+        raise refusal(PolicyError, "outcome_order lists each outcome once: {outcomes}",
+                      outcomes=', '.join(OUTCOMES))
     return tuple(order)
 
 
@@ -317,7 +330,7 @@ def check_policy(policy: Policy) -> None:
     seen: set[str] = set()
     for rule in policy.rules:
         if rule.id in seen:
-            raise PolicyError(f"rule {rule.id}: the id is used twice")
+            raise refusal(PolicyError, "rule {id}: the id is used twice", id=rule.id)
         seen.add(rule.id)
     deciding = [r for r in policy.rules if r.outcome is not None]
     for rule in deciding:
@@ -325,10 +338,12 @@ def check_policy(policy: Policy) -> None:
             prove_hard_rules(rule)
     final = next((r for r in deciding if isinstance(r.condition, Always)), None)
     if final is None:
-        raise PolicyError("no rule with an outcome applies `always`: some reports would get no outcome")
+        raise refusal(PolicyError, "no rule with an outcome applies `always`: some reports would get no "
+                      "outcome")
     if deciding[-1] is not final:
         later = deciding[deciding.index(final) + 1]
-        raise PolicyError(f"rule {later.id}: unreachable, rule {final.id} before it applies always")
+        raise refusal(PolicyError, "rule {id}: unreachable, rule {final} before it applies always",
+                      id=later.id, final=final.id)
 
 
 def prove_hard_rules(rule: Rule) -> None:
@@ -339,8 +354,8 @@ def prove_hard_rules(rule: Rule) -> None:
     """
     for fact, meaning in HARD_RULES.items():
         if rule.condition.partial({fact: True}) is not False:
-            raise PolicyError(f"rule {rule.id}: outcome WARNING does not require {fact} = false "
-                              f"(hard rule: {meaning})")
+            raise refusal(PolicyError, "rule {id}: outcome WARNING does not require {fact} = false "
+                          "(hard rule: {meaning})", id=rule.id, fact=fact, meaning=Words(meaning))
 
 
 # --- evaluation ---------------------------------------------------------------------------------
