@@ -157,9 +157,11 @@ def _match_and_link(session: Session, actor: str, summary: PipelineSummary,
 
 
 def _refresh_statistics(session: Session, stored: int) -> None:
-    """PostgreSQL plans with table statistics; after a bulk load they describe an empty store (on a
-    fresh store matching took 27 s per 500 files until ANALYZE, then 5 ms)."""
-    if stored >= ANALYZE_AFTER and session.get_bind().dialect.name == "postgresql":
+    """Both databases plan with table statistics; after a bulk load they describe an empty store. On
+    PostgreSQL matching took 27 s per 500 files until ANALYZE, then 5 ms; on SQLite, without them,
+    the queue's counts per outcome chose the (status, unit) index and a sort (100 ms at 100k
+    reports) over the covering (outcome, status, unit) one (13 ms)."""
+    if stored >= ANALYZE_AFTER:
         session.execute(text("ANALYZE"))
         session.commit()
 

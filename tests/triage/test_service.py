@@ -93,6 +93,10 @@ def test_queue_orders_by_outcome_class_then_priority_then_age(session, tmp_path)
     assert order == ["c", "d", "b", "a"]
     assert [r["external_id"] for r in service.queue(session, outcome="WARNING")] == ["a"]
     assert service.queue(session, unit="Amsterdam") == []
+    # Pages of any size, across the outcome classes' boundaries, are the queue in order.
+    for size in (1, 2, 3):
+        pages = [service.queue(session, limit=size, offset=start) for start in range(0, 5, size)]
+        assert [r["external_id"] for page in pages for r in page] == order
 
 
 def test_a_confirmed_case_opens_an_investigation_that_the_subjects_other_reports_show(session, tmp_path):

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy import (
+    JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event, literal_column,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tiptriage.db import Base, Id, UTCDateTime
@@ -60,11 +62,16 @@ class TriageState(Base):
     """The queue's row for a report: its newest recommendation and where the human decision stands."""
 
     __tablename__ = "triage_state"
-    __table_args__ = (Index("ix_triage_state_status_unit", "status", "unit"),)
+    # The queue reads one outcome class at a time in this index's order (triage.service.queue); the
+    # counts per class come from the second.
+    __table_args__ = (Index("ix_triage_state_status_unit", "status", "unit"),
+                      Index("ix_triage_state_queue", "outcome", literal_column("priority").desc(), "received_at",
+                            "report_id"),
+                      Index("ix_triage_state_outcome_status_unit", "outcome", "status", "unit"))
 
     report_id: Mapped[int] = mapped_column(Id, ForeignKey("reports.id"), primary_key=True, autoincrement=False)
     recommendation_id: Mapped[int] = mapped_column(Id, ForeignKey("recommendations.id"))
-    outcome: Mapped[str] = mapped_column(String(24), index=True)
+    outcome: Mapped[str] = mapped_column(String(24))
     priority: Mapped[int] = mapped_column(Integer)
     unit: Mapped[str] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(24))

@@ -564,22 +564,50 @@ def queue(session: Session, *, unit: str | None = None, units: Collection[str] |
           statuses: tuple[str, ...] = OPEN_STATUSES, outcome: str | None = None, limit: int | None = 100,
           offset: int = 0, order: tuple[str, ...] | None = None) -> list[dict]:
     """The work queue: by outcome class (the policy's order), then priority, then age; of one unit,
-    or of `units` (what an actor may see: `accounts.actor.units_in_view`)."""
+    or of `units` (what an actor may see: `accounts.actor.units_in_view`).
+
+    Read one outcome class at a time, each in the order of the index on (outcome, priority,
+    received_at): ordering all open reports by the policy's class took 300 ms a page at 100k
+    reports; the counts per class say which classes a page's offset skips."""
     order = order or make_order()
-    rank = case({o: i for i, o in enumerate(order)}, value=TriageState.outcome, else_=len(order))
-    query = (select(TriageState, Report.source, Report.external_id, Recommendation.decided_by, Recommendation.flags,
-                    Recommendation.subject_ids)
-             .join(Report, Report.id == TriageState.report_id)
-             .join(Recommendation, Recommendation.id == TriageState.recommendation_id)
-             .where(TriageState.status.in_(statuses))
-             .order_by(rank, TriageState.priority.desc(), TriageState.received_at, TriageState.report_id)
-             .offset(offset))
+    counts = _counts(session, unit, units, statuses)
+    classes = [o for o in order if o in counts] + sorted(set(counts) - set(order))
+    rows: list[dict] = []
+    skip = offset
+    for shown in classes if outcome is None else [outcome]:
+        if skip >= counts.get(shown, 0):
+            skip -= counts.get(shown, 0)
+            continue
+        rows += _queue_class(session, shown, unit, units, statuses, skip, None if limit is None else limit - len(rows))
+        skip = 0
+        if limit is not None and len(rows) >= limit:
+            break
+    return rows
+
+
+def _counts(session: Session, unit: str | None, units: Collection[str] | None,
+            statuses: tuple[str, ...]) -> dict[str, int]:
+    query = _where(select(TriageState.outcome, func.count()), unit, units, statuses)
+    return dict(session.execute(query.group_by(TriageState.outcome)).all())
+
+
+def _where(query, unit: str | None, units: Collection[str] | None, statuses: tuple[str, ...]):
+    query = query.where(TriageState.status.in_(statuses))
     if unit:
         query = query.where(TriageState.unit == unit)
     if units is not None:
         query = query.where(TriageState.unit.in_(sorted(units)))
-    if outcome:
-        query = query.where(TriageState.outcome == outcome)
+    return query
+
+
+def _queue_class(session: Session, outcome: str, unit: str | None, units: Collection[str] | None,
+                 statuses: tuple[str, ...], offset: int, limit: int | None) -> list[dict]:
+    query = _where(select(TriageState, Report.source, Report.external_id, Recommendation.decided_by,
+                          Recommendation.flags, Recommendation.subject_ids)
+                   .join(Report, Report.id == TriageState.report_id)
+                   .join(Recommendation, Recommendation.id == TriageState.recommendation_id)
+                   .where(TriageState.outcome == outcome), unit, units, statuses)
+    query = query.order_by(TriageState.priority.desc(), TriageState.received_at, TriageState.report_id).offset(offset)
     if limit is not None:
         query = query.limit(limit)
     return [{"report_id": s.report_id, "source": source, "external_id": external_id, "outcome": s.outcome,
@@ -603,11 +631,7 @@ def view_queue(session: Session, *, actor: str, purpose: str | None = None, unit
 def queue_counts(session: Session, *, actor: str, unit: str | None = None,
                  statuses: tuple[str, ...] = OPEN_STATUSES) -> dict[str, int]:
     """How many reports wait per outcome, in the actor's units: counts, no personal data."""
-    units = units_in_view(actor, unit)
-    query = select(TriageState.outcome, func.count()).where(TriageState.status.in_(statuses))
-    if units is not None:
-        query = query.where(TriageState.unit.in_(sorted(units)))
-    return dict(session.execute(query.group_by(TriageState.outcome)).all())
+    return _counts(session, None, units_in_view(actor, unit), statuses)
 
 
 def view_report_triage(session: Session, report_id: int, *, actor: str, lang: str = "nl",
