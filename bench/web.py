@@ -127,10 +127,10 @@ def main() -> None:
                              env=os.environ | _env(folder), check=True)
         results[n] = json.loads(run.stdout.strip().splitlines()[-1])
     small, large = min(results), max(results)
-    print(f"{'page':<26}" + "".join(f"{f'{n:,} median':>14}{'p95':>8}" for n in sorted(results))
+    print(f"{'page':<26}" + "".join(f"{f'{n:,} median':>16}{'p95':>8}" for n in sorted(results))
           + f"{'x median':>10}{'x p95':>8}")
     for page in results[small]:
-        row = "".join(f"{results[n][page]['median_ms']:>14}{results[n][page]['p95_ms']:>8}" for n in sorted(results))
+        row = "".join(f"{results[n][page]['median_ms']:>16}{results[n][page]['p95_ms']:>8}" for n in sorted(results))
         ratio = results[large][page]["median_ms"] / results[small][page]["median_ms"]
         ratio95 = results[large][page]["p95_ms"] / results[small][page]["p95_ms"]
         print(f"{page:<26}{row}{ratio:>10.2f}{ratio95:>8.2f}")
