@@ -29,7 +29,6 @@ Figures only: nothing here passes or fails.
 
 from __future__ import annotations
 
-from tiptriage.accounts.actor import Actor
 import argparse
 import csv
 import io
@@ -41,6 +40,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from tiptriage.accounts.actor import Actor
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "var" / "bench"

@@ -32,7 +32,6 @@ Figures only: nothing here passes or fails. Measured on SQLite (the embedded def
 
 from __future__ import annotations
 
-from tiptriage.accounts.actor import Actor
 import argparse
 import json
 import os
@@ -42,6 +41,8 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+
+from tiptriage.accounts.actor import Actor
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "var" / "bench"

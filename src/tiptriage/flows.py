@@ -26,16 +26,28 @@ from tiptriage.registry.models import Alert, Investigation, PoliceWarning, Warni
 from tiptriage.subjects import actions, documents, identity, reviews
 from tiptriage.subjects.models import Subject, SubjectReview
 from tiptriage.triage import service as triage
-from tiptriage.triage.models import Recommendation, TriageState
+from tiptriage.triage.models import Decision, Recommendation, TriageState
 from tiptriage.triage.subjectlinks import SubjectLinks, default_links
 
 
 def propose_warning(session: Session, report_id: int, *, actor: str, justification: str, unit: str | None = None,
                     links: SubjectLinks | None = None) -> PoliceWarning:
     """Decide WARNING on a report (confirm or override, hard rules checked): the warning is proposed."""
-    decision = triage.decide(session, report_id, actor=actor, justification=justification, outcome="WARNING",
+    _, warning = decide(session, report_id, actor=actor, justification=justification, outcome="WARNING", unit=unit,
+                        links=links)
+    return warning
+
+
+def decide(session: Session, report_id: int, *, actor: str, justification: str, outcome: str | None = None,
+           unit: str | None = None, links: SubjectLinks | None = None) -> tuple[Decision, PoliceWarning | None]:
+    """Confirm (no outcome) or override a recommendation; a WARNING decided is a warning proposed,
+    returned with the decision (it waits for a second person)."""
+    decision = triage.decide(session, report_id, actor=actor, justification=justification, outcome=outcome,
                              unit=unit, links=links)
-    return session.execute(select(PoliceWarning).where(PoliceWarning.decision_id == decision.id)).scalar_one()
+    if decision.outcome != "WARNING":
+        return decision, None
+    warning = session.execute(select(PoliceWarning).where(PoliceWarning.decision_id == decision.id)).scalar_one()
+    return decision, warning
 
 
 class Approval(NamedTuple):
@@ -111,8 +123,7 @@ def _may_see_subject(session: Session, subject_id: int, report_ids: list[int], a
     units = units_in_view(actor)
     if units is None:
         return
-    theirs = set(session.execute(select(TriageState.unit).where(TriageState.report_id.in_(report_ids))).scalars()) \
-        if report_ids else set()
+    theirs = _units_of(session, report_ids)
     if not theirs & units:
         audit.attempted(session, actor=actor, action="subject.view_refused", entity="subject",
                         entity_ids=[subject_id], details={"units": sorted(u for u in theirs if u)})
@@ -168,13 +179,22 @@ def view_review(session: Session, review_id: int, *, actor: str, reason: str | N
 
 
 def _in_view(session: Session, subject_id: int, units: frozenset[str]) -> bool:
-    report_ids = _reports_of_subject(session, subject_id)
-    return bool(report_ids) and bool(set(session.execute(select(TriageState.unit).where(
-        TriageState.report_id.in_(report_ids))).scalars()) & units)
+    return bool(_units_of(session, _reports_of_subject(session, subject_id)) & units)
+
+
+def _units_of(session: Session, report_ids: list[int]) -> set[str]:
+    """The units whose work these reports are."""
+    if not report_ids:
+        return set()
+    return set(session.execute(select(TriageState.unit).where(TriageState.report_id.in_(report_ids))).scalars())
 
 
 def _reports_of_subject(session: Session, subject_id: int, links: SubjectLinks | None = None) -> list[int]:
     persons = (links or default_links()).members_of(session, [subject_id]).get(subject_id, [])
+    return _reports_of_persons(session, persons)
+
+
+def _reports_of_persons(session: Session, persons: list[int]) -> list[int]:
     return sorted(set(session.execute(select(ReportedPersonRow.report_id).where(
         ReportedPersonRow.id.in_(persons))).scalars())) if persons else []
 
@@ -193,8 +213,7 @@ def subject_history(session: Session, subject_id: int, *, actor: str, purpose: s
     persons = links.members_of(session, [subject_id]).get(subject_id, [])
     if not persons and session.get(Subject, subject_id) is None:
         raise refusal(LookupError, "no subject with id {id}", id=subject_id)
-    report_ids = sorted(set(session.execute(select(ReportedPersonRow.report_id).where(
-        ReportedPersonRow.id.in_(persons))).scalars())) if persons else []
+    report_ids = _reports_of_persons(session, persons)
     _may_see_subject(session, subject_id, report_ids, actor)
     rows = session.execute(select(Report, TriageState, Recommendation)
                            .outerjoin(TriageState, TriageState.report_id == Report.id)

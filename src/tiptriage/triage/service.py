@@ -562,15 +562,16 @@ def analyst_records(session: Session, report_id: int) -> list[dict]:
 
 def queue(session: Session, *, unit: str | None = None, units: Collection[str] | None = None,
           statuses: tuple[str, ...] = OPEN_STATUSES, outcome: str | None = None, limit: int | None = 100,
-          offset: int = 0, order: tuple[str, ...] | None = None) -> list[dict]:
+          offset: int = 0, order: tuple[str, ...] | None = None, counts: dict[str, int] | None = None) -> list[dict]:
     """The work queue: by outcome class (the policy's order), then priority, then age; of one unit,
-    or of `units` (what an actor may see: `accounts.actor.units_in_view`).
+    or of `units` (what an actor may see: `accounts.actor.units_in_view`). `counts` are the
+    reports per outcome under the same filters, when the caller has them already (`queue_counts`).
 
     Read one outcome class at a time, each in the order of the index on (outcome, priority,
     received_at): ordering all open reports by the policy's class took 300 ms a page at 100k
     reports; the counts per class say which classes a page's offset skips."""
     order = order or make_order()
-    counts = _counts(session, unit, units, statuses)
+    counts = _counts(session, unit, units, statuses) if counts is None else counts
     classes = [o for o in order if o in counts] + sorted(set(counts) - set(order))
     rows: list[dict] = []
     skip = offset
@@ -618,11 +619,11 @@ def _queue_class(session: Session, outcome: str, unit: str | None, units: Collec
 
 def view_queue(session: Session, *, actor: str, purpose: str | None = None, unit: str | None = None,
                statuses: tuple[str, ...] = OPEN_STATUSES, outcome: str | None = None, limit: int | None = 100,
-               offset: int = 0) -> list[dict]:
+               offset: int = 0, counts: dict[str, int] | None = None) -> list[dict]:
     """The queue as a person sees it (their units' work only); the reports shown are on record as
     consulted."""
     rows = queue(session, units=units_in_view(actor, unit), statuses=statuses, outcome=outcome, limit=limit,
-                 offset=offset)
+                 offset=offset, counts=counts)
     audit.consulted_reports(session, actor=actor, action="triage.queue.view", report_ids=[r["report_id"] for r in rows],
                             reason=purpose, details={"unit": unit, "status": list(statuses), "outcome": outcome})
     return rows

@@ -6,7 +6,6 @@ scopes. No cookies, so no CSRF token: a browser's session is not accepted here."
 from __future__ import annotations
 
 import json
-import tempfile
 from datetime import date
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from tiptriage import dossier, flows, pipeline
+from tiptriage import dossier, flows
 from tiptriage.accounts import tokens, users
 from tiptriage.accounts.actor import Actor
 from tiptriage.intake.formats import __file__ as formats_file
@@ -23,6 +22,7 @@ from tiptriage.registry import views
 from tiptriage.triage import service as triage
 from tiptriage.triage.models import QUEUE_STATUSES
 from tiptriage.web.auth import NotLoggedIn, work
+from tiptriage.web.uploads import ingest_uploads
 
 router = APIRouter(prefix="/api/v1", tags=["tiptriage"])
 PURPOSE = "api"
@@ -106,13 +106,10 @@ def acknowledge(alert_id: int, session: Session = Depends(work), who: Caller = D
 @router.post("/reports/{report_id}/decide")
 def decide(report_id: int, body: DecideBody, session: Session = Depends(work), who: Caller = Depends(caller)) -> dict:
     """Confirm or override; a WARNING is proposed and waits for a second person."""
-    actor = who.may("decide")
-    chosen = body.outcome or triage.report_triage(session, report_id)["recommendation"]["outcome"]
-    if chosen == "WARNING":
-        warning = flows.propose_warning(session, report_id, actor=actor, justification=body.justification)
-        return {"report_id": report_id, "outcome": "WARNING", "warning_id": warning.id}
-    d = triage.decide(session, report_id, actor=actor, justification=body.justification, outcome=body.outcome)
-    return {"report_id": report_id, "decision_id": d.id, "kind": d.kind, "outcome": d.outcome, "unit": d.unit}
+    d, warning = flows.decide(session, report_id, actor=who.may("decide"), justification=body.justification,
+                              outcome=body.outcome)
+    return {"report_id": report_id, "decision_id": d.id, "kind": d.kind, "outcome": d.outcome, "unit": d.unit,
+            "warning_id": warning.id if warning else None}
 
 
 @router.post("/warnings/{warning_id}/approve")
@@ -135,11 +132,7 @@ def deliver(warning_id: int, body: DeliverBody, session: Session = Depends(work)
 @router.post("/ingest")
 def ingest(files: list[UploadFile] = File(...), session: Session = Depends(work), who: Caller = Depends(caller)) -> dict:
     """Report files through the whole data path, as `tiptriage ingest --json`."""
-    actor = who.may("ingest")
-    with tempfile.TemporaryDirectory(prefix="tiptriage-api-") as folder:
-        for n, upload in enumerate(files):
-            (Path(folder) / (Path(upload.filename or "").name or f"upload-{n}")).write_bytes(upload.file.read())
-        return pipeline.process(session, [folder], actor=actor).as_dict()
+    return ingest_uploads(session, files, actor=who.may("ingest")).as_dict()
 
 
 @router.get("/schemas/report.json")

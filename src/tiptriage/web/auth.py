@@ -43,7 +43,7 @@ class CsrfRefused(ValueError):
 def work() -> Iterator[Session]:
     """The request's unit of work: committed when the page was made, rolled back on a refusal
     (the consultations it made stay on record)."""
-    with unit_of_work(lambda: open_session()) as session:
+    with unit_of_work(open_session) as session:
         yield session
 
 

@@ -4,7 +4,6 @@ scope by unit and put every read of personal data on record) and renders what th
 
 from __future__ import annotations
 
-import tempfile
 from datetime import date
 from pathlib import Path
 from urllib.parse import urlencode
@@ -13,7 +12,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
-from tiptriage import dossier, flows, pipeline
+from tiptriage import dossier, flows
 from tiptriage.accounts.actor import Actor, require, units_in_view
 from tiptriage.i18n import message
 from tiptriage.outcomes import OUTCOMES
@@ -23,6 +22,7 @@ from tiptriage.triage import service as triage
 from tiptriage.triage.models import QUEUE_STATUSES
 from tiptriage.web.auth import checked_csrf, current_actor, work
 from tiptriage.web.render import render
+from tiptriage.web.uploads import ingest_uploads
 
 router = APIRouter()
 PAGE = 50  # rows per queue page
@@ -51,11 +51,12 @@ def queue(request: Request, unit: str | None = None, outcome: str | None = None,
     statuses = tuple(s for s in status if s in QUEUE_STATUSES) or triage.OPEN_STATUSES
     if outcome is not None and outcome not in OUTCOMES:
         raise ValueError(outcome)
+    counts = triage.queue_counts(session, actor=actor, unit=unit, statuses=statuses)  # shown, and the pages' guide
     rows = triage.view_queue(session, actor=actor, purpose=WEB, unit=unit, statuses=statuses, outcome=outcome,
-                             limit=PAGE + 1, offset=(page_no - 1) * PAGE)
+                             limit=PAGE + 1, offset=(page_no - 1) * PAGE, counts=counts)
     filters = {"unit": unit or "", "outcome": outcome or "", "status": list(statuses)}
     context = {"rows": rows[:PAGE], "more": len(rows) > PAGE, "page_no": page_no, "filters": filters,
-               "counts": triage.queue_counts(session, actor=actor, unit=unit, statuses=statuses),
+               "counts": counts,
                "outcomes": OUTCOMES, "statuses": QUEUE_STATUSES, "units": sorted(actor.units),
                "link": lambda **kw: "/queue?" + urlencode({**filters, **kw}, doseq=True)}
     name = "queue_rows.html" if request.headers.get("hx-request") else "queue.html"
@@ -74,12 +75,8 @@ def report(request: Request, report_id: int, session: Session = Depends(work), a
 def decide(report_id: int, justification: str = Form(...), outcome: str = Form(""),
            session: Session = Depends(work), actor: Actor = Depends(current_actor)):
     """Confirm (no outcome) or override; a WARNING is proposed and waits for a second person."""
-    chosen = outcome or None
-    if (chosen or triage.report_triage(session, report_id)["recommendation"]["outcome"]) == "WARNING":
-        warning = flows.propose_warning(session, report_id, actor=actor, justification=justification)
-        return RedirectResponse(f"/warnings/{warning.id}", status_code=303)
-    triage.decide(session, report_id, actor=actor, justification=justification, outcome=chosen)
-    return RedirectResponse(f"/reports/{report_id}", status_code=303)
+    _, warning = flows.decide(session, report_id, actor=actor, justification=justification, outcome=outcome or None)
+    return RedirectResponse(f"/warnings/{warning.id}" if warning else f"/reports/{report_id}", status_code=303)
 
 
 @router.get("/subjects/{subject_id}")
@@ -148,12 +145,8 @@ def ingest(request: Request, files: list[UploadFile] = File(...), session: Sessi
     """Report files (metadata and hashes: CyberTipline XML, tiptriage JSON, CSV lists) through the
     same path as `tiptriage ingest`; what is refused is listed with file, record, field and reason.
     The upload lives in a folder only this process may read, removed when the request ends."""
-    with tempfile.TemporaryDirectory(prefix="tiptriage-upload-") as folder:  # made 0700
-        for n, upload in enumerate(files):
-            name = Path(upload.filename or f"upload-{n}").name or f"upload-{n}"
-            (Path(folder) / name).write_bytes(upload.file.read())
-        summary = pipeline.process(session, [folder], actor=actor)
-        errors = [e | {"file": Path(e["file"]).name if e.get("file") else ""} for e in summary.intake.errors]
+    summary = ingest_uploads(session, files, actor=actor)
+    errors = [e | {"file": Path(e["file"]).name if e.get("file") else ""} for e in summary.intake.errors]
     return page(request, session, actor, "ingest.html", {"summary": summary, "errors": errors})
 
 
