@@ -80,6 +80,7 @@ def measure(folder: Path) -> dict[str, dict[str, float]]:
     from sqlalchemy import func, select
 
     from tiptriage.accounts import tokens
+    from tiptriage.accounts.actor import Actor
     from tiptriage.db import open_session
     from tiptriage.intake.models import Report
     from tiptriage.subjects.models import SubjectMember
@@ -91,7 +92,7 @@ def measure(folder: Path) -> dict[str, dict[str, float]]:
         subject_id = s.execute(select(SubjectMember.subject_id).where(SubjectMember.report_id == report_id)
                                .limit(1)).scalar_one()
         bearer, _ = tokens.issue(s, f"bench-{time.time_ns()}", for_user="bench-analyst", scopes=["read"],
-                                 actor="bench")
+                                 actor=Actor("bench"))
         s.commit()
     client = TestClient(create_app(), base_url="https://testserver", follow_redirects=False)
     token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)

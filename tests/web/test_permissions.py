@@ -39,12 +39,21 @@ def test_each_role_opens_exactly_its_screens(client, store, uid):
 @pytest.mark.parametrize("uid, action", [
     ("cor", "decide"), ("ida", "decide"), ("otto", "decide"), ("adam", "decide"),
     ("anna", "approve"), ("cor", "approve"), ("ida", "ack"), ("otto", "ack"), ("adam", "ack"),
+    ("anna", "revoke"), ("cor", "revoke"), ("adam", "revoke"),
+    ("cor", "birth-date"), ("ida", "birth-date"), ("otto", "birth-date"), ("adam", "birth-date"),
+    ("cor", "identify"), ("ida", "identify"), ("adam", "identify"),
 ])
 def test_each_role_is_refused_the_actions_it_may_not_take(client, store, uid, action):
     login(client, uid)
     token = csrf_of(client)  # every page carries it, a refusal's too
     path, data = {"decide": (f"/reports/{store.waiting}/decide", {"justification": "x"}),
                   "approve": (f"/warnings/{store.warning_id}/approve", {}),
-                  "ack": ("/alerts/1/ack", {})}[action]
+                  "ack": ("/alerts/1/ack", {}),
+                  "revoke": (f"/warnings/{store.warning_id}/revoke", {"reason": "x"}),
+                  "birth-date": (f"/reports/{store.waiting}/birth-date",
+                                 {"born": "1979-03-02", "source": "BRP", "note": "x"}),
+                  "identify": (f"/reports/{store.waiting}/identify",
+                               {"given_name": "P", "family_name": "P", "source": "BRP", "reference": "r",
+                                "note": "x"})}[action]
     assert client.post(path, data=data | {"csrf": token}).status_code == 403
 

@@ -87,6 +87,11 @@ class Actor(str):
         return str(self)
 
 
+def may(actor: str, action: str) -> bool:
+    """Whether `actor`'s roles allow `action` at all (for what a screen offers; `require` decides)."""
+    return isinstance(actor, Actor) and bool(actor.roles & set(ALLOWED[action]))
+
+
 def require(actor: str, action: str, *, unit: str | None = None) -> None:
     """Refuse unless `actor` may do `action` (for `unit`, when the actor is bound to units). A bare
     string is no identity: it may do nothing that needs a role."""

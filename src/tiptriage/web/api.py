@@ -69,12 +69,15 @@ class DeliverBody(BaseModel):
 
 @router.get("/queue")
 def queue(unit: str | None = None, outcome: str | None = None, status: list[str] = Query(default=[]),
-          limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0),
+          source: str | None = None, age_band: str | None = None, since: date | None = None,
+          until: date | None = None, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0),
           session: Session = Depends(work), who: Caller = Depends(caller)) -> list[dict]:
-    """The work queue, as `tiptriage queue --json`."""
+    """The work queue, as `tiptriage queue --json`; `age_band` is one of the bands of
+    `triage.facts.AGE_BANDS`, `since`/`until` the days received (inclusive)."""
     statuses = tuple(s for s in status if s in QUEUE_STATUSES) or triage.OPEN_STATUSES
+    narrow = triage.Narrowing(source=source, age_band=age_band, since=since, until=until)
     return triage.view_queue(session, actor=who.may("read"), purpose=PURPOSE, unit=unit, statuses=statuses,
-                             outcome=outcome, limit=limit, offset=offset)
+                             outcome=outcome, limit=limit, offset=offset, narrow=narrow)
 
 
 @router.get("/reports/{report_id}")

@@ -14,12 +14,15 @@ from sqlalchemy.orm import Session
 
 from tiptriage import dossier, flows
 from tiptriage.accounts.actor import Actor, require, units_in_view
-from tiptriage.i18n import message
+from tiptriage.i18n import message, refusal
 from tiptriage.outcomes import OUTCOMES
 from tiptriage.registry import service as registry
 from tiptriage.registry import views
 from tiptriage.triage import service as triage
-from tiptriage.triage.models import QUEUE_STATUSES
+from tiptriage.triage.facts import AGE_BANDS
+from tiptriage.subjects.identity import Identity
+from tiptriage.subjects.models import IDENTIFICATION_SOURCES
+from tiptriage.triage.models import BIRTH_DATE_REGISTERS, QUEUE_STATUSES
 from tiptriage.web.auth import checked_csrf, current_actor, work
 from tiptriage.web.render import render
 from tiptriage.web.uploads import ingest_uploads
@@ -45,22 +48,38 @@ def home():
 
 @router.get("/queue")
 def queue(request: Request, unit: str | None = None, outcome: str | None = None,
-          status: list[str] = Query(default=[]), page_no: int = Query(1, alias="page", ge=1),
+          status: list[str] = Query(default=[]), source: str | None = None, age_band: str | None = None,
+          since: str | None = None, until: str | None = None, page_no: int = Query(1, alias="page", ge=1),
           session: Session = Depends(work), actor: Actor = Depends(current_actor)):
+    """The filters come as the form sends them (an empty field is no filter) and stay in the URL, so
+    a view can be bookmarked and shared."""
     unit, outcome = unit or None, outcome or None
     statuses = tuple(s for s in status if s in QUEUE_STATUSES) or triage.OPEN_STATUSES
     if outcome is not None and outcome not in OUTCOMES:
         raise ValueError(outcome)
-    counts = triage.queue_counts(session, actor=actor, unit=unit, statuses=statuses)  # shown, and the pages' guide
+    narrow = triage.Narrowing(source=source or None, age_band=age_band or None, since=_day(since), until=_day(until))
+    counts = triage.queue_counts(session, actor=actor, unit=unit, statuses=statuses, narrow=narrow)
     rows = triage.view_queue(session, actor=actor, purpose=WEB, unit=unit, statuses=statuses, outcome=outcome,
-                             limit=PAGE + 1, offset=(page_no - 1) * PAGE, counts=counts)
-    filters = {"unit": unit or "", "outcome": outcome or "", "status": list(statuses)}
+                             limit=PAGE + 1, offset=(page_no - 1) * PAGE, counts=counts, narrow=narrow)
+    filters = {"unit": unit or "", "outcome": outcome or "", "status": list(statuses), "source": source or "",
+               "age_band": age_band or "", "since": since or "", "until": until or ""}
     context = {"rows": rows[:PAGE], "more": len(rows) > PAGE, "page_no": page_no, "filters": filters,
-               "counts": counts,
-               "outcomes": OUTCOMES, "statuses": QUEUE_STATUSES, "units": sorted(actor.units),
-               "link": lambda **kw: "/queue?" + urlencode({**filters, **kw}, doseq=True)}
+               "counts": counts, "outcomes": OUTCOMES, "statuses": QUEUE_STATUSES, "units": sorted(actor.units),
+               "sources": triage.queue_sources(session), "age_bands": AGE_BANDS,
+               "link": lambda **kw: "/queue?" + urlencode({k: v for k, v in {**filters, **kw}.items() if v},
+                                                          doseq=True)}
     name = "queue_rows.html" if request.headers.get("hx-request") else "queue.html"
     return page(request, session, actor, name, context)
+
+
+def _day(value: str | None) -> date | None:
+    """A day from a form's date field; what is not one is refused in the user's words."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise refusal(ValueError, "{value!r} is not a date (YYYY-MM-DD)", value=value) from None
 
 
 @router.get("/reports/{report_id}")
@@ -68,7 +87,9 @@ def report(request: Request, report_id: int, session: Session = Depends(work), a
     doc = dossier.report_dossier(session, report_id, actor=actor, reason=WEB)
     if doc is None:
         raise LookupError(report_id)
-    return page(request, session, actor, "report.html", {"doc": doc, "outcomes": OUTCOMES})
+    return page(request, session, actor, "report.html", {"doc": doc, "outcomes": OUTCOMES,
+                                                         "registers": BIRTH_DATE_REGISTERS,
+                                                         "id_sources": IDENTIFICATION_SOURCES})
 
 
 @router.post("/reports/{report_id}/decide", dependencies=[Depends(checked_csrf)])
@@ -77,6 +98,26 @@ def decide(report_id: int, justification: str = Form(...), outcome: str = Form("
     """Confirm (no outcome) or override; a WARNING is proposed and waits for a second person."""
     _, warning = flows.decide(session, report_id, actor=actor, justification=justification, outcome=outcome or None)
     return RedirectResponse(f"/warnings/{warning.id}" if warning else f"/reports/{report_id}", status_code=303)
+
+
+@router.post("/reports/{report_id}/birth-date", dependencies=[Depends(checked_csrf)])
+def birth_date(report_id: int, born: date = Form(...), source: str = Form(...), note: str = Form(...),
+               session: Session = Depends(work), actor: Actor = Depends(current_actor)):
+    """A date of birth checked in a register (the age gate of a warning); the reports are triaged again."""
+    triage.record_birth_date(session, report_id, born, source=source, actor=actor, note=note)
+    return RedirectResponse(f"/reports/{report_id}", status_code=303)
+
+
+@router.post("/reports/{report_id}/identify", dependencies=[Depends(checked_csrf)])
+def identify(report_id: int, given_name: str = Form(...), family_name: str = Form(...), born: str = Form(""),
+             street: str = Form(""), postcode: str = Form(""), city: str = Form(""), country: str = Form("NL"),
+             source: str = Form(...), reference: str = Form(...), note: str = Form(...),
+             session: Session = Depends(work), actor: Actor = Depends(current_actor)):
+    """Who stands behind the report (NEEDS_IDENTIFICATION, the name gate of a warning); linked again and triaged."""
+    person = Identity(given_name, family_name, _day(born), street or None, postcode or None, city or None, country)
+    triage.record_identification(session, report_id, person, source=source, reference=reference, note=note,
+                                 actor=actor)
+    return RedirectResponse(f"/reports/{report_id}", status_code=303)
 
 
 @router.get("/subjects/{subject_id}")
@@ -109,7 +150,15 @@ def approve(request: Request, warning_id: int, note: str = Form(""), acknowledge
         flows.approve_warning(session, warning_id, actor=actor, note=note or None,
                               acknowledgement=acknowledgement or None)
     except registry.RegistryError as exc:  # raised before anything changed; the searches stay on record
-        return _warning_page(request, session, actor, warning_id, refused=message(exc))
+        return _warning_page(request, session, actor, warning_id, refused=message(exc, channel="web"))
+    return RedirectResponse(f"/warnings/{warning_id}", status_code=303)
+
+
+@router.post("/warnings/{warning_id}/revoke", dependencies=[Depends(checked_csrf)])
+def revoke(warning_id: int, reason: str = Form(...), session: Session = Depends(work),
+           actor: Actor = Depends(current_actor)):
+    """Revoke before delivery (e.g. the youth track applies); the reports go back to the queue."""
+    flows.revoke_warning(session, warning_id, actor=actor, reason=reason)
     return RedirectResponse(f"/warnings/{warning_id}", status_code=303)
 
 
