@@ -17,7 +17,10 @@ from tiptriage.audit import service as audit
 from tiptriage.db import utcnow
 from tiptriage.i18n import N_, refusal
 
-SCOPES = (N_("read"), N_("decide"), N_("approve"), N_("deliver"), N_("ingest"))
+# read: queue, reports, subjects, alerts, reviews; decide: decisions, alerts acknowledged; approve:
+# warnings approved or revoked; deliver; ingest; record: register checks and identifications;
+# subjects: possible matches answered, subjects merged and split.
+SCOPES = (N_("read"), N_("decide"), N_("approve"), N_("deliver"), N_("ingest"), N_("record"), N_("subjects"))
 PREFIX = "tt_"  # so a token found in a log or a script is recognisable as one
 
 

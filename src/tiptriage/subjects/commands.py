@@ -166,12 +166,7 @@ def review(
 
 
 def _print_result(result: actions.ActionResult, as_json: bool) -> None:
-    doc = {
-        "operation": result.operation_id,
-        "subjects": list(result.subject_ids),
-        "moved_persons": list(result.moved_person_ids),
-        "retriaged_reports": list(result.affected_report_ids),
-    }
+    doc = result.as_dict()
     if as_json:
         emit_json(doc)
         return

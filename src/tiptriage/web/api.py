@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from typing import Literal
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
@@ -19,6 +20,7 @@ from tiptriage.accounts.actor import Actor
 from tiptriage.intake.formats import __file__ as formats_file
 from tiptriage.registry import service as registry
 from tiptriage.registry import views
+from tiptriage.subjects.identity import Identity
 from tiptriage.triage import service as triage
 from tiptriage.triage.models import QUEUE_STATUSES
 from tiptriage.web.auth import NotLoggedIn, work
@@ -58,6 +60,38 @@ class ApproveBody(BaseModel):
     note: str | None = None
     acknowledgement: str | None = Field(None, description="Why it is right although possible earlier warnings "
                                                           "or distribution were found.")
+
+
+class ReasonBody(BaseModel):
+    reason: str = Field(min_length=1, description="Why (kept in the audit log).")
+
+
+class MergeBody(ReasonBody):
+    other_id: int = Field(description="The subject merged into this one.")
+
+
+class SplitBody(ReasonBody):
+    persons: list[int] = Field(min_length=1, description="Reported persons moved to a new subject.")
+
+
+class BirthDateBody(BaseModel):
+    born: date
+    source: str = Field(description="The register: BRP or RNI.")
+    note: str = Field(min_length=1, description="What was checked, e.g. the query's reference.")
+
+
+class IdentifyBody(BaseModel):
+    given_name: str = Field(min_length=1)
+    family_name: str = Field(min_length=1)
+    born: date | None = None
+    street: str | None = None
+    postcode: str | None = None
+    city: str | None = None
+    country: str = "NL"
+    source: str = Field(description="provider, BRP, RNI or investigation.")
+    reference: str = Field(min_length=1)
+    note: str = Field(min_length=1)
+    person: str | None = Field(None, description="Which reported person (p1, p2, ...) when the report names several.")
 
 
 class DeliverBody(BaseModel):
@@ -130,6 +164,66 @@ def deliver(warning_id: int, body: DeliverBody, session: Session = Depends(work)
     warning = flows.deliver_warning(session, warning_id, actor=who.may("deliver"), on=body.on, officer=body.officer,
                                     referral_offered=body.referral_offered, referral_accepted=body.referral_accepted)
     return registry.warning_doc(session, warning)
+
+
+@router.post("/warnings/{warning_id}/revoke")
+def revoke(warning_id: int, body: ReasonBody, session: Session = Depends(work), who: Caller = Depends(caller)) -> dict:
+    """Revoke before delivery; the reports go back to the queue."""
+    return registry.warning_doc(session, flows.revoke_warning(session, warning_id, actor=who.may("approve"),
+                                                              reason=body.reason))
+
+
+@router.post("/reports/{report_id}/birth-date")
+def birth_date(report_id: int, body: BirthDateBody, session: Session = Depends(work),
+               who: Caller = Depends(caller)) -> dict:
+    """A date of birth verified in a register, as `tiptriage birth-date`; the reports are triaged again."""
+    row = triage.record_birth_date(session, report_id, body.born, source=body.source, actor=who.may("record"),
+                                   note=body.note)
+    return {"report_id": report_id, "verified_birth_date_id": row.id,
+            "outcome": triage.report_triage(session, report_id)["recommendation"]["outcome"]}
+
+
+@router.post("/reports/{report_id}/identify")
+def identify(report_id: int, body: IdentifyBody, session: Session = Depends(work), who: Caller = Depends(caller)) -> dict:
+    """Who stands behind the report, as `tiptriage identify`; linked again and triaged."""
+    person = Identity(body.given_name, body.family_name, body.born, body.street, body.postcode, body.city, body.country)
+    result = triage.record_identification(session, report_id, person, source=body.source, reference=body.reference,
+                                          note=body.note, actor=who.may("record"), person_ref=body.person)
+    return {"report_id": report_id, "identification_id": result.identification_id, "subject_id": result.subject_id,
+            "linkage": result.decision, "reviews": list(result.review_ids),
+            "outcome": triage.report_triage(session, report_id)["recommendation"]["outcome"]}
+
+
+@router.get("/reviews")
+def reviews(session: Session = Depends(work), who: Caller = Depends(caller)) -> list[dict]:
+    """Possible matches waiting for an analyst, strongest first."""
+    return flows.open_reviews(session, actor=who.may("read"))
+
+
+@router.get("/reviews/{review_id}")
+def review(review_id: int, session: Session = Depends(work), who: Caller = Depends(caller)) -> dict:
+    """One possible match with both sides' evidence (a consultation of both persons)."""
+    return flows.view_review(session, review_id, actor=who.may("read"), reason=PURPOSE)
+
+
+@router.post("/reviews/{review_id}/{answer}")
+def answer_review(review_id: int, answer: Literal["confirm", "reject"], body: ReasonBody,
+                  session: Session = Depends(work), who: Caller = Depends(caller)) -> dict:
+    """Same person (confirm) or not (reject); the reports touched are triaged at once."""
+    return flows.shape_subjects(session, answer, review_id=review_id, actor=who.may("subjects"),
+                                reason=body.reason).as_dict()
+
+
+@router.post("/subjects/{subject_id}/merge")
+def merge(subject_id: int, body: MergeBody, session: Session = Depends(work), who: Caller = Depends(caller)) -> dict:
+    return flows.shape_subjects(session, "merge", subject_id=subject_id, other_id=body.other_id,
+                                actor=who.may("subjects"), reason=body.reason).as_dict()
+
+
+@router.post("/subjects/{subject_id}/split")
+def split(subject_id: int, body: SplitBody, session: Session = Depends(work), who: Caller = Depends(caller)) -> dict:
+    return flows.shape_subjects(session, "split", subject_id=subject_id, persons=body.persons,
+                                actor=who.may("subjects"), reason=body.reason).as_dict()
 
 
 @router.post("/ingest")

@@ -230,7 +230,6 @@ def answer_review(review_id: int, answer: str, reason: str = Form(...), session:
     """Same person (confirm) or not (reject), with the reason; the reports touched are triaged at once."""
     if answer not in ("confirm", "reject"):
         raise LookupError(answer)
-    flows.view_review(session, review_id, actor=actor, reason=reason)  # in view: the scope's check
     result = flows.shape_subjects(session, answer, review_id=review_id, actor=actor, reason=reason)
     return RedirectResponse(f"/subjects/{result.subject_ids[0]}", status_code=303)
 
@@ -238,8 +237,6 @@ def answer_review(review_id: int, answer: str, reason: str = Form(...), session:
 @router.post("/subjects/{subject_id}/merge", dependencies=[Depends(checked_csrf)])
 def merge(subject_id: int, other_id: int = Form(...), reason: str = Form(...), session: Session = Depends(work),
           actor: Actor = Depends(current_actor)):
-    for shown in (subject_id, other_id):
-        flows.subject_document(session, shown, actor=actor, reason=reason)  # both must be in view
     flows.shape_subjects(session, "merge", subject_id=subject_id, other_id=other_id, actor=actor, reason=reason)
     return RedirectResponse(f"/subjects/{subject_id}", status_code=303)
 
@@ -247,6 +244,5 @@ def merge(subject_id: int, other_id: int = Form(...), reason: str = Form(...), s
 @router.post("/subjects/{subject_id}/split", dependencies=[Depends(checked_csrf)])
 def split(subject_id: int, person: list[int] = Form(...), reason: str = Form(...), session: Session = Depends(work),
           actor: Actor = Depends(current_actor)):
-    flows.subject_document(session, subject_id, actor=actor, reason=reason)
     result = flows.shape_subjects(session, "split", subject_id=subject_id, persons=person, actor=actor, reason=reason)
     return RedirectResponse(f"/subjects/{result.subject_ids[-1]}", status_code=303)
