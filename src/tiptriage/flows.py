@@ -23,7 +23,7 @@ from tiptriage.operations.units import load_units
 from tiptriage.registry import service as registry
 from tiptriage.registry.earlier import possible_distribution, possible_earlier_warnings
 from tiptriage.registry.models import Alert, Investigation, PoliceWarning, WarningReport
-from tiptriage.subjects import actions, documents, identity, reviews
+from tiptriage.subjects import actions, documents, identity, lookup, reviews
 from tiptriage.subjects.models import Subject, SubjectReview
 from tiptriage.triage import service as triage
 from tiptriage.triage.models import Decision, Recommendation, TriageState
@@ -163,6 +163,17 @@ def shape_subjects(session: Session, change: str, *, actor: str, reason: str, re
     triage.triage_reports(session, list(result.affected_report_ids), actor=actor, trigger="subject",
                           reason=f"subjects: {change}", links=links)
     return result
+
+
+def search_subjects(session: Session, value: str, *, actor: str, reason: str | None,
+                    kind: str | None = None) -> dict:
+    """Subjects carrying an identifier, for a person: those in the actor's view, and how many more
+    another unit's work holds (that someone else knows this person is what de-confliction needs;
+    who they are is not). The search is on record with its reason, found or not."""
+    found = lookup.search(session, value, actor=actor, reason=reason, kind=kind)
+    units = units_in_view(actor)
+    mine = found if units is None else [s for s in found if _in_view(session, s, units)]
+    return {"subjects": mine, "elsewhere": len(found) - len(mine)}
 
 
 def _changed_subjects(session: Session, change: str, review_id: int | None, subject_id: int | None,

@@ -10,7 +10,7 @@ from web.conftest import csrf_of, login
 CASES = {"anna", "bram", "cor"}  # analyst, team lead, officer: they see cases
 SCREENS = {  # path (filled from the store) -> who may open it
     "/queue": CASES, "/reports/{waiting}": CASES, "/subjects/{subject}": CASES, "/warnings/{warning}": CASES,
-    "/alerts": CASES, "/ingest": {"anna", "bram", "ida", "adam"}, "/audit": {"otto", "adam"},
+    "/alerts": CASES, "/search": CASES, "/ingest": {"anna", "bram", "ida", "adam"}, "/audit": {"otto", "adam"},
 }
 USERS = ("anna", "bram", "cor", "ida", "otto", "adam")
 

@@ -292,3 +292,17 @@ def test_an_identification_is_recorded_on_the_report_page_and_other_units_may_no
     login(client, "anna")
     done = client.post(f"/reports/{store.waiting}/identify", data=form | {"csrf": csrf_of(client)})
     assert done.status_code == 303 and _events("subjects.identification")[-1].actor == "anna"
+
+
+def test_a_search_by_identifier_asks_why_keeps_it_on_record_and_shows_only_the_units_own(client, store):
+    login(client, "anna")
+    assert client.get("/search", params={"identifier": "piet@example.org"}).status_code == 400  # no reason
+    found = client.get("/search", params={"identifier": "PIET@example.org ", "reason": "Melding b-1 nagaan"})
+    assert found.status_code == 200 and "/subjects/" in found.text
+    searched = _events("subjects.search")[-1]
+    assert (searched.actor, searched.reason) == ("anna", "Melding b-1 nagaan")
+    assert client.get("/search", params={"identifier": "x", "kind": "bsn", "reason": "r"}).status_code == 400
+    client.post("/logout", data={"csrf": csrf_of(client)})
+    login(client, "rita")  # Rotterdam: the man is Limburg's work; that another unit knows him is all she learns
+    elsewhere = client.get("/search", params={"identifier": "piet@example.org", "reason": "Tip van collega"})
+    assert "/subjects/" not in elsewhere.text.split("<main")[-1] and "1 meer in het werk van andere eenheden" in elsewhere.text

@@ -129,6 +129,13 @@ def subject(subject_id: int, session: Session = Depends(work), who: Caller = Dep
     return flows.subject_history(session, subject_id, actor=who.may("read"), purpose=PURPOSE)
 
 
+@router.get("/subjects")
+def search(identifier: str, reason: str, kind: str | None = None, session: Session = Depends(work),
+           who: Caller = Depends(caller)) -> dict:
+    """Subjects carrying an identifier, as `tiptriage subjects search --json`; the reason is on record."""
+    return flows.search_subjects(session, identifier, actor=who.may("read"), reason=reason, kind=kind)
+
+
 @router.get("/alerts")
 def alerts(unit: str | None = None, session: Session = Depends(work), who: Caller = Depends(caller)) -> list[dict]:
     return views.view_alerts(session, actor=who.may("read"), unit=unit, purpose=PURPOSE)

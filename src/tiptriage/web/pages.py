@@ -21,6 +21,7 @@ from tiptriage.registry import views
 from tiptriage.triage import service as triage
 from tiptriage.triage.facts import AGE_BANDS
 from tiptriage.subjects.identity import Identity
+from tiptriage.subjects.lookup import SEARCH_KINDS
 from tiptriage.subjects.models import IDENTIFICATION_SOURCES
 from tiptriage.triage.models import BIRTH_DATE_REGISTERS, QUEUE_STATUSES
 from tiptriage.web.auth import checked_csrf, current_actor, work
@@ -126,6 +127,21 @@ def subject(request: Request, subject_id: int, session: Session = Depends(work),
     history = flows.subject_history(session, subject_id, actor=actor, purpose=WEB)
     doc = flows.subject_document(session, subject_id, actor=actor, reason=WEB)
     return page(request, session, actor, "subject.html", {"history": history, "doc": doc})
+
+
+@router.get("/search")
+def search(request: Request, identifier: str = "", kind: str = "", reason: str = "",
+           session: Session = Depends(work), actor: Actor = Depends(current_actor)):
+    """Subjects by identifier (e-mail, phone, device id, platform:account). A search is a
+    consultation of personal data: it asks why, and the why is on record with the search."""
+    found = None
+    if identifier:
+        found = flows.search_subjects(session, identifier, actor=actor, reason=reason, kind=kind or None)
+    else:
+        require(actor, "view")
+    return page(request, session, actor, "search.html", {"found": found, "kinds": SEARCH_KINDS,
+                                                         "form": {"identifier": identifier, "kind": kind,
+                                                                  "reason": reason}})
 
 
 @router.get("/warnings/{warning_id}")
