@@ -67,7 +67,8 @@ class TriageState(Base):
     __table_args__ = (Index("ix_triage_state_status_unit", "status", "unit"),
                       Index("ix_triage_state_queue", "outcome", literal_column("priority").desc(), "received_at",
                             "report_id"),
-                      Index("ix_triage_state_outcome_status_unit", "outcome", "status", "unit"))
+                      Index("ix_triage_state_outcome_status_unit", "outcome", "status", "unit"),
+                      Index("ix_triage_state_source", "source"))
 
     report_id: Mapped[int] = mapped_column(Id, ForeignKey("reports.id"), primary_key=True, autoincrement=False)
     recommendation_id: Mapped[int] = mapped_column(Id, ForeignKey("recommendations.id"))

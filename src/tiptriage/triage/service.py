@@ -518,8 +518,14 @@ def distribution_now(session: Session, report_ids: list[int], *, links: SubjectL
 # --- reading: explanation, history, queue ---------------------------------------------------------------
 
 def stored_policy(session: Session, sha256: str) -> Policy:
-    row = session.get(TriagePolicy, sha256)
-    return parse_policy(row.document.encode("utf-8"))
+    """The policy a recommendation was made with. Parsed once per process: its SHA-256 names its
+    content, and parsing proves the hard rules (milliseconds a page of the queue need not spend)."""
+    if sha256 not in _PARSED:
+        _PARSED[sha256] = parse_policy(session.get(TriagePolicy, sha256).document.encode("utf-8"))
+    return _PARSED[sha256]
+
+
+_PARSED: dict[str, Policy] = {}
 
 
 def explain_recommendation(session: Session, rec: Recommendation, lang: str,
@@ -706,8 +712,13 @@ def queue_counts(session: Session, *, actor: str, unit: str | None = None,
 
 
 def queue_sources(session: Session) -> list[str]:
-    """The sources reports came from, for the queue's filter (names of organisations, no personal data)."""
-    return list(session.execute(select(TriageState.source).distinct().order_by(TriageState.source)).scalars())
+    """The sources reports came from, for the queue's filter (names of organisations, no personal
+    data). One index step per source, not a scan: DISTINCT read all 100k index entries (30 ms)."""
+    first = select(func.min(TriageState.source).label("source")).cte("sources", recursive=True)
+    following = select(select(func.min(TriageState.source)).where(TriageState.source > first.c.source)
+                       .scalar_subquery()).where(first.c.source.is_not(None))
+    walk = first.union_all(following)
+    return list(session.execute(select(walk.c.source).where(walk.c.source.is_not(None))).scalars())
 
 
 def view_report_triage(session: Session, report_id: int, *, actor: str, lang: str = "nl",
