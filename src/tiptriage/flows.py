@@ -19,6 +19,7 @@ from tiptriage.audit import service as audit
 from tiptriage.i18n import refusal
 from tiptriage.intake.models import Report, ReportedPersonRow
 from tiptriage.operations.plan import PlanItem, UnitPlan, plan_week
+from tiptriage.operations import assignments
 from tiptriage.operations.units import load_units
 from tiptriage.registry import service as registry
 from tiptriage.registry.earlier import possible_distribution, possible_earlier_warnings
@@ -256,6 +257,55 @@ def plan(session: Session, *, actor: str, unit: str | None = None, shown: int | 
     audit.consulted_reports(session, actor=actor, action="plan.view", report_ids=seen,
                             details={"unit": unit, "queued": len(items)})
     return plans
+
+
+# --- units: who is responsible for work nothing placed -------------------------------------------
+UNPLACED_OUTCOMES = ("NO_ACTION", "FORWARD")  # work no regional unit needs to take up
+
+
+def unassigned(session: Session, *, actor: str, limit: int | None = 200) -> list[dict]:
+    """Subjects whose open work waits at the default unit because nothing placed them (no Dutch
+    address, no estimated location or IP address a table places) and no person gave them a unit:
+    a person's work list, oldest first. The reports shown are on record as consulted."""
+    units = load_units()
+    scope = units_in_view(actor, units.default_unit)
+    rows = session.execute(select(TriageState.report_id, TriageState.outcome, TriageState.priority,
+                                  TriageState.received_at, Recommendation.subject_ids)
+                           .join(Recommendation, Recommendation.id == TriageState.recommendation_id)
+                           .where(TriageState.unit.in_(sorted(scope)), TriageState.status.in_(PLANNED_STATUSES),
+                                  TriageState.outcome.not_in(UNPLACED_OUTCOMES))
+                           .order_by(TriageState.received_at, TriageState.report_id)).all()
+    given = assignments.assigned(session, [s for *_, subjects in rows for s in subjects or ()])
+    by_subject: dict[int, dict] = {}
+    for report_id, outcome, priority, received_at, subjects in rows:
+        if not subjects or any(s in given for s in subjects):
+            continue
+        entry = by_subject.setdefault(subjects[0], {"subject_id": subjects[0], "reports": [], "outcomes": [],
+                                                    "priority": priority, "waiting_since": received_at})
+        entry["reports"].append(report_id)
+        entry["outcomes"] = sorted(set(entry["outcomes"]) | {outcome})
+        entry["priority"] = max(entry["priority"], priority)
+    shown = list(by_subject.values())[:limit]
+    audit.consulted_reports(session, actor=actor, action="units.unassigned.view",
+                            report_ids=[r for d in shown for r in d["reports"]], details={"subjects": len(shown)})
+    return shown
+
+
+def assign_unit(session: Session, subject_id: int, unit: str, *, actor: str, reason: str,
+                links: SubjectLinks | None = None) -> dict:
+    """A person gives a subject nothing placed its unit; the subject's reports are triaged again at
+    once, so they move to that unit's queue."""
+    links = links or default_links()
+    persons = links.members_of(session, [subject_id]).get(subject_id, [])
+    if not persons and session.get(Subject, subject_id) is None:
+        raise refusal(LookupError, "no subject with id {id}", id=subject_id)
+    report_ids = _reports_of_persons(session, persons)
+    _may_see_subject(session, subject_id, report_ids, actor)
+    row = assignments.assign(session, subject_id, unit, actor=actor, reason=reason, units=load_units())
+    summary = triage.triage_reports(session, report_ids, actor=actor, trigger="subject",
+                                    reason=f"unit {unit} assigned to subject {subject_id}", links=links)
+    return {"subject_id": subject_id, "unit": row.unit, "reason": row.reason, "actor": str(row.actor),
+            "at": row.at, "retriaged_reports": summary.report_ids}
 
 
 # --- the audit log, for auditors ----------------------------------------------------------------------
