@@ -18,8 +18,8 @@ from tiptriage.accounts.actor import OutOfView, require, same_identity, units_in
 from tiptriage.audit import service as audit
 from tiptriage.i18n import refusal
 from tiptriage.intake.models import Report, ReportedPersonRow
-from tiptriage.operations.plan import PlanItem, UnitPlan, plan_week
 from tiptriage.operations import assignments
+from tiptriage.operations.plan import PlanItem, UnitPlan, plan_week
 from tiptriage.operations.units import load_units
 from tiptriage.registry import service as registry
 from tiptriage.registry.earlier import possible_distribution, possible_earlier_warnings
@@ -250,6 +250,9 @@ def plan(session: Session, *, actor: str, unit: str | None = None, shown: int | 
     rows = triage.queue(session, units=scope, statuses=PLANNED_STATUSES, limit=None)
     items = [PlanItem(r["report_id"], r["external_id"], r["outcome"], r["priority"], r["received_at"], r["unit"])
              for r in rows]
+    order = {o: n for n, o in enumerate(triage.make_order())}
+    items = sorted(items + _deliveries(session, scope), key=lambda i: (order.get(i.outcome, len(order)),
+                                                                        i.task != "deliver"))
     plans = plan_week(items, load_units())
     if scope is not None:
         plans = {u: p for u, p in plans.items() if u in scope}
@@ -257,6 +260,23 @@ def plan(session: Session, *, actor: str, unit: str | None = None, shown: int | 
     audit.consulted_reports(session, actor=actor, action="plan.view", report_ids=seen,
                             details={"unit": unit, "queued": len(items)})
     return plans
+
+
+def _deliveries(session: Session, scope: frozenset[str] | None) -> list[PlanItem]:
+    """Approved warnings not yet delivered: work for the week as much as a report to decide."""
+    query = (select(PoliceWarning.id, PoliceWarning.unit, PoliceWarning.approved_at, Report.id, Report.external_id,
+                    TriageState.priority)
+             .join(WarningReport, WarningReport.warning_id == PoliceWarning.id)
+             .join(Report, Report.id == WarningReport.report_id)
+             .outerjoin(TriageState, TriageState.report_id == Report.id)
+             .where(PoliceWarning.state == "approved").order_by(PoliceWarning.approved_at, PoliceWarning.id))
+    if scope is not None:
+        query = query.where(PoliceWarning.unit.in_(sorted(scope)))
+    seen: dict[int, PlanItem] = {}
+    for wid, unit, approved_at, report_id, external_id, priority in session.execute(query):
+        seen.setdefault(wid, PlanItem(report_id, external_id, "WARNING", priority or 0, approved_at, unit,
+                                      task="deliver", warning_id=wid))
+    return list(seen.values())
 
 
 # --- units: who is responsible for work nothing placed -------------------------------------------
