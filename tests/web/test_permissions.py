@@ -11,6 +11,7 @@ CASES = {"anna", "bram", "cor"}  # analyst, team lead, officer: they see cases
 SCREENS = {  # path (filled from the store) -> who may open it
     "/queue": CASES, "/reports/{waiting}": CASES, "/subjects/{subject}": CASES, "/warnings/{warning}": CASES,
     "/alerts": CASES, "/ingest": {"anna", "bram", "ida", "adam"}, "/audit": {"otto", "adam"},
+    "/actionweeks": CASES,
 }
 USERS = ("anna", "bram", "cor", "ida", "otto", "adam")
 
@@ -39,12 +40,16 @@ def test_each_role_opens_exactly_its_screens(client, store, uid):
 @pytest.mark.parametrize("uid, action", [
     ("cor", "decide"), ("ida", "decide"), ("otto", "decide"), ("adam", "decide"),
     ("anna", "approve"), ("cor", "approve"), ("ida", "ack"), ("otto", "ack"), ("adam", "ack"),
+    ("anna", "plan_week"), ("cor", "plan_week"), ("ida", "plan_week"), ("otto", "plan_week"), ("adam", "plan_week"),
 ])
 def test_each_role_is_refused_the_actions_it_may_not_take(client, store, uid, action):
     login(client, uid)
     token = csrf_of(client)  # every page carries it, a refusal's too
     path, data = {"decide": (f"/reports/{store.waiting}/decide", {"justification": "x"}),
                   "approve": (f"/warnings/{store.warning_id}/approve", {}),
-                  "ack": ("/alerts/1/ack", {})}[action]
+                  "ack": ("/alerts/1/ack", {}),
+                  "plan_week": ("/actionweeks", {"name": "w", "start": "2024-03-04", "end": "2024-03-08",
+                                                 "warnings_per_day": "1", "searches_per_day": "1",
+                                                 "unit": "Limburg"})}[action]
     assert client.post(path, data=data | {"csrf": token}).status_code == 403
 
