@@ -167,7 +167,7 @@ def _packaged_or(path: str | None, name: str) -> tuple[str, str]:
 
 
 def _postcode_rows(text: str, name: str) -> list[tuple[str, str, str]]:
-    return [(first, unit, f"{name}, line {line}") for line, (first, unit) in _rows(text, name, "postcode")]
+    return [(first, unit, (name, line)) for line, (first, unit) in _rows(text, name, "postcode")]
 
 
 def _place_rows(text: str, name: str):
@@ -175,9 +175,9 @@ def _place_rows(text: str, name: str):
         yield " ".join(place.split()).casefold(), unit
 
 
-def parse_units(doc: object, *, postcodes: list[tuple[str, str, str]] = (),
+def parse_units(doc: object, *, postcodes: list[tuple[str, str, tuple[str, int]]] = (),
                 places: dict[str, str] | None = None) -> Units:
-    """The units of a units document; `postcodes` are (postcode or range, unit, where) rows of a
+    """The units of a units document; `postcodes` are (postcode or range, unit, (file, line)) rows of a
     postcodes file, added to the ranges the document itself may give (`postcodes:` per unit)."""
     if not isinstance(doc, dict) or not isinstance(doc.get("units"), list):
         raise refusal(UnitsError, "a units file is a mapping with `units`, `default_unit` and `costs`")
@@ -204,22 +204,23 @@ def parse_units(doc: object, *, postcodes: list[tuple[str, str, str]] = (),
                  dict(places or {}))
 
 
-def _with_postcodes(units: tuple[Unit, ...], rows: list[tuple[str, str, str]]) -> tuple[Unit, ...]:
+def _with_postcodes(units: tuple[Unit, ...], rows: list[tuple[str, str, tuple[str, int]]]) -> tuple[Unit, ...]:
     extra: dict[str, list[tuple[int, int]]] = {u.name: [] for u in units}
-    for text, unit, where in rows:
+    for text, unit, (file, line) in rows:
         if unit not in extra:
-            raise refusal(UnitsError, "{where}: {unit!r} is not one of the units", where=where, unit=unit)
-        extra[unit].append(_postcode_range(text, where))
+            raise refusal(UnitsError, "{file}, line {line}: {unit!r} is not one of the units", file=file, line=line,
+                          unit=unit)
+        extra[unit].append(_postcode_range(text, file, line))
     return tuple(Unit(u.name, u.capacity, u.ranges + tuple(extra[u.name])) for u in units)
 
 
-def _postcode_range(text: str, where: str) -> tuple[int, int]:
+def _postcode_range(text: str, file: str, line: int) -> tuple[int, int]:
     if _SINGLE.fullmatch(text):
         return int(text), int(text)
     match = _RANGE.fullmatch(text)
     if not match or int(match.group(1)) > int(match.group(2)):
-        raise refusal(UnitsError, "{where}: {text!r} is not a postcode like 1011 or a range like 1000-1109",
-                      where=where, text=text)
+        raise refusal(UnitsError, "{file}, line {line}: {text!r} is not a postcode like 1011 or a range like "
+                                  "1000-1109", file=file, line=line, text=text)
     return int(match.group(1)), int(match.group(2))
 
 
