@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from tiptriage import flows
 from tiptriage.accounts.actor import Actor, require, units_in_view
 from tiptriage.audit import service as audit
-from tiptriage.db import utcnow
+from tiptriage.db import chunks, utcnow
 from tiptriage.i18n import Words, _, language, number, refusal
 from tiptriage.intake.models import AddressRow, ReportedPersonRow
 from tiptriage.operations import weekplan
@@ -27,6 +27,7 @@ from tiptriage.operations.units import load_units, postcode_digits
 from tiptriage.registry.models import Investigation, PoliceWarning, WarningReport
 from tiptriage.subjects import identity
 from tiptriage.triage.models import Decision, Recommendation, TriageState
+from tiptriage.triage.subjectlinks import default_links
 
 SEARCH_OUTCOMES = ("CRIMINAL_CASE",)  # URGENT is never kept for a week: it is acted on at once
 DONE = ("delivered", "refused", "search_done", "devices_seized")  # not_home: the item may be planned again
@@ -133,14 +134,14 @@ def candidates(session: Session, units: list[str]) -> list[tuple[weekplan.Candid
     items = [i for i in items if i[1] not in busy]
     states = {s.report_id: s for s in session.execute(select(TriageState).where(
         TriageState.report_id.in_([i[1] for i in items]))).scalars()} if items else {}
-    people = persons(session, [i[3] for i in items if i[3]])
+    people = persons(session, [(i[3], i[4]) for i in items])
     out = []
     for kind, report_id, unit, person_id, subject_id, warning_id in items:
         state, who = states.get(report_id), people.get(person_id, {})
         postcode = postcode_digits(who.get("postcode"))
         minor = _minor(session, state)
         out.append((weekplan.Candidate(kind, report_id, unit, state.priority if state else 0,
-                                       str(postcode)[:2] if postcode and who.get("street") else None,
+                                       str(postcode)[:2] if postcode else None,
                                        state.received_at if state else utcnow()),
                     {"warning_id": warning_id, "person_id": person_id, "subject_id": subject_id, "minor": minor}))
     return out
@@ -159,28 +160,45 @@ def _minor(session: Session, state: TriageState | None) -> bool | None:
     return facts.get("minor")
 
 
-def persons(session: Session, person_ids: list[int]) -> dict[int, dict]:
-    """Name, date of birth and Dutch address of each person as the unit knows them: an identification
-    the unit recorded counts before what the report says."""
-    if not person_ids:
-        return {}
+def persons(session: Session, wanted: list[tuple[int | None, int | None]]) -> dict[int | None, dict]:
+    """Per (reported person, subject): the name, date of birth and Dutch address as the unit knows
+    them — an identification it recorded counts before what a report says, the person's own report
+    before the subject's others (newest first), where the own report names no one or no address."""
+    subjects = sorted({s for _, s in wanted if s is not None})
+    members = default_links().members_of(session, subjects) if subjects else {}
+    ids = sorted({p for p, _ in wanted if p} | {m for ms in members.values() for m in ms})
+    known = _person_facts(session, ids)
     out = {}
-    rows = session.execute(select(ReportedPersonRow).where(ReportedPersonRow.id.in_(person_ids))).scalars()
+    for person_id, subject_id in wanted:
+        order = [person_id] + sorted((m for m in members.get(subject_id, ()) if m != person_id), reverse=True)
+        facts = [known[p] for p in order if p in known]
+        named = next((f for f in facts if f["name"]), {})
+        housed = next((f for f in facts if f["postcode"]), {})
+        out[person_id] = {"name": named.get("name", ""), "date_of_birth": named.get("date_of_birth"),
+                          "street": housed.get("street"), "postcode": housed.get("postcode"),
+                          "city": housed.get("city")}
+    return out
+
+
+def _person_facts(session: Session, person_ids: list[int]) -> dict[int, dict]:
+    out: dict[int, dict] = {}
     addresses: dict[int, AddressRow] = {}
-    for a in session.execute(select(AddressRow).where(AddressRow.person_id.in_(person_ids))
-                             .order_by(AddressRow.id)).scalars():
-        if postcode_digits(a.postcode) is not None:
-            addresses.setdefault(a.person_id, a)
+    for part in chunks(person_ids):
+        for a in session.execute(select(AddressRow).where(AddressRow.person_id.in_(part))
+                                 .order_by(AddressRow.id)).scalars():
+            if postcode_digits(a.postcode) is not None and a.street:
+                addresses.setdefault(a.person_id, a)
     known = identity.newest(session, person_ids)
-    for p in rows:
-        ident, address = known.get(p.id), addresses.get(p.id)
-        source = ident if ident is not None and ident.postcode else address
-        name = (f"{ident.given_name} {ident.family_name}" if ident else
-                " ".join(x for x in (p.given_name, p.family_name) if x))
-        born = (ident.date_of_birth if ident and ident.date_of_birth else p.date_of_birth)
-        out[p.id] = {"name": name, "date_of_birth": born.isoformat() if born else None,
-                     "street": source.street if source else None, "postcode": source.postcode if source else None,
-                     "city": source.city if source else None}
+    for part in chunks(person_ids):
+        for p in session.execute(select(ReportedPersonRow).where(ReportedPersonRow.id.in_(part))).scalars():
+            ident, address = known.get(p.id), addresses.get(p.id)
+            source = ident if ident is not None and ident.postcode and ident.street else address
+            name = (f"{ident.given_name} {ident.family_name}" if ident else
+                    " ".join(x for x in (p.given_name, p.family_name) if x))
+            born = ident.date_of_birth if ident and ident.date_of_birth else p.date_of_birth
+            out[p.id] = {"name": name, "date_of_birth": born.isoformat() if born else None,
+                         "street": source.street if source else None, "postcode": source.postcode if source else None,
+                         "city": source.city if source else None}
     return out
 
 
@@ -255,7 +273,7 @@ def worklist(session: Session, week_id: int | str, unit: str, *, actor: Actor, p
     require(actor, "export_worklist", unit=unit)
     _scope(actor, week, unit)
     items = [i for i in _items(session, week.id, {unit}) if i.day is not None]
-    people = persons(session, [i.person_id for i in items if i.person_id])
+    people = persons(session, [(i.person_id, i.subject_id) for i in items])
     rows = []
     for i in items:
         who = people.get(i.person_id, {})
