@@ -205,17 +205,25 @@ def covered_reports(session: Session, warning_id: int) -> list[int]:
                                 .order_by(WarningReport.report_id)).scalars())
 
 
+def _subject_in_view(session: Session, subject_id: int, actor: str,
+                     links: SubjectLinks) -> tuple[list[int], list[int]]:
+    """The subject's reported persons and reports, once it is known to exist and be in the actor's
+    view (LookupError: no such subject; OutOfView: none of its reports is their units' work)."""
+    persons = links.members_of(session, [subject_id]).get(subject_id, [])
+    if not persons and session.get(Subject, subject_id) is None:
+        raise refusal(LookupError, "no subject with id {id}", id=subject_id)
+    report_ids = _reports_of_persons(session, persons)
+    _may_see_subject(session, subject_id, report_ids, actor)
+    return persons, report_ids
+
+
 def subject_history(session: Session, subject_id: int, *, actor: str, purpose: str | None = None,
                     links: SubjectLinks | None = None) -> dict:
     """A subject's reports in time order with their recommendation, and its warnings, investigations
     and alerts: what a unit sees before it acts on the subject (a consultation on record).
     LookupError when there is no such subject."""
     links = links or default_links()
-    persons = links.members_of(session, [subject_id]).get(subject_id, [])
-    if not persons and session.get(Subject, subject_id) is None:
-        raise refusal(LookupError, "no subject with id {id}", id=subject_id)
-    report_ids = _reports_of_persons(session, persons)
-    _may_see_subject(session, subject_id, report_ids, actor)
+    persons, report_ids = _subject_in_view(session, subject_id, actor, links)
     rows = session.execute(select(Report, TriageState, Recommendation)
                            .outerjoin(TriageState, TriageState.report_id == Report.id)
                            .outerjoin(Recommendation, Recommendation.id == TriageState.recommendation_id)
@@ -316,11 +324,7 @@ def assign_unit(session: Session, subject_id: int, unit: str, *, actor: str, rea
     """A person gives a subject nothing placed its unit; the subject's reports are triaged again at
     once, so they move to that unit's queue."""
     links = links or default_links()
-    persons = links.members_of(session, [subject_id]).get(subject_id, [])
-    if not persons and session.get(Subject, subject_id) is None:
-        raise refusal(LookupError, "no subject with id {id}", id=subject_id)
-    report_ids = _reports_of_persons(session, persons)
-    _may_see_subject(session, subject_id, report_ids, actor)
+    _, report_ids = _subject_in_view(session, subject_id, actor, links)
     row = assignments.assign(session, subject_id, unit, actor=actor, reason=reason, units=load_units())
     summary = triage.triage_reports(session, report_ids, actor=actor, trigger="subject",
                                     reason=f"unit {unit} assigned to subject {subject_id}", links=links)
