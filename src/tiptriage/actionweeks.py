@@ -263,7 +263,7 @@ def _items(session: Session, week_id: int, units: set[str]) -> list[ActionWeekIt
 def _item_doc(i: ActionWeekItem) -> dict:
     return {"item_id": i.id, "kind": i.kind, "unit": i.unit, "day": i.day, "area": i.area, "priority": i.priority,
             "report_id": i.report_id, "warning_id": i.warning_id, "subject_id": i.subject_id,
-            "left_over": i.left_over, "outcome": i.outcome, "outcome_on": i.outcome_on, "officer": i.officer}
+            "left_over": weekplan.said(i.left_over), "outcome": i.outcome, "outcome_on": i.outcome_on, "officer": i.officer}
 
 
 def worklist(session: Session, week_id: int | str, unit: str, *, actor: Actor, purpose: str) -> tuple[dict, list[dict]]:
@@ -316,7 +316,7 @@ def _check_outcome(week: ActionWeek, item: ActionWeekItem, outcome: str, on: dat
                       item=item.id, outcome=Words(item.outcome), on=item.outcome_on, officer=item.officer)
     if item.day is None:
         raise refusal(ActionWeekError, "item {item} is not planned in this week: {reason}", item=item.id,
-                      reason=item.left_over or "")
+                      reason=weekplan.said(item.left_over) or "")
     allowed = OUTCOMES_OF[item.kind]
     if outcome not in allowed:
         raise refusal(ActionWeekError, "the outcome of a {kind} item is one of {outcomes}, not {outcome!r}",

@@ -73,7 +73,7 @@ def world(cli_env, tmp_path, monkeypatch):
 
 
 def _plan(s, name="voorjaar-2024", start=START, end=END, warnings=3, searches=2, overrides=None):
-    with command(s), language("nl"):  # the reasons for what is left over are kept in the planner's language
+    with command(s), language("nl"):
         return actionweeks.plan(s, actor=LEAD, name=name, start=start, end=end, units=load_units().names(),
                                 warnings_per_day=warnings, searches_per_day=searches, overrides=overrides)
 
@@ -200,3 +200,27 @@ def test_the_cli_plans_a_week_and_writes_a_work_list(world, tmp_path):
     events = json.loads(_run("audit", "log", "--json"))
     assert any(e["action"] == "actionweek.worklist.export" for e in (events if isinstance(events, list)
                                                                       else events["events"]))
+
+
+def test_the_planner_spreads_by_priority_and_keeps_an_area_together_and_says_why_in_each_language():
+    from datetime import UTC, datetime
+
+    from tiptriage.operations import weekplan
+
+    t0 = datetime(2024, 1, 1, tzinfo=UTC)
+    c = [weekplan.Candidate("warning", n, "Limburg", prio, area, t0) for n, prio, area in
+         [(1, 9, "62"), (2, 1, "59"), (3, 5, "62"), (4, 8, "64"), (5, 0, None), (6, 0, "62"), (7, 0, "64")]]
+    days = weekplan.days_of(date(2024, 3, 4), date(2024, 3, 5))
+    placed = {p.candidate.report_id: p for p in weekplan.plan(c, days, {("Limburg", "warning"): 3})}
+    assert [r for r, p in placed.items() if p.day == days[0]] == [1, 3, 6]  # the most urgent and its area
+    assert [r for r, p in placed.items() if p.day == days[1]] == [4, 7, 2]
+    with language("en"):
+        assert weekplan.said(placed[5].left_over).startswith("no address known")
+    with language("nl"):
+        assert weekplan.said(placed[5].left_over).startswith("geen adres bekend")
+    full = {p.candidate.report_id: p for p in weekplan.plan(c, days[:1], {("Limburg", "warning"): 2})}
+    with language("nl"):
+        assert full[4].day and weekplan.said(full[3].left_over).startswith("capaciteit van Limburg bereikt: 2 per dag over 1 dagen")
+    none = weekplan.plan(c[:1], days, {})
+    with language("nl"):
+        assert "neemt deze week geen werk van het soort waarschuwing" in weekplan.said(none[0].left_over)

@@ -8,6 +8,9 @@ reason. The rules, chosen to be easy to defend:
 - a day is filled by postcode area (the first two digits): the day's most urgent item brings the
   others of its area along, so officers drive to one part of the region, not across it;
 - a candidate without an address cannot be visited and is left over, saying so.
+
+Why an item is left over is kept as its message id and values (`Reason`), so each reader gets it in
+their own language (`said`).
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from tiptriage.i18n import _
+import json
+
+from tiptriage.i18n import N_, _
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,11 +35,35 @@ class Candidate:
     since: datetime
 
 
+NO_ADDRESS = N_("no address known: the officers cannot find the person; record an identification with an address "
+                "first")
+NO_CAPACITY = N_("unit {unit} takes no {kind} work in this week (capacity 0 a day)")
+FULL = N_("capacity of {unit} reached: {per_day} a day over {days} days is {total} {kind} items, all taken by "
+          "higher priority or older work")
+
+
+def reason(msgid: str, **values: object) -> str:
+    """Why an item is left over, as stored: the message id and its values (JSON)."""
+    return json.dumps({"msgid": msgid, "values": values}, ensure_ascii=False)
+
+
+def said(stored: str | None) -> str | None:
+    """A stored reason in the reader's language (a kind among its values is a word to translate too)."""
+    if not stored:
+        return stored
+    try:
+        doc = json.loads(stored)
+    except ValueError:  # written as text
+        return stored
+    values = {k: _(v) if k == "kind" else v for k, v in doc["values"].items()}
+    return _(doc["msgid"], **values)
+
+
 @dataclass(frozen=True, slots=True)
 class Placed:
     candidate: Candidate
     day: date | None  # None: left over
-    left_over: str | None = None  # why
+    left_over: str | None = None  # why, as `reason` stores it
 
 
 def days_of(start: date, end: date) -> list[date]:
@@ -54,18 +83,15 @@ def plan(candidates: list[Candidate], days: list[date], capacity: dict[tuple[str
 
 
 def _plan_group(ordered: list[Candidate], days: list[date], per_day: int, unit: str, kind: str) -> list[Placed]:
-    out = [Placed(c, None, _("no address known: the officers cannot find the person; record an identification "
-                             "with an address first")) for c in ordered if c.area is None]
+    out = [Placed(c, None, reason(NO_ADDRESS)) for c in ordered if c.area is None]
     visitable = [c for c in ordered if c.area is not None]
     total = per_day * len(days)
     if not per_day and visitable:
-        reason = _("unit {unit} takes no {kind} work in this week (capacity 0 a day)", unit=unit, kind=_(kind))
-        return out + [Placed(c, None, reason) for c in visitable]
+        why = reason(NO_CAPACITY, unit=unit, kind=kind)
+        return out + [Placed(c, None, why) for c in visitable]
     fits, rest = visitable[:total], visitable[total:]
     for c in rest:
-        out.append(Placed(c, None, _("capacity of {unit} reached: {per_day} a day over {days} days is {total} "
-                                     "{kind} items, all taken by higher priority or older work", unit=unit,
-                                     per_day=per_day, days=len(days), total=total, kind=_(kind))))
+        out.append(Placed(c, None, reason(FULL, unit=unit, per_day=per_day, days=len(days), total=total, kind=kind)))
     quota = math.ceil(len(fits) / len(days)) if days else 0
     waiting = list(fits)
     for day in days:
