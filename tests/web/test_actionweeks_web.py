@@ -69,7 +69,7 @@ def test_a_week_planned_worked_and_summed_up_on_the_screens(client, store, week)
     assert _exports() == before + 2
     item = re.search(r'action="(/actionweeks/\d+/items/\d+)"', listed.text).group(1)
     form = {"csrf": csrf_of(client), "unit": "Limburg", "outcome": "delivered", "on": "2024-03-05",
-            "officer": "Agent 0412"}
+            "officer": "Agent 0412", "referral_accepted": "yes"}
     assert client.post(item, data=form).status_code == 303
     again = client.post(item, data=form)
     assert again.status_code == 400 and "heeft al een uitkomst" in again.text
@@ -77,6 +77,12 @@ def test_a_week_planned_worked_and_summed_up_on_the_screens(client, store, week)
     assert outside.status_code == 404
     warning = client.get(f"/warnings/{warning_id}")
     assert "uitgereikt" in warning.text  # the registry's delivery, not a copy of it
+    with open_session() as s:
+        from tiptriage.registry.models import PoliceWarning
+
+        delivered = s.get(PoliceWarning, warning_id)
+        assert (delivered.delivered_by, delivered.referral_accepted, str(delivered.delivered_on)) == (
+            "Agent 0412", True, "2024-03-05")
     summary = client.get(f"{url}/summary")
     assert "1 personen gewaarschuwd, bij 0 doorzoekingen" in summary.text
 

@@ -85,12 +85,13 @@ def download(week_id: int, unit: str, fmt: str, session: Session = Depends(work)
 
 @router.post("/actionweeks/{week_id}/items/{item_id}", dependencies=[Depends(checked_csrf)])
 def record(request: Request, week_id: int, item_id: int, unit: str = Form(...), outcome: str = Form(...),
-           on: date = Form(...), officer: str = Form(...), note: str = Form(""),
+           on: date = Form(...), officer: str = Form(...), note: str = Form(""), referral_accepted: str = Form(""),
            session: Session = Depends(work), actor: Actor = Depends(current_actor)):
     """An outcome at the door; a refusal (recorded already, a day outside the week) is shown on the list."""
     try:
         actionweeks.record_outcome(session, week_id, item_id, actor=actor, outcome=outcome, on=on, officer=officer,
-                                   note=note or None)
+                                   note=note or None,
+                                   referral_accepted={"yes": True, "no": False}.get(referral_accepted))
     except actionweeks.ActionWeekError as exc:
         return _worklist_page(request, session, actor, week_id, unit, refused=message(exc))
     return RedirectResponse(f"/actionweeks/{week_id}/units/{quote(unit)}#item-{item_id}", status_code=303)
