@@ -50,7 +50,14 @@ $(CHROMIUM):
 	@if [ "$$(id -u)" = 0 ]; then apt-get install -y -q chromium || (apt-get update -q && apt-get install -y -q chromium); \
 	else echo "Browser tests need Debian's Chromium: sudo apt-get install -y chromium"; fi
 
-test: $(STAMP) $(CHROMIUM)
+# The PDF work lists (WeasyPrint) need Pango; CI (root) installs it, elsewhere the tests say how.
+PANGO := /usr/lib/x86_64-linux-gnu/libpango-1.0.so.0
+$(PANGO):
+	@if [ "$$(id -u)" = 0 ]; then apt-get install -y -q libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core || \
+	(apt-get update -q && apt-get install -y -q libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core); \
+	else echo "PDF work lists need Pango: sudo apt-get install -y libpango-1.0-0 libpangoft2-1.0-0"; fi
+
+test: $(STAMP) $(CHROMIUM) $(PANGO)
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -n 2 -q
 

@@ -90,7 +90,7 @@ def test_migration_0017_gives_queued_reports_their_source_and_age_band(session, 
     triage.triage_reports(session, ids, actor=Actor("test"))
     session.commit()
     session.close()
-    migrate(engine, "0014", down=True)
+    migrate(engine, "0015", down=True)
     migrate(engine)
     bands = {r["external_id"]: (r["source"], r["age_band"]) for r in triage.queue(session, statuses=QUEUE_STATUSES)}
     assert bands == {"q-1": ("NCMEC", "16-17"), "q-2": ("NCMEC", "unknown")}

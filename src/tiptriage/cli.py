@@ -14,7 +14,7 @@ from tiptriage.cliutil import EXIT_STORE, EXIT_USAGE, console, err_console, sess
 from tiptriage.i18n import _, choose, language, message
 from tiptriage.intake.commands import ingest, reports_app
 from tiptriage.media.commands import bank_app, hash_, match, media_app
-from tiptriage.operations.commands import plan, units
+from tiptriage.operations.commands import actionweek_app, plan, units_app
 from tiptriage.registry.commands import alerts_app, history, investigations_app, warnings_app
 from tiptriage.subjects.commands import subjects_app
 from tiptriage.synth.commands import synth
@@ -108,7 +108,8 @@ app.add_typer(alerts_app, name="alerts")
 app.add_typer(investigations_app, name="investigations")
 app.command()(history)
 app.command()(plan)
-app.command()(units)
+app.add_typer(units_app, name="units")
+app.add_typer(actionweek_app, name="actionweek")
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")

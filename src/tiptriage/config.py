@@ -45,8 +45,14 @@ class Settings(BaseSettings):
     services_file: str | None = None
     # Registry: how long a delivered warning stays active (years).
     warning_active_years: int = 5
-    # Operations: units, postcode ranges, weekly capacity and costs (empty: the packaged units.yaml).
+    # Operations: units, weekly capacity and costs (empty: the packaged units.yaml); postcodes per unit
+    # (CSV postcode,unit; empty: the packaged approximation postcodes.csv), places an estimated
+    # location names (CSV place,unit; empty: the packaged places.csv) and IP networks per unit (CSV
+    # network,unit; empty: IP addresses place no one in a unit).
     units_file: str | None = None
+    postcodes_file: str | None = None
+    places_file: str | None = None
+    ip_units_file: str | None = None
     # Web application: the key that signs session cookies, in a file only its owner may read
     # (made on first start when missing; empty: next to the SQLite file, or under var/); logout
     # after this many idle minutes; cookies only over HTTPS (off only for a local demo over http).

@@ -18,6 +18,7 @@ from tiptriage.accounts.actor import OutOfView, require, same_identity, units_in
 from tiptriage.audit import service as audit
 from tiptriage.i18n import refusal
 from tiptriage.intake.models import Report, ReportedPersonRow
+from tiptriage.operations import assignments
 from tiptriage.operations.plan import PlanItem, UnitPlan, plan_week
 from tiptriage.operations.units import load_units
 from tiptriage.registry import service as registry
@@ -230,17 +231,25 @@ def covered_reports(session: Session, warning_id: int) -> list[int]:
                                 .order_by(WarningReport.report_id)).scalars())
 
 
+def _subject_in_view(session: Session, subject_id: int, actor: str,
+                     links: SubjectLinks) -> tuple[list[int], list[int]]:
+    """The subject's reported persons and reports, once it is known to exist and be in the actor's
+    view (LookupError: no such subject; OutOfView: none of its reports is their units' work)."""
+    persons = links.members_of(session, [subject_id]).get(subject_id, [])
+    if not persons and session.get(Subject, subject_id) is None:
+        raise refusal(LookupError, "no subject with id {id}", id=subject_id)
+    report_ids = _reports_of_persons(session, persons)
+    _may_see_subject(session, subject_id, report_ids, actor)
+    return persons, report_ids
+
+
 def subject_history(session: Session, subject_id: int, *, actor: str, purpose: str | None = None,
                     links: SubjectLinks | None = None) -> dict:
     """A subject's reports in time order with their recommendation, and its warnings, investigations
     and alerts: what a unit sees before it acts on the subject (a consultation on record).
     LookupError when there is no such subject."""
     links = links or default_links()
-    persons = links.members_of(session, [subject_id]).get(subject_id, [])
-    if not persons and session.get(Subject, subject_id) is None:
-        raise refusal(LookupError, "no subject with id {id}", id=subject_id)
-    report_ids = _reports_of_persons(session, persons)
-    _may_see_subject(session, subject_id, report_ids, actor)
+    persons, report_ids = _subject_in_view(session, subject_id, actor, links)
     rows = session.execute(select(Report, TriageState, Recommendation)
                            .outerjoin(TriageState, TriageState.report_id == Report.id)
                            .outerjoin(Recommendation, Recommendation.id == TriageState.recommendation_id)
@@ -275,6 +284,9 @@ def plan(session: Session, *, actor: str, unit: str | None = None, shown: int | 
     rows = triage.queue(session, units=scope, statuses=PLANNED_STATUSES, limit=None)
     items = [PlanItem(r["report_id"], r["external_id"], r["outcome"], r["priority"], r["received_at"], r["unit"])
              for r in rows]
+    order = {o: n for n, o in enumerate(triage.make_order())}
+    items = sorted(items + _deliveries(session, scope), key=lambda i: (order.get(i.outcome, len(order)),
+                                                                        i.task != "deliver"))
     plans = plan_week(items, load_units())
     if scope is not None:
         plans = {u: p for u, p in plans.items() if u in scope}
@@ -282,6 +294,68 @@ def plan(session: Session, *, actor: str, unit: str | None = None, shown: int | 
     audit.consulted_reports(session, actor=actor, action="plan.view", report_ids=seen,
                             details={"unit": unit, "queued": len(items)})
     return plans
+
+
+def _deliveries(session: Session, scope: frozenset[str] | None) -> list[PlanItem]:
+    """Approved warnings not yet delivered: work for the week as much as a report to decide."""
+    query = (select(PoliceWarning.id, PoliceWarning.unit, PoliceWarning.approved_at, Report.id, Report.external_id,
+                    TriageState.priority)
+             .join(WarningReport, WarningReport.warning_id == PoliceWarning.id)
+             .join(Report, Report.id == WarningReport.report_id)
+             .outerjoin(TriageState, TriageState.report_id == Report.id)
+             .where(PoliceWarning.state == "approved").order_by(PoliceWarning.approved_at, PoliceWarning.id))
+    if scope is not None:
+        query = query.where(PoliceWarning.unit.in_(sorted(scope)))
+    seen: dict[int, PlanItem] = {}
+    for wid, unit, approved_at, report_id, external_id, priority in session.execute(query):
+        seen.setdefault(wid, PlanItem(report_id, external_id, "WARNING", priority or 0, approved_at, unit,
+                                      task="deliver", warning_id=wid))
+    return list(seen.values())
+
+
+# --- units: who is responsible for work nothing placed -------------------------------------------
+UNPLACED_OUTCOMES = ("NO_ACTION", "FORWARD")  # work no regional unit needs to take up
+
+
+def unassigned(session: Session, *, actor: str, limit: int | None = 200) -> list[dict]:
+    """Subjects whose open work waits at the default unit because nothing placed them (no Dutch
+    address, no estimated location or IP address a table places) and no person gave them a unit:
+    a person's work list, oldest first. The reports shown are on record as consulted."""
+    units = load_units()
+    scope = units_in_view(actor, units.default_unit)
+    rows = session.execute(select(TriageState.report_id, TriageState.outcome, TriageState.priority,
+                                  TriageState.received_at, Recommendation.subject_ids)
+                           .join(Recommendation, Recommendation.id == TriageState.recommendation_id)
+                           .where(TriageState.unit.in_(sorted(scope)), TriageState.status.in_(PLANNED_STATUSES),
+                                  TriageState.outcome.not_in(UNPLACED_OUTCOMES))
+                           .order_by(TriageState.received_at, TriageState.report_id)).all()
+    given = assignments.assigned(session, [s for *_, subjects in rows for s in subjects or ()])
+    by_subject: dict[int, dict] = {}
+    for report_id, outcome, priority, received_at, subjects in rows:
+        if not subjects or any(s in given for s in subjects):
+            continue
+        entry = by_subject.setdefault(subjects[0], {"subject_id": subjects[0], "reports": [], "outcomes": [],
+                                                    "priority": priority, "waiting_since": received_at})
+        entry["reports"].append(report_id)
+        entry["outcomes"] = sorted(set(entry["outcomes"]) | {outcome})
+        entry["priority"] = max(entry["priority"], priority)
+    shown = list(by_subject.values())[:limit]
+    audit.consulted_reports(session, actor=actor, action="units.unassigned.view",
+                            report_ids=[r for d in shown for r in d["reports"]], details={"subjects": len(shown)})
+    return shown
+
+
+def assign_unit(session: Session, subject_id: int, unit: str, *, actor: str, reason: str,
+                links: SubjectLinks | None = None) -> dict:
+    """A person gives a subject nothing placed its unit; the subject's reports are triaged again at
+    once, so they move to that unit's queue."""
+    links = links or default_links()
+    _, report_ids = _subject_in_view(session, subject_id, actor, links)
+    row = assignments.assign(session, subject_id, unit, actor=actor, reason=reason, units=load_units())
+    summary = triage.triage_reports(session, report_ids, actor=actor, trigger="subject",
+                                    reason=f"unit {unit} assigned to subject {subject_id}", links=links)
+    return {"subject_id": subject_id, "unit": row.unit, "reason": row.reason, "actor": str(row.actor),
+            "at": row.at, "retriaged_reports": summary.report_ids}
 
 
 # --- the audit log, for auditors ----------------------------------------------------------------------

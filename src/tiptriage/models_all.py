@@ -7,3 +7,4 @@ from tiptriage.media import models as media_models  # noqa: F401
 from tiptriage.subjects import models as subjects_models  # noqa: F401
 from tiptriage.registry import models as registry_models  # noqa: F401
 from tiptriage.triage import models as triage_models  # noqa: F401
+from tiptriage.operations import models as operations_models  # noqa: F401

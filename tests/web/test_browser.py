@@ -145,3 +145,33 @@ def test_a_warning_from_queue_to_delivery_and_the_re_report_that_escalates(serve
     timeline = page.locator("ol.timeline").inner_text()
     assert "STRAFZAAK" in timeline and "uitgereikt" in timeline
     _shot(page, "09-subject-timeline")
+
+
+def test_an_officer_opens_the_units_work_list_of_an_action_week(server, browser, store):
+    from web.test_actionweeks_web import approve_waiting
+
+    approve_waiting(store)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    _log_in(page, server, "bram")
+    page.click("text=Actieweken")
+    page.fill("input[name=name]", "voorjaar-2024")
+    page.fill("input[name=start]", "2024-03-04")
+    page.fill("input[name=end]", "2024-03-08")
+    page.click("form.plan button[type=submit]")
+    page.wait_for_url("**/actionweeks/*")
+    _shot(page, "10-actionweek-plan")
+    _log_out(page)
+
+    _log_in(page, server, "cor")
+    page.goto(f"{server}/actionweeks")
+    page.click("text=voorjaar-2024")
+    page.click("a[href$='/units/Limburg']")
+    assert "Piet Pieters" in page.content() and "Markt 1" in page.content()
+    assert page.locator("a.download").count() == 2
+    _shot(page, "11-actionweek-worklist")
+    page.fill("input[name=officer]", "Agent 0412")
+    page.fill("input[name=on]", "2024-03-05")
+    page.click("form.outcome button[type=submit]")
+    page.wait_for_url("**/units/Limburg**")
+    assert "uitgereikt" in page.locator("table.worklist").inner_text()
+    _shot(page, "12-actionweek-outcome")

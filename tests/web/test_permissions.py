@@ -11,6 +11,7 @@ CASES = {"anna", "bram", "cor"}  # analyst, team lead, officer: they see cases
 SCREENS = {  # path (filled from the store) -> who may open it
     "/queue": CASES, "/reports/{waiting}": CASES, "/subjects/{subject}": CASES, "/warnings/{warning}": CASES,
     "/alerts": CASES, "/search": CASES, "/ingest": {"anna", "bram", "ida", "adam"}, "/audit": {"otto", "adam"},
+    "/actionweeks": CASES,
 }
 USERS = ("anna", "bram", "cor", "ida", "otto", "adam")
 
@@ -42,6 +43,7 @@ def test_each_role_opens_exactly_its_screens(client, store, uid):
     ("anna", "revoke"), ("cor", "revoke"), ("adam", "revoke"),
     ("cor", "birth-date"), ("ida", "birth-date"), ("otto", "birth-date"), ("adam", "birth-date"),
     ("cor", "identify"), ("ida", "identify"), ("adam", "identify"),
+    ("anna", "plan_week"), ("cor", "plan_week"), ("ida", "plan_week"), ("otto", "plan_week"), ("adam", "plan_week"),
 ])
 def test_each_role_is_refused_the_actions_it_may_not_take(client, store, uid, action):
     login(client, uid)
@@ -54,6 +56,9 @@ def test_each_role_is_refused_the_actions_it_may_not_take(client, store, uid, ac
                                  {"born": "1979-03-02", "source": "BRP", "note": "x"}),
                   "identify": (f"/reports/{store.waiting}/identify",
                                {"given_name": "P", "family_name": "P", "source": "BRP", "reference": "r",
-                                "note": "x"})}[action]
+                                "note": "x"}),
+                  "plan_week": ("/actionweeks", {"name": "w", "start": "2024-03-04", "end": "2024-03-08",
+                                                 "warnings_per_day": "1", "searches_per_day": "1",
+                                                 "unit": "Limburg"})}[action]
     assert client.post(path, data=data | {"csrf": token}).status_code == 403
 

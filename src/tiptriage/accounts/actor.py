@@ -35,7 +35,11 @@ ALLOWED = {NP_("action", "decide"): ("analyst", "team_lead"), NP_("action", "app
            NP_("action", "view"): ("analyst", "team_lead", "officer"),  # cases: queue, reports, subjects, warnings
            NP_("action", "ingest"): ("intake", "analyst", "team_lead", "admin"),  # report files in
            NP_("action", "manage_users"): ("admin",),
-           NP_("action", "read_audit"): ("auditor", "admin")}  # the audit log and the chain's state
+           NP_("action", "read_audit"): ("auditor", "admin"),  # the audit log and the chain's state
+           NP_("action", "assign_unit"): ("analyst", "team_lead"),  # a unit for a subject nothing placed
+           NP_("action", "plan_actionweek"): ("team_lead",),  # an action week: dates, units, capacity
+           NP_("action", "export_worklist"): ("officer", "team_lead"),  # a unit's work list as a file
+           NP_("action", "record_outcome"): ("officer", "team_lead")}  # what happened at the door
 USER_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 
 

@@ -7,6 +7,8 @@ the plan out. The rules, chosen to be easy to defend:
 - URGENT reports are never deferred: they are planned even past capacity, and the plan says by
   how much the unit is over;
 - outcomes that cost nothing (NO_ACTION) are not planned work and are only counted;
+- an approved warning not yet delivered is work too (task "deliver"), taken with the WARNING class,
+  before the reports still to be decided there;
 - every waiting report gets the week it would be reached at this capacity (0 = this week).
 """
 
@@ -28,6 +30,8 @@ class PlanItem:
     priority: int
     received_at: datetime
     unit: str
+    task: str = "decide"  # or "deliver": an approved warning to hand over
+    warning_id: int | None = None
 
 
 @dataclass
@@ -60,7 +64,8 @@ def plan_week(items: list[PlanItem], units: Units) -> dict[str, UnitPlan]:
             plan.not_planned += 1
             continue
         entry = {"report_id": item.report_id, "external_id": item.external_id, "outcome": item.outcome,
-                 "priority": item.priority, "received_at": item.received_at, "cost_hours": cost}
+                 "priority": item.priority, "received_at": item.received_at, "cost_hours": cost, "task": item.task,
+                 "warning_id": item.warning_id}
         if item.outcome == "URGENT" or (item.unit not in blocked and plan.used + cost <= plan.capacity):
             plan.used += cost
             plan.planned.append(entry | {"reason": _planned_reason(item, plan)})

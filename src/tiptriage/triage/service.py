@@ -12,7 +12,7 @@ policy, unit): triaging again is cheap and never buries the history under copies
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
@@ -26,8 +26,9 @@ from tiptriage.config import get_settings
 from tiptriage.db import allocate_ids, chunks, utcnow
 from tiptriage.i18n import Words, refusal
 from tiptriage.i18n import lang as reading_language
-from tiptriage.intake.models import FileRow, Report, ReportedPersonRow
+from tiptriage.intake.models import FileRow, IpEventRow, Report, ReportedPersonRow
 from tiptriage.media import service as media
+from tiptriage.operations import assignments
 from tiptriage.operations.units import Units, load_units
 from tiptriage.registry import service as registry
 from tiptriage.subjects import identity
@@ -52,6 +53,7 @@ from tiptriage.triage.policy import HARD_RULES, OUTCOMES, Policy, evaluate, pars
 from tiptriage.triage.subjectlinks import SubjectLinks, default_links
 
 BATCH = 1000
+ESTIMATED_PLACES = ("estimatedLocation/city", "estimatedLocation/region")  # as intake keeps them, in details
 OPEN_STATUSES = ("open", "reopened", "awaiting_approval")
 CASE_OUTCOMES = ("URGENT", "CRIMINAL_CASE")
 
@@ -153,10 +155,11 @@ def _triage_batch(session: Session, triager: Triager, part: list[int], actor: st
     previous = _previous(session, list(loaded))
     newest = _newest_versions(session, loaded)
     fresh, found = [], []
+    placing = _placing(session, triager.units, loaded)
     for rid, item in loaded.items():
         facts = derive_facts(item.report, item.history, triager.settings).as_dict()
         result = evaluate(triager.policy, facts)
-        unit = unit_for(triager.units, item)
+        unit = unit_for(triager.units, item, placing.get(rid))
         summary.by_outcome[result.outcome] += 1
         prev = previous.get(rid)
         if prev and (prev[1].policy_sha256, prev[1].facts, prev[1].unit) == (triager.policy.sha256, facts, unit):
@@ -188,17 +191,52 @@ def _leave_queues(session: Session, links: SubjectLinks, report_ids: list[int]) 
     links.mark_retriaged(session, report_ids)
 
 
-def unit_for(units: Units, item: inputs.Loaded) -> str:
-    """This report's own Dutch postcode, else the subject's latest known one, else the default unit."""
-    for postcode in item.postcodes:
-        unit = units.unit_for_postcode(postcode)
-        if unit:
-            return unit
-    for _, postcode in sorted(item.subject_postcodes, reverse=True):
-        unit = units.unit_for_postcode(postcode)
-        if unit:
-            return unit
-    return units.default_unit
+@dataclass(frozen=True, slots=True)
+class Placing:
+    """What places a report's person when no Dutch address does: the places the platform's estimated
+    location names, the IP addresses used, and the unit a person gave the subject."""
+
+    places: tuple[str, ...] = ()
+    ips: tuple[str, ...] = ()
+    assigned: str | None = None
+
+
+def unit_for(units: Units, item: inputs.Loaded, placing: Placing | None = None) -> str:
+    """The unit responsible: this report's own Dutch postcode, else the subject's latest known one,
+    else the place of the platform's estimated location or an IP address (where the units' tables
+    know them), else the unit a person assigned the subject; else the default unit, where the work
+    waits on the list of the unassigned (`operations.geography`)."""
+    placing = placing or Placing()
+    postcodes = [*item.postcodes, *(pc for _, pc in sorted(item.subject_postcodes, reverse=True))]
+    candidates = ([units.unit_for_postcode(pc) for pc in postcodes] + [units.unit_for_place(p) for p in placing.places]
+                  + [units.unit_for_ip(ip) for ip in placing.ips] + [placing.assigned])
+    return next((unit for unit in candidates if unit), units.default_unit)
+
+
+def _placing(session: Session, units: Units, loaded: dict[int, inputs.Loaded]) -> dict[int, Placing]:
+    """Per report without a Dutch postcode of its own or its subject's, what else may place it."""
+    open_ = {rid: item for rid, item in loaded.items()
+             if not any(units.unit_for_postcode(pc) for pc in (*item.postcodes, *(p for _, p in item.subject_postcodes)))}
+    if not open_:
+        return {}
+    places, ips = defaultdict(list), defaultdict(list)
+    for part in chunks(sorted(open_)):
+        rows = session.execute(select(ReportedPersonRow.report_id, ReportedPersonRow.details)
+                               .where(ReportedPersonRow.report_id.in_(part), ReportedPersonRow.role == "reported"))
+        for rid, details in rows:
+            places[rid] += [text for name, text in details or () if name in ESTIMATED_PLACES]
+        if units.networks:
+            for rid, ip in session.execute(select(ReportedPersonRow.report_id, IpEventRow.ip)
+                                           .join(IpEventRow, IpEventRow.person_id == ReportedPersonRow.id)
+                                           .where(ReportedPersonRow.report_id.in_(part),
+                                                  ReportedPersonRow.role == "reported",
+                                                  IpEventRow.possible_proxy.is_not(True))
+                                           .order_by(IpEventRow.id)):
+                ips[rid].append(ip)
+    given = assignments.assigned(session, [s for item in open_.values() for s in item.history.subject_ids])
+    return {rid: Placing(tuple(places[rid]), tuple(ips[rid]),
+                         next((given[s] for s in item.history.subject_ids if s in given), None))
+            for rid, item in open_.items()}
 
 
 def _previous(session: Session, report_ids: list[int]) -> dict[int, tuple[TriageState, Recommendation]]:
