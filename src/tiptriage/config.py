@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     warning_active_years: int = 5
     # Operations: units, postcode ranges, weekly capacity and costs (empty: the packaged units.yaml).
     units_file: str | None = None
+    # Statistics and the evaluation of warnings: counts from 1 to this minus one leave the unit as
+    # "<N" (a count of 1 in a small municipality identifies a person).
+    stats_min_cell: int = Field(5, ge=1)
     # Web application: the key that signs session cookies, in a file only its owner may read
     # (made on first start when missing; empty: next to the SQLite file, or under var/); logout
     # after this many idle minutes; cookies only over HTTPS (off only for a local demo over http).

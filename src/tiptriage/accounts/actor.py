@@ -35,7 +35,9 @@ ALLOWED = {NP_("action", "decide"): ("analyst", "team_lead"), NP_("action", "app
            NP_("action", "view"): ("analyst", "team_lead", "officer"),  # cases: queue, reports, subjects, warnings
            NP_("action", "ingest"): ("intake", "analyst", "team_lead", "admin"),  # report files in
            NP_("action", "manage_users"): ("admin",),
-           NP_("action", "read_audit"): ("auditor", "admin")}  # the audit log and the chain's state
+           NP_("action", "read_audit"): ("auditor", "admin"),  # the audit log and the chain's state
+           # statistics and the evaluation of warnings: aggregates for those who steer the work
+           NP_("action", "view_stats"): ("analyst", "team_lead")}
 USER_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 
 

@@ -1,0 +1,62 @@
+"""A generated follow-up cohort taken through the product's own path: the set stored, matched,
+linked and triaged (tests/triage/synthset.py), the cohort's warnings proposed, approved by a second
+person and delivered on their day, and its searches and capacity refusals decided through
+`flows.decide` on the day the generator chose (the triage service's clock is set to that day for
+each decision: the store records when an analyst decided, and these analysts decided in the past).
+Used by the evaluation test, the statistics tests and the browser test's screens."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+
+import pytest
+from triage import synthset
+
+from tiptriage import flows
+from tiptriage.accounts.actor import Actor
+from tiptriage.synth.generator import generate
+from tiptriage.synth.plan import SynthOptions
+from tiptriage.triage import service as triage
+
+ANALYST = Actor("synthetic-analyst", roles=("analyst",))
+JUSTIFICATION = {"searched": "Gedeeld materiaal: doorzoeking in de actieweek.",
+                 "no_action": "Geen capaciteit: geen actie."}
+OUTCOME = {"searched": "CRIMINAL_CASE", "no_action": "NO_ACTION"}
+
+
+def make_set(folder: Path, *, seed: int, reports: int, hazards: dict[str, float], followup: int) -> dict:
+    options = SynthOptions(rereport_hazards=tuple(hazards.items()), followup=followup)
+    generate(folder, reports=reports, seed=seed, options=options)
+    return synthset.load_truth(folder)
+
+
+def environment(truth: dict, folder: Path) -> pytest.MonkeyPatch:
+    """The set's IP and services tables in the environment (undo the patch when done)."""
+    from tiptriage import config
+
+    patch = pytest.MonkeyPatch()
+    for name, value in synthset.environment(truth, folder).items():
+        patch.setenv(name, value)
+    patch.setenv("TIPTRIAGE_PDQ_INDEX_DIR", str(folder / "pdq"))
+    config.get_settings.cache_clear()
+    return patch
+
+
+def record_interventions(session, truth: dict) -> None:
+    """Store the set, then the cohort's interventions as a unit records them."""
+    synthset.store(session, Path(truth["_folder"]))
+    synthset.register_warnings(session, truth)  # the cohort's warnings are the set's only ones
+    ids = synthset.report_ids(session)
+    patch = pytest.MonkeyPatch()
+    try:
+        for p in truth["followup"]["persons"]:
+            if p["group"] not in OUTCOME:
+                continue
+            day = datetime.combine(date.fromisoformat(p["origin"]), time(12), UTC)
+            patch.setattr(triage, "utcnow", lambda day=day: day)
+            flows.decide(session, ids[(p["report"]["source"], p["report"]["external_id"])], actor=ANALYST,
+                         justification=JUSTIFICATION[p["group"]], outcome=OUTCOME[p["group"]])
+        session.commit()
+    finally:
+        patch.undo()
