@@ -25,10 +25,13 @@ JUSTIFICATION = {"searched": "Gedeeld materiaal: doorzoeking in de actieweek.",
 OUTCOME = {"searched": "CRIMINAL_CASE", "no_action": "NO_ACTION"}
 
 
-def make_set(folder: Path, *, seed: int, reports: int, hazards: dict[str, float], followup: int) -> dict:
+def make_set(folder: Path, *, seed: int, reports: int, hazards: dict[str, float], followup: int,
+             extensions: bool = False) -> dict:
+    """The set and its truth (`_folder`: where it is). With `extensions` NCMEC reports say when they
+    were reported, so the months of the statistics are the reports' own, not the day of ingest."""
     options = SynthOptions(rereport_hazards=tuple(hazards.items()), followup=followup)
-    generate(folder, reports=reports, seed=seed, options=options)
-    return synthset.load_truth(folder)
+    generate(folder, reports=reports, seed=seed, options=options, extensions=extensions)
+    return synthset.load_truth(folder) | {"_folder": str(folder)}
 
 
 def environment(truth: dict, folder: Path) -> pytest.MonkeyPatch:

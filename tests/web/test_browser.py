@@ -145,3 +145,34 @@ def test_a_warning_from_queue_to_delivery_and_the_re_report_that_escalates(serve
     timeline = page.locator("ol.timeline").inner_text()
     assert "STRAFZAAK" in timeline and "uitgereikt" in timeline
     _shot(page, "09-subject-timeline")
+
+
+def test_the_statistics_and_the_evaluation_of_warnings(server, browser, store, tmp_path):
+    """A team lead reads the caseload and whether warnings work, on a generated set with a
+    follow-up cohort (tests/insight/followup.py) added to the store; both screens are saved."""
+    from insight import followup
+
+    from tiptriage.db import open_session
+
+    truth = followup.make_set(tmp_path / "set", seed=3, reports=700, followup=30, extensions=True,
+                              hazards={"warned": 0.1, "searched": 0.05, "no_action": 0.3})
+    patch = followup.environment(truth, tmp_path)
+    try:
+        with open_session() as s:
+            followup.record_interventions(s, truth)
+    finally:
+        patch.undo()
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    _log_in(page, server, "bram")
+    page.click("text=Statistieken")
+    page.wait_for_url("**/stats")
+    content = page.content()
+    assert "Meldingen per maand per bron" in content and "Werkvoorraad naar wachttijd" in content
+    assert "&lt;5" in content  # small counts suppressed in the chart and the tables
+    _shot(page, "10-stats")
+    page.click("text=Werkt waarschuwen?")
+    page.wait_for_url("**/stats/evaluation")
+    content = page.content()
+    assert "Tijd tot de volgende melding" in content and "Lees dit eerst" in content and "Selectie" in content
+    assert page.locator("figure.chart svg").count() == 1
+    _shot(page, "11-evaluation")

@@ -11,6 +11,7 @@ CASES = {"anna", "bram", "cor"}  # analyst, team lead, officer: they see cases
 SCREENS = {  # path (filled from the store) -> who may open it
     "/queue": CASES, "/reports/{waiting}": CASES, "/subjects/{subject}": CASES, "/warnings/{warning}": CASES,
     "/alerts": CASES, "/ingest": {"anna", "bram", "ida", "adam"}, "/audit": {"otto", "adam"},
+    "/stats": {"anna", "bram"}, "/stats/evaluation": {"anna", "bram"},  # view_stats: who steers the work
 }
 USERS = ("anna", "bram", "cor", "ida", "otto", "adam")
 
@@ -48,3 +49,19 @@ def test_each_role_is_refused_the_actions_it_may_not_take(client, store, uid, ac
                   "ack": ("/alerts/1/ack", {})}[action]
     assert client.post(path, data=data | {"csrf": token}).status_code == 403
 
+
+
+def test_statistics_of_another_unit_are_refused_and_reading_them_is_on_record(client, store):
+    from sqlalchemy import select
+
+    from tiptriage.audit.models import AuditEvent
+    from tiptriage.db import open_session
+
+    login(client, "rita")  # an analyst of Rotterdam
+    assert client.get("/stats?unit=Rotterdam").status_code == 200
+    assert client.get("/stats?unit=Amsterdam").status_code == 404  # as if the unit's figures did not exist
+    assert client.get("/stats/evaluation").status_code == 200
+    with open_session() as s:
+        looked = s.execute(select(AuditEvent.action, AuditEvent.details).where(AuditEvent.actor == "rita",
+                                                                            AuditEvent.action.like("stats.%"))).all()
+    assert [(a, d["units"]) for a, d in looked] == [("stats.view", ["Rotterdam"]), ("stats.evaluation", ["Rotterdam"])]

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tiptriage import i18n
 from tiptriage.i18n import _
+from tiptriage.insight.evaluation import AT_RISK_YEARS
 from tiptriage.insight.scope import suppressed
 
 WIDTH = 560
@@ -18,7 +20,7 @@ def _value(v) -> float:
 
 
 def _label(v) -> str:
-    return str(v) if suppressed(v) else f"{v:,}".replace(",", ".")
+    return str(v) if suppressed(v) else i18n.number(v)
 
 
 def _bars(rows: list[dict], category: str, title: str, axis: str, count_title: str, colour: str = "#2b6cb0"):
@@ -74,8 +76,10 @@ def evaluation_chart(doc: dict):
     names = [_(g["group"]) for g in doc["groups"]]
     scale = alt.Scale(domain=names, range=[COLOURS[g["group"]] for g in doc["groups"]])
     colour = alt.Color("group:N", title=_("Group"), sort=names, scale=scale)
+    years = alt.Scale(domain=[-0.1, 2.6], nice=False)
+    ticks = alt.Axis(values=list(AT_RISK_YEARS))
     base = alt.Chart(alt.Data(values=points)).encode(
-        x=alt.X("years:Q", title=_("Years since the intervention"), scale=alt.Scale(domain=[0, 2.5])))
+        x=alt.X("years:Q", title=_("Years since the intervention"), scale=years, axis=ticks))
     band = base.mark_area(opacity=0.18, interpolate="step-after").encode(
         y=alt.Y("low:Q", title=_("Share not reported again"), scale=alt.Scale(domain=[0, 1])), y2="high:Q",
         color=colour)
@@ -85,22 +89,23 @@ def evaluation_chart(doc: dict):
         title=alt.TitleParams(_("Time to the next report (Kaplan–Meier, 95% band)"),
                               subtitle=_("Until {until}; read the caveats before drawing conclusions.",
                                          until=doc["until"])))
-    table = alt.Chart(alt.Data(values=risk)).mark_text().encode(
-        x=alt.X("years:Q", title=_("Numbers at risk"), scale=alt.Scale(domain=[0, 2.5])),
-        y=alt.Y("group:N", sort=names, title=None), text="label:N", color=alt.Color("group:N", sort=names,
-                                                                                     legend=None, scale=scale))
+    table = alt.Chart(alt.Data(values=risk)).mark_text(fontSize=12).encode(
+        x=alt.X("years:Q", title=_("Numbers at risk"), scale=years, axis=ticks),
+        y=alt.Y("group:N", sort=names, title=None), text="label:N")
     return alt.vconcat(curves, table.properties(width=WIDTH, height=70)).configure_view(stroke=None).configure_title(
         fontSize=14, anchor="start")
 
 
-def spec(chart) -> dict:
-    return chart.to_dict()
+def _locales() -> dict:
+    """Numbers and dates on the axes as the reader writes them (1.200 in Dutch, 1,200 in English)."""
+    return {"format_locale": "nl-NL", "time_format_locale": "nl-NL"} if i18n.lang() == "nl" else \
+        {"format_locale": "en-GB", "time_format_locale": "en-GB"}
 
 
 def svg(chart) -> str:
     import vl_convert as vlc
 
-    return vlc.vegalite_to_svg(chart.to_dict())
+    return vlc.vegalite_to_svg(chart.to_dict(), **_locales())
 
 
 def write(chart, path: Path) -> None:
@@ -110,6 +115,6 @@ def write(chart, path: Path) -> None:
     if path.suffix.lower() == ".svg":
         path.write_text(svg(chart), encoding="utf-8")
     elif path.suffix.lower() == ".png":
-        path.write_bytes(vlc.vegalite_to_png(chart.to_dict(), scale=2))
+        path.write_bytes(vlc.vegalite_to_png(chart.to_dict(), scale=2, **_locales()))
     else:
         raise ValueError(path.suffix)
