@@ -7,6 +7,7 @@ Used by the evaluation test, the statistics tests and the browser test's screens
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
@@ -44,6 +45,38 @@ def environment(truth: dict, folder: Path) -> pytest.MonkeyPatch:
     patch.setenv("TIPTRIAGE_PDQ_INDEX_DIR", str(folder / "pdq"))
     config.get_settings.cache_clear()
     return patch
+
+
+def answer_reviews(session, truth: dict) -> Counter:
+    """The possible matches linkage left for an analyst, answered as one who checked (the provider's
+    subscriber data, the register) would: confirmed when it is the same real person, else rejected.
+    Through `flows.shape_subjects`, so the reports they touch are triaged again at once."""
+    from sqlalchemy import select
+
+    from tiptriage.subjects.errors import SubjectError
+    from tiptriage.subjects.membership import current_members
+    from tiptriage.subjects.models import SubjectReview
+    from tiptriage.synth.truth import stored_person_ids
+
+    who = stored_person_ids(session, truth)
+    answered: Counter = Counter()
+    for review in session.execute(select(SubjectReview).where(SubjectReview.status == "open")
+                                  .order_by(SubjectReview.id)).scalars().all():
+        if review.status != "open":
+            continue  # settled by an earlier answer
+        ours = {who.get(review.reported_person_id)} if review.reported_person_id else \
+            {who.get(m.reported_person_id) for m in current_members(session, review.subject_id)}
+        theirs = {who.get(m.reported_person_id) for m in current_members(session, review.candidate_subject_id)}
+        change = "confirm" if ours & theirs - {None} else "reject"
+        try:
+            flows.shape_subjects(session, change, actor=ANALYST, reason="Abonneegegevens van de provider.",
+                                 review_id=review.id)
+        except (SubjectError, LookupError):
+            answered["stale"] += 1
+            continue
+        answered[change] += 1
+    session.commit()
+    return answered
 
 
 def record_interventions(session, truth: dict) -> None:

@@ -112,14 +112,14 @@ def evaluate(as_json: bool = typer.Option(False, "--json"),
     for g in doc["groups"]:
         ci, one = g["rate_ci"], g.get("one_year")
         table.add_row(_(g["group"]), _n(g["subjects"]), _n(g["events"]), _n(g["person_years"]),
-                      _n(g["rate_per_year"]), f"{ci[0]:.3f}–{ci[1]:.3f}" if ci else "–",
+                      _n(g["rate_per_year"]), f"{number(round(ci[0], 3))}–{number(round(ci[1], 3))}" if ci else "–",
                       f"{one['rereported']:.0%}" if one else "–")
     console.print(table)
     rank = doc["logrank"]
     if rank:
         console.print(_("Log-rank test ({groups}): chi² {stat} with {df} df, p = {p}.",
-                        groups=", ".join(_(g) for g in rank["groups"]), stat=rank["statistic"], df=rank["df"],
-                        p=rank["p_value"]))
+                        groups=", ".join(_(g) for g in rank["groups"]), stat=number(rank["statistic"]),
+                        df=rank["df"], p=number(rank["p_value"])))
     for caveat in doc["caveats"]:
         console.print("• " + _(caveat))
     if chart is not None:

@@ -13,7 +13,9 @@ the event time. A subject without one is censored at the end of follow-up (`unti
 newest incident in the store). Kaplan–Meier curves with 95% bands and numbers at risk per group
 (lifelines), the exponential rate per group (events / person-years, the model's maximum-likelihood
 estimate, with the exact Poisson interval), per age band at time zero, and a log-rank test.
-Reading it needs `view_stats` and is on record; small counts are suppressed (insight/scope.py).
+Reading it needs `view_stats` and is on record; small counts are suppressed (insight/scope.py), and
+a group's rate, one-year share and curve only shown when its subjects and its re-reports are each
+at least the minimum cell size (or no re-report): those figures give the number back.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from tiptriage.db import chunks
 from tiptriage.i18n import N_
-from tiptriage.insight.scope import cell, on_record, shown, units_for
+from tiptriage.insight.scope import cell, on_record, units_for
 from tiptriage.intake.models import Report, ReportedPersonRow
 from tiptriage.registry.models import PoliceWarning, WarningReport
 from tiptriage.subjects.models import SubjectMember
@@ -217,14 +219,22 @@ def rate(events: int, years: float) -> tuple[float | None, float | None, float |
     return events / years, float(low), float(high)
 
 
+def _enough(rows: list[Followed], minimum: int) -> bool:
+    """Whether a group's derived figures may leave: rate × person-years, a one-year share or the
+    steps of a curve give back the number of re-reports, so both counts must be shown themselves."""
+    d = sum(r.event for r in rows)
+    return len(rows) >= minimum and (d == 0 or d >= minimum)
+
+
 def _summary(rows: list[Followed], minimum: int) -> dict:
     n, d = len(rows), sum(r.event for r in rows)
     years = sum(r.years for r in rows)
     estimate, low, high = rate(d, years)
+    enough = _enough(rows, minimum)
     return {"subjects": cell(n, minimum), "events": cell(d, minimum),
-            "person_years": shown(n, minimum, round(years, 2)),
-            "rate_per_year": shown(n, minimum, _round(estimate)),
-            "rate_ci": shown(n, minimum, [_round(low), _round(high)])}
+            "person_years": round(years, 2) if enough else None,
+            "rate_per_year": _round(estimate) if enough else None,
+            "rate_ci": [_round(low), _round(high)] if enough else None}
 
 
 def _curve(rows: list[Followed]) -> tuple[list[dict], dict]:
@@ -249,7 +259,7 @@ def analyse(followed: list[Followed], minimum: int) -> dict:
         entry = {"group": group, **_summary(rows, minimum),
                  "at_risk": [{"years": t, "subjects": cell(sum(r.years >= t for r in rows), minimum)}
                              for t in AT_RISK_YEARS]}
-        if len(rows) >= minimum:
+        if _enough(rows, minimum) and rows:
             entry["curve"], entry["one_year"] = _curve(rows)
         groups.append(entry)
     by_age = []
@@ -265,7 +275,7 @@ def _logrank(by_group: dict[str, list[Followed]], minimum: int) -> dict | None:
     """Whether the curves differ (all groups with enough subjects), and each against the warned."""
     from lifelines.statistics import logrank_test, multivariate_logrank_test
 
-    usable = {g: rows for g, rows in by_group.items() if len(rows) >= minimum}
+    usable = {g: rows for g, rows in by_group.items() if _enough(rows, minimum) and rows}
     if len(usable) < 2:
         return None
     rows = [r for part in usable.values() for r in part]

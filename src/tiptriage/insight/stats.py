@@ -140,7 +140,9 @@ def _age_bands(rows: list[dict], minimum: int) -> dict:
     young = sum(a < 18 for a in known)
     return {"bands": [{"band": name, "reports": cell(bands[name], minimum)}
                       for name in [b for b, _, _ in AGE_BANDS] + [UNKNOWN_AGE]],
-            "youth_share": shown(len(known), minimum, round(young / len(known), 3) if known else None),
+            # the share gives back both counts: shown only when neither is a small one
+            "youth_share": (round(young / len(known), 3)
+                            if known and not any(0 < k < minimum for k in (young, len(known) - young)) else None),
             "known": cell(len(known), minimum)}
 
 

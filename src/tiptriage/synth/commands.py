@@ -9,7 +9,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from tiptriage.cliutil import EXIT_USAGE, console, err_console
-from tiptriage.i18n import _, number
+from tiptriage.i18n import _, message, number
 from tiptriage.synth.plan import SynthOptions
 
 _DEFAULTS = SynthOptions()
@@ -71,7 +71,7 @@ def synth(out_dir: Path = typer.Argument(..., help="Folder to write the data set
         err_console.print(_("{path} already holds a data set: choose an empty folder.", path=out_dir))
         raise typer.Exit(EXIT_USAGE) from None
     except ValueError as exc:  # a cohort larger than the data set's persons reported once
-        err_console.print(str(exc))
+        err_console.print(message(exc))
         raise typer.Exit(EXIT_USAGE) from None
     _print_summary(summary, out_dir)
 

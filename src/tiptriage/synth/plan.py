@@ -14,6 +14,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
+from tiptriage.i18n import refusal
 from tiptriage.synth import reference as ref
 from tiptriage.synth.noise import age_at, gmail_canonical
 from tiptriage.synth.people import (
@@ -279,8 +280,8 @@ def _cohort(rng: random.Random, counts: list[int], excluded: set[int], hazards: 
     candidates = [i for i, k in enumerate(counts) if k == 1 and i not in excluded]
     wanted = size * len(hazards)
     if len(candidates) < wanted:
-        raise ValueError(f"a follow-up cohort of {wanted} persons needs more reports "
-                         f"({len(candidates)} persons reported once)")
+        raise refusal(ValueError, "a follow-up cohort of {wanted} persons needs more reports ({found} adults "
+                                  "living here are reported once)", wanted=wanted, found=len(candidates))
     chosen = rng.sample(candidates, wanted)
     groups = [g for g in COHORT_GROUPS if g in hazards]
     return {i: groups[n // size] for n, i in enumerate(chosen)}
