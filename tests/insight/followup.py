@@ -56,9 +56,7 @@ def answer_reviews(session, truth: dict) -> Counter:
     from tiptriage.subjects.errors import SubjectError
     from tiptriage.subjects.membership import current_members
     from tiptriage.subjects.models import SubjectReview
-    from tiptriage.synth.truth import stored_person_ids
-
-    who = stored_person_ids(session, truth)
+    who = _real_persons(session, truth)
     answered: Counter = Counter()
     for review in session.execute(select(SubjectReview).where(SubjectReview.status == "open")
                                   .order_by(SubjectReview.id)).scalars().all():
@@ -77,6 +75,19 @@ def answer_reviews(session, truth: dict) -> Counter:
         answered[change] += 1
     session.commit()
     return answered
+
+
+def _real_persons(session, truth: dict) -> dict[int, str]:
+    """Each stored reported person of the set mapped to the synthetic person behind it (a store
+    may hold other reports too: the web test's)."""
+    from sqlalchemy import select
+
+    from tiptriage.intake.models import Report, ReportedPersonRow
+
+    blocks = {(r["source"], r["external_id"], ref): pid for r in truth["reports"] for ref, pid in r["persons"].items()}
+    rows = session.execute(select(ReportedPersonRow.id, Report.source, Report.external_id, ReportedPersonRow.ref)
+                           .join(Report).where(ReportedPersonRow.role == "reported")).all()
+    return {pid: blocks[(source, ext, ref)] for pid, source, ext, ref in rows if (source, ext, ref) in blocks}
 
 
 def record_interventions(session, truth: dict) -> None:

@@ -154,12 +154,13 @@ def test_the_statistics_and_the_evaluation_of_warnings(server, browser, store, t
 
     from tiptriage.db import open_session
 
-    truth = followup.make_set(tmp_path / "set", seed=3, reports=700, followup=30, extensions=True,
+    truth = followup.make_set(tmp_path / "set", seed=3, reports=1500, followup=100, extensions=True,
                               hazards={"warned": 0.1, "searched": 0.05, "no_action": 0.3})
     patch = followup.environment(truth, tmp_path)
     try:
         with open_session() as s:
             followup.record_interventions(s, truth)
+            followup.answer_reviews(s, truth)
     finally:
         patch.undo()
     page = browser.new_page(viewport={"width": 1400, "height": 900})

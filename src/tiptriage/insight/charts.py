@@ -11,7 +11,7 @@ from tiptriage.i18n import _
 from tiptriage.insight.evaluation import AT_RISK_YEARS
 from tiptriage.insight.scope import suppressed
 
-WIDTH = 560
+WIDTH = 640
 COLOURS = {"warned": "#1f77b4", "searched": "#d62728", "no_action": "#7f7f7f"}
 
 
@@ -58,8 +58,7 @@ def stats_chart(doc: dict):
     ages = _bars([{"c": _(b["band"]), "n": b["reports"]} for b in doc["age_bands"]["bands"]], "c",
                  _("Reports by age at the incident ({youth})", youth=youth), _("Age band"), _("Reports"),
                  colour="#38a169")
-    return alt.vconcat(per_month, outcomes, backlog, ages).configure_view(stroke=None).configure_axis(
-        labelFontSize=11, titleFontSize=12).configure_title(fontSize=14, anchor="start")
+    return _readable(alt.vconcat(per_month, outcomes, backlog, ages))
 
 
 def evaluation_chart(doc: dict):
@@ -89,11 +88,17 @@ def evaluation_chart(doc: dict):
         title=alt.TitleParams(_("Time to the next report (Kaplan–Meier, 95% band)"),
                               subtitle=_("Until {until}; read the caveats before drawing conclusions.",
                                          until=doc["until"])))
-    table = alt.Chart(alt.Data(values=risk)).mark_text(fontSize=12).encode(
+    table = alt.Chart(alt.Data(values=risk)).mark_text().encode(
         x=alt.X("years:Q", title=_("Numbers at risk"), scale=years, axis=ticks),
         y=alt.Y("group:N", sort=names, title=None), text="label:N")
-    return alt.vconcat(curves, table.properties(width=WIDTH, height=70)).configure_view(stroke=None).configure_title(
-        fontSize=14, anchor="start")
+    return _readable(alt.vconcat(curves, table.properties(width=WIDTH, height=80)))
+
+
+def _readable(chart):
+    """Type large enough to read on a screen and on paper."""
+    return (chart.configure_view(stroke=None).configure_axis(labelFontSize=13, titleFontSize=14)
+            .configure_legend(labelFontSize=13, titleFontSize=14).configure_text(fontSize=13)
+            .configure_title(fontSize=17, subtitleFontSize=13, anchor="start"))
 
 
 def _locales() -> dict:

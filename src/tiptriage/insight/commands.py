@@ -11,7 +11,7 @@ from tiptriage.cliutil import EXIT_USAGE, actor, console, day, emit_json, err_co
 from tiptriage.i18n import _, number
 from tiptriage.insight import charts
 from tiptriage.insight.evaluation import evaluate as evaluation
-from tiptriage.insight.scope import suppressed
+from tiptriage.insight.scope import p_value, suppressed
 from tiptriage.insight.stats import statistics
 
 CHART_HELP = "Also write the chart to this file (.png or .svg)."
@@ -117,9 +117,9 @@ def evaluate(as_json: bool = typer.Option(False, "--json"),
     console.print(table)
     rank = doc["logrank"]
     if rank:
-        console.print(_("Log-rank test ({groups}): chi² {stat} with {df} df, p = {p}.",
+        console.print(_("Log-rank test ({groups}): chi² {stat} with {df} df, p {p}.",
                         groups=", ".join(_(g) for g in rank["groups"]), stat=number(rank["statistic"]),
-                        df=rank["df"], p=number(rank["p_value"])))
+                        df=rank["df"], p=p_value(rank["p_value"])))
     for caveat in doc["caveats"]:
         console.print("• " + _(caveat))
     if chart is not None:

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from tiptriage.db import chunks
 from tiptriage.i18n import N_
-from tiptriage.insight.scope import cell, on_record, units_for
+from tiptriage.insight.scope import cell, min_cell, on_record, units_for
 from tiptriage.intake.models import Report, ReportedPersonRow
 from tiptriage.registry.models import PoliceWarning, WarningReport
 from tiptriage.subjects.models import SubjectMember
@@ -79,8 +79,6 @@ class _Intervention:
 def evaluate(session: Session, *, actor, unit: str | None = None, until: date | None = None,
              purpose: str | None = None, minimum: int | None = None) -> dict:
     """The evaluation as a document (see the module docstring); counts suppressed below `minimum`."""
-    from tiptriage.insight.scope import min_cell
-
     units = units_for(actor, unit)
     minimum = minimum or min_cell()
     end = until or newest_incident(session)
@@ -237,15 +235,19 @@ def _summary(rows: list[Followed], minimum: int) -> dict:
             "rate_ci": [_round(low), _round(high)] if enough else None}
 
 
-def _curve(rows: list[Followed]) -> tuple[list[dict], dict]:
+def _curve(rows: list[Followed], minimum: int) -> tuple[list[dict], dict]:
+    """The curve with its band, cut off where fewer than `minimum` subjects remain at risk: a step
+    there is one or two persons' re-report, and the band is too wide to read."""
     from lifelines import KaplanMeierFitter
 
     km = KaplanMeierFitter(alpha=0.05).fit([r.years for r in rows], [r.event for r in rows])
     survival = km.survival_function_.iloc[:, 0]
     band = km.confidence_interval_survival_function_
+    at_risk = km.event_table["at_risk"].reindex(survival.index)
     points = [{"years": round(float(t), 4), "survival": round(float(s), 4), "low": round(float(lo), 4),
                "high": round(float(hi), 4)}
-              for t, s, lo, hi in zip(survival.index, survival, band.iloc[:, 0], band.iloc[:, 1], strict=True)]
+              for t, s, lo, hi, n in zip(survival.index, survival, band.iloc[:, 0], band.iloc[:, 1], at_risk,
+                                         strict=True) if n >= minimum]
     at_one = [p for p in points if p["years"] <= 1.0][-1]
     one_year = {"rereported": round(1 - at_one["survival"], 4),
                 "ci": [round(1 - at_one["high"], 4), round(1 - at_one["low"], 4)]}
@@ -260,7 +262,7 @@ def analyse(followed: list[Followed], minimum: int) -> dict:
                  "at_risk": [{"years": t, "subjects": cell(sum(r.years >= t for r in rows), minimum)}
                              for t in AT_RISK_YEARS]}
         if _enough(rows, minimum) and rows:
-            entry["curve"], entry["one_year"] = _curve(rows)
+            entry["curve"], entry["one_year"] = _curve(rows, minimum)
         groups.append(entry)
     by_age = []
     for group, rows in by_group.items():

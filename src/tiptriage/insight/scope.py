@@ -45,3 +45,10 @@ def on_record(session, *, actor, action: str, units: frozenset[str] | None, sinc
     """Who looked at which figures: aggregates hold no personal data, but reading them is on record."""
     audit.record(session, actor=actor, action=action, entity="statistics", reason=purpose,
                  details={"units": sorted(units) if units else "all", "since": since, "until": until})
+
+
+def p_value(p: float) -> str:
+    """A p-value with its sign, as it is read: "< 0.001" rather than a rounded "= 0"."""
+    from tiptriage.i18n import number
+
+    return f"< {number(0.001)}" if p < 0.001 else f"= {number(round(p, 3))}"

@@ -18,7 +18,7 @@ from tiptriage.accounts.actor import Actor
 from tiptriage.i18n import _
 from tiptriage.insight import charts
 from tiptriage.insight.evaluation import evaluate
-from tiptriage.insight.scope import suppressed
+from tiptriage.insight.scope import p_value, suppressed
 from tiptriage.insight.stats import statistics
 from tiptriage.web.auth import current_actor, work
 from tiptriage.web.pages import WEB, page
@@ -46,4 +46,6 @@ def evaluation_page(request: Request, unit: str | None = None, until: str | None
     doc = evaluate(session, actor=actor, unit=unit or None, until=_day(until), purpose=WEB)
     chart = Markup(charts.svg(charts.evaluation_chart(doc)))  # noqa: S704 - as above
     groups = ", ".join(_(g) for g in doc["logrank"]["groups"]) if doc["logrank"] else ""
-    return page(request, session, actor, "evaluation.html", {"doc": doc, "chart": chart, "logrank_groups": groups})
+    p = p_value(doc["logrank"]["p_value"]) if doc["logrank"] else ""
+    return page(request, session, actor, "evaluation.html", {"doc": doc, "chart": chart, "logrank_groups": groups,
+                                                             "p": p})
