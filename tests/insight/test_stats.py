@@ -108,3 +108,10 @@ def test_reading_statistics_needs_the_role_and_is_on_record(seven, tmp_path, mon
         looked = s.execute(select(AuditEvent.actor, AuditEvent.details, AuditEvent.entity_ids)
                            .where(AuditEvent.action == "stats.view")).all()
     assert [(who, details["since"], ids) for who, details, ids in looked] == [("bram", "2023-01-01", [])]
+
+
+def test_what_cannot_be_is_refused_with_the_field_named(seven):
+    result = run("stats", "--since", "gisteren", code=2)
+    assert "gisteren" in result.output
+    doc = run("stats", "--unit", "Atlantis", "--json")
+    assert doc["reports"] == 0 and doc["per_unit"] == [] and doc["backlog"]["median_age_days"] is None

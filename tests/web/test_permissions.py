@@ -65,3 +65,11 @@ def test_statistics_of_another_unit_are_refused_and_reading_them_is_on_record(cl
         looked = s.execute(select(AuditEvent.action, AuditEvent.details).where(AuditEvent.actor == "rita",
                                                                             AuditEvent.action.like("stats.%"))).all()
     assert [(a, d["units"]) for a, d in looked] == [("stats.view", ["Rotterdam"]), ("stats.evaluation", ["Rotterdam"])]
+
+
+def test_a_period_that_cannot_be_is_a_bad_request(client, store):
+    login(client, "bram")
+    assert client.get("/stats?since=gisteren").status_code == 400
+    assert client.get("/stats/evaluation?until=2024-13-01").status_code == 400
+    page = client.get("/stats?since=2023-01-01&until=2024-12-31")
+    assert page.status_code == 200 and "<svg" in page.text and "<script" not in page.text.split("<main>")[1]
