@@ -13,6 +13,7 @@ from tiptriage.clihelp import HelpGroup, localise
 from tiptriage.cliutil import EXIT_STORE, EXIT_USAGE, console, err_console, session
 from tiptriage.i18n import _, choose, language, message
 from tiptriage.intake.commands import ingest, reports_app
+from tiptriage.insight.commands import evaluate, stats
 from tiptriage.media.commands import bank_app, hash_, match, media_app
 from tiptriage.operations.commands import actionweek_app, plan, units_app
 from tiptriage.registry.commands import alerts_app, history, investigations_app, warnings_app
@@ -110,6 +111,8 @@ app.command()(history)
 app.command()(plan)
 app.add_typer(units_app, name="units")
 app.add_typer(actionweek_app, name="actionweek")
+app.command()(stats)
+app.command()(evaluate)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")

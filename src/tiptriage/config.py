@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     postcodes_file: str | None = None
     places_file: str | None = None
     ip_units_file: str | None = None
+    # Statistics and the evaluation of warnings: counts from 1 to this minus one leave the unit as
+    # "<N" (a count of 1 in a small municipality identifies a person).
+    stats_min_cell: int = Field(5, ge=1)
     # Web application: the key that signs session cookies, in a file only its owner may read
     # (made on first start when missing; empty: next to the SQLite file, or under var/); logout
     # after this many idle minutes; cookies only over HTTPS (off only for a local demo over http).

@@ -175,3 +175,33 @@ def test_an_officer_opens_the_units_work_list_of_an_action_week(server, browser,
     page.wait_for_url("**/units/Limburg**")
     assert "uitgereikt" in page.locator("table.worklist").inner_text()
     _shot(page, "12-actionweek-outcome")
+def test_the_statistics_and_the_evaluation_of_warnings(server, browser, store, tmp_path):
+    """A team lead reads the caseload and whether warnings work, on a generated set with a
+    follow-up cohort (tests/insight/followup.py) added to the store; both screens are saved."""
+    from insight import followup
+
+    from tiptriage.db import open_session
+
+    truth = followup.make_set(tmp_path / "set", seed=3, reports=1500, followup=100, extensions=True,
+                              hazards={"warned": 0.1, "searched": 0.05, "no_action": 0.3})
+    patch = followup.environment(truth, tmp_path)
+    try:
+        with open_session() as s:
+            followup.record_interventions(s, truth)
+            followup.answer_reviews(s, truth)
+    finally:
+        patch.undo()
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    _log_in(page, server, "bram")
+    page.click("text=Statistieken")
+    page.wait_for_url("**/stats")
+    content = page.content()
+    assert "Meldingen per maand per bron" in content and "Werkvoorraad naar wachttijd" in content
+    assert "&lt;5" in content  # small counts suppressed in the chart and the tables
+    _shot(page, "13-stats")
+    page.click("text=Werkt waarschuwen?")
+    page.wait_for_url("**/stats/evaluation")
+    content = page.content()
+    assert "Tijd tot de volgende melding" in content and "Lees dit eerst" in content and "Selectie" in content
+    assert page.locator("figure.chart svg").count() == 1
+    _shot(page, "14-evaluation")

@@ -12,6 +12,7 @@ SCREENS = {  # path (filled from the store) -> who may open it
     "/queue": CASES, "/reports/{waiting}": CASES, "/subjects/{subject}": CASES, "/warnings/{warning}": CASES,
     "/alerts": CASES, "/search": CASES, "/ingest": {"anna", "bram", "ida", "adam"}, "/audit": {"otto", "adam"},
     "/actionweeks": CASES,
+    "/stats": {"anna", "bram"}, "/stats/evaluation": {"anna", "bram"},  # view_stats: who steers the work
 }
 USERS = ("anna", "bram", "cor", "ida", "otto", "adam")
 
@@ -62,3 +63,27 @@ def test_each_role_is_refused_the_actions_it_may_not_take(client, store, uid, ac
                                                  "unit": "Limburg"})}[action]
     assert client.post(path, data=data | {"csrf": token}).status_code == 403
 
+
+
+def test_statistics_of_another_unit_are_refused_and_reading_them_is_on_record(client, store):
+    from sqlalchemy import select
+
+    from tiptriage.audit.models import AuditEvent
+    from tiptriage.db import open_session
+
+    login(client, "rita")  # an analyst of Rotterdam
+    assert client.get("/stats?unit=Rotterdam").status_code == 200
+    assert client.get("/stats?unit=Amsterdam").status_code == 404  # as if the unit's figures did not exist
+    assert client.get("/stats/evaluation").status_code == 200
+    with open_session() as s:
+        looked = s.execute(select(AuditEvent.action, AuditEvent.details).where(AuditEvent.actor == "rita",
+                                                                            AuditEvent.action.like("stats.%"))).all()
+    assert [(a, d["units"]) for a, d in looked] == [("stats.view", ["Rotterdam"]), ("stats.evaluation", ["Rotterdam"])]
+
+
+def test_a_period_that_cannot_be_is_a_bad_request(client, store):
+    login(client, "bram")
+    assert client.get("/stats?since=gisteren").status_code == 400
+    assert client.get("/stats/evaluation?until=2024-13-01").status_code == 400
+    page = client.get("/stats?since=2023-01-01&until=2024-12-31")
+    assert page.status_code == 200 and "<svg" in page.text and "<script" not in page.text.split("<main>")[1]

@@ -39,7 +39,9 @@ ALLOWED = {NP_("action", "decide"): ("analyst", "team_lead"), NP_("action", "app
            NP_("action", "assign_unit"): ("analyst", "team_lead"),  # a unit for a subject nothing placed
            NP_("action", "plan_actionweek"): ("team_lead",),  # an action week: dates, units, capacity
            NP_("action", "export_worklist"): ("officer", "team_lead"),  # a unit's work list as a file
-           NP_("action", "record_outcome"): ("officer", "team_lead")}  # what happened at the door
+           NP_("action", "record_outcome"): ("officer", "team_lead"),  # what happened at the door
+           # statistics and the evaluation of warnings: aggregates for those who steer the work
+           NP_("action", "view_stats"): ("analyst", "team_lead")}
 USER_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 
 

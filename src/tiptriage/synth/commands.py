@@ -9,7 +9,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from tiptriage.cliutil import EXIT_USAGE, console, err_console
-from tiptriage.i18n import _, number
+from tiptriage.i18n import _, message, number
 from tiptriage.synth.plan import SynthOptions
 
 _DEFAULTS = SynthOptions()
@@ -41,6 +41,11 @@ def synth(out_dir: Path = typer.Argument(..., help="Folder to write the data set
           extensions: bool = typer.Option(False, "--extensions",
                                           help="NCMEC reports also carry tiptriage's extension (<action> per "
                                                "file, inline files); by default only NCMEC's schema."),
+          rereport_hazard: str = typer.Option(
+              "", "--rereport-hazard",
+              help="A follow-up cohort for `tiptriage evaluate`: yearly hazards of a new report per group, e.g. "
+                   "warned=0.1,searched=0.05,no_action=0.3 (exponential; replaces --rereports)."),
+          followup: int = typer.Option(100, min=1, help="With --rereport-hazard: persons per group."),
           workers: int = typer.Option(0, min=0, help="Processes to render with (0: one per core, at most 4); "
                                                      "the output is the same for any number.")) -> None:
     """Write a synthetic data set: CyberTipline XML, tiptriage JSON and CSV reports, hash banks, truth.json.
@@ -50,7 +55,8 @@ def synth(out_dir: Path = typer.Argument(..., help="Folder to write the data set
     """
     from tiptriage.synth.generator import default_workers, generate
 
-    options = SynthOptions(juveniles=juveniles, abroad=abroad, distributors=distributors,
+    hazards = _hazards(rereport_hazard)
+    options = SynthOptions(rereport_hazards=hazards, followup=followup, juveniles=juveniles, abroad=abroad, distributors=distributors,
                            undetermined=undetermined, escalated=escalated, new_material=new_material, contact_risk=contact_risk, unidentified=unidentified,
                            rereports=rereports, unrated=unrated, non_pertinent=non_pertinent,
                            sibling_files=sibling_files, other_sources=other_sources)
@@ -64,7 +70,26 @@ def synth(out_dir: Path = typer.Argument(..., help="Folder to write the data set
     except FileExistsError:
         err_console.print(_("{path} already holds a data set: choose an empty folder.", path=out_dir))
         raise typer.Exit(EXIT_USAGE) from None
+    except ValueError as exc:  # a cohort larger than the data set's persons reported once
+        err_console.print(message(exc))
+        raise typer.Exit(EXIT_USAGE) from None
     _print_summary(summary, out_dir)
+
+
+def _hazards(text: str) -> tuple[tuple[str, float], ...]:
+    """`warned=0.1,searched=0.05,no_action=0.3` (`none` for no_action) as (group, hazard) pairs."""
+    pairs = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        group, _sep, value = part.partition("=")
+        group = "no_action" if group.strip() == "none" else group.strip()
+        try:
+            pairs.append((group, float(value)))
+            SynthOptions(rereport_hazards=(pairs[-1],))
+        except ValueError:
+            err_console.print(_("--rereport-hazard: '{part}' is not GROUP=HAZARD with a group of {groups} and a "
+                                "yearly hazard between 0 and 50", part=part, groups="warned, searched, no_action"))
+            raise typer.Exit(EXIT_USAGE) from None
+    return tuple(pairs)
 
 
 def _print_summary(summary, out_dir: Path) -> None:

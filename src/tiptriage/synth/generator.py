@@ -113,7 +113,7 @@ def generate(out_dir: str | Path, *, reports: int, seed: int, options: SynthOpti
         plan = world.plans[made.plan_index]
         if made.report is not None:
             made.entry["path"] = collector.add(plan, made.report)
-        if made.outcome == "WARNING" and plan.person.pid not in warned:
+        if made.outcome == "WARNING" and plan.person.pid not in warned and not world.followup:
             warning = _maybe_warn(deliveries, plan, incidents)
             if warning is not None:
                 warnings.append(warning)
@@ -123,7 +123,10 @@ def generate(out_dir: str | Path, *, reports: int, seed: int, options: SynthOpti
         if on_report:
             on_report()
     collector.close()
-    truth.close({"warnings": [_warning_doc(w) for w in sorted(warnings, key=lambda w: (w.date, w.person.pid))]})
+    tail = {"warnings": [_warning_doc(w) for w in sorted(warnings, key=lambda w: (w.date, w.person.pid))]}
+    if world.followup:
+        tail["followup"] = _followup_doc(world, options)
+    truth.close(tail)
     summary.warnings = len(warnings)
     summary.seconds = time.perf_counter() - started
     return summary
@@ -343,6 +346,18 @@ def _person_doc(p: Person, role: str) -> dict:
 def _warning_doc(w: PoliceWarning) -> dict:
     return {"person_id": w.person.pid, "date": w.date.isoformat(), "unit": w.unit,
             "report": {"source": w.plan.source, "external_id": w.plan.external_id}}
+
+
+def _followup_doc(world: World, options: SynthOptions) -> dict:
+    def key(p: ReportPlan) -> dict:
+        return {"source": p.source, "external_id": p.external_id}
+
+    return {"hazards_per_year": dict(options.rereport_hazards), "end": ref.PERIOD_END.isoformat(),
+            "persons": [{"person_id": f.index.person.pid, "group": f.group, "origin": f.origin.isoformat(),
+                         "report": key(f.index),
+                         "rereport": None if f.rereport is None else
+                         key(f.rereport) | {"incident_at": f.rereport.incident_at.isoformat()}}
+                        for f in world.followup]}
 
 
 def _incident_days(plans: list[ReportPlan]) -> dict[str, list]:

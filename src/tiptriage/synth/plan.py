@@ -14,6 +14,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
+from tiptriage.i18n import refusal
 from tiptriage.synth import reference as ref
 from tiptriage.synth.noise import age_at, gmail_canonical
 from tiptriage.synth.people import (
@@ -25,6 +26,10 @@ CHANNEL_SHARE_CSV = 0.3  # of the reports from other sources; the rest is tiptri
 JSON_BATCH_SHARE = 0.4  # of the JSON reports: sent in `{"reports": [...]}` batches rather than alone
 JSON_SOURCE_WEIGHTS = (50, 25, 25)
 PERSON_DISTRIBUTION = 0.8  # of the distributing reports: chosen as all reports of a person
+# The follow-up cohort's groups: a warning delivered, a search (a decided criminal case), or no
+# action although the policy recommended one (no capacity).
+COHORT_GROUPS = ("warned", "searched", "no_action")
+COHORT_INDEX_END = date(2023, 1, 31)  # index reports before this leave over a year of follow-up
 
 
 @dataclass(frozen=True)
@@ -49,11 +54,24 @@ class SynthOptions:
     # (without extensions every NCMEC report comes with them, as NCMEC delivers reports)
     sibling_files: float = 0.10
     other_sources: float = 0.10  # of reports: from hotlines, foreign police, own investigations
+    # A follow-up cohort for the evaluation of warnings (insight/evaluation.py): per group (warned,
+    # searched, no_action) the yearly hazard of a new report after the intervention, exponential;
+    # `followup` persons per group. Empty: no cohort, and the data set is as without this option.
+    # With a cohort the generator's warnings are the cohort's alone and `rereports` is not used, so
+    # that every warned person's next report follows the hazard asked for.
+    rereport_hazards: tuple[tuple[str, float], ...] = ()
+    followup: int = 100
 
     def __post_init__(self) -> None:
         for name, value in vars(self).items():
-            if not 0.0 <= value <= 1.0:
+            if isinstance(value, float) and not 0.0 <= value <= 1.0:
                 raise ValueError(f"share {name} must be between 0 and 1, not {value}")
+        for group, hazard in self.rereport_hazards:
+            if group not in COHORT_GROUPS or not 0.0 <= hazard <= 50.0:
+                raise ValueError(f"re-report hazard {group}={hazard}: groups are {', '.join(COHORT_GROUPS)}, "
+                                 "hazards per year between 0 and 50")
+        if self.followup < 1:
+            raise ValueError(f"followup must be at least 1, not {self.followup}")
 
 
 @dataclass(slots=True)
@@ -98,6 +116,7 @@ class ReportPlan:
     non_pertinent: bool = False
     non_pertinent_only: bool = False
     warning_profile: bool = False  # planned to end in a warning that a later report follows
+    cohort: str = ""  # the index report of a follow-up cohort person: its group
     after_warning: PoliceWarning | None = None
     trap_uses: list[TrapUse] = field(default_factory=list)
     external_id: str = ""
@@ -124,6 +143,19 @@ class World:
     plans: list[ReportPlan]
     warnings: list[PoliceWarning]
     traps: dict[str, list]
+    followup: list[Followup] = field(default_factory=list)
+
+
+@dataclass(slots=True, eq=False)
+class Followup:
+    """A person of the follow-up cohort: the intervention after their index report, and the next
+    report the hazard gave them before the period's end (None: none, censored at the end)."""
+
+    group: str
+    hazard: float
+    origin: date
+    index: ReportPlan
+    rereport: ReportPlan | None
 
 
 def _instant(rng: random.Random, low: date, high: date) -> datetime:
@@ -191,11 +223,18 @@ def plan_world(seed: int, pools: Pools, reports: int, options: SynthOptions) -> 
     n = len(counts)
     juveniles = set(rng.sample(range(n), round(options.juveniles * n)))
     abroad = set(rng.sample(range(n), round(options.abroad * n)))
-    rereported = _rereported(rng, counts, juveniles | abroad, round(options.rereports * reports))
-    persons, plans, warnings = [], [], []
+    hazards = dict(options.rereport_hazards)
+    rereported = (set() if hazards else
+                  _rereported(rng, counts, juveniles | abroad, round(options.rereports * reports)))
+    cohort = _cohort(rng, counts, juveniles | abroad, hazards, options.followup)
+    persons, plans, warnings, followup = [], [], [], []
     countries = list(ref.FOREIGN)
     for i, k in enumerate(counts):
-        incidents, reported, warned = _dates(rng, k, i in rereported)
+        if i in cohort:
+            incidents, reported, origin = _cohort_dates(rng, cohort[i], hazards[cohort[i]])
+            k = len(incidents)
+        else:
+            incidents, reported, warned = _dates(rng, k, i in rereported)
         first = incidents[0].date()
         age = rng.randint(12, 17) if i in juveniles else 18 + int(rng.triangular(0, 50, 10))
         country = rng.choices(countries, weights=pools.country_weights)[0] if i in abroad else "NL"
@@ -204,6 +243,9 @@ def plan_world(seed: int, pools: Pools, reports: int, options: SynthOptions) -> 
         persons.append(person)
         person_plans = [ReportPlan(person, s, incidents[s], reported[s]) for s in range(k)]
         plans.extend(person_plans)
+        if i in cohort:
+            followup.append(_cohort_member(cohort[i], hazards[cohort[i]], origin, person_plans, warnings))
+            continue
         if warned is not None:
             head = person_plans[0]
             head.warning_profile = True
@@ -227,7 +269,59 @@ def plan_world(seed: int, pools: Pools, reports: int, options: SynthOptions) -> 
     contacts_minor = [make_contact(pools, rng, f"P{n + j + 1:06d}", minor=True) for j in range(max(20, n // 20))]
     start = n + len(contacts_minor)
     contacts_adult = [make_contact(pools, rng, f"P{start + j + 1:06d}", minor=False) for j in range(max(30, n // 10))]
-    return World(persons, contacts_minor, contacts_adult, plans, warnings, traps)
+    return World(persons, contacts_minor, contacts_adult, plans, warnings, traps, followup)
+
+
+def _cohort(rng: random.Random, counts: list[int], excluded: set[int], hazards: dict[str, float],
+            size: int) -> dict[int, str]:
+    """Persons of the follow-up cohort by group: adults living here, reported once before it."""
+    if not hazards:
+        return {}
+    candidates = [i for i, k in enumerate(counts) if k == 1 and i not in excluded]
+    wanted = size * len(hazards)
+    if len(candidates) < wanted:
+        raise refusal(ValueError, "a follow-up cohort of {wanted} persons needs more reports ({found} adults "
+                                  "living here are reported once)", wanted=wanted, found=len(candidates))
+    chosen = rng.sample(candidates, wanted)
+    groups = [g for g in COHORT_GROUPS if g in hazards]
+    return {i: groups[n // size] for n, i in enumerate(chosen)}
+
+
+def _cohort_dates(rng: random.Random, group: str, hazard: float) -> tuple[list[datetime], list[datetime], date]:
+    """The index report, the intervention after it (a warning or search in the next action week at
+    least 60 days on, no action decided within two months), and the next report: after an
+    exponential time with the group's yearly hazard, unless that falls after the period's end."""
+    first = _instant(rng, ref.PERIOD_START, COHORT_INDEX_END)
+    first_reported = _reported_after(rng, first)
+    if group == "no_action":
+        origin = first_reported.date() + timedelta(days=rng.randint(14, 60))
+    else:
+        origin = warning_date(rng, first_reported)
+    incidents, reported = [first], [first_reported]
+    years = rng.expovariate(hazard) if hazard > 0 else float("inf")
+    end = datetime.combine(ref.PERIOD_END + timedelta(days=1), time(), UTC)
+    start = datetime.combine(origin, time(), UTC)
+    if years * 365.25 < (end - start).days + 1:  # no timedelta overflow for a very long time
+        again = start + timedelta(days=years * 365.25)
+        if again < end:
+            incidents.append(again)
+            reported.append(_reported_after(rng, again))
+    return incidents, reported, origin
+
+
+def _cohort_member(group: str, hazard: float, origin: date, plans: list[ReportPlan],
+                   warnings: list[PoliceWarning]) -> Followup:
+    head = plans[0]
+    head.cohort = group
+    head.warning_profile = group in ("warned", "no_action")  # known material, stored only: WARNING
+    head.distributed = group == "searched"  # shared: a criminal case, a search
+    rereport = plans[1] if len(plans) > 1 else None
+    if group == "warned":
+        warning = PoliceWarning(head.person, origin, "", head)
+        warnings.append(warning)
+        if rereport is not None:
+            rereport.after_warning = warning
+    return Followup(group, hazard, origin, head, rereport)
 
 
 def _first_dates(plans: list[ReportPlan]) -> dict[str, date]:
@@ -304,7 +398,7 @@ def _flags(rng: random.Random, plans: list[ReportPlan], options: SynthOptions) -
     is judged, not the report, so either would turn the warned report into a criminal case.
     """
     total = len(plans)
-    free = [p for p in plans if not p.warning_profile]
+    free = [p for p in plans if not (p.warning_profile or p.cohort)]
     warned = {p.person.pid for p in plans if p.warning_profile}
     clean = [p for p in free if p.person.pid not in warned]
     for p in _pick(rng, free, options.unidentified, total):

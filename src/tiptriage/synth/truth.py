@@ -17,6 +17,12 @@
   `twins` and `siblings`: one address) and `shared_ips`: `{ip, kind, person_ids}` for CGNAT
   gateways, a university NAT and public wifi used by many people at nearby times.
 - `warnings`: warnings delivered: `{person_id, date, unit, report: {source, external_id}}`.
+- `followup` (only with re-report hazards): the follow-up cohort for the evaluation of warnings:
+  `hazards_per_year` per group, `end` (the last day of follow-up) and `persons`: `{person_id, group,
+  origin, report, rereport}`, the intervention's day (`warned`: the warning delivered, also in
+  `warnings`; `searched`: the search; `no_action`: no action decided although the policy recommended
+  one) after the index `report`, and the next report (`incident_at`) an exponential time with the
+  group's hazard later, or null when that fell after `end`.
 - `reports`: per report `{source, external_id, path, person_id, persons, files, facts, outcome}`:
   `persons` maps each person block's ref (p1, p1a1, r1, v1 ...) to a `person_id`; `files` maps each
   file ref to `{status, distribution, media, match}` with status `known`, `new`, `unrated` or
