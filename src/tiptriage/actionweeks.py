@@ -39,6 +39,25 @@ class ActionWeekError(ValueError):
 
 # --- planning ---------------------------------------------------------------------------------------
 
+def parse_overrides(values: list[str]) -> dict[str, tuple[int | None, int | None]]:
+    """Units' own capacity as people write it: UNIT=WARNINGS/SEARCHES a day, either number left
+    empty for the week's (the CLI's --override, the web form's field, one per line or comma)."""
+    out = {}
+    for text in (part.strip() for value in values for part in value.replace(",", "\n").splitlines()):
+        if not text:
+            continue
+        unit, sep, rest = text.partition("=")
+        warnings, slash, searches = rest.partition("/")
+        try:
+            if not sep or not slash:
+                raise ValueError(text)
+            out[unit.strip()] = (int(warnings) if warnings.strip() else None, int(searches) if searches.strip() else None)
+        except ValueError:
+            raise refusal(ActionWeekError, "A capacity override is UNIT=WARNINGS/SEARCHES a day (e.g. Limburg=4/2), "
+                                           "not {text}", text=text) from None
+    return out
+
+
 def plan(session: Session, *, actor: Actor, name: str, start: date, end: date, units: list[str],
          warnings_per_day: int, searches_per_day: int,
          overrides: dict[str, tuple[int | None, int | None]] | None = None) -> dict:

@@ -13,6 +13,8 @@ from collections import Counter
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pypdf import PdfReader
 from sqlalchemy import select
 from tests_support import command
@@ -224,3 +226,14 @@ def test_the_planner_spreads_by_priority_and_keeps_an_area_together_and_says_why
     none = weekplan.plan(c[:1], days, {})
     with language("nl"):
         assert "neemt deze week geen werk van het soort waarschuwing" in weekplan.said(none[0].left_over)
+
+
+@given(st.dictionaries(st.sampled_from(["Limburg", "Den Haag", "Oost-Nederland"]),
+                       st.tuples(st.none() | st.integers(0, 99), st.none() | st.integers(0, 99)), max_size=3))
+def test_overrides_as_written_read_back_as_given(given_overrides):
+    """What the CLI's --override and the web form's field say is what the planner gets, one per line or comma."""
+    written = [f"{u}={'' if w is None else w}/{'' if s is None else s}" for u, (w, s) in given_overrides.items()]
+    assert actionweeks.parse_overrides(["\n".join(written)]) == given_overrides
+    assert actionweeks.parse_overrides([", ".join(written)]) == given_overrides
+    with pytest.raises(actionweeks.ActionWeekError, match="UNIT=WARNINGS/SEARCHES"):
+        actionweeks.parse_overrides(["Limburg 4/2"])

@@ -109,3 +109,18 @@ def test_a_plan_with_its_dates_the_wrong_way_round_is_refused_on_the_form(client
     answer = client.post("/actionweeks", data=form)
     assert answer.status_code == 400 and "een actieweek loopt van een dag" in answer.text
     assert 'value="achterstevoren"' in answer.text
+
+
+def test_a_units_own_capacity_is_given_on_the_form_and_a_wrong_one_refused_there(client, store):
+    login(client, "bram")
+    form = {"csrf": csrf_of(client), "name": "eigen", "start": "2024-03-04", "end": "2024-03-08",
+            "warnings_per_day": "1", "searches_per_day": "1", "unit": ["Limburg"], "overrides": "Limburg=veel/2"}
+    refused = client.post("/actionweeks", data=form)
+    assert refused.status_code == 400 and "niet Limburg=veel/2" in refused.text and "Limburg=veel/2</textarea>" in refused.text
+    planned = client.post("/actionweeks", data=form | {"overrides": "Limburg=4/\n"})
+    assert planned.status_code == 303
+    with open_session() as s:
+        from tiptriage.operations.models import ActionWeek
+
+        assert s.execute(select(ActionWeek.overrides).where(ActionWeek.name == "eigen")).scalar_one() == {
+            "Limburg": {"warnings": 4, "searches": None}}

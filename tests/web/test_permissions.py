@@ -11,7 +11,7 @@ CASES = {"anna", "bram", "cor"}  # analyst, team lead, officer: they see cases
 SCREENS = {  # path (filled from the store) -> who may open it
     "/queue": CASES, "/reports/{waiting}": CASES, "/subjects/{subject}": CASES, "/warnings/{warning}": CASES,
     "/alerts": CASES, "/search": CASES, "/ingest": {"anna", "bram", "ida", "adam"}, "/audit": {"otto", "adam"},
-    "/actionweeks": CASES,
+    "/actionweeks": CASES, "/units/unassigned": CASES,
     "/stats": {"anna", "bram"}, "/stats/evaluation": {"anna", "bram"},  # view_stats: who steers the work
 }
 USERS = ("anna", "bram", "cor", "ida", "otto", "adam")

@@ -306,3 +306,31 @@ def test_a_search_by_identifier_asks_why_keeps_it_on_record_and_shows_only_the_u
     login(client, "rita")  # Rotterdam: the man is Limburg's work; that another unit knows him is all she learns
     elsewhere = client.get("/search", params={"identifier": "piet@example.org", "reason": "Tip van collega"})
     assert "/subjects/" not in elsewhere.text.split("<main")[-1] and "1 meer in het werk van andere eenheden" in elsewhere.text
+
+
+def test_work_nothing_placed_is_listed_and_given_a_unit_there(client, store, tmp_path):
+    """A report without a Dutch address waits at the national unit until a person gives its subject a unit."""
+    from triage.dbdata import ingest, known, person, report
+
+    from tiptriage.accounts.actor import Actor
+    from tiptriage.subjects import linking
+    from tiptriage.triage import service as triage
+
+    with open_session() as s:
+        [rid] = ingest(s, tmp_path / "np", report("np-1", known(4), who=person(
+            "Sem", "Smit", email="sem@example.org", postcode=None)))
+        linking.resolve_reports(s, [rid], actor=Actor("pipeline"))
+        triage.triage_reports(s, [rid], actor=Actor("pipeline"))
+        s.commit()
+    login(client, "anna")
+    listed = client.get("/units/unassigned")
+    assert listed.status_code == 200 and f'href="/reports/{rid}"' in listed.text
+    assert "/units/unassigned" in client.get("/queue").text  # two clicks from the queue
+    subject = int(listed.text.split('action="/units/unassigned/')[1].split('"')[0])
+    assert client.post(f"/units/unassigned/{subject}", data={"unit": "Rotterdam", "reason": "",
+                                                            "csrf": csrf_of(client)}).status_code in (400, 422)
+    given = client.post(f"/units/unassigned/{subject}", data={"unit": "Rotterdam", "reason": "Adres van de provider",
+                                                             "csrf": csrf_of(client)})
+    assert given.status_code == 303 and f'href="/reports/{rid}"' not in client.get("/units/unassigned").text
+    with open_session() as s:
+        assert s.get(TriageState, rid).unit == "Rotterdam"

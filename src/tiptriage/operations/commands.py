@@ -111,23 +111,6 @@ def units_assign(subject_id: int = typer.Argument(..., help="The subject."),
 
 # --- action weeks ------------------------------------------------------------------------------------
 
-def _overrides(values: list[str]) -> dict[str, tuple[int | None, int | None]]:
-    """UNIT=WARNINGS/SEARCHES (either may be empty: the week's number)."""
-    out = {}
-    for text in values:
-        unit, sep, rest = text.partition("=")
-        warnings, slash, searches = rest.partition("/")
-        try:
-            if not sep or not slash:
-                raise ValueError(text)
-            out[unit.strip()] = (int(warnings) if warnings.strip() else None, int(searches) if searches.strip() else None)
-        except ValueError:
-            err_console.print(_("A capacity override is UNIT=WARNINGS/SEARCHES a day (e.g. Limburg=4/2), not {text}",
-                                text=text))
-            raise typer.Exit(EXIT_USAGE) from None
-    return out
-
-
 @actionweek_app.command("plan")
 def actionweek_plan(name: str = typer.Option(..., "--name", help="The week's name, e.g. 2024-voorjaar."),
                     start: str = typer.Option(..., "--from", help="First day (YYYY-MM-DD)."),
@@ -139,8 +122,9 @@ def actionweek_plan(name: str = typer.Option(..., "--name", help="The week's nam
                     as_json: bool = typer.Option(False, "--json")) -> None:
     """Plan an action week: approved warnings not yet delivered and decided searches, per unit on
     days by priority and postcode area; what is left over says why."""
-    first, last, given = day(start), day(end), _overrides(override)
+    first, last = day(start), day(end)
     with session() as s:
+        given = actionweeks.parse_overrides(override)
         doc = actionweeks.plan(s, actor=actor(), name=name, start=first, end=last, units=units,
                                warnings_per_day=warnings_per_day, searches_per_day=searches_per_day, overrides=given)
     _print_week(doc, as_json)

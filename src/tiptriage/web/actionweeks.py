@@ -38,14 +38,16 @@ def _weeks_page(request: Request, session: Session, actor: Actor, refused: str |
 @router.post("/actionweeks", dependencies=[Depends(checked_csrf)])
 def plan(request: Request, name: str = Form(...), start: date = Form(...), end: date = Form(...),
          unit: list[str] = Form(default=[]), warnings_per_day: int = Form(...), searches_per_day: int = Form(...),
-         session: Session = Depends(work), actor: Actor = Depends(current_actor)):
-    """Plan a week; a refusal (dates, units, a name taken) is shown above the form, which keeps its values."""
+         overrides: str = Form(""), session: Session = Depends(work), actor: Actor = Depends(current_actor)):
+    """Plan a week; a refusal (dates, units, a name taken, an override) is shown above the form,
+    which keeps its values."""
     try:
         doc = actionweeks.plan(session, actor=actor, name=name, start=start, end=end, units=unit,
-                               warnings_per_day=warnings_per_day, searches_per_day=searches_per_day)
+                               warnings_per_day=warnings_per_day, searches_per_day=searches_per_day,
+                               overrides=actionweeks.parse_overrides([overrides]))
     except actionweeks.ActionWeekError as exc:
         form = {"name": name, "start": start, "end": end, "unit": unit, "warnings_per_day": warnings_per_day,
-                "searches_per_day": searches_per_day}
+                "searches_per_day": searches_per_day, "overrides": overrides}
         return _weeks_page(request, session, actor, refused=message(exc), form=form)
     return RedirectResponse(f"/actionweeks/{doc['id']}", status_code=303)
 

@@ -22,7 +22,7 @@ from tiptriage import i18n
 from tiptriage.i18n import _
 from tiptriage.accounts.actor import NotAllowed, OutOfView
 from tiptriage.config import get_settings, sqlite_path
-from tiptriage.web import actionweeks, api, auth, pages, stats
+from tiptriage.web import actionweeks, api, auth, pages, stats, units
 from tiptriage.web.render import render
 
 STATIC = Path(__file__).parent / "static"
@@ -41,6 +41,7 @@ def create_app() -> FastAPI:
     app.include_router(auth.router)
     app.include_router(pages.router)
     app.include_router(actionweeks.router)
+    app.include_router(units.router)
     app.include_router(stats.router)
     app.include_router(api.router)
     app.add_api_route("/api/docs", _api_docs, include_in_schema=False)
