@@ -4,6 +4,8 @@ from tiptriage.media.banks import (
     BankFormatError, BankRecord, ImportSettings, default_settings, detect_format, merge, parse,
 )
 
+from tiptriage.i18n import language
+
 from . import bankfiles
 
 
@@ -72,6 +74,18 @@ def test_malformed_files_are_refused_with_line_or_record_numbers():
     assert listed[0].startswith("line 4: not an MD5 or SHA-1") and listed[1].startswith("line 5: 64 hex digits")
     assert problems(b'{"no": "odata"}', default_settings("vics"))[0].startswith("not a VICS document")
     assert problems(b"\xff\xfe", default_settings("lines"))[0] == "line 1: not UTF-8 text"
+
+
+def test_one_problem_in_many_rows_is_told_once_with_how_many_more_and_in_dutch():
+    rows = [("md5", bankfiles.md5(), "X9", "") for _ in range(500)] + [("md5", "123", "child_abuse", "")]
+    with pytest.raises(BankFormatError) as info:
+        parse(bankfiles.csv(rows), default_settings("csv"))
+    unmapped, broken = info.value.problems
+    assert (unmapped.line, unmapped.field, unmapped.more, broken.line) == (2, "category", 499, 502)
+    assert str(unmapped).startswith("line 2, field category: category 'X9' has no mapping") and "499 more" in str(unmapped)
+    with language("nl"):
+        assert "'X9'" in unmapped.said() and "toewijzing" in unmapped.said() and "499" in unmapped.said()
+        assert "ongeldige md5-hash" in broken.said()
 
 
 def test_one_hash_twice_keeps_the_more_severe_category():

@@ -17,7 +17,7 @@ from tiptriage.audit import service as audit
 from tiptriage.db import utcnow
 from tiptriage.i18n import N_, refusal
 
-SCOPES = (N_("read"), N_("decide"), N_("approve"), N_("deliver"), N_("ingest"))
+SCOPES = (N_("read"), N_("decide"), N_("approve"), N_("deliver"), N_("ingest"), N_("import_bank"))
 PREFIX = "tt_"  # so a token found in a log or a script is recognisable as one
 
 

@@ -22,7 +22,7 @@ from tiptriage import i18n
 from tiptriage.i18n import _
 from tiptriage.accounts.actor import NotAllowed, OutOfView
 from tiptriage.config import get_settings, sqlite_path
-from tiptriage.web import api, auth, pages
+from tiptriage.web import api, auth, banks, pages
 from tiptriage.web.render import render
 
 STATIC = Path(__file__).parent / "static"
@@ -40,6 +40,7 @@ def create_app() -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(auth.router)
     app.include_router(pages.router)
+    app.include_router(banks.router)
     app.include_router(api.router)
     app.add_api_route("/api/docs", _api_docs, include_in_schema=False)
     app.add_exception_handler(auth.NotLoggedIn, _to_login)

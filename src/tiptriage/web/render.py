@@ -10,9 +10,10 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from tiptriage import i18n
+from tiptriage.accounts.actor import may
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-templates.env.globals.update(_=i18n._, number=i18n.number, lang=i18n.lang)
+templates.env.globals.update(_=i18n._, number=i18n.number, lang=i18n.lang, may=may)  # may: which links to offer
 templates.env.autoescape = True
 
 
