@@ -13,6 +13,7 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
 from tiptriage import dossier, flows
+from tiptriage.intake import documents
 from tiptriage.accounts.actor import Actor, require, units_in_view
 from tiptriage.i18n import message
 from tiptriage.outcomes import OUTCOMES
@@ -26,6 +27,7 @@ from tiptriage.web.uploads import ingest_uploads
 
 router = APIRouter()
 PAGE = 50  # rows per queue page
+QUARANTINE_PAGE = 25  # refused inputs per page of the ingest screen
 WEB = "web"  # the purpose the audit log records for what a screen shows
 
 
@@ -134,9 +136,10 @@ def acknowledge(alert_id: int, session: Session = Depends(work), actor: Actor = 
 
 
 @router.get("/ingest")
-def ingest_form(request: Request, session: Session = Depends(work), actor: Actor = Depends(current_actor)):
+def ingest_form(request: Request, page_no: int = Query(1, alias="page", ge=1), session: Session = Depends(work),
+                actor: Actor = Depends(current_actor)):
     require(actor, "ingest")
-    return page(request, session, actor, "ingest.html", {"summary": None})
+    return _ingest_page(request, session, actor, {"summary": None}, page_no)
 
 
 @router.post("/ingest", dependencies=[Depends(checked_csrf)])
@@ -147,7 +150,17 @@ def ingest(request: Request, files: list[UploadFile] = File(...), session: Sessi
     The upload lives in a folder only this process may read, removed when the request ends."""
     summary = ingest_uploads(session, files, actor=actor)
     errors = [e | {"file": Path(e["file"]).name if e.get("file") else ""} for e in summary.intake.errors]
-    return page(request, session, actor, "ingest.html", {"summary": summary, "errors": errors})
+    return _ingest_page(request, session, actor, {"summary": summary, "errors": errors}, 1)
+
+
+def _ingest_page(request: Request, session: Session, actor: Actor, context: dict, page_no: int):
+    """The ingest screen with the quarantine below it, newest first, a page at a time (its reading
+    is on record: a reason may quote a refused value)."""
+    rows = documents.view_quarantine(session, actor=actor, purpose=WEB, limit=QUARANTINE_PAGE + 1,
+                                     offset=(page_no - 1) * QUARANTINE_PAGE)
+    quarantine = [q | {"name": Path(q["file"]).name} for q in rows[:QUARANTINE_PAGE]]
+    return page(request, session, actor, "ingest.html",
+                context | {"quarantine": quarantine, "page_no": page_no, "more": len(rows) > QUARANTINE_PAGE})
 
 
 @router.get("/audit")
