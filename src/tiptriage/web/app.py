@@ -22,7 +22,7 @@ from tiptriage import i18n
 from tiptriage.i18n import _
 from tiptriage.accounts.actor import NotAllowed, OutOfView
 from tiptriage.config import get_settings, sqlite_path
-from tiptriage.web import api, auth, banks, pages
+from tiptriage.web import api, auth, banks, oidc, pages
 from tiptriage.web.render import render
 
 STATIC = Path(__file__).parent / "static"
@@ -38,7 +38,9 @@ def create_app() -> FastAPI:
                        same_site="strict", https_only=settings.web_secure_cookies, max_age=None)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.state.settings, app.state.oidc = settings, oidc.client(settings)  # no provider configured: None
     app.include_router(auth.router)
+    app.include_router(oidc.router)
     app.include_router(pages.router)
     app.include_router(banks.router)
     app.include_router(api.router)
