@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from tiptriage import dossier, flows
 from tiptriage.intake import documents
-from tiptriage.accounts.actor import Actor, require, units_in_view
+from tiptriage.accounts.actor import Actor, may, require, units_in_view
 from tiptriage.i18n import message
 from tiptriage.outcomes import OUTCOMES
 from tiptriage.registry import service as registry
@@ -40,9 +40,14 @@ def page(request: Request, session: Session, actor: Actor, name: str, context: d
     return render(request, name, {"actor": actor, "alerts_open": alerts, **context}, status_code=status_code)
 
 
+# The first screen of each kind of work: cases; else the banks (administrators), the ingest, the audit log.
+HOME = (("view", "/queue"), ("view_banks", "/banks"), ("ingest", "/ingest"), ("read_audit", "/audit"))
+
+
 @router.get("/")
-def home():
-    return RedirectResponse("/queue", status_code=303)
+def home(actor: Actor = Depends(current_actor)):
+    """The first screen the user's roles open (an administrator has no queue to land on)."""
+    return RedirectResponse(next((path for action, path in HOME if may(actor, action)), "/queue"), status_code=303)
 
 
 @router.get("/queue")
