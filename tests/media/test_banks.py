@@ -1,7 +1,10 @@
 import pytest
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from tiptriage.media.banks import (
-    BankFormatError, BankRecord, ImportSettings, default_settings, detect_format, merge, parse,
+    BankFormatError, BankRecord, ImportSettings, Problem, default_settings, detect_format, grouped, merge, parse,
 )
 
 from tiptriage.i18n import language
@@ -86,6 +89,17 @@ def test_one_problem_in_many_rows_is_told_once_with_how_many_more_and_in_dutch()
     with language("nl"):
         assert "'X9'" in unmapped.said() and "toewijzing" in unmapped.said() and "499" in unmapped.said()
         assert "ongeldige md5-hash" in broken.said()
+
+
+@given(st.lists(st.tuples(st.sampled_from(["a", "b", "c"]), st.sampled_from([None, "hash", "category"]),
+                          st.integers(1, 50)), max_size=40))
+def test_grouped_problems_keep_every_place_counted_and_the_first_place_shown(found):
+    problems = [Problem(reason, line=line, field=name) for reason, name, line in found]
+    told = grouped(problems)
+    assert sum(1 + p.more for p in told) == len(problems)
+    assert len({(p.reason, p.field) for p in told}) == len(told)
+    assert [p.line for p in told] == [next(q.line for q in problems if (q.reason, q.field) == (p.reason, p.field))
+                                      for p in told]
 
 
 def test_one_hash_twice_keeps_the_more_severe_category():

@@ -40,7 +40,8 @@ def _routes(client):
         if path.startswith("/static") or not getattr(route, "methods", None):
             continue
         yield route, path.replace("{report_id}", "1").replace("{subject_id}", "1").replace(
-            "{warning_id}", "1").replace("{alert_id}", "1").replace("{review_id}", "1").replace("{answer}", "reject").replace("{name}", "known")
+            "{warning_id}", "1").replace("{alert_id}", "1").replace("{review_id}", "1").replace("{answer}", "reject").replace(
+            "{name}", "known")
 
 
 def test_every_screen_and_action_refuses_an_anonymous_request(client):

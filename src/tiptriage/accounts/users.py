@@ -120,7 +120,8 @@ def external_login(session: Session, *, issuer: str, provider: str, raw_id: obje
     def refused(msgid: str, **values: object) -> Exception:
         audit.attempted(session, actor="anonymous", action="user.login_refused", entity="user",
                         reason=msgid.format(provider=provider, **values),
-                        details={"via": "oidc", "issuer": issuer, "user_id": str(raw_id)[:64], "groups": groups[:50]})
+                        details={"via": "oidc", "issuer": issuer, "user_id": str(raw_id)[:64],
+                                 "groups": groups[:50]})
         return refusal(NotAllowed, msgid, provider=provider, **values)
 
     try:
@@ -139,17 +140,19 @@ def external_login(session: Session, *, issuer: str, provider: str, raw_id: obje
     Actor(uid, roles=roles)  # a role map naming a role we do not have is refused here
     user = session.execute(select(User).where(User.user_id == uid).with_for_update()).scalar_one_or_none()
     if user is not None and not is_external(user):
-        raise refused(N_("Login through {provider} refused: {id} is a local account; log in with its password."), id=uid)
+        raise refused(N_("Login through {provider} refused: {id} is a local account; log in with its password."),
+                      id=uid)
     if user is not None and user.disabled:
         raise refused(N_("Login through {provider} refused: the account {id} is disabled."), id=uid)
     if user is None:
-        user = User(user_id=uid, display_name=(display_name or "").strip()[:200] or uid, password_hash=EXTERNAL + issuer,
-                    roles=roles, units=sorted(units), language="nl", disabled=False, failed_logins=0,
+        user = User(user_id=uid, display_name=(display_name or "").strip()[:200] or uid,
+                    password_hash=EXTERNAL + issuer, roles=roles, units=sorted(units), language="nl", disabled=False, failed_logins=0,
                     created_at=utcnow(), created_by=f"oidc:{issuer}"[:64])
         session.add(user)
         session.flush()
         audit.record(session, actor=uid, action="user.add", entity="user", entity_ids=[user.id],
-                     details={"user_id": uid, "roles": roles, "units": user.units, "via": "oidc", "groups": groups[:50]})
+                     details={"user_id": uid, "roles": roles, "units": user.units, "via": "oidc",
+                              "groups": groups[:50]})
     elif (user.roles, user.units) != (roles, sorted(units)):
         before = {"roles": user.roles, "units": user.units}
         user.roles, user.units = roles, sorted(units)

@@ -89,7 +89,8 @@ def current_actor(user: User = Depends(current_user)) -> Actor:
 
 @router.get("/login")
 def login_form(request: Request, next: str = "/"):
-    return render(request, "login.html", {"next": _local(next), "refused": False, "oidc_name": provider_name(request)})
+    return render(request, "login.html", {"next": _local(next), "refused": False,
+                                          "oidc_name": provider_name(request)})
 
 
 @router.post("/login", dependencies=[Depends(checked_csrf)])

@@ -48,7 +48,8 @@ def client(settings: Settings, **http) -> StarletteOAuth2App | None:
         raise refusal(ValueError, "TIPTRIAGE_OIDC_CLIENT_ID is set, but neither TIPTRIAGE_OIDC_ISSUER nor "
                                   "TIPTRIAGE_OIDC_METADATA_URL says where the provider is")
     return OAuth().register(NAME, server_metadata_url=metadata, client_id=settings.oidc_client_id,
-                            client_secret=client_secret(settings), client_kwargs={"scope": settings.oidc_scopes, **http})
+                            client_secret=client_secret(settings),
+                            client_kwargs={"scope": settings.oidc_scopes, **http})
 
 
 def client_secret(settings: Settings) -> str | None:
@@ -74,7 +75,8 @@ async def oidc_login(request: Request):
 @router.get("/auth/oidc/callback")
 async def oidc_callback(request: Request):
     provider = _provider(request)
-    if not any(key.startswith(f"_state_{NAME}_") for key in request.session) and "again" not in request.query_params:
+    started_here = any(key.startswith(f"_state_{NAME}_") for key in request.session)
+    if not started_here and "again" not in request.query_params:
         # The provider sent the browser here from its own site, and a SameSite=Strict cookie does not
         # come along on such a navigation: ask once more from this site's own page, and it does.
         return _once_more(request)
@@ -104,7 +106,8 @@ def _logged_in(settings: Settings, claims: dict):
     groups = claims.get(settings.oidc_groups_claim) or []
     groups = [g for g in (groups if isinstance(groups, list) else [groups]) if isinstance(g, str)]
     with unit_of_work(open_session) as session:
-        user = users.external_login(session, issuer=str(claims.get("iss", "")), provider=settings.oidc_provider_name,
+        user = users.external_login(session, issuer=str(claims.get("iss", "")),
+                                    provider=settings.oidc_provider_name,
                                     raw_id=claims.get(settings.oidc_user_claim), display_name=claims.get("name"),
                                     groups=groups, role_map=settings.oidc_role_map, unit_map=settings.oidc_unit_map)
         session.flush()
@@ -125,5 +128,5 @@ def _refused(request: Request, shown: str):
 
 def _once_more(request: Request) -> HTMLResponse:
     again = escape(str(request.url.include_query_params(again="1")))
-    return HTMLResponse(f'<!doctype html><meta http-equiv="refresh" content="0;url={again}"><title>tiptriage</title>'
-                        f'<a href="{again}">tiptriage</a>')
+    return HTMLResponse(f'<!doctype html><meta http-equiv="refresh" content="0;url={again}">'
+                        f'<title>tiptriage</title><a href="{again}">tiptriage</a>')
