@@ -6,6 +6,7 @@ signed by the provider and a disabled account are refused, in Dutch and on recor
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 from urllib.parse import parse_qs, urlsplit
@@ -16,11 +17,13 @@ from fastapi.testclient import TestClient
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 from sqlalchemy import select
+from typer.testing import CliRunner
 
 from tiptriage import config
 from tiptriage.accounts import users
 from tiptriage.accounts.models import User
 from tiptriage.audit.models import AuditEvent
+from tiptriage.cli import app
 from tiptriage.db import open_session
 from web.conftest import ADMIN, PASSWORD, login
 
@@ -113,6 +116,10 @@ def test_groups_map_to_roles_and_units_and_the_session_is_the_local_one(sso, pro
     eva = _user("eva.evers")
     assert (eva.roles, eva.units, users.is_external(eva)) == (["analyst"], ["Rotterdam"], True)
     assert login(sso, "eva.evers", PASSWORD).status_code == 401  # no password opens an external account
+    listed = CliRunner().invoke(app, ["users", "list", "--json"])
+    assert {d["user_id"]: d["external"] for d in json.loads(listed.stdout)} == {
+        "anna": False, "bram": False, "cor": False, "ida": False, "otto": False, "adam": False, "rita": False,
+        "eva.evers": True}
     sign_in(sso, provider, ["tbkk-leiding", "tbkk-landelijk"])  # the groups changed at the provider
     eva = _user("eva.evers")
     assert (eva.roles, eva.units) == (["analyst", "team_lead"], [])  # "*": every unit
