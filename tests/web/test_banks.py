@@ -95,3 +95,23 @@ def test_the_api_lists_banks_and_imports_within_the_token_scope_and_the_role(cli
     done = client.post("/api/v1/banks/feed/import", files=files, data={"map": ["K1=child_abuse"]}, headers=admin)
     assert done.status_code == 200 and (done.json()["version"], done.json()["entries"]) == (1, 1)
     assert "/api/v1/banks/{name}/import" in client.get("/api/openapi.json").json()["paths"]
+
+
+def test_the_upload_lives_in_a_folder_only_its_owner_may_read_and_is_gone_after(client, store, monkeypatch):
+    import stat
+
+    from tiptriage.media import service
+
+    seen = {}
+    real = service.import_bank
+
+    def spy(session, path, **kw):
+        seen["path"], seen["mode"] = path, stat.S_IMODE(path.parent.stat().st_mode)
+        return real(session, path, **kw)
+
+    monkeypatch.setattr(service, "import_bank", spy)
+    login(client, "adam")
+    assert _upload(client, "los", bankfiles.csv([("md5", bankfiles.md5(), "child_abuse", "")]),
+                   filename="../../etc/lijst.csv").status_code == 200
+    assert seen["path"].name == "lijst.csv" and seen["mode"] == 0o700  # the name only, never a path
+    assert not seen["path"].parent.exists()
