@@ -8,8 +8,8 @@ Each store is made once (cached under var/bench/web-N/) the way a unit fills one
 its two hash banks imported, the reports through `pipeline.process` (what `tiptriage ingest` does).
 Then, in one process per store, the application answers requests in-process (FastAPI's TestClient,
 logged in as an analyst of every unit): each page REQUESTS times after WARMUP, median and 95th
-percentile of the wall time per request. The REST API the issue also names does not exist yet, so
-no API call is timed. Figures only: nothing here passes or fails.
+percentile of the wall time per request; two REST API calls (the queue and a report, with a bearer
+token of scope `read`) are timed the same way. Figures only: nothing here passes or fails.
 """
 
 from __future__ import annotations
@@ -79,6 +79,8 @@ def measure(folder: Path) -> dict[str, dict[str, float]]:
     from fastapi.testclient import TestClient
     from sqlalchemy import func, select
 
+    from tiptriage.accounts import tokens
+    from tiptriage.accounts.actor import Actor
     from tiptriage.db import open_session
     from tiptriage.intake.models import Report
     from tiptriage.subjects.models import SubjectMember
@@ -89,15 +91,21 @@ def measure(folder: Path) -> dict[str, dict[str, float]]:
         report_id = s.execute(select(Report.id).order_by(Report.id).offset(count // 2).limit(1)).scalar_one()
         subject_id = s.execute(select(SubjectMember.subject_id).where(SubjectMember.report_id == report_id)
                                .limit(1)).scalar_one()
+        bearer, _ = tokens.issue(s, f"bench-{time.time_ns()}", for_user="bench-analyst", scopes=["read"],
+                                 actor=Actor("bench"))
+        s.commit()
     client = TestClient(create_app(), base_url="https://testserver", follow_redirects=False)
     token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
     client.post("/login", data={"user_id": "bench-analyst", "password": PASSWORD, "csrf": token})
     pages = {"queue": "/queue", "queue, WARNING page 3": "/queue?outcome=WARNING&page=3",
              "queue, rows only (htmx)": "/queue?status=open", "report": f"/reports/{report_id}",
-             "subject": f"/subjects/{subject_id}", "alerts": "/alerts"}
+             "subject": f"/subjects/{subject_id}", "alerts": "/alerts",
+             "API queue": "/api/v1/queue", "API report": f"/api/v1/reports/{report_id}"}
     out = {}
     for name, path in pages.items():
         headers = {"HX-Request": "true"} if "htmx" in name else {}
+        if name.startswith("API"):  # a service account: the token, no session cookie
+            headers = {"Authorization": f"Bearer {bearer}"}
         times = []
         for i in range(WARMUP + REQUESTS):
             started = time.perf_counter()

@@ -74,3 +74,23 @@ def test_migration_0009_gives_stored_records_their_family_key(session, engine, t
     migrate(engine)
     keys = session.execute(select(SubjectKey.key).where(SubjectKey.key.like("fam:%"))).scalars().all()
     assert keys == ["fam:vries"]
+
+
+def test_migration_0017_gives_queued_reports_their_source_and_age_band(session, engine, tmp_path):
+    """Upgrading a store with triaged reports: the queue's filters find them by source and age band."""
+    from triage.dbdata import ingest, known, person, report
+
+    from tiptriage.subjects import linking
+    from tiptriage.triage import service as triage
+    from tiptriage.triage.models import QUEUE_STATUSES
+
+    ids = ingest(session, tmp_path / "in", report("q-1", known(0), who=person(age=16, dob=None)),
+                 report("q-2", known(1), who=person(given="Kees", dob=None, email="k@example.org")))
+    linking.resolve_reports(session, ids, actor=Actor("test"))
+    triage.triage_reports(session, ids, actor=Actor("test"))
+    session.commit()
+    session.close()
+    migrate(engine, "0014", down=True)
+    migrate(engine)
+    bands = {r["external_id"]: (r["source"], r["age_band"]) for r in triage.queue(session, statuses=QUEUE_STATUSES)}
+    assert bands == {"q-1": ("NCMEC", "16-17"), "q-2": ("NCMEC", "unknown")}

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from tiptriage.accounts.actor import OutOfView, may_see
-from tiptriage.audit import service as audit
 from tiptriage.i18n import lang
 from tiptriage.intake.documents import report_document
 from tiptriage.media import service as media
@@ -23,7 +21,7 @@ from tiptriage.triage.models import TriageState
 def report_dossier(session: Session, report_id: int, *, actor: str, reason: str | None = None) -> dict | None:
     """None when there is no such report. A report of a unit the actor does not work for is
     refused (NotAllowed) before anything is read, and the attempt is on record."""
-    _may_see(session, report_id, actor)
+    triage.report_in_view(session, report_id, actor)
     doc = report_document(session, report_id, actor=actor, reason=reason)
     if doc is None:
         return None
@@ -43,13 +41,3 @@ def report_dossier(session: Session, report_id: int, *, actor: str, reason: str 
         p["links"] = links.get(p["id"], [])
     doc["triage"] = triage.report_triage(session, report_id, lang=lang())
     return doc
-
-
-def _may_see(session: Session, report_id: int, actor: str) -> None:
-    state = session.get(TriageState, report_id)
-    try:
-        may_see(actor, state.unit if state else None)
-    except OutOfView:
-        audit.attempted(session, actor=actor, action="report.view_refused", entity="report", entity_ids=[report_id],
-                        details={"unit": state.unit if state else None})
-        raise

@@ -23,7 +23,7 @@ from tiptriage.operations.units import load_units
 from tiptriage.registry import service as registry
 from tiptriage.registry.earlier import possible_distribution, possible_earlier_warnings
 from tiptriage.registry.models import Alert, Investigation, PoliceWarning, WarningReport
-from tiptriage.subjects import actions, documents, identity, reviews
+from tiptriage.subjects import actions, documents, identity, lookup, reviews
 from tiptriage.subjects.models import Subject, SubjectReview
 from tiptriage.triage import service as triage
 from tiptriage.triage.models import Decision, Recommendation, TriageState
@@ -146,7 +146,12 @@ def shape_subjects(session: Session, change: str, *, actor: str, reason: str, re
                    links: SubjectLinks | None = None) -> actions.ActionResult:
     """An analyst's change to who is who — confirm or reject a possible match, merge, split — and
     at once the triage of every report it touched, so the queue never shows a recommendation made
-    on links that no longer hold (a confirmed match can make a report a re-report after a warning)."""
+    on links that no longer hold (a confirmed match can make a report a re-report after a warning).
+    The subjects changed must be in the actor's view (a review: its subject's)."""
+    for changed in _changed_subjects(session, change, review_id, subject_id, other_id):
+        report_ids = _reports_of_subject(session, changed, links)
+        if report_ids:
+            _may_see_subject(session, changed, report_ids, actor)
     if change == "confirm":
         result = reviews.confirm_review(session, review_id, actor=actor, reason=reason)
     elif change == "reject":
@@ -158,6 +163,27 @@ def shape_subjects(session: Session, change: str, *, actor: str, reason: str, re
     triage.triage_reports(session, list(result.affected_report_ids), actor=actor, trigger="subject",
                           reason=f"subjects: {change}", links=links)
     return result
+
+
+def search_subjects(session: Session, value: str, *, actor: str, reason: str | None,
+                    kind: str | None = None) -> dict:
+    """Subjects carrying an identifier, for a person: those in the actor's view, and how many more
+    another unit's work holds (that someone else knows this person is what de-confliction needs;
+    who they are is not). The search is on record with its reason, found or not."""
+    found = lookup.search(session, value, actor=actor, reason=reason, kind=kind)
+    units = units_in_view(actor)
+    mine = found if units is None else [s for s in found if _in_view(session, s, units)]
+    return {"subjects": mine, "elsewhere": len(found) - len(mine)}
+
+
+def _changed_subjects(session: Session, change: str, review_id: int | None, subject_id: int | None,
+                      other_id: int | None) -> list[int]:
+    if change in ("confirm", "reject"):
+        review = session.get(SubjectReview, review_id)
+        if review is None:
+            raise refusal(LookupError, "no review with id {id}", id=review_id)
+        return [review.subject_id]
+    return [s for s in (subject_id, other_id) if s is not None]
 
 
 def open_reviews(session: Session, *, actor: str, limit: int = 50) -> list[dict]:

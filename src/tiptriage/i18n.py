@@ -11,7 +11,7 @@ and the audit log stay in English. Numbers are formatted with Babel for the lang
 from __future__ import annotations
 
 import gettext
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache
@@ -109,19 +109,25 @@ def refusal(kind: type[Exception], msgid: str, /, **values: object) -> Exception
     return error
 
 
-def worded(error: Exception, msgid: str, /, **values: object) -> None:
+def worded(error: Exception, msgid: str, /, *, steps: Mapping[str, str] | None = None, **values: object) -> None:
     """Give an exception made by its own class (with fields a caller reads) the text a user reads,
-    as `refusal` does: call from its __init__ with the message id marked N_("...")."""
-    error.msgid, error.values = msgid, values
-    Exception.__init__(error, msgid.format(**values))
+    as `refusal` does: call from its __init__ with the message id marked N_("..."). `steps` say
+    what to do next where the reader is (N_ ids by channel: "cli" for the terminal, "web" for the
+    screens), since a command line is no help on a page."""
+    error.msgid, error.values, error.steps = msgid, values, dict(steps or {})
+    Exception.__init__(error, " ".join([msgid.format(**values)]
+                                       + ([error.steps["cli"].format(**values)] if "cli" in error.steps else [])))
 
 
-def message(error: BaseException) -> str:
-    """An error's text in the user's language when it was made with `refusal`, else as it is."""
+def message(error: BaseException, channel: str = "cli") -> str:
+    """An error's text in the user's language when it was made with `refusal`, else as it is; with
+    the next step for the channel the reader is on, when the error says one."""
     msgid = getattr(error, "msgid", None)
     if not msgid:
         return str(error)
-    return _(msgid, **{k: v.said() if isinstance(v, Words) else v for k, v in error.values.items()})
+    values = {k: v.said() if isinstance(v, Words) else v for k, v in error.values.items()}
+    step = getattr(error, "steps", {}).get(channel)
+    return " ".join([_(msgid, **values)] + ([_(step, **values)] if step else []))
 
 
 def number(value: int | float) -> str:

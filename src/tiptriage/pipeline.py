@@ -125,6 +125,9 @@ def finish(session: Session, *, actor: str, summary: PipelineSummary | None = No
                                           reason="subjects joined while linking new reports", checkpoint=session.commit)
             summary.retriaged = again.triaged
             summary.alerts += again.alerts
+        # Once more after triage: the queue's tables (triage_state, recommendations) were empty when
+        # the store stage refreshed them, and SQLite's planner then scanned the queue (bench/web.py).
+        _refresh_statistics(session, len(pending.untriaged))
     _lap(summary, "triage", clock)
     return summary
 

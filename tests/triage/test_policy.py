@@ -186,6 +186,7 @@ def test_deep_nesting_is_refused():
     (lambda d: d["rules"][0].pop("when"), "needs `when`"),
     (lambda d: d.update(outcome_order=["URGENT"]), "outcome_order lists each outcome once"),
     (lambda d: d.pop("version"), "lacks `version`"),
+    (lambda d: d["rules"][0].update(flags=["spoed"]), "unknown flags spoed; known: escalated"),
 ])
 def test_bad_policies_are_refused(change, message):
     doc = default_doc()

@@ -63,3 +63,41 @@ def test_openapi_describes_the_api_and_its_documentation_is_served_from_here(cli
         "/static", "")
     assert client.get("/static/swagger/swagger-ui-bundle.js").status_code == 200
     assert client.get("/api/v1/schemas/report.json").json()["$schema"]
+
+
+def _subject_of(client, token: str, report_id: int) -> tuple[int, int]:
+    """The subject of a report's reported person, and that person's id."""
+    person = client.get(f"/api/v1/reports/{report_id}", headers=_auth(token)).json()["persons"][0]
+    return person["subject_id"], person["id"]
+
+
+def test_subjects_are_merged_split_and_matches_answered_with_the_subjects_scope_only(client, store):
+    read, _ = _token("anna", "read")
+    piet, piet_person = _subject_of(client, read, store.waiting)
+    jan, _ = _subject_of(client, read, store.warned_report)
+    body = {"other_id": piet, "reason": "Zelfde man volgens provider."}
+    assert client.post(f"/api/v1/subjects/{jan}/merge", json=body, headers=_auth(read)).status_code == 403
+    rotterdam, _ = _token("rita", "read", "subjects")
+    assert client.post(f"/api/v1/subjects/{jan}/merge", json=body, headers=_auth(rotterdam)).status_code == 404
+    shaper, _ = _token("anna", "read", "subjects")
+    merged = client.post(f"/api/v1/subjects/{jan}/merge", json=body, headers=_auth(shaper))
+    assert merged.status_code == 200 and store.waiting in merged.json()["retriaged_reports"]
+    assert _subject_of(client, read, store.waiting)[0] == jan
+    split = client.post(f"/api/v1/subjects/{jan}/split", json={"persons": [piet_person], "reason": "Toch niet."},
+                        headers=_auth(shaper))
+    assert split.status_code == 200 and _subject_of(client, read, store.waiting)[0] != jan
+    assert client.get("/api/v1/reviews", headers=_auth(read)).status_code == 200
+    assert client.post("/api/v1/reviews/999999/confirm", json={"reason": "x"}, headers=_auth(shaper)).status_code == 404
+    assert client.post("/api/v1/reviews/1/maybe", json={"reason": "x"}, headers=_auth(shaper)).status_code == 422
+
+
+def test_a_register_check_is_recorded_with_the_record_scope(client, store):
+    body = {"born": "1979-03-02", "source": "BRP", "note": "BRP-bevraging 7"}
+    read, _ = _token("anna", "read")
+    assert client.post(f"/api/v1/reports/{store.waiting}/birth-date", json=body, headers=_auth(read)).status_code == 403
+    recorder, _ = _token("anna", "record")
+    done = client.post(f"/api/v1/reports/{store.waiting}/birth-date", json=body, headers=_auth(recorder))
+    assert done.status_code == 200 and done.json()["outcome"] == "WARNING"
+    wrong = client.post(f"/api/v1/reports/{store.waiting}/birth-date", json=body | {"source": "GBA"},
+                        headers=_auth(recorder))
+    assert wrong.status_code == 400 and "GBA" in wrong.json()["error"]

@@ -10,7 +10,7 @@ from web.conftest import csrf_of, login
 CASES = {"anna", "bram", "cor"}  # analyst, team lead, officer: they see cases
 SCREENS = {  # path (filled from the store) -> who may open it
     "/queue": CASES, "/reports/{waiting}": CASES, "/subjects/{subject}": CASES, "/warnings/{warning}": CASES,
-    "/alerts": CASES, "/ingest": {"anna", "bram", "ida", "adam"}, "/audit": {"otto", "adam"},
+    "/alerts": CASES, "/search": CASES, "/ingest": {"anna", "bram", "ida", "adam"}, "/audit": {"otto", "adam"},
     "/banks": {"anna", "bram", "adam"}, "/banks/known": {"anna", "bram", "adam"},
 }
 USERS = ("anna", "bram", "cor", "ida", "otto", "adam")
@@ -40,6 +40,9 @@ def test_each_role_opens_exactly_its_screens(client, store, uid):
 @pytest.mark.parametrize("uid, action", [
     ("cor", "decide"), ("ida", "decide"), ("otto", "decide"), ("adam", "decide"),
     ("anna", "approve"), ("cor", "approve"), ("ida", "ack"), ("otto", "ack"), ("adam", "ack"),
+    ("anna", "revoke"), ("cor", "revoke"), ("adam", "revoke"),
+    ("cor", "birth-date"), ("ida", "birth-date"), ("otto", "birth-date"), ("adam", "birth-date"),
+    ("cor", "identify"), ("ida", "identify"), ("adam", "identify"),
     ("anna", "import_bank"), ("bram", "import_bank"), ("cor", "import_bank"), ("ida", "import_bank"),
     ("otto", "import_bank"),
 ])
@@ -48,7 +51,14 @@ def test_each_role_is_refused_the_actions_it_may_not_take(client, store, uid, ac
     token = csrf_of(client)  # every page carries it, a refusal's too
     path, data = {"decide": (f"/reports/{store.waiting}/decide", {"justification": "x"}),
                   "approve": (f"/warnings/{store.warning_id}/approve", {}),
-                  "ack": ("/alerts/1/ack", {}), "import_bank": ("/banks", {"name": "known"})}[action]
+                  "ack": ("/alerts/1/ack", {}),
+                  "revoke": (f"/warnings/{store.warning_id}/revoke", {"reason": "x"}),
+                  "birth-date": (f"/reports/{store.waiting}/birth-date",
+                                 {"born": "1979-03-02", "source": "BRP", "note": "x"}),
+                  "identify": (f"/reports/{store.waiting}/identify",
+                               {"given_name": "P", "family_name": "P", "source": "BRP", "reference": "r",
+                                "note": "x"}),
+                  "import_bank": ("/banks", {"name": "known"})}[action]
     files = {"file": ("b.csv", b"hash_type,hash\n")} if action == "import_bank" else None
     assert client.post(path, data=data | {"csrf": token}, files=files).status_code == 403
 

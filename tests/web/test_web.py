@@ -87,6 +87,29 @@ def test_the_queue_counts_filters_in_the_url_and_answers_htmx_with_rows_only(cli
     assert _events("triage.queue.view")[-1].actor == "anna"
 
 
+def test_the_queue_narrows_by_source_age_band_and_period_and_says_why_in_words(client, store):
+    login(client, "anna")
+    shown = lambda **params: client.get("/queue", params=params).text  # noqa: E731
+    assert f'href="/reports/{store.waiting}"' in shown(age_band="40+", source="NCMEC")  # Piet, born 1979
+    assert f'href="/reports/{store.waiting}"' not in shown(age_band="16-17")
+    assert "Hier wacht niets." in shown(source="Interpol")
+    received = client.get("/queue").text
+    assert f'href="/reports/{store.waiting}"' not in shown(until="2000-01-01")
+    assert f'href="/reports/{store.waiting}"' in shown(since="2000-01-01")
+    # The rows say why in the policy's words, flags in the reader's, and mark the re-report's alert.
+    assert "strafverzwarend" in received and "aggravation" not in received.replace('"aggravation"', "")
+    assert "Nieuwe melding na officiële waarschuwing" in received and 'class="alert-mark"' in received
+    # The filters stay in the links the page makes (counts, pages), so a view can be shared.
+    assert "age_band=40%2B" in shown(age_band="40+")
+    views = len(_events("triage.queue.view"))
+    refused = client.get("/queue", params={"since": "gisteren"})
+    assert refused.status_code == 400 and "is geen datum" in refused.text
+    backwards = client.get("/queue", params={"since": "2024-02-01", "until": "2024-01-01"})
+    assert backwards.status_code == 400 and "begint" in backwards.text
+    assert client.get("/queue", params={"age_band": "oud"}).status_code == 400
+    assert len(_events("triage.queue.view")) == views  # a refused view showed nothing, so consulted nothing
+
+
 def test_a_report_shows_rules_files_and_persons_and_its_view_is_on_record(client, store):
     login(client, "anna")
     page = client.get(f"/reports/{store.waiting}")
@@ -109,6 +132,8 @@ def test_a_warning_proposed_by_one_is_approved_by_a_second_and_delivered(client,
     gated = client.post(f"{warning}/approve", data={"csrf": csrf_of(client)})
     # Jan, warned before, logged in from the same IP address: the approval stops and says so.
     assert gated.status_code == 400 and "niet goedgekeurd" in gated.text
+    refusal = gated.text.split('role="alert">')[1].split("</p>")[0]
+    assert "Vergelijk ze onder" in refusal and "tiptriage" not in refusal and "--" not in refusal  # page words
     assert "mogelijk eerdere waarschuwingen" in client.get(warning).text.lower()
     approved = client.post(f"{warning}/approve", data={"csrf": csrf_of(client),
                                                        "acknowledgement": "BRP: Piet is niet Jan; gedeelde wifi."})
@@ -209,3 +234,81 @@ def test_an_analyst_answers_a_possible_match_and_the_reports_are_triaged_at_once
         assert store.waiting not in retriage.pending_retriage(s)  # triaged again at once, not left queued
     assert _events("subjects.review.view")[-1].actor == "anna"
 
+
+
+def _unknown_age_report(tmp_path) -> int:
+    """A first-time download by a person whose age nothing states: WARNING, but the age gate holds."""
+    from triage.dbdata import ingest, known, person, report
+
+    from tiptriage.accounts.actor import Actor
+    from tiptriage.subjects import linking
+    from tiptriage.triage import service as triage
+
+    with open_session() as s:
+        [rid] = ingest(s, tmp_path / "age", report("u-1", known(3), who=person(
+            "Kees", "Koster", email="kees@example.org", dob=None, postcode="6211 CD")))
+        linking.resolve_reports(s, [rid], actor=Actor("pipeline"))
+        triage.triage_reports(s, [rid], actor=Actor("pipeline"))
+        s.commit()
+    return rid
+
+
+def test_the_age_gate_says_what_to_do_on_the_page_and_the_register_check_is_recorded_there(client, store, tmp_path):
+    rid = _unknown_age_report(tmp_path)
+    login(client, "anna")
+    page = client.get(f"/reports/{rid}")
+    assert "Geboortedatum gecontroleerd in een register" in page.text and "<details class=\"record\" open>" in page.text
+    warning = client.post(f"/reports/{rid}/decide", data={"justification": "Alleen gedownload.",
+                                                          "csrf": csrf_of(client)}).headers["location"]
+    client.post("/logout", data={"csrf": csrf_of(client)})
+    login(client, "bram")
+    gated = client.post(f"{warning}/approve", data={"csrf": csrf_of(client)})
+    assert gated.status_code == 400 and f"leg die vast op de pagina van melding {rid}" in gated.text
+    assert "tiptriage birth-date" not in gated.text
+    wrong = client.post(f"/reports/{rid}/birth-date", data={"born": "1975-02-03", "source": "GBA", "note": "q-1",
+                                                            "csrf": csrf_of(client)})
+    assert wrong.status_code == 400 and "GBA" in wrong.text  # a register tiptriage does not know
+    checked = client.post(f"/reports/{rid}/birth-date", data={"born": "1975-02-03", "source": "BRP",
+                                                              "note": "BRP-bevraging 2024-118", "csrf": csrf_of(client)})
+    assert checked.status_code == 303 and _events("triage.birth_date")[-1].actor == "bram"
+    assert client.post(f"{warning}/approve", data={"csrf": csrf_of(client)}).status_code == 303
+
+
+def test_a_warning_is_revoked_on_its_page_and_its_reports_return_to_the_queue(client, store, tmp_path):
+    rid = _unknown_age_report(tmp_path)
+    login(client, "bram")
+    warning = client.post(f"/reports/{rid}/decide", data={"justification": "Alleen gedownload.",
+                                                          "csrf": csrf_of(client)}).headers["location"]
+    assert "Intrekken" in client.get(warning).text
+    assert client.post(f"{warning}/revoke", data={"reason": "", "csrf": csrf_of(client)}).status_code in (400, 422)
+    revoked = client.post(f"{warning}/revoke", data={"reason": "Jeugdtraject: 17 jaar volgens BRP.",
+                                                     "csrf": csrf_of(client)})
+    assert revoked.status_code == 303 and "ingetrokken" in client.get(warning).text
+    with open_session() as s:
+        assert s.get(TriageState, rid).status == "reopened"
+
+
+def test_an_identification_is_recorded_on_the_report_page_and_other_units_may_not(client, store):
+    login(client, "rita")  # Rotterdam's analyst guesses a Limburg report's id
+    form = {"given_name": "Piet", "family_name": "Pieters", "source": "BRP", "reference": "BRP-1",
+            "note": "Abonneegegevens provider", "csrf": csrf_of(client)}
+    assert client.post(f"/reports/{store.waiting}/identify", data=form).status_code == 404
+    assert _events("report.record_refused")[-1].actor == "rita"
+    client.post("/logout", data={"csrf": csrf_of(client)})
+    login(client, "anna")
+    done = client.post(f"/reports/{store.waiting}/identify", data=form | {"csrf": csrf_of(client)})
+    assert done.status_code == 303 and _events("subjects.identification")[-1].actor == "anna"
+
+
+def test_a_search_by_identifier_asks_why_keeps_it_on_record_and_shows_only_the_units_own(client, store):
+    login(client, "anna")
+    assert client.get("/search", params={"identifier": "piet@example.org"}).status_code == 400  # no reason
+    found = client.get("/search", params={"identifier": "PIET@example.org ", "reason": "Melding b-1 nagaan"})
+    assert found.status_code == 200 and "/subjects/" in found.text
+    searched = _events("subjects.search")[-1]
+    assert (searched.actor, searched.reason) == ("anna", "Melding b-1 nagaan")
+    assert client.get("/search", params={"identifier": "x", "kind": "bsn", "reason": "r"}).status_code == 400
+    client.post("/logout", data={"csrf": csrf_of(client)})
+    login(client, "rita")  # Rotterdam: the man is Limburg's work; that another unit knows him is all she learns
+    elsewhere = client.get("/search", params={"identifier": "piet@example.org", "reason": "Tip van collega"})
+    assert "/subjects/" not in elsewhere.text.split("<main")[-1] and "1 meer in het werk van andere eenheden" in elsewhere.text

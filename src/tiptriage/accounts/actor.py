@@ -88,6 +88,11 @@ class Actor(str):
         return str(self)
 
 
+def may(actor: str, action: str) -> bool:
+    """Whether `actor`'s roles allow `action` at all (for what a screen offers; `require` decides)."""
+    return isinstance(actor, Actor) and bool(actor.roles & set(ALLOWED[action]))
+
+
 def require(actor: str, action: str, *, unit: str | None = None) -> None:
     """Refuse unless `actor` may do `action` (for `unit`, when the actor is bound to units). A bare
     string is no identity: it may do nothing that needs a role."""
@@ -99,11 +104,6 @@ def require(actor: str, action: str, *, unit: str | None = None) -> None:
         raise refusal(NotAllowed, "{actor} may not {action} for unit {unit}: their units are {units}",
                       actor=str(actor), action=Words(action, context=ACTION), unit=unit,
                       units=", ".join(sorted(actor.units)))
-
-
-def may(actor: str, action: str) -> bool:
-    """Whether `actor`'s roles allow `action` (to offer a form; the service still decides)."""
-    return isinstance(actor, Actor) and bool(actor.roles & set(ALLOWED[action]))
 
 
 def units_in_view(actor: str, unit: str | None = None) -> frozenset[str] | None:

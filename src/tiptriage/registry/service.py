@@ -36,8 +36,11 @@ class EarlierWarnings(RegistryError):
 
     def __init__(self, warning_id: int, earlier: list[int]):
         self.warning_id, self.earlier = warning_id, list(earlier)
-        worded(self, N_("Warning {id} is not approved: earlier warnings {ids} may concern the same person. Check "
-                        "them with `tiptriage warnings show {id}`; approve only with --acknowledge-earlier REASON."),
+        worded(self, N_("Warning {id} is not approved: earlier warnings {ids} may concern the same person."),
+               steps={"cli": N_("Check them with `tiptriage warnings show {id}`; approve only with "
+                                "--acknowledge-earlier REASON."),
+                      "web": N_("Compare them under 'Possible earlier warnings' on this page; approve only with a "
+                                "reason in the acknowledgement field.")},
                id=warning_id, ids=", ".join(map(str, earlier)))
 
 
@@ -49,9 +52,14 @@ class PossibleDistribution(RegistryError):
     def __init__(self, warning_id: int, subjects: list[int]):
         self.warning_id, self.subjects = warning_id, list(subjects)
         worded(self, N_("Warning {id} is not approved: subjects {ids} distributed material (or held new material) and "
-                        "share something with this person. Check them with `tiptriage subjects show ID`; if one is "
-                        "this person, merge the subjects (a case, not a warning, follows); approve only with "
-                        "--acknowledge-earlier REASON."), id=warning_id, ids=", ".join(map(str, subjects)))
+                        "share something with this person."),
+               steps={"cli": N_("Check them with `tiptriage subjects show ID`; if one is this person, merge the "
+                                "subjects (a case, not a warning, follows); approve only with --acknowledge-earlier "
+                                "REASON."),
+                      "web": N_("Open those subjects and compare; if one is this person, merge them on the subject's "
+                                "page (a case, not a warning, follows); approve only with a reason in the "
+                                "acknowledgement field.")},
+               id=warning_id, ids=", ".join(map(str, subjects)))
 
 
 class AgeUnknown(RegistryError):
@@ -60,9 +68,12 @@ class AgeUnknown(RegistryError):
 
     def __init__(self, warning_id: int, report_ids: list[int]):
         self.warning_id, self.report_ids = warning_id, list(report_ids)
-        worded(self, N_("Warning {id} is not approved: the age at the incident of report {ids} is unknown. Check the "
-                        "date of birth in the population register (BRP) and record it with `tiptriage birth-date "
-                        "{report} --date YYYY-MM-DD --source BRP --note TEXT`; under 18 the youth track applies."),
+        worded(self, N_("Warning {id} is not approved: the age at the incident of report {ids} is unknown."),
+               steps={"cli": N_("Check the date of birth in the population register (BRP) and record it with "
+                                "`tiptriage birth-date {report} --date YYYY-MM-DD --source BRP --note TEXT`; under "
+                                "18 the youth track applies."),
+                      "web": N_("Check the date of birth in the population register (BRP) and record it on the page "
+                                "of report {report}; under 18 the youth track applies.")},
                id=warning_id, ids=", ".join(map(str, report_ids)), report=report_ids[0])
 
 
@@ -72,9 +83,12 @@ class Unnamed(RegistryError):
 
     def __init__(self, warning_id: int, report_ids: list[int]):
         self.warning_id, self.report_ids = warning_id, list(report_ids)
-        worded(self, N_("Warning {id} is not approved: no name is known for the person of report {ids}. A warning is "
-                        "delivered to a person: identify them first with `tiptriage identify {report} --given-name "
-                        "... --family-name ... --source provider|BRP --reference ... --note ...`."),
+        worded(self, N_("Warning {id} is not approved: no name is known for the person of report {ids}."),
+               steps={"cli": N_("A warning is delivered to a person: identify them first with `tiptriage identify "
+                                "{report} --given-name ... --family-name ... --source provider|BRP --reference ... "
+                                "--note ...`."),
+                      "web": N_("A warning is delivered to a person: identify them first on the page of report "
+                                "{report}.")},
                id=warning_id, ids=", ".join(map(str, report_ids)), report=report_ids[0])
 
 
@@ -87,7 +101,9 @@ class YouthTrack(RegistryError):
         report, age = minors[0]
         worded(self, N_("Warning {id} is not approved: according to the date of birth verified in the register the "
                         "person was {age} at the incident of report {report}. The youth track applies, not a "
-                        "warning: revoke it with `tiptriage warnings revoke {id} --reason TEXT`."),
+                        "warning."),
+               steps={"cli": N_("Revoke it with `tiptriage warnings revoke {id} --reason TEXT`."),
+                      "web": N_("Revoke it below, with the reason.")},
                id=warning_id, age=age, report=report)
 
 
@@ -434,12 +450,21 @@ def count_open_alerts(session: Session, *, units: Collection[str] | None = None)
     return session.execute(query).scalar_one()
 
 
+def open_alert_kinds(session: Session, report_ids: Collection[int]) -> dict[int, list[str]]:
+    """The kinds of the open alerts each report raised (for the queue's highlighting)."""
+    out: dict[int, list[str]] = {}
+    for part in chunks(sorted(set(report_ids))):
+        for rid, kind in session.execute(select(Alert.report_id, Alert.kind).where(
+                Alert.report_id.in_(part), Alert.acknowledged_at.is_(None)).order_by(Alert.id)):
+            out.setdefault(rid, []).append(kind)
+    return out
+
+
 def acknowledge(session: Session, alert_id: int, *, actor: str) -> Alert:
     require(actor, "acknowledge")
     alert = session.get(Alert, alert_id, with_for_update=True)
     if alert is None:
         raise refusal(LookupError, "no alert with id {id}", id=alert_id)
-    may_see(actor, alert.unit)
     may_see(actor, alert.unit)
     if alert.acknowledged_at is None:
         alert.acknowledged_at, alert.acknowledged_by = utcnow(), actor

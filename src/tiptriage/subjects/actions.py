@@ -34,6 +34,10 @@ class ActionResult:
     moved_person_ids: tuple[int, ...]
     affected_report_ids: tuple[int, ...]  # queued for re-triage
 
+    def as_dict(self) -> dict:
+        return {"operation": self.operation_id, "subjects": list(self.subject_ids),
+                "moved_persons": list(self.moved_person_ids), "retriaged_reports": list(self.affected_report_ids)}
+
 
 def merge(
     session: Session,

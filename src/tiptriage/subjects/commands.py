@@ -8,7 +8,7 @@ from rich.table import Table
 from tiptriage import flows
 from tiptriage.cliutil import EXIT_SOME_REFUSED, actor, console, emit_json, err_console, fail, session
 from tiptriage.i18n import N_, _, number
-from tiptriage.subjects import actions, batch, documents, errors, lookup, reviews
+from tiptriage.subjects import actions, batch, documents, errors, reviews
 
 subjects_app = typer.Typer(no_args_is_help=True, help="Subjects: who stands behind the reported persons.")
 
@@ -101,13 +101,16 @@ def search(
     """Subjects that carry an identifier. Every search is audited with its reason."""
     with session() as s:
         try:
-            found = lookup.search(s, value, actor=actor(), reason=reason, kind=kind)
+            found = flows.search_subjects(s, value, actor=actor(), reason=reason, kind=kind)
         except errors.SubjectError as exc:
             fail(exc)
     if as_json:
-        emit_json({"subjects": found})
+        emit_json(found)
         return
-    console.print(_("{n} subjects found: {ids}", n=number(len(found)), ids=", ".join(map(str, found)) or "–"))
+    ids = found["subjects"]
+    console.print(_("{n} subjects found: {ids}", n=number(len(ids)), ids=", ".join(map(str, ids)) or "–"))
+    if found["elsewhere"]:
+        console.print(_("{n} more in the work of other units (ask the national unit).", n=number(found["elsewhere"])))
 
 
 HOUSEHOLD_QUESTION = N_(
@@ -166,12 +169,7 @@ def review(
 
 
 def _print_result(result: actions.ActionResult, as_json: bool) -> None:
-    doc = {
-        "operation": result.operation_id,
-        "subjects": list(result.subject_ids),
-        "moved_persons": list(result.moved_person_ids),
-        "retriaged_reports": list(result.affected_report_ids),
-    }
+    doc = result.as_dict()
     if as_json:
         emit_json(doc)
         return

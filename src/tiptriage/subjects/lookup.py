@@ -7,14 +7,22 @@ from sqlalchemy.orm import Session
 
 from tiptriage.accounts.actor import require
 from tiptriage.audit import service as audit
-from tiptriage.subjects.errors import require_reason
+from tiptriage.i18n import N_, refusal
+from tiptriage.subjects.errors import SubjectError, require_reason
 from tiptriage.subjects.membership import subject_of_persons
 from tiptriage.subjects.models import SubjectKey
+
+
+SEARCH_KINDS = (N_("email"), N_("phone"), N_("device"), N_("account"))
 
 
 def search_keys(value: str, kind: str | None = None) -> list[str]:
     """The keys a searched identifier can have: e-mail, phone, device, or platform:account."""
     from tiptriage.subjects import identifiers as ids
+
+    if kind is not None and kind not in SEARCH_KINDS:
+        raise refusal(SubjectError, "unknown kind of identifier {kind!r}; choose one of {kinds}", kind=kind,
+                      kinds=", ".join(SEARCH_KINDS))
 
     keys = []
     if kind in (None, "email") and (email := ids.normalise_email(value)):

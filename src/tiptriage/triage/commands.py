@@ -24,7 +24,7 @@ from tiptriage.i18n import N_, _, lang, message, number
 from tiptriage.subjects.identity import Identity
 from tiptriage.subjects.models import IDENTIFICATION_SOURCES
 from tiptriage.triage import service
-from tiptriage.triage.facts import RISK_ITEMS
+from tiptriage.triage.facts import AGE_BANDS, RISK_ITEMS
 from tiptriage.triage.models import BIRTH_DATE_REGISTERS, DISTRIBUTION_SOURCES, QUEUE_STATUSES
 from tiptriage.triage.policy import OUTCOMES, PolicyError, load_policy
 
@@ -153,6 +153,10 @@ def identify(report_id: int = typer.Argument(...),
 def queue(unit: str | None = typer.Option(None, help="Only this unit."),
           status: list[str] = typer.Option([], help=f"Statuses ({', '.join(QUEUE_STATUSES)}); default: open work."),
           outcome: str | None = typer.Option(None, help="Only this outcome."),
+          source: str | None = typer.Option(None, help="Only reports from this source (e.g. NCMEC)."),
+          age_band: str | None = typer.Option(None, "--age-band", help=f"Only this age band ({', '.join(AGE_BANDS)})."),
+          since: str | None = typer.Option(None, help="Received on or after this day, YYYY-MM-DD."),
+          until: str | None = typer.Option(None, help="Received on or before this day, YYYY-MM-DD."),
           limit: int = typer.Option(50, min=1), offset: int = typer.Option(0, min=0),
           as_json: bool = typer.Option(False, "--json")) -> None:
     """The work queue: by outcome class, then priority, then age."""
@@ -160,8 +164,10 @@ def queue(unit: str | None = typer.Option(None, help="Only this unit."),
         err_console.print(_("Unknown status or outcome."))
         raise typer.Exit(EXIT_USAGE)
     with session() as s:
+        narrow = service.Narrowing(source=source, age_band=age_band, since=since and day(since),
+                                   until=until and day(until))
         rows = service.view_queue(s, actor=actor(), unit=unit, statuses=tuple(status) or service.OPEN_STATUSES,
-                                  outcome=outcome, limit=limit, offset=offset)
+                                  outcome=outcome, limit=limit, offset=offset, narrow=narrow)
     if as_json:
         emit_json(rows)
         return

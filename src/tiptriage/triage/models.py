@@ -76,6 +76,10 @@ class TriageState(Base):
     unit: Mapped[str] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(24))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the queue's "age": when it reached us
+    # Copies for the queue's filters, kept here so filtering needs no join: the report's source and
+    # the person's age band at the incident (triage.facts.AGE_BANDS) as the newest recommendation saw it.
+    source: Mapped[str] = mapped_column(String(100), default="")
+    age_band: Mapped[str] = mapped_column(String(8), default="unknown")
     decision_id: Mapped[int | None] = mapped_column(Id, ForeignKey("decisions.id"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

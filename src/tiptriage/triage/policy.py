@@ -46,6 +46,25 @@ HARD_RULES = {
     "active_warning": N_("never WARNING when the subject has an active warning"),
     "earlier_warning": N_("never WARNING when the subject has an earlier warning"),
 }
+# The flags a rule may raise, in words: shown next to a report in the queue and on its page. A flag
+# outside this list is refused when a policy loads, so every flag has words in every language.
+FLAGS = {
+    "escalated": N_("escalated by the platform"),
+    "victim_identification": N_("victim identification"),
+    "contact_risk": N_("contact risk"),
+    "aggravation": N_("re-report after a warning (aggravation)"),
+    "possible_aggravation": N_("possibly a re-report after a warning"),
+    "deconfliction": N_("under investigation elsewhere"),
+    "youth": N_("youth"),
+    "youth_distributed": N_("youth who forwarded"),
+    "person_history": N_("distributed in another report"),
+    "possible_person_history": N_("possibly distributed in another report"),
+    "question_distribution": N_("distribution undetermined"),
+    "age_unknown": N_("age unknown"),
+    "already_warned": N_("already warned"),
+    "warned_for_report": N_("warned for this report"),
+    "needs_second_approval": N_("needs a second approval"),
+}
 LANGUAGES = ("nl", "en")
 OPERATORS = ("eq", "ne", "lt", "lte", "gt", "gte", "in")
 MAX_DEPTH = 12
@@ -300,6 +319,10 @@ def _rule(node: object, n: int) -> Rule:
     flags = node.get("flags", [])
     if not isinstance(flags, list) or not all(isinstance(f, str) for f in flags):
         raise refusal(PolicyError, "rule {id}: flags is a list of words", id=rid)
+    unknown_flags = sorted(set(flags) - set(FLAGS))
+    if unknown_flags:
+        raise refusal(PolicyError, "rule {id}: unknown flags {flags}; known: {known}", id=rid,
+                      flags=", ".join(unknown_flags), known=", ".join(FLAGS))
     if "when" not in node:
         raise refusal(PolicyError, "rule {id}: a rule needs `when` (a condition, or `always`)", id=rid)
     return Rule(rid, parse_condition(node["when"], f"rule {rid}"), outcome, priority, tuple(flags),

@@ -15,16 +15,17 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import case, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from tiptriage.accounts.actor import Actor, may_see, require, units_in_view
+from tiptriage.accounts.actor import Actor, OutOfView, may_see, require, units_in_view
 from tiptriage.audit import service as audit
 from tiptriage.config import get_settings
 from tiptriage.db import allocate_ids, chunks, utcnow
 from tiptriage.i18n import Words, refusal
+from tiptriage.i18n import lang as reading_language
 from tiptriage.intake.models import FileRow, Report, ReportedPersonRow
 from tiptriage.media import service as media
 from tiptriage.operations.units import Units, load_units
@@ -33,7 +34,7 @@ from tiptriage.subjects import identity
 from tiptriage.subjects.models import Identification, SubjectMember, has_address
 from tiptriage.subjects.membership import SUBJECT_ROLE
 from tiptriage.triage import inputs
-from tiptriage.triage.facts import RISK_ITEMS, FactSettings, derive_facts
+from tiptriage.triage.facts import AGE_BANDS, RISK_ITEMS, FactSettings, age_band, derive_facts
 from tiptriage.triage.models import (
     BIRTH_DATE_REGISTERS,
     DISTRIBUTION_SOURCES,
@@ -243,6 +244,7 @@ def _store(session: Session, triager: Triager, fresh: list, newest: dict, actor:
         superseded = newest.get(item.key, (item.version,))[0] > item.version
         state = {"report_id": rid, "recommendation_id": rec_id, "outcome": result.outcome,
                  "priority": result.priority, "unit": unit, "received_at": item.received_at, "updated_at": now,
+                 "source": item.key[0], "age_band": age_band(facts["age"]),
                  "status": _status(prev[0] if prev else None, result.outcome, superseded, facts["warned_for_report"])}
         (updates if prev else inserts).append(state)
     session.execute(insert(Recommendation.__table__), rows)
@@ -388,12 +390,25 @@ def record_risk_item(session: Session, report_id: int, item: str, value: bool, *
     return row
 
 
+def report_in_view(session: Session, report_id: int, actor: str, refused: str = "report.view_refused") -> None:
+    """Refuse a report of a unit the actor does not work for (OutOfView, a 404 on the web); the
+    attempt is on record under `refused`, since guessing ids is how one looks where one may not."""
+    state = session.get(TriageState, report_id)
+    try:
+        may_see(actor, state.unit if state else None)
+    except OutOfView:
+        audit.attempted(session, actor=actor, action=refused, entity="report", entity_ids=[report_id],
+                        details={"unit": state.unit if state else None})
+        raise
+
+
 def record_birth_date(session: Session, report_id: int, born: date, *, source: str, actor: str, note: str,
                       links: SubjectLinks | None = None, retriage: bool = True) -> VerifiedBirthDate:
     """A date of birth an analyst verified in a register for the reported person of a report. It
     is added, never replaces an earlier check (the newest counts), and the subject's reports are
     triaged again at once unless `retriage` is off (a batch of checks triages once)."""
     require(actor, "record")
+    report_in_view(session, report_id, actor, refused="report.record_refused")
     if source not in BIRTH_DATE_REGISTERS:
         raise refusal(ValueError, "a date of birth is verified in one of {registers}, not {source}",
                       registers=", ".join(BIRTH_DATE_REGISTERS), source=source)
@@ -422,6 +437,7 @@ def record_distribution(session: Session, report_id: int, *, distributed: bool, 
     None means every file of the report. Added, never replacing an earlier finding (the newest
     counts); the subject's reports are triaged again, since distribution counts for the person."""
     require(actor, "record")
+    report_in_view(session, report_id, actor, refused="report.record_refused")
     if source not in DISTRIBUTION_SOURCES:
         raise refusal(ValueError, "a finding comes from one of {sources}, not {source}",
                       sources=", ".join(DISTRIBUTION_SOURCES), source=source)
@@ -455,6 +471,7 @@ def record_identification(session: Session, report_id: int, person: identity.Ide
     recorded, linked again (`subjects.identity`), and the reports of every subject it
     touched are triaged at once, so a warned person's re-report is escalated now."""
     require(actor, "record")
+    report_in_view(session, report_id, actor, refused="report.record_refused")
     result = identity.identify(session, report_id, person, source=source, reference=reference, note=note,
                                actor=actor, person_ref=person_ref)
     triage_reports(session, list(result.retriage), actor=actor, trigger="identified", links=links,
@@ -560,9 +577,50 @@ def analyst_records(session: Session, report_id: int) -> list[dict]:
     return sorted(records, key=lambda r: r["at"])
 
 
+@dataclass(frozen=True, slots=True)
+class Narrowing:
+    """What a queue view narrows to besides unit, status and outcome: the report's source, the
+    person's age band (triage.facts.AGE_BANDS) and the days it was received on (inclusive)."""
+
+    source: str | None = None
+    age_band: str | None = None
+    since: date | None = None
+    until: date | None = None
+
+    def __post_init__(self):
+        if self.age_band is not None and self.age_band not in AGE_BANDS:
+            raise refusal(ValueError, "unknown age band {band!r}; choose one of {bands}", band=self.age_band,
+                          bands=", ".join(AGE_BANDS))
+        if self.since and self.until and self.since > self.until:
+            raise refusal(ValueError, "the period starts ({since}) after it ends ({until})", since=self.since,
+                          until=self.until)
+
+    def apply(self, query):
+        if self.source:
+            query = query.where(TriageState.source == self.source)
+        if self.age_band:
+            query = query.where(TriageState.age_band == self.age_band)
+        if self.since:
+            query = query.where(TriageState.received_at >= _day_start(self.since))
+        if self.until:
+            query = query.where(TriageState.received_at < _day_start(self.until + timedelta(days=1)))
+        return query
+
+    def as_dict(self) -> dict:
+        return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in asdict(self).items() if v}
+
+
+EVERYTHING = Narrowing()
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=timezone.utc)
+
+
 def queue(session: Session, *, unit: str | None = None, units: Collection[str] | None = None,
           statuses: tuple[str, ...] = OPEN_STATUSES, outcome: str | None = None, limit: int | None = 100,
-          offset: int = 0, order: tuple[str, ...] | None = None, counts: dict[str, int] | None = None) -> list[dict]:
+          offset: int = 0, order: tuple[str, ...] | None = None, counts: dict[str, int] | None = None,
+          narrow: Narrowing = EVERYTHING) -> list[dict]:
     """The work queue: by outcome class (the policy's order), then priority, then age; of one unit,
     or of `units` (what an actor may see: `accounts.actor.units_in_view`). `counts` are the
     reports per outcome under the same filters, when the caller has them already (`queue_counts`).
@@ -571,7 +629,7 @@ def queue(session: Session, *, unit: str | None = None, units: Collection[str] |
     received_at): ordering all open reports by the policy's class took 300 ms a page at 100k
     reports; the counts per class say which classes a page's offset skips."""
     order = order or make_order()
-    counts = _counts(session, unit, units, statuses) if counts is None else counts
+    counts = _counts(session, unit, units, statuses, narrow) if counts is None else counts
     classes = [o for o in order if o in counts] + sorted(set(counts) - set(order))
     rows: list[dict] = []
     skip = offset
@@ -579,60 +637,77 @@ def queue(session: Session, *, unit: str | None = None, units: Collection[str] |
         if skip >= counts.get(shown, 0):
             skip -= counts.get(shown, 0)
             continue
-        rows += _queue_class(session, shown, unit, units, statuses, skip, None if limit is None else limit - len(rows))
+        rows += _queue_class(session, shown, unit, units, statuses, narrow, skip,
+                             None if limit is None else limit - len(rows))
         skip = 0
         if limit is not None and len(rows) >= limit:
             break
-    return rows
+    alerts = registry.open_alert_kinds(session, [r["report_id"] for r in rows])
+    return [r | {"alerts": alerts.get(r["report_id"], [])} for r in rows]
 
 
 def _counts(session: Session, unit: str | None, units: Collection[str] | None,
-            statuses: tuple[str, ...]) -> dict[str, int]:
-    query = _where(select(TriageState.outcome, func.count()), unit, units, statuses)
+            statuses: tuple[str, ...], narrow: Narrowing = EVERYTHING) -> dict[str, int]:
+    query = _where(select(TriageState.outcome, func.count()), unit, units, statuses, narrow)
     return dict(session.execute(query.group_by(TriageState.outcome)).all())
 
 
-def _where(query, unit: str | None, units: Collection[str] | None, statuses: tuple[str, ...]):
+def _where(query, unit: str | None, units: Collection[str] | None, statuses: tuple[str, ...],
+           narrow: Narrowing = EVERYTHING):
     query = query.where(TriageState.status.in_(statuses))
     if unit:
         query = query.where(TriageState.unit == unit)
     if units is not None:
         query = query.where(TriageState.unit.in_(sorted(units)))
-    return query
+    return narrow.apply(query)
 
 
 def _queue_class(session: Session, outcome: str, unit: str | None, units: Collection[str] | None,
-                 statuses: tuple[str, ...], offset: int, limit: int | None) -> list[dict]:
-    query = _where(select(TriageState, Report.source, Report.external_id, Recommendation.decided_by,
-                          Recommendation.flags, Recommendation.subject_ids)
+                 statuses: tuple[str, ...], narrow: Narrowing, offset: int, limit: int | None) -> list[dict]:
+    query = _where(select(TriageState, Report.external_id, Recommendation)
                    .join(Report, Report.id == TriageState.report_id)
                    .join(Recommendation, Recommendation.id == TriageState.recommendation_id)
-                   .where(TriageState.outcome == outcome), unit, units, statuses)
+                   .where(TriageState.outcome == outcome), unit, units, statuses, narrow)
     query = query.order_by(TriageState.priority.desc(), TriageState.received_at, TriageState.report_id).offset(offset)
     if limit is not None:
         query = query.limit(limit)
-    return [{"report_id": s.report_id, "source": source, "external_id": external_id, "outcome": s.outcome,
+    policies: dict[str, Policy] = {}
+    return [{"report_id": s.report_id, "source": s.source, "external_id": external_id, "outcome": s.outcome,
              "priority": s.priority, "unit": s.unit, "status": s.status, "received_at": s.received_at,
-             "decided_by": rule, "flags": flags, "subject_ids": subjects}
-            for s, source, external_id, rule, flags, subjects in session.execute(query)]
+             "age_band": s.age_band, "decided_by": rec.decided_by, "why": _why(session, rec, policies),
+             "flags": rec.flags, "subject_ids": rec.subject_ids}
+            for s, external_id, rec in session.execute(query)]
+
+
+def _why(session: Session, rec: Recommendation, policies: dict[str, Policy]) -> str:
+    """The deciding rule's text in the reader's language, from the policy that made the recommendation."""
+    if rec.policy_sha256 not in policies:
+        policies[rec.policy_sha256] = stored_policy(session, rec.policy_sha256)
+    return policies[rec.policy_sha256].rule(rec.decided_by).explain(rec.facts, reading_language())["text"]
 
 
 def view_queue(session: Session, *, actor: str, purpose: str | None = None, unit: str | None = None,
                statuses: tuple[str, ...] = OPEN_STATUSES, outcome: str | None = None, limit: int | None = 100,
-               offset: int = 0, counts: dict[str, int] | None = None) -> list[dict]:
+               offset: int = 0, counts: dict[str, int] | None = None, narrow: Narrowing = EVERYTHING) -> list[dict]:
     """The queue as a person sees it (their units' work only); the reports shown are on record as
     consulted."""
     rows = queue(session, units=units_in_view(actor, unit), statuses=statuses, outcome=outcome, limit=limit,
-                 offset=offset, counts=counts)
+                 offset=offset, counts=counts, narrow=narrow)
     audit.consulted_reports(session, actor=actor, action="triage.queue.view", report_ids=[r["report_id"] for r in rows],
-                            reason=purpose, details={"unit": unit, "status": list(statuses), "outcome": outcome})
+                            reason=purpose, details={"unit": unit, "status": list(statuses), "outcome": outcome,
+                                                     **narrow.as_dict()})
     return rows
 
 
 def queue_counts(session: Session, *, actor: str, unit: str | None = None,
-                 statuses: tuple[str, ...] = OPEN_STATUSES) -> dict[str, int]:
+                 statuses: tuple[str, ...] = OPEN_STATUSES, narrow: Narrowing = EVERYTHING) -> dict[str, int]:
     """How many reports wait per outcome, in the actor's units: counts, no personal data."""
-    return _counts(session, None, units_in_view(actor, unit), statuses)
+    return _counts(session, None, units_in_view(actor, unit), statuses, narrow)
+
+
+def queue_sources(session: Session) -> list[str]:
+    """The sources reports came from, for the queue's filter (names of organisations, no personal data)."""
+    return list(session.execute(select(TriageState.source).distinct().order_by(TriageState.source)).scalars())
 
 
 def view_report_triage(session: Session, report_id: int, *, actor: str, lang: str = "nl",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from typing import Literal
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
@@ -23,6 +24,7 @@ from tiptriage.media import service as media
 from tiptriage.media.banks import BankFormatError
 from tiptriage.registry import service as registry
 from tiptriage.registry import views
+from tiptriage.subjects.identity import Identity
 from tiptriage.triage import service as triage
 from tiptriage.triage.models import QUEUE_STATUSES
 from tiptriage.web.auth import NotLoggedIn, work
@@ -65,6 +67,38 @@ class ApproveBody(BaseModel):
                                                           "or distribution were found.")
 
 
+class ReasonBody(BaseModel):
+    reason: str = Field(min_length=1, description="Why (kept in the audit log).")
+
+
+class MergeBody(ReasonBody):
+    other_id: int = Field(description="The subject merged into this one.")
+
+
+class SplitBody(ReasonBody):
+    persons: list[int] = Field(min_length=1, description="Reported persons moved to a new subject.")
+
+
+class BirthDateBody(BaseModel):
+    born: date
+    source: str = Field(description="The register: BRP or RNI.")
+    note: str = Field(min_length=1, description="What was checked, e.g. the query's reference.")
+
+
+class IdentifyBody(BaseModel):
+    given_name: str = Field(min_length=1)
+    family_name: str = Field(min_length=1)
+    born: date | None = None
+    street: str | None = None
+    postcode: str | None = None
+    city: str | None = None
+    country: str = "NL"
+    source: str = Field(description="provider, BRP, RNI or investigation.")
+    reference: str = Field(min_length=1)
+    note: str = Field(min_length=1)
+    person: str | None = Field(None, description="Which reported person (p1, p2, ...) when the report names several.")
+
+
 class DeliverBody(BaseModel):
     on: date
     officer: str = Field(min_length=1)
@@ -74,12 +108,15 @@ class DeliverBody(BaseModel):
 
 @router.get("/queue")
 def queue(unit: str | None = None, outcome: str | None = None, status: list[str] = Query(default=[]),
-          limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0),
+          source: str | None = None, age_band: str | None = None, since: date | None = None,
+          until: date | None = None, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0),
           session: Session = Depends(work), who: Caller = Depends(caller)) -> list[dict]:
-    """The work queue, as `tiptriage queue --json`."""
+    """The work queue, as `tiptriage queue --json`; `age_band` is one of the bands of
+    `triage.facts.AGE_BANDS`, `since`/`until` the days received (inclusive)."""
     statuses = tuple(s for s in status if s in QUEUE_STATUSES) or triage.OPEN_STATUSES
+    narrow = triage.Narrowing(source=source, age_band=age_band, since=since, until=until)
     return triage.view_queue(session, actor=who.may("read"), purpose=PURPOSE, unit=unit, statuses=statuses,
-                             outcome=outcome, limit=limit, offset=offset)
+                             outcome=outcome, limit=limit, offset=offset, narrow=narrow)
 
 
 @router.get("/reports/{report_id}")
@@ -95,6 +132,13 @@ def report(report_id: int, session: Session = Depends(work), who: Caller = Depen
 def subject(subject_id: int, session: Session = Depends(work), who: Caller = Depends(caller)) -> dict:
     """A subject's history, as `tiptriage history --json`."""
     return flows.subject_history(session, subject_id, actor=who.may("read"), purpose=PURPOSE)
+
+
+@router.get("/subjects")
+def search(identifier: str, reason: str, kind: str | None = None, session: Session = Depends(work),
+           who: Caller = Depends(caller)) -> dict:
+    """Subjects carrying an identifier, as `tiptriage subjects search --json`; the reason is on record."""
+    return flows.search_subjects(session, identifier, actor=who.may("read"), reason=reason, kind=kind)
 
 
 @router.get("/alerts")
@@ -132,6 +176,66 @@ def deliver(warning_id: int, body: DeliverBody, session: Session = Depends(work)
     warning = flows.deliver_warning(session, warning_id, actor=who.may("deliver"), on=body.on, officer=body.officer,
                                     referral_offered=body.referral_offered, referral_accepted=body.referral_accepted)
     return registry.warning_doc(session, warning)
+
+
+@router.post("/warnings/{warning_id}/revoke")
+def revoke(warning_id: int, body: ReasonBody, session: Session = Depends(work), who: Caller = Depends(caller)) -> dict:
+    """Revoke before delivery; the reports go back to the queue."""
+    return registry.warning_doc(session, flows.revoke_warning(session, warning_id, actor=who.may("approve"),
+                                                              reason=body.reason))
+
+
+@router.post("/reports/{report_id}/birth-date")
+def birth_date(report_id: int, body: BirthDateBody, session: Session = Depends(work),
+               who: Caller = Depends(caller)) -> dict:
+    """A date of birth verified in a register, as `tiptriage birth-date`; the reports are triaged again."""
+    row = triage.record_birth_date(session, report_id, body.born, source=body.source, actor=who.may("record"),
+                                   note=body.note)
+    return {"report_id": report_id, "verified_birth_date_id": row.id,
+            "outcome": triage.report_triage(session, report_id)["recommendation"]["outcome"]}
+
+
+@router.post("/reports/{report_id}/identify")
+def identify(report_id: int, body: IdentifyBody, session: Session = Depends(work), who: Caller = Depends(caller)) -> dict:
+    """Who stands behind the report, as `tiptriage identify`; linked again and triaged."""
+    person = Identity(body.given_name, body.family_name, body.born, body.street, body.postcode, body.city, body.country)
+    result = triage.record_identification(session, report_id, person, source=body.source, reference=body.reference,
+                                          note=body.note, actor=who.may("record"), person_ref=body.person)
+    return {"report_id": report_id, "identification_id": result.identification_id, "subject_id": result.subject_id,
+            "linkage": result.decision, "reviews": list(result.review_ids),
+            "outcome": triage.report_triage(session, report_id)["recommendation"]["outcome"]}
+
+
+@router.get("/reviews")
+def reviews(session: Session = Depends(work), who: Caller = Depends(caller)) -> list[dict]:
+    """Possible matches waiting for an analyst, strongest first."""
+    return flows.open_reviews(session, actor=who.may("read"))
+
+
+@router.get("/reviews/{review_id}")
+def review(review_id: int, session: Session = Depends(work), who: Caller = Depends(caller)) -> dict:
+    """One possible match with both sides' evidence (a consultation of both persons)."""
+    return flows.view_review(session, review_id, actor=who.may("read"), reason=PURPOSE)
+
+
+@router.post("/reviews/{review_id}/{answer}")
+def answer_review(review_id: int, answer: Literal["confirm", "reject"], body: ReasonBody,
+                  session: Session = Depends(work), who: Caller = Depends(caller)) -> dict:
+    """Same person (confirm) or not (reject); the reports touched are triaged at once."""
+    return flows.shape_subjects(session, answer, review_id=review_id, actor=who.may("subjects"),
+                                reason=body.reason).as_dict()
+
+
+@router.post("/subjects/{subject_id}/merge")
+def merge(subject_id: int, body: MergeBody, session: Session = Depends(work), who: Caller = Depends(caller)) -> dict:
+    return flows.shape_subjects(session, "merge", subject_id=subject_id, other_id=body.other_id,
+                                actor=who.may("subjects"), reason=body.reason).as_dict()
+
+
+@router.post("/subjects/{subject_id}/split")
+def split(subject_id: int, body: SplitBody, session: Session = Depends(work), who: Caller = Depends(caller)) -> dict:
+    return flows.shape_subjects(session, "split", subject_id=subject_id, persons=body.persons,
+                                actor=who.may("subjects"), reason=body.reason).as_dict()
 
 
 @router.post("/ingest")

@@ -131,7 +131,7 @@ def _refused(status: int):
 
 
 def _error(request: Request, exc: Exception, status: int) -> Response:
-    shown = _("Not found.") if status == 404 else i18n.message(exc)
+    shown = _("Not found.") if status == 404 else i18n.message(exc, channel="api" if _is_api(request) else "web")
     if _is_api(request):
         return JSONResponse({"error": shown}, status_code=status)
     return render(request, "error.html", {"status": status, "shown": shown}, status_code=status)

@@ -13,14 +13,18 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
 from tiptriage import dossier, flows
-from tiptriage.intake import documents
 from tiptriage.accounts.actor import Actor, may, require, units_in_view
-from tiptriage.i18n import message
+from tiptriage.i18n import message, refusal
+from tiptriage.intake import documents
 from tiptriage.outcomes import OUTCOMES
 from tiptriage.registry import service as registry
 from tiptriage.registry import views
 from tiptriage.triage import service as triage
-from tiptriage.triage.models import QUEUE_STATUSES
+from tiptriage.triage.facts import AGE_BANDS
+from tiptriage.subjects.identity import Identity
+from tiptriage.subjects.lookup import SEARCH_KINDS
+from tiptriage.subjects.models import IDENTIFICATION_SOURCES
+from tiptriage.triage.models import BIRTH_DATE_REGISTERS, QUEUE_STATUSES
 from tiptriage.web.auth import checked_csrf, current_actor, work
 from tiptriage.web.render import render
 from tiptriage.web.uploads import ingest_uploads
@@ -52,22 +56,38 @@ def home(actor: Actor = Depends(current_actor)):
 
 @router.get("/queue")
 def queue(request: Request, unit: str | None = None, outcome: str | None = None,
-          status: list[str] = Query(default=[]), page_no: int = Query(1, alias="page", ge=1),
+          status: list[str] = Query(default=[]), source: str | None = None, age_band: str | None = None,
+          since: str | None = None, until: str | None = None, page_no: int = Query(1, alias="page", ge=1),
           session: Session = Depends(work), actor: Actor = Depends(current_actor)):
+    """The filters come as the form sends them (an empty field is no filter) and stay in the URL, so
+    a view can be bookmarked and shared."""
     unit, outcome = unit or None, outcome or None
     statuses = tuple(s for s in status if s in QUEUE_STATUSES) or triage.OPEN_STATUSES
     if outcome is not None and outcome not in OUTCOMES:
         raise ValueError(outcome)
-    counts = triage.queue_counts(session, actor=actor, unit=unit, statuses=statuses)  # shown, and the pages' guide
+    narrow = triage.Narrowing(source=source or None, age_band=age_band or None, since=_day(since), until=_day(until))
+    counts = triage.queue_counts(session, actor=actor, unit=unit, statuses=statuses, narrow=narrow)
     rows = triage.view_queue(session, actor=actor, purpose=WEB, unit=unit, statuses=statuses, outcome=outcome,
-                             limit=PAGE + 1, offset=(page_no - 1) * PAGE, counts=counts)
-    filters = {"unit": unit or "", "outcome": outcome or "", "status": list(statuses)}
+                             limit=PAGE + 1, offset=(page_no - 1) * PAGE, counts=counts, narrow=narrow)
+    filters = {"unit": unit or "", "outcome": outcome or "", "status": list(statuses), "source": source or "",
+               "age_band": age_band or "", "since": since or "", "until": until or ""}
     context = {"rows": rows[:PAGE], "more": len(rows) > PAGE, "page_no": page_no, "filters": filters,
-               "counts": counts,
-               "outcomes": OUTCOMES, "statuses": QUEUE_STATUSES, "units": sorted(actor.units),
-               "link": lambda **kw: "/queue?" + urlencode({**filters, **kw}, doseq=True)}
+               "counts": counts, "outcomes": OUTCOMES, "statuses": QUEUE_STATUSES, "units": sorted(actor.units),
+               "sources": triage.queue_sources(session), "age_bands": AGE_BANDS,
+               "link": lambda **kw: "/queue?" + urlencode({k: v for k, v in {**filters, **kw}.items() if v},
+                                                          doseq=True)}
     name = "queue_rows.html" if request.headers.get("hx-request") else "queue.html"
     return page(request, session, actor, name, context)
+
+
+def _day(value: str | None) -> date | None:
+    """A day from a form's date field; what is not one is refused in the user's words."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise refusal(ValueError, "{value!r} is not a date (YYYY-MM-DD)", value=value) from None
 
 
 @router.get("/reports/{report_id}")
@@ -75,7 +95,9 @@ def report(request: Request, report_id: int, session: Session = Depends(work), a
     doc = dossier.report_dossier(session, report_id, actor=actor, reason=WEB)
     if doc is None:
         raise LookupError(report_id)
-    return page(request, session, actor, "report.html", {"doc": doc, "outcomes": OUTCOMES})
+    return page(request, session, actor, "report.html", {"doc": doc, "outcomes": OUTCOMES,
+                                                         "registers": BIRTH_DATE_REGISTERS,
+                                                         "id_sources": IDENTIFICATION_SOURCES})
 
 
 @router.post("/reports/{report_id}/decide", dependencies=[Depends(checked_csrf)])
@@ -86,12 +108,47 @@ def decide(report_id: int, justification: str = Form(...), outcome: str = Form("
     return RedirectResponse(f"/warnings/{warning.id}" if warning else f"/reports/{report_id}", status_code=303)
 
 
+@router.post("/reports/{report_id}/birth-date", dependencies=[Depends(checked_csrf)])
+def birth_date(report_id: int, born: date = Form(...), source: str = Form(...), note: str = Form(...),
+               session: Session = Depends(work), actor: Actor = Depends(current_actor)):
+    """A date of birth checked in a register (the age gate of a warning); the reports are triaged again."""
+    triage.record_birth_date(session, report_id, born, source=source, actor=actor, note=note)
+    return RedirectResponse(f"/reports/{report_id}", status_code=303)
+
+
+@router.post("/reports/{report_id}/identify", dependencies=[Depends(checked_csrf)])
+def identify(report_id: int, given_name: str = Form(...), family_name: str = Form(...), born: str = Form(""),
+             street: str = Form(""), postcode: str = Form(""), city: str = Form(""), country: str = Form("NL"),
+             source: str = Form(...), reference: str = Form(...), note: str = Form(...),
+             session: Session = Depends(work), actor: Actor = Depends(current_actor)):
+    """Who stands behind the report (NEEDS_IDENTIFICATION, the name gate of a warning); linked again and triaged."""
+    person = Identity(given_name, family_name, _day(born), street or None, postcode or None, city or None, country)
+    triage.record_identification(session, report_id, person, source=source, reference=reference, note=note,
+                                 actor=actor)
+    return RedirectResponse(f"/reports/{report_id}", status_code=303)
+
+
 @router.get("/subjects/{subject_id}")
 def subject(request: Request, subject_id: int, session: Session = Depends(work),
             actor: Actor = Depends(current_actor)):
     history = flows.subject_history(session, subject_id, actor=actor, purpose=WEB)
     doc = flows.subject_document(session, subject_id, actor=actor, reason=WEB)
     return page(request, session, actor, "subject.html", {"history": history, "doc": doc})
+
+
+@router.get("/search")
+def search(request: Request, identifier: str = "", kind: str = "", reason: str = "",
+           session: Session = Depends(work), actor: Actor = Depends(current_actor)):
+    """Subjects by identifier (e-mail, phone, device id, platform:account). A search is a
+    consultation of personal data: it asks why, and the why is on record with the search."""
+    found = None
+    if identifier:
+        found = flows.search_subjects(session, identifier, actor=actor, reason=reason, kind=kind or None)
+    else:
+        require(actor, "view")
+    return page(request, session, actor, "search.html", {"found": found, "kinds": SEARCH_KINDS,
+                                                         "form": {"identifier": identifier, "kind": kind,
+                                                                  "reason": reason}})
 
 
 @router.get("/warnings/{warning_id}")
@@ -116,7 +173,15 @@ def approve(request: Request, warning_id: int, note: str = Form(""), acknowledge
         flows.approve_warning(session, warning_id, actor=actor, note=note or None,
                               acknowledgement=acknowledgement or None)
     except registry.RegistryError as exc:  # raised before anything changed; the searches stay on record
-        return _warning_page(request, session, actor, warning_id, refused=message(exc))
+        return _warning_page(request, session, actor, warning_id, refused=message(exc, channel="web"))
+    return RedirectResponse(f"/warnings/{warning_id}", status_code=303)
+
+
+@router.post("/warnings/{warning_id}/revoke", dependencies=[Depends(checked_csrf)])
+def revoke(warning_id: int, reason: str = Form(...), session: Session = Depends(work),
+           actor: Actor = Depends(current_actor)):
+    """Revoke before delivery (e.g. the youth track applies); the reports go back to the queue."""
+    flows.revoke_warning(session, warning_id, actor=actor, reason=reason)
     return RedirectResponse(f"/warnings/{warning_id}", status_code=303)
 
 
@@ -199,7 +264,6 @@ def answer_review(review_id: int, answer: str, reason: str = Form(...), session:
     """Same person (confirm) or not (reject), with the reason; the reports touched are triaged at once."""
     if answer not in ("confirm", "reject"):
         raise LookupError(answer)
-    flows.view_review(session, review_id, actor=actor, reason=reason)  # in view: the scope's check
     result = flows.shape_subjects(session, answer, review_id=review_id, actor=actor, reason=reason)
     return RedirectResponse(f"/subjects/{result.subject_ids[0]}", status_code=303)
 
@@ -207,8 +271,6 @@ def answer_review(review_id: int, answer: str, reason: str = Form(...), session:
 @router.post("/subjects/{subject_id}/merge", dependencies=[Depends(checked_csrf)])
 def merge(subject_id: int, other_id: int = Form(...), reason: str = Form(...), session: Session = Depends(work),
           actor: Actor = Depends(current_actor)):
-    for shown in (subject_id, other_id):
-        flows.subject_document(session, shown, actor=actor, reason=reason)  # both must be in view
     flows.shape_subjects(session, "merge", subject_id=subject_id, other_id=other_id, actor=actor, reason=reason)
     return RedirectResponse(f"/subjects/{subject_id}", status_code=303)
 
@@ -216,6 +278,5 @@ def merge(subject_id: int, other_id: int = Form(...), reason: str = Form(...), s
 @router.post("/subjects/{subject_id}/split", dependencies=[Depends(checked_csrf)])
 def split(subject_id: int, person: list[int] = Form(...), reason: str = Form(...), session: Session = Depends(work),
           actor: Actor = Depends(current_actor)):
-    flows.subject_document(session, subject_id, actor=actor, reason=reason)
     result = flows.shape_subjects(session, "split", subject_id=subject_id, persons=person, actor=actor, reason=reason)
     return RedirectResponse(f"/subjects/{result.subject_ids[-1]}", status_code=303)

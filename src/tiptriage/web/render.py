@@ -11,9 +11,10 @@ from fastapi.templating import Jinja2Templates
 
 from tiptriage import i18n
 from tiptriage.accounts.actor import may
+from tiptriage.triage.policy import FLAGS
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-templates.env.globals.update(_=i18n._, number=i18n.number, lang=i18n.lang, may=may)  # may: which links to offer
+templates.env.globals.update(_=i18n._, number=i18n.number, lang=i18n.lang, may=may)
 templates.env.autoescape = True
 
 
@@ -27,7 +28,13 @@ def _day(value: date | datetime | str | None) -> str:
     return format_date(value, format="medium", locale="nl_NL" if i18n.lang() == "nl" else "en_GB")
 
 
+def _flag(name: str) -> str:
+    """A policy's flag in the reader's words (triage.policy.FLAGS)."""
+    return i18n._(FLAGS.get(name, name))
+
+
 templates.env.filters["day"] = _day
+templates.env.filters["flag"] = _flag
 
 
 def render(request: Request, name: str, context: dict, status_code: int = 200):
