@@ -62,6 +62,22 @@ class Settings(BaseSettings):
     web_secret_file: str | None = None
     web_idle_minutes: int = Field(30, ge=1)
     web_secure_cookies: bool = True
+    # Web application, optional login through the unit's identity provider (OpenID Connect, Authlib):
+    # off while no client id is set. The provider's discovery document (default: the issuer's
+    # /.well-known/openid-configuration), the client's id and secret (the secret from a file only
+    # its owner may read, or from the environment), the scopes asked, the claims holding the user
+    # id and the groups, and which groups give which roles and which units ("*": every unit).
+    oidc_issuer: str | None = None
+    oidc_metadata_url: str | None = None
+    oidc_provider_name: str = "OpenID Connect"
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_client_secret_file: str | None = None
+    oidc_scopes: str = "openid profile email"
+    oidc_user_claim: str = "preferred_username"
+    oidc_groups_claim: str = "groups"
+    oidc_role_map: dict[str, list[str]] = Field(default_factory=dict)
+    oidc_unit_map: dict[str, list[str]] = Field(default_factory=dict)
     # Log lines on stderr from this level on (DEBUG, INFO, WARNING, ERROR); they carry counts,
     # timings and ids, never personal data.
     log_level: str = Field("WARNING", pattern="^(DEBUG|INFO|WARNING|ERROR)$")

@@ -1,8 +1,13 @@
 import pytest
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from tiptriage.media.banks import (
-    BankFormatError, BankRecord, ImportSettings, default_settings, detect_format, merge, parse,
+    BankFormatError, BankRecord, ImportSettings, Problem, default_settings, detect_format, grouped, merge, parse,
 )
+
+from tiptriage.i18n import language
 
 from . import bankfiles
 
@@ -72,6 +77,29 @@ def test_malformed_files_are_refused_with_line_or_record_numbers():
     assert listed[0].startswith("line 4: not an MD5 or SHA-1") and listed[1].startswith("line 5: 64 hex digits")
     assert problems(b'{"no": "odata"}', default_settings("vics"))[0].startswith("not a VICS document")
     assert problems(b"\xff\xfe", default_settings("lines"))[0] == "line 1: not UTF-8 text"
+
+
+def test_one_problem_in_many_rows_is_told_once_with_how_many_more_and_in_dutch():
+    rows = [("md5", bankfiles.md5(), "X9", "") for _ in range(500)] + [("md5", "123", "child_abuse", "")]
+    with pytest.raises(BankFormatError) as info:
+        parse(bankfiles.csv(rows), default_settings("csv"))
+    unmapped, broken = info.value.problems
+    assert (unmapped.line, unmapped.field, unmapped.more, broken.line) == (2, "category", 499, 502)
+    assert str(unmapped).startswith("line 2, field category: category 'X9' has no mapping") and "499 more" in str(unmapped)
+    with language("nl"):
+        assert "'X9'" in unmapped.said() and "toewijzing" in unmapped.said() and "499" in unmapped.said()
+        assert "ongeldige md5-hash" in broken.said()
+
+
+@given(st.lists(st.tuples(st.sampled_from(["a", "b", "c"]), st.sampled_from([None, "hash", "category"]),
+                          st.integers(1, 50)), max_size=40))
+def test_grouped_problems_keep_every_place_counted_and_the_first_place_shown(found):
+    problems = [Problem(reason, line=line, field=name) for reason, name, line in found]
+    told = grouped(problems)
+    assert sum(1 + p.more for p in told) == len(problems)
+    assert len({(p.reason, p.field) for p in told}) == len(told)
+    assert [p.line for p in told] == [next(q.line for q in problems if (q.reason, q.field) == (p.reason, p.field))
+                                      for p in told]
 
 
 def test_one_hash_twice_keeps_the_more_severe_category():

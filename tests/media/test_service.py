@@ -39,8 +39,10 @@ def test_banks_in_all_three_formats_import(session, tmp_path):
     lines = service.import_bank(session, write(tmp_path, "l.txt", bankfiles.lines([bankfiles.sha1()] * 2)),
                                 name="list", actor=Actor("t"))
     assert (vics.version, vics.entries, csv.entries, lines.entries) == (1, 4, 1, 1)
-    assert {b["name"]: b["entries"] for b in service.list_banks(session)} == {"vic": 4, "csvbank": 1, "list": 1}
-    detail = service.bank_detail(session, "vic")
+    banks = {b["name"]: b for b in service.list_banks(session, actor=Actor("t"))}
+    assert {name: b["entries"] for name, b in banks.items()} == {"vic": 4, "csvbank": 1, "list": 1}
+    assert banks["vic"]["categories"] == {"child_abuse": 2, "exploitive": 2} and banks["vic"]["imported_by"] == "t"
+    detail = service.bank_detail(session, "vic", actor=Actor("t"))
     assert detail["category_map"]["2"] == "exploitive" and detail["versions"][0]["source_name"] == "v.json"
     assert [e.action for e in audit.events(session, action="bank.import")] == ["bank.import"] * 3
 
@@ -69,11 +71,24 @@ def test_a_malformed_file_leaves_the_previous_version_in_place(session, tmp_path
     with pytest.raises(BankFormatError) as info:
         service.import_bank(session, write(tmp_path, "bad.csv", bad), name="b", actor=Actor("t"))
     assert info.value.problems[0].line == 3
-    assert service.bank_detail(session, "b")["version"] == 1
+    assert service.bank_detail(session, "b", actor=Actor("t"))["version"] == 1
     assert session.execute(select(func.count()).select_from(BankEntry)).scalar_one() == 1
     refused = audit.events(session, action="bank.import.refused")
     assert refused and refused[0].details["problems"][0].startswith("line 3")
     assert audit.verify(session).ok
+
+
+def test_banks_are_seen_by_analysts_and_administrators_and_imported_by_administrators_only(session, tmp_path):
+    path = write(tmp_path, "b.csv", bankfiles.csv([("md5", bankfiles.md5(), "child_abuse", "")]))
+    with pytest.raises(PermissionError):
+        service.import_bank(session, path, name="b", actor=Actor("anna", roles=["analyst"]))
+    service.import_bank(session, path, name="b", actor=Actor("adam", roles=["admin"]))
+    assert service.list_banks(session, actor=Actor("anna", roles=["analyst"]))[0]["entries"] == 1
+    for role in ("officer", "intake", "auditor"):
+        with pytest.raises(PermissionError):
+            service.list_banks(session, actor=Actor("x", roles=[role]))
+        with pytest.raises(PermissionError):
+            service.bank_detail(session, "b", actor=Actor("x", roles=[role]))
 
 
 def test_each_file_ends_up_known_new_unrated_or_non_pertinent(session, tmp_path):

@@ -64,7 +64,7 @@ def _log_in(page, base: str, uid: str) -> None:
     page.fill("input[name=user_id]", uid)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/queue")
+    page.wait_for_url(lambda url: url.startswith(base) and "/login" not in url)  # each role's first screen
 
 
 def _log_out(page) -> None:
@@ -205,3 +205,31 @@ def test_the_statistics_and_the_evaluation_of_warnings(server, browser, store, t
     assert "Tijd tot de volgende melding" in content and "Lees dit eerst" in content and "Selectie" in content
     assert page.locator("figure.chart svg").count() == 1
     _shot(page, "14-evaluation")
+
+
+def test_an_administrator_imports_a_bank_on_the_banks_screen(server, browser, tmp_path):
+    from media import bankfiles
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    _log_in(page, server, "adam")
+    assert page.url == f"{server}/banks"  # an administrator's first screen: no queue to land on
+    assert page.locator("header nav a").all_inner_texts() == ["Auditlog", "Invoer", "Banken"]
+    bad = tmp_path / "export.csv"
+    bad.write_bytes(bankfiles.csv([("md5", bankfiles.md5(), "X9", "") for _ in range(40)]))
+    page.set_input_files("input[name=file]", str(bad))
+    page.fill("input[name=name]", "nationaal")
+    page.click("form.bank-import button[type=submit]")
+    page.wait_for_selector("section.refused")
+    assert page.locator("section.refused tbody tr").count() == 1  # one problem, not one a row
+    _shot(page, "15-bank-refused")
+    good = tmp_path / "nationaal.csv"
+    good.write_bytes(bankfiles.csv([("md5", bankfiles.md5(), "X9", ""), ("sha1", bankfiles.sha1(), "X8", "")]))
+    page.set_input_files("input[name=file]", str(good))
+    page.fill("textarea[name=mapping]", "X9=child_abuse\nX8=exploitive")
+    page.click("form.bank-import button[type=submit]")
+    page.wait_for_selector("section.result")
+    assert "versie 1" in page.locator("section.result").inner_text()
+    _shot(page, "16-banks")
+    page.click("a[href='/banks/nationaal']")
+    assert "nationaal.csv" in page.locator("main").inner_text()
+    _shot(page, "17-bank")

@@ -13,6 +13,7 @@ SCREENS = {  # path (filled from the store) -> who may open it
     "/alerts": CASES, "/search": CASES, "/ingest": {"anna", "bram", "ida", "adam"}, "/audit": {"otto", "adam"},
     "/actionweeks": CASES, "/units/unassigned": CASES,
     "/stats": {"anna", "bram"}, "/stats/evaluation": {"anna", "bram"},  # view_stats: who steers the work
+    "/banks": {"anna", "bram", "adam"}, "/banks/known": {"anna", "bram", "adam"},
 }
 USERS = ("anna", "bram", "cor", "ida", "otto", "adam")
 
@@ -45,6 +46,8 @@ def test_each_role_opens_exactly_its_screens(client, store, uid):
     ("cor", "birth-date"), ("ida", "birth-date"), ("otto", "birth-date"), ("adam", "birth-date"),
     ("cor", "identify"), ("ida", "identify"), ("adam", "identify"),
     ("anna", "plan_week"), ("cor", "plan_week"), ("ida", "plan_week"), ("otto", "plan_week"), ("adam", "plan_week"),
+    ("anna", "import_bank"), ("bram", "import_bank"), ("cor", "import_bank"), ("ida", "import_bank"),
+    ("otto", "import_bank"),
 ])
 def test_each_role_is_refused_the_actions_it_may_not_take(client, store, uid, action):
     login(client, uid)
@@ -60,8 +63,10 @@ def test_each_role_is_refused_the_actions_it_may_not_take(client, store, uid, ac
                                 "note": "x"}),
                   "plan_week": ("/actionweeks", {"name": "w", "start": "2024-03-04", "end": "2024-03-08",
                                                  "warnings_per_day": "1", "searches_per_day": "1",
-                                                 "unit": "Limburg"})}[action]
-    assert client.post(path, data=data | {"csrf": token}).status_code == 403
+                                                 "unit": "Limburg"}),
+                  "import_bank": ("/banks", {"name": "known"})}[action]
+    files = {"file": ("b.csv", b"hash_type,hash\n")} if action == "import_bank" else None
+    assert client.post(path, data=data | {"csrf": token}, files=files).status_code == 403
 
 
 

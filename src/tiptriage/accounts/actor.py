@@ -30,6 +30,7 @@ ALLOWED = {NP_("action", "decide"): ("analyst", "team_lead"), NP_("action", "app
            NP_("action", "train"): ("team_lead", "admin"),  # the linkage model in use
            NP_("action", "classify"): ("analyst", "team_lead"),  # an analyst's category for a file
            NP_("action", "import_bank"): ("admin",),
+           NP_("action", "view_banks"): ("analyst", "team_lead", "admin"),  # which banks, versions, counts
            NP_("action", "acknowledge"): ("analyst", "team_lead", "officer"),
            NP_("action", "close"): ("analyst", "team_lead"),  # an investigation
            NP_("action", "view"): ("analyst", "team_lead", "officer"),  # cases: queue, reports, subjects, warnings

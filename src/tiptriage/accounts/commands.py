@@ -55,8 +55,9 @@ def list_(as_json: bool = typer.Option(False, "--json")) -> None:
     for column in (_("User id"), _("Name"), _("Roles"), _("Units"), _("State")):
         table.add_column(column)
     for d in docs:
+        state = _("disabled") if d["disabled"] else _("active")
         table.add_row(d["user_id"], d["display_name"], ", ".join(d["roles"]), ", ".join(d["units"]) or _("all"),
-                      _("disabled") if d["disabled"] else _("active"))
+                      state + (", " + _("through the identity provider") if d["external"] else ""))
     console.print(table)
 
 
@@ -81,7 +82,7 @@ def roles(user_id: str = typer.Argument(...), role: list[str] = typer.Option(...
 def _doc(user) -> dict:
     return {"user_id": user.user_id, "display_name": user.display_name, "roles": list(user.roles),
             "units": list(user.units), "language": user.language, "disabled": user.disabled,
-            "created_at": user.created_at, "created_by": user.created_by}
+            "external": users.is_external(user), "created_at": user.created_at, "created_by": user.created_by}
 
 
 tokens_app = typer.Typer(no_args_is_help=True, help="API tokens for service accounts and automated feeds.")

@@ -19,8 +19,9 @@ from tiptriage.i18n import N_, refusal
 
 # read: queue, reports, subjects, alerts, reviews; decide: decisions, alerts acknowledged; approve:
 # warnings approved or revoked; deliver; ingest; record: register checks and identifications;
-# subjects: possible matches answered, subjects merged and split.
-SCOPES = (N_("read"), N_("decide"), N_("approve"), N_("deliver"), N_("ingest"), N_("record"), N_("subjects"))
+# subjects: possible matches answered, subjects merged and split; import_bank: a bank file's new version.
+SCOPES = (N_("read"), N_("decide"), N_("approve"), N_("deliver"), N_("ingest"), N_("record"), N_("subjects"),
+          N_("import_bank"))
 PREFIX = "tt_"  # so a token found in a log or a script is recognisable as one
 
 

@@ -12,15 +12,18 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tiptriage.accounts.actor import ROLES, Actor, require, user_id
+from tiptriage.accounts.actor import ROLES, Actor, NotAllowed, require, user_id
 from tiptriage.accounts.models import User
 from tiptriage.audit import service as audit
 from tiptriage.db import utcnow
-from tiptriage.i18n import refusal
+from tiptriage.i18n import N_, refusal
 
 MAX_FAILURES = 5
 LOCK_MINUTES = 15
 MIN_PASSWORD = 12  # characters; a pass phrase, not a PIN
+# The password hash of an external account (OpenID Connect), followed by its issuer: no password
+# verifies against it (argon2 refuses it as a hash), so such an account logs in only through its provider.
+EXTERNAL = "!external:"
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 
@@ -102,6 +105,65 @@ def authenticate(session: Session, raw_id: str, password: str, *, now: datetime 
     return user
 
 
+def is_external(user: User) -> bool:
+    """An account the unit's identity provider vouches for (OpenID Connect): it has no password."""
+    return user.password_hash.startswith(EXTERNAL)
+
+
+def external_login(session: Session, *, issuer: str, provider: str, raw_id: object, display_name: str | None,
+                   groups: list[str], role_map: dict[str, list[str]], unit_map: dict[str, list[str]]) -> User:
+    """The account of a person the identity provider vouched for (its ID token already checked),
+    made or brought up to date from their groups: the roles the groups map to, and the units
+    ("*": every unit; no unit map at all: every unit). Refused — on record, with the groups —
+    when no group gives a role or (with a unit map) a unit, when the account is disabled, or when
+    the id is a local account with a password (the provider may not take it over)."""
+    def refused(msgid: str, **values: object) -> Exception:
+        audit.attempted(session, actor="anonymous", action="user.login_refused", entity="user",
+                        reason=msgid.format(provider=provider, **values),
+                        details={"via": "oidc", "issuer": issuer, "user_id": str(raw_id)[:64],
+                                 "groups": groups[:50]})
+        return refusal(NotAllowed, msgid, provider=provider, **values)
+
+    try:
+        uid = user_id(raw_id if isinstance(raw_id, str) else "")
+    except ValueError:
+        raise refused(N_("Login through {provider} refused: it gave no usable user id.")) from None
+    roles = sorted({role for group in groups for role in role_map.get(group, ())})
+    units = {unit for group in groups for unit in unit_map.get(group, ())}
+    if not roles:
+        raise refused(N_("Login through {provider} refused: none of your groups gives a role in tiptriage. "
+                      "Ask an administrator to map your group to a role."))
+    if unit_map and not units:
+        raise refused(N_("Login through {provider} refused: none of your groups gives a unit in tiptriage. "
+                      "Ask an administrator to map your group to a unit."))
+    units = set() if "*" in units else units
+    Actor(uid, roles=roles)  # a role map naming a role we do not have is refused here
+    user = session.execute(select(User).where(User.user_id == uid).with_for_update()).scalar_one_or_none()
+    if user is not None and not is_external(user):
+        raise refused(N_("Login through {provider} refused: {id} is a local account; log in with its password."),
+                      id=uid)
+    if user is not None and user.disabled:
+        raise refused(N_("Login through {provider} refused: the account {id} is disabled."), id=uid)
+    if user is None:
+        user = User(user_id=uid, display_name=(display_name or "").strip()[:200] or uid,
+                    password_hash=EXTERNAL + issuer, roles=roles, units=sorted(units), language="nl", disabled=False, failed_logins=0,
+                    created_at=utcnow(), created_by=f"oidc:{issuer}"[:64])
+        session.add(user)
+        session.flush()
+        audit.record(session, actor=uid, action="user.add", entity="user", entity_ids=[user.id],
+                     details={"user_id": uid, "roles": roles, "units": user.units, "via": "oidc",
+                              "groups": groups[:50]})
+    elif (user.roles, user.units) != (roles, sorted(units)):
+        before = {"roles": user.roles, "units": user.units}
+        user.roles, user.units = roles, sorted(units)
+        audit.record(session, actor=uid, action="user.roles", entity="user", entity_ids=[user.id],
+                     details={"user_id": uid, "before": before, "roles": roles, "units": user.units, "via": "oidc",
+                              "groups": groups[:50]})
+    audit.record(session, actor=uid, action="user.login", entity="user", entity_ids=[user.id],
+                 details={"via": "oidc", "issuer": issuer})
+    return user
+
+
 def _failed(session: Session, user: User | None, raw_id: str, now: datetime) -> None:
     details = {"user_id": user.user_id if user else raw_id[:64]}
     if user is not None and not user.disabled and not (user.locked_until and user.locked_until > now):
@@ -136,5 +198,5 @@ def _user(session: Session, raw_id: str) -> User:
     return user
 
 
-__all__ = ["ROLES", "actor_of", "add_user", "authenticate", "disable_user", "list_users",
+__all__ = ["ROLES", "actor_of", "add_user", "authenticate", "disable_user", "external_login", "list_users",
            "set_roles", "set_language"]

@@ -209,12 +209,12 @@ def raw(report_id: int = typer.Argument(..., help="The report's id in the store.
 
 
 @reports_app.command("quarantine")
-def quarantine(limit: int = typer.Option(50, min=1, max=10000), as_json: bool = typer.Option(False, "--json")) -> None:
-    """Refused input, newest first: file, record, report id, field and reason."""
+def quarantine(limit: int = typer.Option(50, min=1, max=10000), offset: int = typer.Option(0, min=0),
+               reason: str = typer.Option("list", "--reason", help="Why you look (recorded in the audit log)."),
+               as_json: bool = typer.Option(False, "--json")) -> None:
+    """Refused input, newest first: file, record, report id, field and reason (the reading is audited)."""
     with session() as s:
-        entries = documents.quarantine(s, limit=limit)
-        rows = [{"id": q.id, "at": q.at.isoformat(), "file": q.path, "record": q.record, "report_id": q.report_id,
-                 "field": q.field, "reason": q.reason, "raw_sha256": q.raw_sha256} for q in entries]
+        rows = documents.view_quarantine(s, actor=actor(), purpose=reason, limit=limit, offset=offset)
     if as_json:
         emit_json(rows)
         return

@@ -10,6 +10,7 @@ import hashlib
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tiptriage.accounts.actor import require
 from tiptriage.audit import service as audit
 from tiptriage.i18n import refusal
 from tiptriage.intake.compression import decompress
@@ -119,5 +120,15 @@ def _file_doc(f: FileRow) -> dict:
     }
 
 
-def quarantine(session: Session, *, limit: int = 50) -> list[QuarantineEntry]:
-    return list(session.execute(select(QuarantineEntry).order_by(QuarantineEntry.id.desc()).limit(limit)).scalars())
+def view_quarantine(session: Session, *, actor: str, purpose: str | None = None, limit: int = 50,
+                    offset: int = 0) -> list[dict]:
+    """Refused input, newest first: file, record, report id, field and reason. A reason may quote
+    the refused value (a name, an e-mail address), so reading it is on record as a consultation:
+    who, which entries, why. For those who bring report files in (the `ingest` action)."""
+    require(actor, "ingest")
+    rows = list(session.execute(select(QuarantineEntry).order_by(QuarantineEntry.id.desc())
+                                .limit(limit).offset(offset)).scalars())
+    audit.consulted(session, actor=actor, action="quarantine.view", entity="quarantine",
+                    entity_ids=[q.id for q in rows], reason=purpose, details={"limit": limit, "offset": offset})
+    return [{"id": q.id, "at": q.at.isoformat(), "file": q.path, "record": q.record, "report_id": q.report_id,
+             "field": q.field, "reason": q.reason, "raw_sha256": q.raw_sha256} for q in rows]

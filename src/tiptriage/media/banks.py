@@ -8,13 +8,14 @@ and any problem refuses the file, so a bad export never replaces a good bank ver
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 from tiptriage import hashtypes
-from tiptriage.i18n import refusal
+from tiptriage.i18n import N_, _, number, refusal
 from tiptriage.media.models import BANK_FORMATS, CATEGORIES
 
 IGNORE = "ignore"  # a mapping target: entries of that source category are left out of the bank
@@ -38,15 +39,58 @@ class BankRecord:
 
 @dataclass(frozen=True)
 class Problem:
+    """Where and why a bank file is refused. `reason` is the English text (the audit log, `--json`);
+    `msgid` and `values` say it in the reader's language (`said`). `more` counts further places
+    with the same problem, so one unmapped code in 10,000 rows is one problem, not 10,000."""
+
     reason: str
     line: int | None = None
     record: int | None = None
     field: str | None = None
+    msgid: str | None = dataclasses.field(default=None, compare=False, repr=False)
+    values: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
+    more: int = 0
 
     def __str__(self) -> str:
         where = ", ".join(f"{k} {v}" for k, v in (("line", self.line), ("record", self.record),
                                                    ("field", self.field)) if v is not None)
-        return f"{where}: {self.reason}" if where else self.reason
+        text = f"{where}: {self.reason}" if where else self.reason
+        return text + (f" (and {self.more} more)" if self.more else "")
+
+    def said(self) -> str:
+        """The reason in the reader's language, with how many more places have it."""
+        text = _(self.msgid, **self.values) if self.msgid else self.reason
+        return text + (" " + _("(and {n} more)", n=number(self.more)) if self.more else "")
+
+    def as_dict(self) -> dict:
+        return {"reason": self.reason, "line": self.line, "record": self.record, "field": self.field,
+                "more": self.more}
+
+
+def problem(msgid: str, /, *, line: int | None = None, record: int | None = None, field: str | None = None,
+            **values: object) -> Problem:
+    """A problem whose reason is a message (marked for translation where it is called)."""
+    return Problem(msgid.format(**values), line, record, field, msgid, values)
+
+
+def problem_of(error: ValueError, **where) -> Problem:
+    """A problem from a value check's refusal, keeping its message id when it has one."""
+    return Problem(str(error), **where, msgid=getattr(error, "msgid", None), values=getattr(error, "values", {}))
+
+
+def grouped(problems: list[Problem]) -> list[Problem]:
+    """One problem per reason and field, at its first place, counting the others (`more`)."""
+    first: dict[tuple, int] = {}
+    out: list[Problem] = []
+    for p in problems:
+        key = (p.reason, p.field)
+        if key in first:
+            i = first[key]
+            out[i] = replace(out[i], more=out[i].more + 1 + p.more)
+        else:
+            first[key] = len(out)
+            out.append(p)
+    return out
 
 
 class BankFormatError(Exception):
@@ -83,6 +127,17 @@ class ImportSettings:
                           types=", ".join(hashtypes.NAMES))
 
 
+def category_map(pairs: list[str]) -> dict[str, str]:
+    """A bank's source codes mapped to ours from CODE=CATEGORY pairs (`--map`, the import form)."""
+    mapping = {}
+    for pair in pairs:
+        code, sep, ours = pair.partition("=")
+        if not sep or not code.strip():
+            raise refusal(ValueError, "A mapping is CODE=CATEGORY, not {text}", text=pair)
+        mapping[code.strip()] = ours.strip()
+    return mapping
+
+
 def default_settings(fmt: str) -> ImportSettings:
     if fmt == "vics":
         return ImportSettings("vics", dict(VICS_DEFAULT_MAP))
@@ -112,6 +167,7 @@ def parse(data: bytes, settings: ImportSettings) -> list[BankRecord]:
         elif item is not None:
             records.append(item)
     if problems:
+        problems = grouped(problems)
         raise BankFormatError(problems[:MAX_PROBLEMS], max(0, len(problems) - MAX_PROBLEMS))
     return merge(records)
 
@@ -144,20 +200,37 @@ def _text(data: bytes) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
-        raise BankFormatError([Problem("not UTF-8 text", line=line)]) from None
+        raise BankFormatError([problem(N_("not UTF-8 text"), line=line)]) from None
 
 
 def _category(source: object, settings: ImportSettings) -> str:
     """Our category for a source code (IGNORE to leave the entry out); ValueError if unmapped."""
     if source is None or (isinstance(source, str) and not source.strip()):
         if settings.default_category is None:
-            raise ValueError("no category, and the bank has no default category")
+            raise refusal(ValueError, "no category, and the bank has no default category")
         return settings.default_category
     code = str(source).strip()
     if code in settings.category_map:
         return settings.category_map[code]
-    raise ValueError(f"category {code!r} has no mapping in this bank's settings "
-                     f"(mapped: {', '.join(sorted(settings.category_map)) or 'none'})")
+    raise refusal(ValueError, "category {code!r} has no mapping in this bank's settings (mapped: {mapped})",
+                  code=code, mapped=", ".join(sorted(settings.category_map)) or "-")
+
+
+def _normal(kind: hashtypes.HashType, value: object) -> str:
+    """`kind.normalise`, its refusal said in the reader's language (hashtypes sits below i18n)."""
+    try:
+        return kind.normalise(value)
+    except ValueError:
+        raise refusal(ValueError, "invalid {type} hash {value}: expected {digits} hex digits", type=kind.name,
+                      value=hashtypes.quoted(value), digits=kind.hex_digits) from None
+
+
+def _kind(name: str) -> hashtypes.HashType:
+    found = hashtypes.named(name)
+    if found is None:
+        raise refusal(ValueError, "unknown hash type {name} (expected one of {names})", name=hashtypes.quoted(name),
+                      names=", ".join(hashtypes.NAMES))
+    return found
 
 
 def _boolean(value: object) -> bool | None:
@@ -170,15 +243,18 @@ def _boolean(value: object) -> bool | None:
         return True
     if text in ("false", "0", "no", "n"):
         return False
-    raise ValueError(f"not true/false: {value!r}")
+    raise refusal(ValueError, "not true/false: {value!r}", value=value)
 
 
 def _quality(value: object) -> int | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    quality = int(value)
+    try:
+        quality = int(value)
+    except (TypeError, ValueError):
+        raise refusal(ValueError, "PDQ quality is not a whole number: {value!r}", value=value) from None
     if not 0 <= quality <= 100:
-        raise ValueError(f"PDQ quality out of 0..100: {quality}")
+        raise refusal(ValueError, "PDQ quality out of 0..100: {quality}", quality=quality)
     return quality
 
 
@@ -187,7 +263,7 @@ def _optional_text(value: object, limit: int = 2000) -> str | None:
         return None
     text = str(value).strip()
     if len(text) > limit:
-        raise ValueError(f"longer than {limit} characters")
+        raise refusal(ValueError, "longer than {limit} characters", limit=limit)
     return text or None
 
 
@@ -197,14 +273,14 @@ def _vics(data: bytes, settings: ImportSettings) -> Iterator[BankRecord | Proble
     try:
         doc = json.loads(_text(data))
     except json.JSONDecodeError as exc:
-        yield Problem(f"not valid JSON: {exc.msg}", line=exc.lineno)
+        yield problem(N_("not valid JSON: {error}"), line=exc.lineno, error=exc.msg)
         return
     if not isinstance(doc, dict) or not ("odata.metadata" in doc or "@odata.context" in doc):
-        yield Problem("not a VICS document: no 'odata.metadata' (v1.3) or '@odata.context' (v2.0)")
+        yield problem(N_("not a VICS document: no 'odata.metadata' (v1.3) or '@odata.context' (v2.0)"))
         return
     media = doc.get("value")
     if not isinstance(media, list):
-        yield Problem("'value' is not a list of media", field="value")
+        yield problem(N_("'value' is not a list of media"), field="value")
         return
     for number, item in enumerate(media, start=1):
         yield from _vics_media(number, item, settings)
@@ -212,7 +288,7 @@ def _vics(data: bytes, settings: ImportSettings) -> Iterator[BankRecord | Proble
 
 def _vics_media(number: int, item: object, settings: ImportSettings) -> Iterator[BankRecord | Problem]:
     if not isinstance(item, dict):
-        yield Problem("a media record is not an object", record=number)
+        yield problem(N_("a media record is not an object"), record=number)
         return
     try:
         category = _category(item.get("Category"), settings)
@@ -221,12 +297,12 @@ def _vics_media(number: int, item: object, settings: ImportSettings) -> Iterator
                   "victim_identified": _boolean(item.get("VictimIdentified")),
                   "ref": _optional_text(item.get("MediaID"), 200)}
     except ValueError as exc:
-        yield Problem(str(exc), record=number)
+        yield problem_of(exc, record=number)
         return
     hashes, problems = _vics_hashes(number, item)
     yield from problems
     if not hashes and not problems:
-        yield Problem("media record has no MD5, SHA1 or other usable hash", record=number)
+        yield problem(N_("media record has no MD5, SHA1 or other usable hash"), record=number)
     if category == IGNORE or problems:
         return
     for hash_type, value, quality in hashes:
@@ -240,21 +316,21 @@ def _vics_hashes(number: int, item: dict) -> tuple[list[tuple[str, str, int | No
         name = kind.name.upper()
         if item.get(name) not in (None, ""):
             try:
-                hashes.append((kind.name, kind.normalise(item[name]), None))
+                hashes.append((kind.name, _normal(kind, item[name]), None))
             except ValueError as exc:
-                problems.append(Problem(str(exc), record=number, field=name))
+                problems.append(problem_of(exc, record=number, field=name))
     alternatives = item.get("AlternativeHashes") or []
     if not isinstance(alternatives, list):
-        return hashes, problems + [Problem("not a list", record=number, field="AlternativeHashes")]
+        return hashes, problems + [problem(N_("not a list"), record=number, field="AlternativeHashes")]
     for alt in alternatives:
         kind = hashtypes.named(alt.get("HashName")) if isinstance(alt, dict) else None
         if kind is None:
             continue  # PhotoDNA and other hashes we cannot compute are skipped, not refused
         try:
             quality = _quality(alt.get("Quality")) if kind.has_quality else None
-            hashes.append((kind.name, kind.normalise(alt.get("HashValue")), quality))
+            hashes.append((kind.name, _normal(kind, alt.get("HashValue")), quality))
         except ValueError as exc:
-            problems.append(Problem(str(exc), record=number, field=f"AlternativeHashes/{alt.get('HashName')}"))
+            problems.append(problem_of(exc, record=number, field=f"AlternativeHashes/{alt.get('HashName')}"))
     return hashes, problems
 
 
@@ -269,7 +345,8 @@ def _csv(data: bytes, settings: ImportSettings) -> Iterator[BankRecord | Problem
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     missing = [c for c in CSV_REQUIRED if c not in header]
     if missing:
-        yield Problem(f"header lacks column(s) {', '.join(missing)} (needs hash_type,hash[,category,...])", line=1)
+        yield problem(N_("header lacks column(s) {columns} (needs hash_type,hash[,category,...])"), line=1,
+                      columns=", ".join(missing))
         return
     reader.fieldnames = header
     for row in reader:
@@ -278,12 +355,12 @@ def _csv(data: bytes, settings: ImportSettings) -> Iterator[BankRecord | Problem
 
 def _csv_row(line: int, row: dict, settings: ImportSettings) -> BankRecord | Problem | None:
     if None in row:
-        return Problem("more fields than the header has columns", line=line)
+        return problem(N_("more fields than the header has columns"), line=line)
     field_name = "hash_type"
     try:
-        kind = hashtypes.get(row.get("hash_type") or "")
+        kind = _kind(row.get("hash_type") or "")
         field_name = "hash"
-        value = kind.normalise(row.get("hash"))
+        value = _normal(kind, row.get("hash"))
         field_name = "category"
         category = _category(row.get("category"), settings)
         field_name = "victim_identified"
@@ -293,7 +370,7 @@ def _csv_row(line: int, row: dict, settings: ImportSettings) -> BankRecord | Pro
         field_name = "series"
         series, ref = _optional_text(row.get("series")), _optional_text(row.get("ref"), 200)
     except ValueError as exc:
-        return Problem(str(exc), line=line, field=field_name)
+        return problem_of(exc, line=line, field=field_name)
     if category == IGNORE:
         return None
     return BankRecord(kind.name, value, category, _optional_text(row.get("category"), 64), series, victim,
@@ -313,10 +390,10 @@ def _lines(data: bytes, settings: ImportSettings) -> Iterator[BankRecord | Probl
             yield replace(kind, line=number)
             continue
         try:
-            value = kind.normalise(text)
+            value = _normal(kind, text)
             category = _category(None, settings)
         except ValueError as exc:
-            yield Problem(str(exc), line=number)
+            yield problem_of(exc, line=number)
             continue
         yield BankRecord(kind.name, value, category)
 
@@ -327,6 +404,7 @@ def _by_length(text: str) -> hashtypes.HashType | Problem:
     if len(kinds) == 1:
         return kinds[0]
     if kinds:
-        return Problem(f"{len(text)} hex digits are {' or '.join(k.title for k in kinds)}: give the bank's --hash-type")
+        return problem(N_("{n} hex digits are {types}: give the bank's hash type"), n=len(text),
+                       types=" or ".join(k.title for k in kinds))
     told = [k.title for k in hashtypes.ALL if len(hashtypes.of_length(k.hex_digits)) == 1]
-    return Problem(f"not an {' or '.join(told)} hash: {text[:80]!r}")
+    return problem(N_("not an {types} hash: {text!r}"), types=" or ".join(told), text=text[:80])

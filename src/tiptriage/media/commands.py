@@ -11,24 +11,13 @@ from tiptriage import hashtypes
 from tiptriage.cliutil import EXIT_SOME_REFUSED, EXIT_USAGE, actor, console, emit_json, err_console, refusals, session
 from tiptriage.i18n import _, message, number
 from tiptriage.media import service
-from tiptriage.media.banks import BankFormatError
+from tiptriage.media.banks import BankFormatError, category_map
 from tiptriage.media.hashing import DIHEDRAL, hash_file
 from tiptriage.media.lookup import lookup
 from tiptriage.media.models import BANK_FORMATS, CATEGORIES
 
 bank_app = typer.Typer(no_args_is_help=True, help="Hash banks: known material from VICS, CSV or plain lists.")
 media_app = typer.Typer(no_args_is_help=True, help="Matching of stored files: re-match, classify, changes.")
-
-
-def _category_map(pairs: list[str]) -> dict[str, str]:
-    mapping = {}
-    for pair in pairs:
-        code, sep, ours = pair.partition("=")
-        if not sep or not code.strip():
-            err_console.print(_("A mapping is CODE=CATEGORY, not {text}", text=pair))
-            raise typer.Exit(EXIT_USAGE)
-        mapping[code.strip()] = ours.strip()
-    return mapping
 
 
 @bank_app.command("import")
@@ -45,9 +34,14 @@ def import_(path: Path = typer.Argument(..., exists=True, dir_okay=False, help="
     if fmt is not None and fmt not in BANK_FORMATS or hash_type is not None and kind is None:
         err_console.print(_("Unknown format or hash type."))
         raise typer.Exit(EXIT_USAGE)
+    try:
+        categories = category_map(mapping)
+    except ValueError as exc:
+        err_console.print(message(exc))
+        raise typer.Exit(EXIT_USAGE) from None
     with session(create=True) as s:
         try:
-            result = service.import_bank(s, path, name=name, fmt=fmt, category_map=_category_map(mapping),
+            result = service.import_bank(s, path, name=name, fmt=fmt, category_map=categories,
                                          default_category=default_category, hash_type=kind and kind.name, actor=actor(),
                                          checkpoint=s.commit)
         except ValueError as exc:
@@ -64,13 +58,13 @@ def import_(path: Path = typer.Argument(..., exists=True, dir_okay=False, help="
 
 def _print_problems(exc: BankFormatError, as_json: bool) -> None:
     if as_json:
-        emit_json({"refused": True, "problems": [p.__dict__ for p in exc.problems], "more": exc.more})
+        emit_json({"refused": True, "problems": [p.as_dict() for p in exc.problems], "more": exc.more})
         return
     table = Table(title=_("Bank file refused; the bank is unchanged"))
     for column in (_("Line"), _("Record"), _("Field"), _("Reason")):
         table.add_column(column, overflow="fold")
     for p in exc.problems:
-        table.add_row(str(p.line or ""), str(p.record or ""), p.field or "", p.reason)
+        table.add_row(str(p.line or ""), str(p.record or ""), p.field or "", p.said())
     console.print(table)
     if exc.more:
         console.print(_("… and {n} more problems.", n=number(exc.more)))
@@ -107,7 +101,7 @@ def _print_run(summary: service.RunSummary) -> None:
 def list_(as_json: bool = typer.Option(False, "--json")) -> None:
     """The banks, their current version and number of live entries."""
     with session() as s:
-        rows = service.list_banks(s)
+        rows = service.list_banks(s, actor=actor())
     if as_json:
         emit_json(rows)
         return
@@ -123,7 +117,7 @@ def list_(as_json: bool = typer.Option(False, "--json")) -> None:
 def show(name: str = typer.Argument(..., help="The bank's name."), as_json: bool = typer.Option(False, "--json")) -> None:
     """One bank: its settings (category map), live entries by type and category, its versions."""
     with session() as s:
-        doc = service.bank_detail(s, name)
+        doc = service.bank_detail(s, name, actor=actor())
     if doc is None:
         err_console.print(_("No bank named {name}.", name=name))
         raise typer.Exit(EXIT_SOME_REFUSED)

@@ -204,21 +204,34 @@ def _insert_entries(session: Session, bank_id: int, version: int, records: list[
             for r in records[i:i + INSERT_BATCH]])
 
 
-def list_banks(session: Session) -> list[dict]:
-    counts = dict(session.execute(select(BankEntry.bank_id, func.count()).where(BankEntry.removed_version.is_(None))
-                                  .group_by(BankEntry.bank_id)).all())
-    return [{"id": b.id, "name": b.name, "format": b.format, "version": b.version, "entries": counts.get(b.id, 0),
-             "created_at": b.created_at.isoformat()}
+def list_banks(session: Session, *, actor: str) -> list[dict]:
+    """The banks with their live entries per category and their current version's import (who, when)."""
+    require(actor, "view_banks")
+    live = BankEntry.removed_version.is_(None)
+    per_category: dict[int, dict[str, int]] = {}
+    for bank_id, category, n in session.execute(select(BankEntry.bank_id, BankEntry.category, func.count())
+                                                .where(live).group_by(BankEntry.bank_id, BankEntry.category)):
+        per_category.setdefault(bank_id, {})[category] = n
+    current = {v.bank_id: v for v in session.execute(
+        select(BankVersion).join(Bank, (Bank.id == BankVersion.bank_id) & (Bank.version == BankVersion.version))
+    ).scalars()}
+    return [{"id": b.id, "name": b.name, "format": b.format, "version": b.version,
+             "entries": sum(per_category.get(b.id, {}).values()), "categories": per_category.get(b.id, {}),
+             "created_at": b.created_at.isoformat(),
+             "imported_at": current[b.id].imported_at.isoformat() if b.id in current else None,
+             "imported_by": current[b.id].imported_by if b.id in current else None}
             for b in session.execute(select(Bank).order_by(Bank.name)).scalars()]
 
 
-def bank_detail(session: Session, name: str) -> dict | None:
+def bank_detail(session: Session, name: str, *, actor: str) -> dict | None:
+    """One bank: its settings, live entries by hash type and category, its versions (newest last)."""
+    require(actor, "view_banks")
     bank = session.execute(select(Bank).where(Bank.name == name)).scalar_one_or_none()
     if bank is None:
         return None
     live = (select(BankEntry.hash_type, BankEntry.category, func.count())
             .where(BankEntry.bank_id == bank.id, BankEntry.removed_version.is_(None))
-            .group_by(BankEntry.hash_type, BankEntry.category))
+            .group_by(BankEntry.hash_type, BankEntry.category).order_by(BankEntry.hash_type, BankEntry.category))
     versions = session.execute(select(BankVersion).where(BankVersion.bank_id == bank.id)
                                .order_by(BankVersion.version)).scalars()
     return {"id": bank.id, "name": bank.name, "format": bank.format, "version": bank.version,

@@ -10,21 +10,26 @@ from datetime import date
 from typing import Literal
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from tiptriage import dossier, flows
 from tiptriage.accounts import tokens, users
 from tiptriage.accounts.actor import Actor
+from tiptriage.i18n import _
 from tiptriage.intake.formats import __file__ as formats_file
+from tiptriage.media import service as media
+from tiptriage.media.banks import BankFormatError
 from tiptriage.registry import service as registry
 from tiptriage.registry import views
 from tiptriage.subjects.identity import Identity
 from tiptriage.triage import service as triage
 from tiptriage.triage.models import QUEUE_STATUSES
 from tiptriage.web.auth import NotLoggedIn, work
-from tiptriage.web.uploads import ingest_uploads
+from tiptriage.web.banks import import_settings
+from tiptriage.web.uploads import import_bank_upload, ingest_uploads
 
 router = APIRouter(prefix="/api/v1", tags=["tiptriage"])
 PURPOSE = "api"
@@ -237,6 +242,39 @@ def split(subject_id: int, body: SplitBody, session: Session = Depends(work), wh
 def ingest(files: list[UploadFile] = File(...), session: Session = Depends(work), who: Caller = Depends(caller)) -> dict:
     """Report files through the whole data path, as `tiptriage ingest --json`."""
     return ingest_uploads(session, files, actor=who.may("ingest")).as_dict()
+
+
+@router.get("/banks")
+def banks(session: Session = Depends(work), who: Caller = Depends(caller)) -> list[dict]:
+    """The hash banks: format, current version (who imported it, when), live entries per category,
+    as `tiptriage bank list --json`."""
+    return media.list_banks(session, actor=who.may("read"))
+
+
+@router.get("/banks/{name}")
+def bank(name: str, session: Session = Depends(work), who: Caller = Depends(caller)) -> dict:
+    """One bank with its category map, entries and versions, as `tiptriage bank show --json`."""
+    doc = media.bank_detail(session, name, actor=who.may("read"))
+    if doc is None:
+        raise LookupError(name)
+    return doc
+
+
+@router.post("/banks/{name}/import", responses={422: {"description": "The file is refused; the bank is unchanged"}})
+def import_bank(name: str, file: UploadFile = File(...), fmt: str = Form("", alias="format"),
+                mapping: list[str] = Form([], alias="map", description="CODE=CATEGORY, as `--map`"),
+                default_category: str = Form(""),
+                hash_type: str = Form(""), session: Session = Depends(work), who: Caller = Depends(caller)):
+    """A bank file as the bank's next version, then the retro-match, as `tiptriage bank import --json`
+    (scope `import_bank`). A refused file answers 422 with each problem once: line, record, field."""
+    actor = who.may("import_bank")
+    try:
+        return import_bank_upload(session, file, name=name, actor=actor,
+                                  **import_settings(fmt, mapping, default_category, hash_type)).as_dict()
+    except BankFormatError as exc:
+        return JSONResponse({"error": _("Bank file {file} refused; the bank is unchanged", file=file.filename),
+                             "problems": [p.as_dict() | {"message": p.said()} for p in exc.problems],
+                             "more": exc.more}, status_code=422)
 
 
 @router.get("/schemas/report.json")

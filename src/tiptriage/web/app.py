@@ -22,7 +22,7 @@ from tiptriage import i18n
 from tiptriage.i18n import _
 from tiptriage.accounts.actor import NotAllowed, OutOfView
 from tiptriage.config import get_settings, sqlite_path
-from tiptriage.web import actionweeks, api, auth, pages, stats, units
+from tiptriage.web import actionweeks, api, auth, banks, oidc, pages, stats, units
 from tiptriage.web.render import render
 
 STATIC = Path(__file__).parent / "static"
@@ -38,11 +38,14 @@ def create_app() -> FastAPI:
                        same_site="strict", https_only=settings.web_secure_cookies, max_age=None)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.state.settings, app.state.oidc = settings, oidc.client(settings)  # no provider configured: None
     app.include_router(auth.router)
+    app.include_router(oidc.router)
     app.include_router(pages.router)
     app.include_router(actionweeks.router)
     app.include_router(units.router)
     app.include_router(stats.router)
+    app.include_router(banks.router)
     app.include_router(api.router)
     app.add_api_route("/api/docs", _api_docs, include_in_schema=False)
     app.add_exception_handler(auth.NotLoggedIn, _to_login)

@@ -89,7 +89,8 @@ def current_actor(user: User = Depends(current_user)) -> Actor:
 
 @router.get("/login")
 def login_form(request: Request, next: str = "/"):
-    return render(request, "login.html", {"next": _local(next), "refused": False})
+    return render(request, "login.html", {"next": _local(next), "refused": False,
+                                          "oidc_name": provider_name(request)})
 
 
 @router.post("/login", dependencies=[Depends(checked_csrf)])
@@ -97,12 +98,17 @@ def login(request: Request, user_id: str = Form(...), password: str = Form(...),
           session: Session = Depends(work)):
     user = users.authenticate(session, user_id, password)
     if user is None:
-        return render(request, "login.html", {"next": _local(next), "refused": True, "user_id": user_id},
-                      status_code=401)
+        return render(request, "login.html", {"next": _local(next), "refused": True, "user_id": user_id,
+                                              "oidc_name": provider_name(request)}, status_code=401)
+    start_session(request, user)
+    return RedirectResponse(_local(next), status_code=303)
+
+
+def start_session(request: Request, user: User) -> None:
+    """The session of a user just logged in (with a password or through the identity provider)."""
     request.session.clear()  # a new session for the new user: nothing of the anonymous one carries over
     request.session.update({"uid": user.user_id, "seen": int(time.time()), "lang": user.language,
                             "csrf": secrets.token_urlsafe(32)})
-    return RedirectResponse(_local(next), status_code=303)
 
 
 @router.post("/logout", dependencies=[Depends(checked_csrf)])
@@ -117,6 +123,11 @@ def language(request: Request, lang: str = Form(...), next: str = Form("/"), use
     users.set_language(session, user, i18n.choose(lang))
     request.session["lang"] = user.language
     return RedirectResponse(_local(next), status_code=303)
+
+
+def provider_name(request: Request) -> str | None:
+    """The identity provider's name for the login page's button, or None (local login only)."""
+    return request.app.state.settings.oidc_provider_name if request.app.state.oidc else None
 
 
 def _forget(request: Request) -> None:

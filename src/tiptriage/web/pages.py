@@ -13,8 +13,9 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
 from tiptriage import dossier, flows
-from tiptriage.accounts.actor import Actor, require, units_in_view
+from tiptriage.accounts.actor import Actor, may, require, units_in_view
 from tiptriage.i18n import message, refusal
+from tiptriage.intake import documents
 from tiptriage.outcomes import OUTCOMES
 from tiptriage.registry import service as registry
 from tiptriage.registry import views
@@ -30,6 +31,7 @@ from tiptriage.web.uploads import ingest_uploads
 
 router = APIRouter()
 PAGE = 50  # rows per queue page
+QUARANTINE_PAGE = 25  # refused inputs per page of the ingest screen
 WEB = "web"  # the purpose the audit log records for what a screen shows
 
 
@@ -42,9 +44,14 @@ def page(request: Request, session: Session, actor: Actor, name: str, context: d
     return render(request, name, {"actor": actor, "alerts_open": alerts, **context}, status_code=status_code)
 
 
+# The first screen of each kind of work: cases; else the banks (administrators), the ingest, the audit log.
+HOME = (("view", "/queue"), ("view_banks", "/banks"), ("ingest", "/ingest"), ("read_audit", "/audit"))
+
+
 @router.get("/")
-def home():
-    return RedirectResponse("/queue", status_code=303)
+def home(actor: Actor = Depends(current_actor)):
+    """The first screen the user's roles open (an administrator has no queue to land on)."""
+    return RedirectResponse(next((path for action, path in HOME if may(actor, action)), "/queue"), status_code=303)
 
 
 @router.get("/queue")
@@ -199,9 +206,10 @@ def acknowledge(alert_id: int, session: Session = Depends(work), actor: Actor = 
 
 
 @router.get("/ingest")
-def ingest_form(request: Request, session: Session = Depends(work), actor: Actor = Depends(current_actor)):
+def ingest_form(request: Request, page_no: int = Query(1, alias="page", ge=1), session: Session = Depends(work),
+                actor: Actor = Depends(current_actor)):
     require(actor, "ingest")
-    return page(request, session, actor, "ingest.html", {"summary": None})
+    return _ingest_page(request, session, actor, {"summary": None}, page_no)
 
 
 @router.post("/ingest", dependencies=[Depends(checked_csrf)])
@@ -212,7 +220,17 @@ def ingest(request: Request, files: list[UploadFile] = File(...), session: Sessi
     The upload lives in a folder only this process may read, removed when the request ends."""
     summary = ingest_uploads(session, files, actor=actor)
     errors = [e | {"file": Path(e["file"]).name if e.get("file") else ""} for e in summary.intake.errors]
-    return page(request, session, actor, "ingest.html", {"summary": summary, "errors": errors})
+    return _ingest_page(request, session, actor, {"summary": summary, "errors": errors}, 1)
+
+
+def _ingest_page(request: Request, session: Session, actor: Actor, context: dict, page_no: int):
+    """The ingest screen with the quarantine below it, newest first, a page at a time (its reading
+    is on record: a reason may quote a refused value)."""
+    rows = documents.view_quarantine(session, actor=actor, purpose=WEB, limit=QUARANTINE_PAGE + 1,
+                                     offset=(page_no - 1) * QUARANTINE_PAGE)
+    quarantine = [q | {"name": Path(q["file"]).name} for q in rows[:QUARANTINE_PAGE]]
+    return page(request, session, actor, "ingest.html",
+                context | {"quarantine": quarantine, "page_no": page_no, "more": len(rows) > QUARANTINE_PAGE})
 
 
 @router.get("/audit")
