@@ -33,13 +33,17 @@ from tiptriage.insight.scope import cell, min_cell, on_record, units_for
 from tiptriage.intake.models import Report, ReportedPersonRow
 from tiptriage.registry.models import PoliceWarning, WarningReport
 from tiptriage.subjects.models import SubjectMember
+from tiptriage.triage.facts import AGE_BANDS, age_band
 from tiptriage.triage.models import Decision, Recommendation, TriageState
 
 GROUPS = (N_("warned"), N_("searched"), N_("no_action"))
 SEARCH_OUTCOMES = ("CRIMINAL_CASE",)
 ACTION_RECOMMENDED = ("WARNING", "CRIMINAL_CASE")  # a NO_ACTION decision on these: no capacity
-AGE_BANDS = ((N_("under 18"), 0, 17), (N_("18-24"), 18, 24), (N_("25-39"), 25, 39), (N_("40 and older"), 40, 200))
-UNKNOWN_AGE = N_("age unknown")
+# The bands of triage.facts, the youth track's three as one: re-reports per group are few, and
+# finer bands would leave mostly suppressed cells.
+YOUTH = N_("under 18")
+YOUTH_BANDS = ("0-13", "14-15", "16-17")
+AGE_GROUPS = (YOUTH,) + tuple(words for code, words in AGE_BANDS.items() if code not in YOUTH_BANDS)
 AT_RISK_YEARS = (0.0, 0.5, 1.0, 1.5, 2.0, 2.5)
 YEAR_DAYS = 365.25
 CAVEATS = (
@@ -196,11 +200,9 @@ def _ages(session: Session, report_ids: list[int]) -> dict[int, int]:
     return ages
 
 
-def age_band(age: int | None) -> str:
-    for name, low, high in AGE_BANDS:
-        if age is not None and low <= age <= high:
-            return name
-    return UNKNOWN_AGE
+def age_group(age: int | None) -> str:
+    code = age_band(age)
+    return YOUTH if code in YOUTH_BANDS else AGE_BANDS[code]
 
 
 # --- the analysis -----------------------------------------------------------------------------------
@@ -266,8 +268,8 @@ def analyse(followed: list[Followed], minimum: int) -> dict:
         groups.append(entry)
     by_age = []
     for group, rows in by_group.items():
-        for band in [b for b, _, _ in AGE_BANDS] + [UNKNOWN_AGE]:
-            part = [r for r in rows if age_band(r.age) == band]
+        for band in AGE_GROUPS:
+            part = [r for r in rows if age_group(r.age) == band]
             if part:
                 by_age.append({"group": group, "age_band": band, **_summary(part, minimum)})
     return {"groups": groups, "by_age": by_age, "logrank": _logrank(by_group, minimum)}

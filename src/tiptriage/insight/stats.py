@@ -22,13 +22,10 @@ from tiptriage.insight.scope import cell, min_cell, on_record, shown, units_for
 from tiptriage.intake.models import Report
 from tiptriage.outcomes import OUTCOMES
 from tiptriage.registry.models import PoliceWarning
+from tiptriage.triage.facts import AGE_BANDS, age_band
 from tiptriage.triage.models import Decision, Recommendation, TriageState
 
 BACKLOG_STATUSES = ("open", "reopened", "awaiting_approval")
-# (name, lowest age, highest age): the youth track's bands, then adults
-AGE_BANDS = ((N_("under 14"), 0, 13), (N_("14-15"), 14, 15), (N_("16-17"), 16, 17), (N_("18-24"), 18, 24),
-             (N_("25-39"), 25, 39), (N_("40 and older"), 40, 200))
-UNKNOWN_AGE = N_("age unknown")
 # (name, up to this many days waiting)
 BACKLOG_AGES = ((N_("under a week"), 7), (N_("1-4 weeks"), 28), (N_("1-3 months"), 91), (N_("3-12 months"), 365),
                 (N_("over a year"), None))
@@ -127,19 +124,11 @@ def _decision_days(rows: list[dict], decided: dict[int, datetime], minimum: int)
             "p90": shown(len(days), minimum, round(p90, 1) if p90 is not None else None)}
 
 
-def age_band(age: int | None) -> str:
-    for name, low, high in AGE_BANDS:
-        if age is not None and low <= age <= high:
-            return name
-    return UNKNOWN_AGE
-
-
 def _age_bands(rows: list[dict], minimum: int) -> dict:
-    bands = Counter(age_band(r["age"]) for r in rows)
+    bands = Counter(age_band(r["age"]) for r in rows)  # the bands of triage.facts, as the queue filters
     known = [r["age"] for r in rows if r["age"] is not None]
     young = sum(a < 18 for a in known)
-    return {"bands": [{"band": name, "reports": cell(bands[name], minimum)}
-                      for name in [b for b, _, _ in AGE_BANDS] + [UNKNOWN_AGE]],
+    return {"bands": [{"band": words, "reports": cell(bands[code], minimum)} for code, words in AGE_BANDS.items()],
             # the share gives back both counts: shown only when neither is a small one
             "youth_share": (round(young / len(known), 3)
                             if known and not any(0 < k < minimum for k in (young, len(known) - young)) else None),

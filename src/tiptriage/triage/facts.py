@@ -204,17 +204,19 @@ def _schema() -> dict[str, tuple[str, bool]]:
 FACT_SCHEMA: dict[str, tuple[str, bool]] = _schema()
 RISK_ITEMS = (N_("access_to_children"), N_("prior_sexual_offence"), N_("prior_record"))
 
-# The age bands the queue filters by and statistics count in: the person's age at the incident
-# (`age` above). The youth track's line (settings.youth_age, 18 by default) falls on a band edge.
-AGE_BANDS = {"0-15": N_("under 16"), "16-17": N_("16 or 17"), "18-24": N_("18 to 24"), "25-39": N_("25 to 39"),
-             "40+": N_("40 or older"), "unknown": N_("age unknown")}
+# The age bands the queue filters by and statistics count in (code: words), from the person's age
+# at the incident (`age` above): the youth track's bands, then adults. The youth track's line
+# (settings.youth_age, 18 by default) falls on a band edge.
+AGE_BANDS = {"0-13": N_("under 14"), "14-15": N_("14-15"), "16-17": N_("16-17"), "18-24": N_("18-24"),
+             "25-39": N_("25-39"), "40+": N_("40 and older"), "unknown": N_("age unknown")}
+_LOWEST = (("40+", 40), ("25-39", 25), ("18-24", 18), ("16-17", 16), ("14-15", 14))  # a band's lowest age
 
 
 def age_band(age: int | None) -> str:
+    """The code of the band an age falls in (a key of AGE_BANDS)."""
     if age is None:
         return "unknown"
-    return next((band for band, low in (("40+", 40), ("25-39", 25), ("18-24", 18), ("16-17", 16)) if age >= low),
-                "0-15")
+    return next((band for band, low in _LOWEST if age >= low), "0-13")
 
 
 def derive_facts(report: ReportInput, history: SubjectHistory, settings: FactSettings = FactSettings()) -> Facts:

@@ -23,10 +23,10 @@ BATCH = 5000
 def _band(age):  # as triage.facts.age_band; a migration keeps its own copy so later changes cannot alter it
     if age is None:
         return "unknown"
-    for band, low in (("40+", 40), ("25-39", 25), ("18-24", 18), ("16-17", 16)):
+    for band, low in (("40+", 40), ("25-39", 25), ("18-24", 18), ("16-17", 16), ("14-15", 14)):
         if age >= low:
             return band
-    return "0-15"
+    return "0-13"
 
 
 def upgrade() -> None:
