@@ -4,19 +4,34 @@ from __future__ import annotations
 
 
 class IntakeError(Exception):
+    """A refusal. `reason` is English (the quarantine table and the audit log keep English); an
+    error made with `worded` also keeps its message id and values, so the reader is told it in
+    their own language (`said`)."""
+
     def __init__(self, path: str, reason: str, *, report_id: str | None = None,
-                 field: str | None = None, record: int | None = None, raw: bytes | None = None):
+                 field: str | None = None, record: int | None = None, raw: bytes | None = None,
+                 msgid: str | None = None, values: dict | None = None):
         self.path = path
         self.reason = reason
         self.report_id = report_id
         self.field = field
         self.record = record
         self.raw = raw
+        self.msgid = msgid
+        self.values = values or {}
         super().__init__(self.message)
+
+    @classmethod
+    def worded(cls, path: str, msgid: str, /, *, report_id: str | None = None, field: str | None = None,
+               record: int | None = None, raw: bytes | None = None, **values: object) -> IntakeError:
+        """A refusal whose reason is a message id (marked with N_ where it is written) and values."""
+        return cls(path, msgid.format(**values), report_id=report_id, field=field, record=record, raw=raw,
+                   msgid=msgid, values=values)
 
     def __reduce__(self):
         # Errors cross process boundaries (parallel parsing); the default reduce loses the fields.
-        return (_rebuild, (self.path, self.reason, self.report_id, self.field, self.record, self.raw))
+        return (_rebuild, (self.path, self.reason, self.report_id, self.field, self.record, self.raw,
+                           self.msgid, self.values))
 
     @property
     def message(self) -> str:
@@ -29,10 +44,20 @@ class IntakeError(Exception):
             where.append(f"field {self.field}")
         return f"{': '.join(where)}: {self.reason}"
 
+    @property
+    def said(self) -> str:
+        """The reason in the reader's language (as English when it has no message id yet)."""
+        from tiptriage.i18n import Words, _
+
+        if not self.msgid:
+            return self.reason
+        return _(self.msgid, **{k: v.said() if isinstance(v, Words) else v for k, v in self.values.items()})
+
     def as_dict(self) -> dict:
         return {"file": self.path, "record": self.record, "report_id": self.report_id,
                 "field": self.field, "reason": self.reason}
 
 
-def _rebuild(path, reason, report_id, field, record, raw) -> IntakeError:
-    return IntakeError(path, reason, report_id=report_id, field=field, record=record, raw=raw)
+def _rebuild(path, reason, report_id, field, record, raw, msgid=None, values=None) -> IntakeError:
+    return IntakeError(path, reason, report_id=report_id, field=field, record=record, raw=raw,
+                       msgid=msgid, values=values)
