@@ -156,7 +156,20 @@ def test_lookalike_letters_are_read_as_latin_and_flagged_for_the_analyst(session
                                   Report.intake_flags).order_by(Report.version)).all()
     assert [tuple(r[:4]) for r in rows] == [("BKA", "AB-7", 1, "plain"), ("BKA", "AB-7", 2, "lookalike")]
     assert rows[0].intake_flags == [] and rows[1].intake_flags == [
-        ["lookalike", "source", "B\u041aA", "BKA"], ["lookalike", "external_id", "\u0410B-7", "AB-7"]]
+        ["lookalike", "source", "B\u041aA", "BKA"], ["lookalike", "external_id", "\u0410B-7", "AB-7"],
+        ["lookalike", "identifier", "p1 screen_name \u0440\u0430\u0443\u0440\u0430l", "paypal"]]
+    person = session.execute(select(Report).where(Report.version == 2)).scalar_one().persons[0]
+    assert person.identifiers[0].value == "\u0440\u0430\u0443\u0440\u0430l"  # an identifier is kept as received
+
+
+def test_reports_show_tells_the_analyst_of_lookalikes_in_dutch(cli_env, tmp_path, monkeypatch):
+    monkeypatch.setenv("TIPTRIAGE_LANG", "nl")
+    shutil.copy(CORPUS / "lookalike-source.json", tmp_path / "b.json")
+    runner = CliRunner()
+    assert runner.invoke(app, ["ingest", str(tmp_path), "--json"]).exit_code == 0
+    out = runner.invoke(app, ["reports", "show", "1"], catch_exceptions=False).stdout
+    assert "de bron B\u041aA bevat gelijkende letters uit een ander schrift; gelezen als BKA" in out
+    assert "de identificatie p1 screen_name \u0440\u0430\u0443\u0440\u0430l bevat gelijkende letters" in out
 
 
 @pytest.mark.parametrize("text, read", [

@@ -171,12 +171,15 @@ def _print_recommendation(triage: dict | None) -> None:
         console.print(escape(f"  • {str(r['at'])[:16]} {r['actor']}: {_analyst_record(r)} — {r['note']}"))
 
 
-FLAG_FIELDS = (N_("source"), N_("external_id"))
+FLAG_FIELDS = (N_("source"), N_("external_id"), N_("identifier"))
 
 
 def _flag(flag: list) -> str:
     """What intake noticed (reports.intake_flags), said for the analyst."""
     kind, field, received, read = flag
+    if kind == "lookalike" and field == "identifier":
+        return _("the identifier {received} mixes in look-alike letters of another script (as if {read}); "
+                 "kept as received", received=received, read=read)
     if kind == "lookalike":
         return _("the {field} {received} mixes in look-alike letters of another script; read as {read} "
                  "(the raw document keeps what was received)", field=_(field), received=received, read=read)

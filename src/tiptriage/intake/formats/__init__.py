@@ -95,15 +95,20 @@ def _lookalikes_read(item: Parsed) -> Parsed:
     """A report whose source or id mixes in look-alike letters of another script ("BКA" with a
     Cyrillic К): read as the Latin letters, so it is the same report as the one spelled plainly
     (de-duplication, versions), and flagged for the analyst with what was received (the raw
-    document keeps it byte for byte)."""
+    document keeps it byte for byte). Identifiers with look-alikes are flagged only."""
     r = item.report
-    if r.source.isascii() and r.external_id.isascii():  # nearly every report
-        return item
     flags, fields = [], {}
-    for name in ("source", "external_id"):
-        received = getattr(r, name)
-        read = latin_lookalikes(received)
-        if read is not None:
-            flags.append((LOOKALIKE, name, received, read))
-            fields[name] = read
+    if not (r.source.isascii() and r.external_id.isascii()):  # nearly every report is
+        for name in ("source", "external_id"):
+            received = getattr(r, name)
+            read = latin_lookalikes(received)
+            if read is not None:
+                flags.append((LOOKALIKE, name, received, read))
+                fields[name] = read
+    # A person's identifier ("раураl" as a screen name) is flagged, not changed: it is what the
+    # platform recorded, and linkage compares it as such.
+    for person in r.persons:
+        for i in person.identifiers:
+            if not i.value.isascii() and (read := latin_lookalikes(i.value)) is not None:
+                flags.append((LOOKALIKE, "identifier", f"{person.ref} {i.kind} {i.value}", read))
     return Parsed(replace(r, **fields, flags=r.flags + tuple(flags)), item.raw) if flags else item
