@@ -220,3 +220,20 @@ def test_a_fifo_is_refused_in_dutch_by_default(cli_env, tmp_path, monkeypatch):
         result = CliRunner().invoke(app, ["ingest", str(tmp_path)], catch_exceptions=False)
     assert result.exit_code == 1
     assert "pipe.xml" in result.stdout and "geen gewoon bestand (FIFO): niet gelezen" in result.stdout
+    later = CliRunner().invoke(app, ["reports", "quarantine"], catch_exceptions=False).stdout
+    assert "geen gewoon bestand (FIFO): niet gelezen" in later  # recorded in English, said in Dutch
+    recorded = json.loads(CliRunner().invoke(app, ["reports", "quarantine", "--json"]).stdout)
+    assert recorded[0]["reason"] == "not a regular file (FIFO): not read"
+
+
+def test_recorded_refusals_are_said_again_in_the_readers_language():
+    from tiptriage.i18n import language
+    from tiptriage.intake.documents import _worded
+    from tiptriage.intake.errors import said_again
+
+    with language("nl"):
+        assert said_again("the key 'ref' appears twice in one object: which value is meant cannot be known",
+                          _worded()) == "de sleutel 'ref' komt twee keer voor in één object: welke waarde bedoeld is, valt niet te weten"
+        assert said_again("refused with its file details document 1.file-8.xml", _worded()) == (
+            "geweigerd samen met zijn bestandsgegevensdocument 1.file-8.xml")
+        assert said_again("malformed XML (line 1): x", _worded()) == "malformed XML (line 1): x"  # not yet worded

@@ -250,7 +250,7 @@ def quarantine(limit: int = typer.Option(50, min=1, max=10000), offset: int = ty
     for r in rows:
         table.add_row(str(r["id"]), r["at"][:19], *(shown(x) for x in (r["file"], str(r["record"] or ""),
                                                                         r["report_id"] or "", r["field"] or "",
-                                                                        r["reason"])))
+                                                                        r["said"])))
     console.print(table)
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import string
+from functools import cache
+
 
 class IntakeError(Exception):
     """A refusal. `reason` is English (the quarantine table and the audit log keep English); an
@@ -61,3 +65,41 @@ class IntakeError(Exception):
 def _rebuild(path, reason, report_id, field, record, raw, msgid=None, values=None) -> IntakeError:
     return IntakeError(path, reason, report_id=report_id, field=field, record=record, raw=raw,
                        msgid=msgid, values=values)
+
+
+def said_again(reason: str, msgids: tuple[str, ...]) -> str:
+    """A reason as recorded (English, in the quarantine) in the reader's language, when it was
+    made from one of `msgids` (`IntakeError.worded`); else as recorded."""
+    from tiptriage.i18n import Words, _
+
+    for msgid in msgids:
+        found, kinds = _pattern(msgid)
+        match = found.fullmatch(reason)
+        if match:
+            values: dict[str, object] = {}
+            for name, text in match.groupdict().items():
+                if kinds[name] == "r":  # written with !r: the repr of a string
+                    import ast
+
+                    try:
+                        values[name] = ast.literal_eval(text)
+                    except (ValueError, SyntaxError):
+                        return reason
+                else:
+                    values[name] = text
+            if "kind" in values:  # a vocabulary word (discovery.kind_of)
+                values["kind"] = Words(str(values["kind"])).said()
+            return _(msgid, **values)
+    return reason
+
+
+@cache
+def _pattern(msgid: str) -> tuple[re.Pattern, dict[str, str]]:
+    kinds: dict[str, str] = {}
+    parts = []
+    for literal, name, _spec, conversion in string.Formatter().parse(msgid):
+        parts.append(re.escape(literal))
+        if name is not None:
+            kinds[name] = conversion or ""
+            parts.append(f"(?P<{name}>.*?)")
+    return re.compile("".join(parts), re.S), kinds
