@@ -14,7 +14,8 @@ The strategies follow the conventions a reader produces, so `read(write(report))
   exactly one reported person (a reader fills in the single reported person otherwise);
 - a file's recipients are all recipient refs when its action is send or share, else empty;
 - report and file annotations are sorted, unique, XML names;
-- date-times are UTC-aware, between 1990 and the end of 2024.
+- date-times are UTC-aware, between 1990 and the end of 2024;
+- sources and report ids have no look-alike letters of another script (read as Latin, flagged).
 
 `reports()` is the full shape (CyberTipline XML and tiptriage JSON carry all of it);
 `csv_reports()` is the single-person shape a CSV bulk list carries.
@@ -35,6 +36,7 @@ from tiptriage.intake.domain import (
     CLASSIFICATIONS, FILE_ACTIONS, IDENTIFIER_KINDS, IP_EVENTS, Address,
     FileHash, Identifier, IpEvent, ParsedReport, ReportedFile, ReportedPerson,
 )
+from tiptriage.safetext import latin_lookalikes
 
 _FAKE = Faker("nl_NL")
 
@@ -173,7 +175,13 @@ def persons(ref: str, role: str) -> st.SearchStrategy[ReportedPerson]:
     )
 
 
-_EXTERNAL_IDS = st.one_of(st.integers(100_000, 10**12).map(str), texts(max_size=v.MAX_ID))
+def identity(strategy: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    """A source or report id as a reader keeps it: one with look-alike letters of another script
+    is read as the Latin letters (and flagged), so the strategies draw none (test_hostile_corpus)."""
+    return strategy.filter(lambda s: latin_lookalikes(s) is None)
+
+
+_EXTERNAL_IDS = st.one_of(st.integers(100_000, 10**12).map(str), identity(texts(max_size=v.MAX_ID)))
 
 
 @st.composite
@@ -211,7 +219,7 @@ def reports(draw, *, source: st.SearchStrategy[str] | None = None, format: str =
             max_per_role: int = 2, max_files: int = 3) -> ParsedReport:
     people = draw(person_sets(max_per_role))
     return ParsedReport(
-        source=draw(source if source is not None else st.just("NCMEC")),
+        source=draw(identity(source) if source is not None else st.just("NCMEC")),
         external_id=draw(_EXTERNAL_IDS),
         format=format,
         incident_type=draw(optional(st.sampled_from(("Child Pornography (possession, manufacture, and "
@@ -248,8 +256,8 @@ def csv_reports(draw, *, source: st.SearchStrategy[str] | None = None) -> Parsed
             classification=draw(optional(st.sampled_from(CLASSIFICATIONS))), annotations=draw(flag_sets(3)),
             hashes=tuple(FileHash(t, draw(hex_digest(t))) for t in hashtypes.NAMES if t in kinds)))
     return ParsedReport(
-        source=draw(source if source is not None else texts("company", max_size=v.MAX_ID)),
-        external_id=draw(texts(max_size=v.MAX_ID)), format="csv",
+        source=draw(identity(source if source is not None else texts("company", max_size=v.MAX_ID))),
+        external_id=draw(identity(texts(max_size=v.MAX_ID))), format="csv",
         incident_type=draw(optional(texts())), incident_at=draw(optional(timestamps())),
         reporter=draw(optional(texts("company"))), annotations=draw(flag_sets()),
         persons=(person,) if person else (), files=tuple(files),

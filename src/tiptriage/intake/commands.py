@@ -10,8 +10,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from tiptriage.cliutil import EXIT_SOME_REFUSED, EXIT_USAGE, actor, console, emit_json, err_console, session
-from tiptriage.i18n import _, message, number
-from tiptriage import dossier, pipeline
+from tiptriage.i18n import N_, _, message, number
+from tiptriage import dossier, pipeline, safetext
 from tiptriage.intake import discovery, documents
 
 reports_app = typer.Typer(no_args_is_help=True, help="Stored reports.")
@@ -44,6 +44,12 @@ def ingest(paths: list[Path] = typer.Argument(..., help="Report files or folders
         raise typer.Exit(EXIT_SOME_REFUSED)
 
 
+def shown(value: object) -> str:
+    """Received text fit for the terminal: bidi controls and line breaks as visible codes
+    (safetext), and no Rich markup (a name "[red]x" is printed as it is)."""
+    return escape(safetext.shown(value))
+
+
 def _print_summary(result: pipeline.PipelineSummary) -> None:
     summary = result.intake
     table = Table(title=_("Ingest summary"), show_header=False)
@@ -69,7 +75,8 @@ def _print_summary(result: pipeline.PipelineSummary) -> None:
         for column in (_("File"), _("Record"), _("Report"), _("Field"), _("Reason")):
             errors.add_column(column, overflow="fold")
         for e in summary.errors[:200]:
-            errors.add_row(e["file"], str(e["record"] or ""), e["report_id"] or "", e["field"] or "", e["reason"])
+            errors.add_row(*(shown(x) for x in (e["file"], str(e["record"] or ""), e["report_id"] or "",
+                                                e["field"] or "", e.get("said") or e["reason"])))
         console.print(errors)
 
 
@@ -91,8 +98,8 @@ def list_(limit: int = typer.Option(50, min=1, max=10000), offset: int = typer.O
     for column in ("id", _("Source"), _("External id"), "v", _("Incident"), _("Persons"), _("Files")):
         table.add_column(column, no_wrap=column in ("id", _("Incident")))
     for r in rows:
-        table.add_row(str(r["id"]), r["source"], r["external_id"], str(r["version"]), (r["incident_at"] or "")[:10],
-                      str(r["persons"]), str(r["files"]))
+        table.add_row(str(r["id"]), shown(r["source"]), shown(r["external_id"]), str(r["version"]),
+                      (r["incident_at"] or "")[:10], str(r["persons"]), str(r["files"]))
     console.print(table)
     console.print(_("{total} reports in the store.", total=number(total)))
 
@@ -110,13 +117,15 @@ def show(report_id: int = typer.Argument(..., help="The report's id in the store
     if as_json:
         emit_json(doc)
         return
-    console.print(f"[bold]{_('Report')} {doc['id']}[/bold]  {doc['source']} {doc['external_id']} "
-                  f"v{doc['version']}  {doc['incident_type'] or ''}  {doc['incident_at'] or ''}")
+    console.print(f"[bold]{_('Report')} {doc['id']}[/bold]  {shown(doc['source'])} {shown(doc['external_id'])} "
+                  f"v{doc['version']}  {shown(doc['incident_type'] or '')}  {doc['incident_at'] or ''}")
+    for flag in doc.get("intake_flags") or ():
+        console.print(f"[bold yellow]{escape(_('Note'))}:[/bold yellow] {shown(_flag(flag))}")
     if doc["escalation"]:
-        console.print(f"[bold red]{escape(_('Escalated by the platform'))}:[/bold red] {escape(doc['escalation'])}")
+        console.print(f"[bold red]{escape(_('Escalated by the platform'))}:[/bold red] {shown(doc['escalation'])}")
     how = ", ".join(x for x in [doc["platform"] or ""] + [_(i["kind"]) for i in doc["incidents"]] if x)
     if how:
-        console.print(escape(f"{_('Where')}: {how}"))
+        console.print(shown(f"{_('Where')}: {how}"))
     persons = Table(title=_("Persons in report"))
     for column in ("ref", _("Role"), _("Name"), _("Born"), _("Identifiers"), "IP", _("Subject")):
         persons.add_column(column, overflow="fold")
@@ -128,7 +137,8 @@ def show(report_id: int = typer.Argument(..., help="The report's id in the store
         subject = "" if p["subject_id"] is None else f"{p['subject_id']}" + (
             f" ({_(link['decision'])}" + (f", {link['match_weight']:.1f}" if link["match_weight"] is not None else "")
             + ")" if link else "")
-        persons.add_row(p["ref"], _(p["role"]), name, p["date_of_birth"] or str(p["age"] or ""), ids, ips, subject)
+        persons.add_row(shown(p["ref"]), _(p["role"]), shown(name), p["date_of_birth"] or str(p["age"] or ""),
+                        shown(ids), shown(ips), subject)
     console.print(persons)
     files = Table(title=_("Files"))
     for column in ("ref", _("Action"), _("Distribution"), _("Classification"), _("Match"), _("Hashes")):
@@ -137,10 +147,11 @@ def show(report_id: int = typer.Argument(..., help="The report's id in the store
         match = f["match"]
         banks = ", ".join(sorted({f"{m['bank']} ({_(m['category'])})" for m in match["matches"]}))
         spread = f["distribution"]
-        files.add_row(f["ref"], _(f["action"]) if f["action"] else "", f"{_(spread['verdict'])} ({_(spread['basis'])})"
-                      if spread["verdict"] else "", f["classification"] or "",
+        files.add_row(shown(f["ref"]), _(f["action"]) if f["action"] else "",
+                      f"{_(spread['verdict'])} ({_(spread['basis'])})" if spread["verdict"] else "",
+                      shown(f["classification"] or ""),
                       " ".join(x for x in (_(match["status"]) if match["status"] else "", banks) if x),
-                      " ".join(f"{h['hash_type']}:{h['value'][:12]}…" for h in f["hashes"]))
+                      shown(" ".join(f"{h['hash_type']}:{h['value'][:12]}…" for h in f["hashes"])))
     console.print(files)
     _print_recommendation(doc["triage"])
 
@@ -158,6 +169,21 @@ def _print_recommendation(triage: dict | None) -> None:
         console.print(f"[bold]{_('Recorded by analysts')}[/bold]")
     for r in triage["analyst_records"]:
         console.print(escape(f"  • {str(r['at'])[:16]} {r['actor']}: {_analyst_record(r)} — {r['note']}"))
+
+
+FLAG_FIELDS = (N_("source"), N_("external_id"), N_("identifier"))
+
+
+def _flag(flag: list) -> str:
+    """What intake noticed (reports.intake_flags), said for the analyst."""
+    kind, field, received, read = flag
+    if kind == "lookalike" and field == "identifier":
+        return _("the identifier {received} mixes in look-alike letters of another script (as if {read}); "
+                 "kept as received", received=received, read=read)
+    if kind == "lookalike":
+        return _("the {field} {received} mixes in look-alike letters of another script; read as {read} "
+                 "(the raw document keeps what was received)", field=_(field), received=received, read=read)
+    return " ".join(str(x) for x in flag)
 
 
 def _analyst_record(r: dict) -> str:
@@ -222,8 +248,9 @@ def quarantine(limit: int = typer.Option(50, min=1, max=10000), offset: int = ty
     for column in ("id", _("When"), _("File"), _("Record"), _("Report"), _("Field"), _("Reason")):
         table.add_column(column, overflow="fold")
     for r in rows:
-        table.add_row(str(r["id"]), r["at"][:19], r["file"], str(r["record"] or ""), r["report_id"] or "",
-                      r["field"] or "", r["reason"])
+        table.add_row(str(r["id"]), r["at"][:19], *(shown(x) for x in (r["file"], str(r["record"] or ""),
+                                                                        r["report_id"] or "", r["field"] or "",
+                                                                        r["said"])))
     console.print(table)
 
 

@@ -14,6 +14,7 @@ from tiptriage.accounts.actor import require
 from tiptriage.audit import service as audit
 from tiptriage.i18n import refusal
 from tiptriage.intake.compression import decompress
+from tiptriage.intake.errors import said_again
 from tiptriage.intake.models import FileRow, QuarantineEntry, Report, ReportedPersonRow
 from tiptriage.intake.prepared import iso
 
@@ -85,7 +86,8 @@ def report_document(session: Session, report_id: int, *, actor: str, reason: str
         "reported_at": iso(report.reported_at), "reporter": report.reporter,
         "annotations": report.annotations, "platform": report.platform, "escalation": report.escalation,
         "batched": report.batched, "incidents": report.incidents, "reporter_contact": report.reporter_contact,
-        "law_enforcement": report.law_enforcement, "ingested_at": iso(report.ingested_at),
+        "law_enforcement": report.law_enforcement, "intake_flags": report.intake_flags or [],
+        "ingested_at": iso(report.ingested_at),
         "ingested_by": report.ingested_by,
         "raw": [{"seq": p.seq, "name": p.name, "sha256": p.sha256, "size": p.size} for p in report.raw_parts],
         "persons": [_person_doc(p) for p in report.persons],
@@ -131,4 +133,15 @@ def view_quarantine(session: Session, *, actor: str, purpose: str | None = None,
     audit.consulted(session, actor=actor, action="quarantine.view", entity="quarantine",
                     entity_ids=[q.id for q in rows], reason=purpose, details={"limit": limit, "offset": offset})
     return [{"id": q.id, "at": q.at.isoformat(), "file": q.path, "record": q.record, "report_id": q.report_id,
-             "field": q.field, "reason": q.reason, "raw_sha256": q.raw_sha256} for q in rows]
+             "field": q.field, "reason": q.reason, "said": said_again(q.reason, _worded()),
+             "raw_sha256": q.raw_sha256} for q in rows]
+
+
+def _worded() -> tuple[str, ...]:
+    """The refusals recorded from a message id, so the quarantine says them in the reader's language."""
+    from tiptriage.intake.discovery import LINK_BROKEN, LINK_LEAVES, NOT_REGULAR
+    from tiptriage.intake.formats.cybertip.reader import XINCLUDE
+    from tiptriage.intake.formats.tiptriage_json import DUPLICATE_KEY
+    from tiptriage.intake.parsing import REFUSED_WITH, SIBLING_OF_REFUSED
+
+    return (NOT_REGULAR, LINK_LEAVES, LINK_BROKEN, XINCLUDE, DUPLICATE_KEY, REFUSED_WITH, SIBLING_OF_REFUSED)

@@ -131,6 +131,9 @@ class ParsedReport:
     reporter_contact: Details = ()  # who at the platform to contact (NCMEC reportingPerson, contactPerson)
     law_enforcement: Details = ()  # police the platform already told, or that asked (agency, case number)
     extra: dict = field(default_factory=dict, compare=False, hash=False)
+    # What intake noticed for the analyst, as (kind, field, received, read as): a source or report
+    # id with look-alike letters of another script, read as the Latin ones for de-duplication.
+    flags: tuple[tuple[str, str, str, str], ...] = field(default=(), compare=False, hash=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,6 +40,8 @@ class Report(Base):
     incidents: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
     reporter_contact: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")  # [[name, text]]
     law_enforcement: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")  # [[name, text]]
+    # What intake noticed for the analyst: [[kind, field, received, read as]] (ParsedReport.flags).
+    intake_flags: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
     ingested_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     ingested_by: Mapped[str] = mapped_column(String(200))
 

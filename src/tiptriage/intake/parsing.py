@@ -10,10 +10,13 @@ from __future__ import annotations
 import gc
 import os
 import re
+import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
+from tiptriage.i18n import N_
+from tiptriage.intake.discovery import NOT_REGULAR, RefusedPath, kind_of
 from tiptriage.intake.domain import Parsed
 from tiptriage.intake.errors import IntakeError
 from tiptriage.intake.formats import read_file
@@ -39,9 +42,11 @@ def _read_bytes(path: Path, limit: int) -> bytes:
     # os.open/os.read rather than Path.open: no buffered file object per file (each file is read
     # once whole and its head once more while sniffing; that object cost 5-10 us a file).
     try:
-        fd = os.open(path, os.O_RDONLY)
+        fd = _open_regular(path)
     except OSError as exc:
         raise IntakeError(str(path), f"cannot read: {exc.strerror}") from None
+    if fd is None:
+        raise _not_regular(path)
     try:
         size = os.fstat(fd).st_size
         if size > limit:
@@ -67,8 +72,10 @@ def _read_bytes(path: Path, limit: int) -> bytes:
 def _head(path: Path) -> bytes | None:
     """The first SNIFF_BYTES of a file, None when it cannot be read (the main pass says why)."""
     try:
-        fd = os.open(path, os.O_RDONLY)
+        fd = _open_regular(path)
     except OSError:
+        return None
+    if fd is None:
         return None
     try:
         return os.read(fd, SNIFF_BYTES)
@@ -76,6 +83,29 @@ def _head(path: Path) -> bytes | None:
         return None
     finally:
         os.close(fd)
+
+
+def _open_regular(path: Path) -> int | None:
+    """A descriptor of `path` when it is a regular file, None when it is not (it is then never
+    opened, or, if it was swapped for one after the check, closed unread). Discovery refuses such
+    files by name already; this holds for every path, and for one replaced meanwhile: the check is
+    made before opening (a FIFO would block the open, a device may act on it) and again on what was
+    opened, without blocking."""
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        return None
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        return None
+    return fd
+
+
+def _not_regular(path: Path) -> IntakeError:
+    try:
+        kind = kind_of(os.stat(path).st_mode)
+    except OSError:
+        kind = None
+    return IntakeError.worded(str(path), NOT_REGULAR, kind=kind or "?")
 
 
 def _items(path: Path, limit: int) -> Iterator:
@@ -184,11 +214,27 @@ def _siblings(files: list[Path], limit: int, workers: int) -> tuple[dict, list, 
     for path, items in found:
         seen.add(path)
         for item in items:
-            if isinstance(item, SiblingFile):
-                by_report.setdefault((path.parent, item.report_id), []).append(item)
-            else:
+            if isinstance(item, IntakeError):
+                item.report_id = item.report_id or _report_id_in(item.raw)
                 errors.append(item)
+                if not item.report_id:  # whose it is cannot be read: refused alone (README)
+                    continue
+            # A refused document stays in its report's group, so the report is refused with it.
+            by_report.setdefault((path.parent, item.report_id), []).append(item)
     return by_report, errors, seen
+
+
+# The <reportId> of a file-details document the reader refused (malformed, a value out of bounds):
+# enough to refuse the report it belongs to with it, rather than store that report without it.
+_REPORT_ID = re.compile(rb"<(?:[\w.-]+:)?reportId\s*>\s*([^<]{1,200}?)\s*</(?:[\w.-]+:)?reportId\s*>")
+
+
+def _report_id_in(raw: bytes | None) -> str | None:
+    found = _REPORT_ID.search(raw or b"")
+    if not found:
+        return None
+    text = found.group(1).decode("utf-8", "replace").strip()
+    return text if text.isprintable() and text else None
 
 
 def _parallel(files: list[Path], workers: int) -> bool:
@@ -254,6 +300,11 @@ def candidates(files: list[Path], *, limit: int, on_file: Callable[[Path], None]
     documents: when one of them, or the report, is refused, the report and all its siblings are
     refused together (nothing half-stored).
     """
+    refused = [f for f in files if isinstance(f, RefusedPath)]
+    for path in refused:  # never opened: not a regular file, or a link out of its folder
+        yield IntakeError.worded(str(path), path.msgid, **path.values)
+    if refused:
+        files = [f for f in files if not isinstance(f, RefusedPath)]
     siblings, errors, sibling_paths = _siblings(files, limit, workers)
     yield from errors
     for path, items in _read_all([f for f in files if f not in sibling_paths], limit, workers, siblings, sqlite,
@@ -276,29 +327,42 @@ def candidates(files: list[Path], *, limit: int, on_file: Callable[[Path], None]
         if on_file:
             on_file(path)
     if on_file:
-        for path in sibling_paths:
+        for path in [*sibling_paths, *refused]:
             on_file(path)
     for (_, report_id), orphans in siblings.items():
         for s in orphans:
+            if isinstance(s, IntakeError):  # refused in the first pass, and said so there
+                continue
             yield IntakeError(s.path, "file details for a report that is not in the same folder",
                               report_id=report_id, field="fileDetails/reportId", raw=s.raw)
 
 
-def _joined(path: Path, item: Parsed, extra: list[SiblingFile]) -> Iterator:
+def _joined(path: Path, item: Parsed, extra: list[SiblingFile | IntakeError]) -> Iterator:
     report = item.report
+    bad = next((s for s in extra if isinstance(s, IntakeError)), None)
+    if bad is not None:  # a file-details document of this report was refused: the report with it
+        yield IntakeError.worded(str(path), REFUSED_WITH, name=Path(bad.path).name, report_id=report.external_id,
+                                 raw=item.raw)
+        yield from _refuse_siblings([s for s in extra if isinstance(s, SiblingFile)], path)
+        return
     if extra:
         try:
             report = join_files(report, extra)
         except IntakeError as exc:
             yield exc
-            yield IntakeError(str(path), f"refused with its file details document {Path(exc.path).name}",
-                              report_id=report.external_id, raw=item.raw)
+            yield IntakeError.worded(str(path), REFUSED_WITH, name=Path(exc.path).name,
+                                     report_id=report.external_id, raw=item.raw)
             yield from _refuse_siblings([s for s in extra if s.path != exc.path], path)
             return
     yield Candidate(report, [(path.name, item.raw)] + [(Path(s.path).name, s.raw) for s in extra])
 
 
-def _refuse_siblings(extra: list[SiblingFile], report_path: Path) -> Iterator[IntakeError]:
+REFUSED_WITH = N_("refused with its file details document {name}")
+SIBLING_OF_REFUSED = N_("file details of a report that was refused ({name})")
+
+
+def _refuse_siblings(extra: list, report_path: Path) -> Iterator[IntakeError]:
     for s in extra:
-        yield IntakeError(s.path, f"file details of a report that was refused ({report_path.name})",
-                          report_id=s.report_id, raw=s.raw)
+        if isinstance(s, SiblingFile):  # a refused one was said in the first pass
+            yield IntakeError.worded(s.path, SIBLING_OF_REFUSED, name=report_path.name, report_id=s.report_id,
+                                     raw=s.raw)

@@ -44,7 +44,7 @@ class Prepared(NamedTuple):
     external_id: str
     content_sha256: str
     path_name: str  # the report document's file name, for a refusal by the database
-    report: tuple  # REPORT_COLUMNS from "format" to "annotations"
+    report: tuple  # REPORT_COLUMNS from "format" to "intake_flags"
     raws: tuple  # (name, sha256, size, compression, data) per document
     persons: tuple  # (PERSON_COLUMNS from "ref", identifier rows, address rows, IP event rows)
     files: tuple  # (FILE_COLUMNS from "ref", hash rows)
@@ -77,7 +77,7 @@ def prepare(candidate: Candidate, sqlite: bool) -> Prepared:
         for f in r.files])
     report = (r.format, r.incident_type, ts(r.incident_at), ts(r.reported_at), r.reporter, js(r.annotations),
               r.platform, r.escalation, r.batched, js([incident_doc(i) for i in r.incidents]),
-              js(r.reporter_contact), js(r.law_enforcement))
+              js(r.reporter_contact), js(r.law_enforcement), js([list(f) for f in r.flags]))
     return Prepared(r.source, r.external_id, _content_sha256(digests), candidate.parts[0][0], report, raws,
                     persons, files)
 

@@ -110,7 +110,7 @@ def _reject(session: Session, error: Exception, actor: str, summary: IngestSumma
     audit.record(session, actor=actor, action="report.reject", entity="quarantine", entity_ids=[entry.id],
                  reason=error.reason, details=error.as_dict() | {"raw_sha256": raw_sha})
     summary.rejected += 1
-    summary.errors.append(error.as_dict() | {"message": error.message})
+    summary.errors.append(error.as_dict() | {"message": error.message, "said": error.said})
     checkpoint()
 
 
@@ -223,7 +223,7 @@ def _insert_reports(session: Session, new: list[tuple[Prepared, str, int]], acto
 
 REPORT_COLUMNS = ("id", "source", "external_id", "version", "content_sha256", "format", "incident_type",
                   "incident_at", "reported_at", "reporter", "annotations", "platform", "escalation", "batched",
-                  "incidents", "reporter_contact", "law_enforcement", "ingested_at", "ingested_by")
+                  "incidents", "reporter_contact", "law_enforcement", "intake_flags", "ingested_at", "ingested_by")
 
 
 PERSON_COLUMNS = ("id", "report_id", "ref", "role", "given_name", "family_name", "date_of_birth", "age",

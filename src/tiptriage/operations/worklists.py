@@ -17,8 +17,8 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from tiptriage.i18n import N_, _, refusal
+from tiptriage.safetext import safe_cell  # shared: every CSV that leaves the system
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 COLUMNS = (N_("Item"), N_("Day"), N_("Area"), N_("What"), N_("Name"), N_("Date of birth"), N_("Address"),
            N_("Legal text"), N_("Referral"))
 # What is delivered, and the texts the officers hand over; user text, so in the reader's language.
@@ -37,11 +37,6 @@ REFERRAL = N_("Stop it Now! gives anonymous and free help to people worried abou
 
 class WorklistError(ValueError):
     """A work list that cannot be written where asked."""
-
-
-def safe_cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def row_texts(item: dict) -> list[str]:

@@ -7,10 +7,12 @@ reports or IntakeErrors (one bad record never stops the others in the same file)
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from tiptriage.intake.domain import Parsed
 from tiptriage.intake.errors import IntakeError
+from tiptriage.safetext import latin_lookalikes
 
 
 MAX_REASON = 500
@@ -33,6 +35,11 @@ class Ctx:
             reason = reason[:MAX_REASON] + "...(cut)"
         return IntakeError(self.path, reason, report_id=self.report_id, field=field,
                            record=self.record, raw=self.raw)
+
+    def worded(self, msgid: str, field: str | None = None, /, **values: object) -> IntakeError:
+        """An error whose reason the reader is told in their language (msgid marked with N_)."""
+        return IntakeError.worded(self.path, msgid, report_id=self.report_id, field=field, record=self.record,
+                                  raw=self.raw, **values)
 
     def check(self, field: str, convert: Callable[..., Any], *args: Any) -> Any:
         try:
@@ -77,4 +84,31 @@ def read_file(path: str, data: bytes) -> Iterator:
     from tiptriage.intake.formats import csv_lists, cybertip, tiptriage_json
 
     readers = {"cybertip-xml": cybertip.read, "tiptriage-json": tiptriage_json.read, "csv": csv_lists.read}
-    yield from readers[detect(data)](path, data)
+    for item in readers[detect(data)](path, data):
+        yield _lookalikes_read(item) if isinstance(item, Parsed) else item
+
+
+LOOKALIKE = "lookalike"
+
+
+def _lookalikes_read(item: Parsed) -> Parsed:
+    """A report whose source or id mixes in look-alike letters of another script ("BКA" with a
+    Cyrillic К): read as the Latin letters, so it is the same report as the one spelled plainly
+    (de-duplication, versions), and flagged for the analyst with what was received (the raw
+    document keeps it byte for byte). Identifiers with look-alikes are flagged only."""
+    r = item.report
+    flags, fields = [], {}
+    if not (r.source.isascii() and r.external_id.isascii()):  # nearly every report is
+        for name in ("source", "external_id"):
+            received = getattr(r, name)
+            read = latin_lookalikes(received)
+            if read is not None:
+                flags.append((LOOKALIKE, name, received, read))
+                fields[name] = read
+    # A person's identifier ("раураl" as a screen name) is flagged, not changed: it is what the
+    # platform recorded, and linkage compares it as such.
+    for person in r.persons:
+        for i in person.identifiers:
+            if not i.value.isascii() and (read := latin_lookalikes(i.value)) is not None:
+                flags.append((LOOKALIKE, "identifier", f"{person.ref} {i.kind} {i.value}", read))
+    return Parsed(replace(r, **fields, flags=r.flags + tuple(flags)), item.raw) if flags else item

@@ -15,6 +15,7 @@ from tiptriage.intake import values as v
 from tiptriage.intake.domain import (
     Address, FileHash, Identifier, IpEvent, Parsed, ParsedReport, ReportedFile, ReportedPerson,
 )
+from tiptriage.i18n import N_
 from tiptriage.intake.formats import Ctx
 
 FORMAT = "tiptriage-json"
@@ -64,8 +65,10 @@ def read(path: str, data: bytes) -> Iterator:
     if data.count(b"{") + data.count(b"[") + data.count(b",") > MAX_VALUES:
         yield ctx.error(f"more than {MAX_VALUES:,} JSON values: split the file into smaller ones")
         return
+    duplicates: list[str] = []
     try:
-        doc = json.loads(data.decode("utf-8-sig"), parse_constant=_no_constant)
+        doc = json.loads(data.decode("utf-8-sig"), parse_constant=_no_constant,
+                         object_pairs_hook=partial(_object, duplicates))
     except UnicodeDecodeError as exc:
         yield ctx.error(f"not valid UTF-8 at byte {exc.start}")
         return
@@ -80,6 +83,9 @@ def read(path: str, data: bytes) -> Iterator:
         return
     except ValueError as exc:  # NaN/Infinity, or an integer of more digits than Python converts
         yield ctx.error(f"malformed JSON: {exc}")
+        return
+    if isinstance(doc, _Duplicated) and "reports" in doc:  # the file's wrapper object, not a report
+        yield ctx.worded(DUPLICATE_KEY, doc.duplicate, key=doc.duplicate)
         return
     records = doc.get("reports") if isinstance(doc, dict) and "reports" in doc else doc
     if isinstance(records, dict):
@@ -96,6 +102,10 @@ def read(path: str, data: bytes) -> Iterator:
         try:
             if _depth(record) > MAX_DEPTH:  # decided here, not by how deep the interpreter's stack happens to be
                 raise rctx.error(f"JSON nested more than {MAX_DEPTH} levels deep")
+            where = _duplicated(record) if duplicates else None
+            if where is not None:
+                rctx.report_id = _external_id(record)
+                raise rctx.worded(DUPLICATE_KEY, where[0], key=where[1])
             rctx.raw = data if single else json.dumps(record, sort_keys=True, ensure_ascii=False).encode(
                 "utf-8", "surrogatepass")  # a lone surrogate is refused by the value checks, with its field
             item = Parsed(parse_record(record, rctx), rctx.raw)
@@ -107,6 +117,43 @@ def read(path: str, data: bytes) -> Iterator:
 
 
 MAX_DEPTH = 32  # a report is about six levels deep
+DUPLICATE_KEY = N_("the key {key!r} appears twice in one object: which value is meant cannot be known")
+
+
+class _Duplicated(dict):
+    """A JSON object that named a key twice (`duplicate`); json.loads would keep the last value."""
+
+    duplicate: str
+
+
+def _object(found: list[str], pairs: list[tuple[str, object]]) -> dict:
+    """json.loads' object_pairs_hook: a dict, marked when a key came twice (refused per record)."""
+    d = dict(pairs)
+    if len(d) == len(pairs):
+        return d
+    seen: set[str] = set()
+    key = next(k for k, _ in pairs if k in seen or seen.add(k))
+    d = _Duplicated(d)
+    d.duplicate = key
+    found.append(key)
+    return d
+
+
+def _external_id(record: object) -> str | None:
+    value = record.get("external_id") if isinstance(record, dict) else None
+    return value[:v.MAX_ID] if isinstance(value, str) else None
+
+
+def _duplicated(value: object) -> tuple[str, str] | None:
+    """(field path, key) of the first object below `value` that named a key twice, else None."""
+    stack: list[tuple[object, str]] = [(value, "")]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, _Duplicated):
+            return "/".join(x for x in (where, item.duplicate) if x), item.duplicate
+        children = item.items() if isinstance(item, dict) else enumerate(item) if isinstance(item, list) else ()
+        stack.extend((x, f"{where}/{k}" if where else str(k)) for k, x in children if isinstance(x, (dict, list)))
+    return None
 
 
 def _depth(value: object) -> int:

@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 
 from lxml import etree
 
+from tiptriage.i18n import N_
 from tiptriage.intake import values as v
 from tiptriage.intake.domain import (
     Address, Details, FileHash, Identifier, Incident, IpEvent, Parsed, ParsedReport, ReportedFile, ReportedPerson,
@@ -44,6 +45,10 @@ _CODE = v.text_within(v.MAX_CODE)
 # Tags and attributes ('<' and '=', an attribute counted twice): within this bound a parsed tree
 # stays under ~30 MB however the document is shaped (10 MB of "<x/>" took 460 MB before).
 MAX_MARKUP = 200_000
+# XInclude (the 2001 namespace and the 2003 draft's): never resolved, and never silently dropped —
+# a document that asks to include another is refused, as one declaring a DTD is.
+_XINCLUDE = ("{http://www.w3.org/2001/XInclude}", "{http://www.w3.org/2003/XInclude}")
+XINCLUDE = N_("document uses XInclude (line {line}): included content is never loaded; reports carry none")
 _DECLARED_ENCODING = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 
 
@@ -113,6 +118,10 @@ def parse_document(path: str, data: bytes) -> etree._Element:
         raise ctx.error("document declares a DTD (entities are never resolved; reports carry none)")
     if next(root.iter(etree.Entity), None) is not None:
         raise ctx.error("document uses entity references")
+    if b"XInclude" in data:  # the namespace's name: a cheap test before the walk
+        include = next((el for el in root.iter(etree.Element) if el.tag.startswith(_XINCLUDE)), None)
+        if include is not None:
+            raise ctx.worded(XINCLUDE, None, line=include.sourceline)
     if root.tag.startswith("{"):  # accept a default namespace by working on local names
         for el in root.iter(etree.Element):
             el.tag = _local(el.tag)
