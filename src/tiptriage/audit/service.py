@@ -236,6 +236,11 @@ def verify(session: Session, checkpoints: list[Checkpoint] = ()) -> Verification
     def broken(at: int, msgid: str, /, **values) -> Verification:
         return Verification(False, count, at, msgid, values, keyed_from, key and key.id, len(checkpoints))
 
+    moved = [c for c in checkpoints if c.keyed_from != keyed_from]
+    if moved:
+        return broken(min(keyed_from, moved[0].keyed_from),
+                      N_("keyed events start at event {now}, but at {at} they started at event {then}"),
+                      now=keyed_from, then=moved[0].keyed_from, at=moved[0].at.isoformat(timespec="seconds"))
     rows = session.execute(select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=2000))
     for event in rows.scalars():
         if event.seq != expected_seq:
@@ -255,11 +260,6 @@ def verify(session: Session, checkpoints: list[Checkpoint] = ()) -> Verification
         return broken(count + 1, N_("the log ends at event {count} but the checkpoint of {at} recorded event {seq} "
                                     "(events removed)"), count=count, seq=beyond[0].seq,
                       at=beyond[0].at.isoformat(timespec="seconds"))
-    moved = [c for c in checkpoints if c.keyed_from != keyed_from]
-    if moved:
-        return broken(min(keyed_from, moved[0].keyed_from),
-                      N_("keyed events start at event {now}, but at {at} they started at event {then}"),
-                      now=keyed_from, then=moved[0].keyed_from, at=moved[0].at.isoformat(timespec="seconds"))
     if (head_seq, head_hash) != (count, prev_hash):
         return broken(count + 1 if head_seq > count else head_seq,
                       N_("the log ends at event {count} but {written} were written (tail removed or head altered)"),
@@ -308,6 +308,8 @@ def checkpoint(session: Session, *, actor: str) -> tuple[Verification, Checkpoin
 def append_checkpoint(path: Path, mark: Checkpoint) -> None:
     """One JSON line at the end of the auditor's file, made owner-only; an existing file others may
     read, or anything but a regular file (a FIFO would hang the command), is refused by name."""
+    if path.exists() and not path.is_file():
+        raise refusal(ValueError, "{path} is not a regular file", path=str(path))
     try:
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK, 0o600)
     except OSError as exc:
