@@ -288,3 +288,32 @@ def test_no_checkpoint_of_a_broken_chain(cli_env, tmp_path):
     marks = tmp_path / "marks.jsonl"
     refused = _run("audit", "checkpoint", "--out", str(marks))
     assert refused.exit_code == 1 and "event 2" in refused.output and not marks.exists()
+
+
+def test_a_store_from_before_0018_keeps_verifying_and_goes_on_keyed(tmp_path):
+    """A real upgrade: events written under 0017 (plain SHA-256), migration 0018, then new events."""
+    from datetime import UTC, datetime
+
+    from tiptriage.db import migrate
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    migrate(engine, "0017")
+    prev = audit.GENESIS
+    with engine.begin() as conn:
+        for seq in (1, 2):
+            at = datetime(2026, 1, seq, tzinfo=UTC)
+            digest = audit.event_hash(prev, seq, at, "anna", "report.view", "report", [seq], None, {})
+            conn.execute(text("INSERT INTO audit_events (seq, at, actor, action, entity, entity_ids, reason, details,"
+                              " prev_hash, hash) VALUES (:seq, :at, 'anna', 'report.view', 'report', :ids, NULL,"
+                              " '{}', :prev, :hash)"),
+                         {"seq": seq, "at": at.replace(tzinfo=None), "ids": f"[{seq}]", "prev": prev, "hash": digest})
+            prev = digest
+        conn.execute(text("INSERT INTO audit_head (id, seq, hash) VALUES (1, 2, :hash)"), {"hash": prev})
+    migrate(engine)
+    with session_factory(engine)() as s:
+        before = audit.verify(s)
+        _events(s, 2)
+        after = audit.verify(s)
+    engine.dispose()
+    assert before.ok and before.unkeyed == 2 and before.keyed_from == 3, before
+    assert after.ok and after.unkeyed == 2 and after.events == 4, after
