@@ -242,7 +242,7 @@ def test_checkpoint_and_verify_on_the_command_line(cli_env, tmp_path):
     assert [line["seq"] for line in lines] == [4, 5] and stat.S_IMODE(marks.stat().st_mode) == 0o600
     assert {"seq", "hash", "at", "keyed_from", "key_id"} == set(lines[0])
     ok = _run("audit", "verify", "--checkpoint", str(marks))
-    assert ok.exit_code == 0 and "5 events verified" in ok.output and "All 2 checkpoints" in ok.output, ok.output
+    assert ok.exit_code == 0 and "5 events verified" in ok.output and "Every checkpoint of" in ok.output and "(2)" in ok.output, ok.output
     doc = json.loads(_run("audit", "verify", "--checkpoint", str(marks), "--json").stdout)
     assert doc["ok"] and doc["checkpoints"] == 2 and doc["unkeyed_events"] == 0 and doc["key_id"]
 
@@ -264,6 +264,9 @@ def test_a_checkpoint_file_others_may_read_or_not_a_checkpoint_is_refused(cli_en
     shared.chmod(0o644)
     refused = _run("audit", "checkpoint", "--out", str(shared))
     assert refused.exit_code == 2 and str(shared) in refused.output and shared.read_text() == ""
+    missing = _run("audit", "checkpoint", "--out", str(tmp_path / "no-such-folder" / "marks.jsonl"))
+    assert missing.exit_code == 2 and "no-such-folder" in missing.output
+    assert _run("audit", "log", "--action", "audit.checkpoint", "--json").stdout.strip() == "[]"  # nothing taken
     garbled = tmp_path / "garbled.jsonl"
     garbled.write_text('{"seq": 1, "hash": "00", "at": "2026-01-01T00:00:00Z", "keyed_from": 1}\n')
     refused = _run("audit", "verify", "--checkpoint", str(garbled))
@@ -287,7 +290,7 @@ def test_no_checkpoint_of_a_broken_chain(cli_env, tmp_path):
     engine.dispose()
     marks = tmp_path / "marks.jsonl"
     refused = _run("audit", "checkpoint", "--out", str(marks))
-    assert refused.exit_code == 1 and "event 2" in refused.output and not marks.exists()
+    assert refused.exit_code == 1 and "event 2" in refused.output and marks.read_text() == ""
 
 
 def test_a_store_from_before_0018_keeps_verifying_and_goes_on_keyed(tmp_path):

@@ -30,7 +30,7 @@ def verify(checkpoint: Path | None = typer.Option(None, "--checkpoint", help="A 
         console.print(_("Audit log intact: {n} events verified.", n=result.events))
         _say_keying(result)
         if checkpoint:
-            console.print(_("All {n} checkpoints of {path} are in the chain.", n=result.checkpoints,
+            console.print(_("Every checkpoint of {path} is in the chain ({n}).", n=result.checkpoints,
                             path=str(checkpoint)))
     else:
         err_console.print(_("Audit log BROKEN at event {seq}: {problem}", seq=result.broken_seq,
@@ -44,16 +44,18 @@ def checkpoint(out: Path = typer.Option(..., "--out", help="The checkpoint file 
                                         "owner-only); keep a copy where the store's administrators cannot write."),
                as_json: bool = typer.Option(False, "--json", help="Print one JSON document.")) -> None:
     """Verify the chain, then append its head (sequence number, hash, time) to a checkpoint file."""
-    with session() as s:
-        result, mark = service.checkpoint(s, actor=actor())
-    if mark is None:
-        if as_json:
-            emit_json(_verification(result))
-        err_console.print(_("Audit log BROKEN at event {seq}: {problem}", seq=result.broken_seq,
-                            problem=result.said()), style="bold red")
-        raise typer.Exit(EXIT_SOME_REFUSED)
-    with refusals():  # after the commit: the file never names a head the store does not have
-        service.append_checkpoint(out, mark)
+    with refusals():
+        handle = service.open_checkpoints(out)
+    with handle:
+        with session() as s:
+            result, mark = service.checkpoint(s, actor=actor())
+        if mark is None:
+            if as_json:
+                emit_json(_verification(result))
+            err_console.print(_("Audit log BROKEN at event {seq}: {problem}", seq=result.broken_seq,
+                                problem=result.said()), style="bold red")
+            raise typer.Exit(EXIT_SOME_REFUSED)
+        service.append_checkpoint(handle, mark)  # after the commit: never a head the store does not have
     if as_json:
         emit_json(mark.model_dump(mode="json") | {"file": str(out)})
     else:

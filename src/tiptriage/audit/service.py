@@ -22,6 +22,7 @@ import os
 import secrets
 import stat
 from collections.abc import Callable, Iterator
+from typing import TextIO
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -305,24 +306,31 @@ def checkpoint(session: Session, *, actor: str) -> tuple[Verification, Checkpoin
                              key_id=event.key_id)
 
 
-def append_checkpoint(path: Path, mark: Checkpoint) -> None:
-    """One JSON line at the end of the auditor's file, made owner-only; an existing file others may
-    read, or anything but a regular file (a FIFO would hang the command), is refused by name."""
+def open_checkpoints(path: Path) -> TextIO:
+    """The auditor's file, opened to append (made owner-only), before the checkpoint is taken, so a
+    file that cannot be written leaves nothing recorded. An existing file others may read, or
+    anything but a regular file (a FIFO would hang the command), is refused by name."""
     if path.exists() and not path.is_file():
         raise refusal(ValueError, "{path} is not a regular file", path=str(path))
     try:
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK, 0o600)
     except OSError as exc:
         raise refusal(ValueError, "{path}: {error}", path=str(path), error=os.strerror(exc.errno or 0)) from None
-    with os.fdopen(fd, "a", encoding="utf-8") as handle:
-        mode = os.fstat(fd).st_mode
+    handle = os.fdopen(fd, "a", encoding="utf-8")
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode) or mode & (stat.S_IRWXG | stat.S_IRWXO):
+        handle.close()
         if not stat.S_ISREG(mode):
             raise refusal(ValueError, "{path} is not a regular file", path=str(path))
-        if mode & (stat.S_IRWXG | stat.S_IRWXO):
-            raise refusal(ValueError, "{path} may be read by others than its owner (chmod 600 it)", path=str(path))
-        handle.write(mark.model_dump_json() + "\n")
-        handle.flush()
-        os.fsync(fd)
+        raise refusal(ValueError, "{path} may be read by others than its owner (chmod 600 it)", path=str(path))
+    return handle
+
+
+def append_checkpoint(handle: TextIO, mark: Checkpoint) -> None:
+    """One JSON line at the end of the file `open_checkpoints` opened, on disk before it returns."""
+    handle.write(mark.model_dump_json() + "\n")
+    handle.flush()
+    os.fsync(handle.fileno())
 
 
 def read_checkpoints(path: Path) -> list[Checkpoint]:
@@ -372,4 +380,4 @@ ENTITY_SCAN = 20000  # events searched for one entity's id
 
 
 __all__ = ["record", "consulted", "consulted_reports", "attempted", "unit_of_work", "verify", "events", "Verification",
-           "checkpoint", "append_checkpoint", "read_checkpoints", "Checkpoint", "audit_key"]
+           "checkpoint", "open_checkpoints", "append_checkpoint", "read_checkpoints", "Checkpoint", "audit_key"]
