@@ -320,3 +320,39 @@ def test_a_store_from_before_0018_keeps_verifying_and_goes_on_keyed(tmp_path):
     engine.dispose()
     assert before.ok and before.unkeyed == 2 and before.keyed_from == 3, before
     assert after.ok and after.unkeyed == 2 and after.events == 4, after
+
+
+def test_a_separate_owner_leaves_the_application_no_way_around_the_trigger(session, db_url):
+    """The deployment step of the README: the application's role may append, not switch the trigger off."""
+    import uuid
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.orm import Session
+
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    _events(session, 1)
+    role = f"tiptriage_app_{uuid.uuid4().hex[:8]}"
+    session.execute(text(f"CREATE ROLE {role} LOGIN"))
+    session.execute(text(f"GRANT SELECT, INSERT ON audit_events TO {role}"))
+    session.execute(text(f"GRANT SELECT, INSERT, UPDATE ON audit_head TO {role}"))
+    session.commit()
+    app_engine = create_engine(make_url(db_url).set(username=role, password=None).set(drivername="postgresql+psycopg"))
+    try:
+        with Session(app_engine) as app_session:
+            audit.record(app_session, actor="anna", action="report.view", entity="report", entity_ids=[1])
+            app_session.commit()
+            for statement in ("SET session_replication_role = replica",
+                              "ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only",
+                              "DELETE FROM audit_events", "TRUNCATE audit_events"):
+                with pytest.raises(DBAPIError):
+                    app_session.execute(text(statement))
+                app_session.rollback()
+        assert _verify(session).ok and _verify(session).events == 2
+    finally:
+        app_engine.dispose()
+        session.rollback()
+        session.execute(text(f"DROP OWNED BY {role}"))
+        session.execute(text(f"DROP ROLE {role}"))
+        session.commit()
