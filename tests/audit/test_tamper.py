@@ -8,6 +8,8 @@ import os
 import stat
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
@@ -356,3 +358,19 @@ def test_a_separate_owner_leaves_the_application_no_way_around_the_trigger(sessi
         session.execute(text(f"DROP OWNED BY {role}"))
         session.execute(text(f"DROP ROLE {role}"))
         session.commit()
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.one_of(st.text(max_size=80), st.builds(json.dumps, st.dictionaries(
+    st.sampled_from(["seq", "hash", "at", "keyed_from", "key_id", "x"]),
+    st.one_of(st.integers(-3, 10**12), st.text(max_size=70), st.none(), st.just("0" * 64),
+              st.just("2026-12-07T10:00:00Z"))))), max_size=5))
+def test_a_checkpoint_file_is_read_or_refused_by_line_never_crashes(tmp_path, lines):
+    path = tmp_path / "marks.jsonl"
+    path.write_text("\n".join(line.replace("\n", " ").replace("\r", " ") for line in lines), encoding="utf-8")
+    try:
+        marks = audit.read_checkpoints(path)
+    except ValueError as exc:
+        assert exc.msgid == "{path} line {line}: not a checkpoint ({error})" and str(path) in str(exc)
+    else:
+        assert all(m.seq >= 1 and len(m.hash) == 64 for m in marks)
