@@ -91,6 +91,13 @@ def cli_env(db_url, monkeypatch):
     config.get_settings.cache_clear()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _audit_key(tmp_path_factory):
+    """One audit key for the test session (the PostgreSQL database outlives a test), never in ./var;
+    in os.environ, so CLI processes a test starts use it too."""
+    os.environ.setdefault("TIPTRIAGE_AUDIT_KEY_FILE", str(tmp_path_factory.getbasetemp() / "audit.key"))
+
+
 @pytest.fixture(autouse=True)
 def _fresh_settings():
     config.get_settings.cache_clear()

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from tiptriage.cli import app
 from tiptriage.db import make_engine
-from tests_support import make_report, write_reports, write_xml
+from tests_support import as_administrator, make_report, write_reports, write_xml
 
 runner = CliRunner()
 
@@ -142,6 +142,7 @@ def test_audit_verify_passes_then_fails_after_tampering(cli_env, tmp_path):
     assert ok.exit_code == 0 and json.loads(ok.stdout)["ok"] is True
     engine = make_engine(cli_env)
     with engine.begin() as conn:
+        as_administrator(conn)
         conn.execute(text("DELETE FROM audit_events WHERE seq = 1"))
     engine.dispose()
     broken = run("audit", "verify")

@@ -19,3 +19,13 @@ def command(session):
     from tiptriage.audit.service import unit_of_work
 
     return unit_of_work(lambda: nullcontext(session))
+
+
+def as_administrator(connection) -> None:
+    """Tamper as an administrator covering tracks would: lift the audit log's append-only trigger
+    for this transaction (PostgreSQL, a superuser may; SQLite has none). A session or connection."""
+    from sqlalchemy import text
+
+    dialect = connection.dialect if hasattr(connection, "dialect") else connection.get_bind().dialect
+    if dialect.name == "postgresql":
+        connection.execute(text("SET LOCAL session_replication_role = replica"))

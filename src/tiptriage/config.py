@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     oidc_groups_claim: str = "groups"
     oidc_role_map: dict[str, list[str]] = Field(default_factory=dict)
     oidc_unit_map: dict[str, list[str]] = Field(default_factory=dict)
+    # Audit log: the key of the chain (HMAC-SHA256), in a file only its owner may read, made on the
+    # first event when missing (empty: audit.key next to the SQLite file, or under var/). Keep it
+    # where the database's administrator cannot read it: whoever holds it can re-chain the log.
+    audit_key_file: str | None = None
     # Log lines on stderr from this level on (DEBUG, INFO, WARNING, ERROR); they carry counts,
     # timings and ids, never personal data.
     log_level: str = Field("WARNING", pattern="^(DEBUG|INFO|WARNING|ERROR)$")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import text
 
 from tiptriage.accounts.actor import Actor
 from tiptriage.audit import service as audit
+
+from tests_support import as_administrator
 
 
 def _events(session, n: int) -> None:
@@ -34,34 +35,34 @@ def test_an_empty_log_verifies(session):
     ("DELETE FROM audit_events WHERE seq = 5", 5),
     ("UPDATE audit_events SET seq = seq + 100 WHERE seq = 1", 1),
 ])
-def test_direct_edits_are_found_and_named(session, statement, broken):
+def test_direct_edits_are_found_and_named(session, tamper, statement, broken):
     _events(session, 5)
-    session.execute(text(statement))
-    session.commit()
+    tamper(statement)
     result = audit.verify(session)
     assert not result.ok and result.broken_seq == broken, result
 
 
-def test_swapping_two_events_is_found(session):
+def test_swapping_two_events_is_found(session, tamper):
     _events(session, 4)
-    session.execute(text("UPDATE audit_events SET seq = 100 WHERE seq = 2"))
-    session.execute(text("UPDATE audit_events SET seq = 2 WHERE seq = 3"))
-    session.execute(text("UPDATE audit_events SET seq = 3 WHERE seq = 100"))
-    session.commit()
+    tamper("UPDATE audit_events SET seq = 100 WHERE seq = 2", "UPDATE audit_events SET seq = 2 WHERE seq = 3",
+           "UPDATE audit_events SET seq = 3 WHERE seq = 100")
     result = audit.verify(session)
     assert not result.ok and result.broken_seq == 2
 
 
-def test_recomputing_one_hash_after_an_edit_still_breaks_the_next(session):
-    """A forger who fixes the edited row's own hash is caught by the following event."""
+@pytest.mark.parametrize("with_key, broken", [(False, 2), (True, 3)])
+def test_recomputing_one_hash_after_an_edit_still_breaks(session, with_key, broken):
+    """A forger who fixes the edited row's own hash: without the key the row itself is caught,
+    with it the following event is."""
     _events(session, 3)
+    as_administrator(session)
     ev = session.get(audit.AuditEvent, 2)
     ev.actor = "forger"
     ev.hash = audit.event_hash(ev.prev_hash, ev.seq, ev.at, ev.actor, ev.action, ev.entity, ev.entity_ids,
-                               ev.reason, ev.details)
+                               ev.reason, ev.details, key=audit.audit_key(session).secret if with_key else None)
     session.commit()
     result = audit.verify(session)
-    assert not result.ok and result.broken_seq == 3
+    assert not result.ok and result.broken_seq == broken, result
 
 
 def test_events_roll_back_with_the_change_they_record(session):

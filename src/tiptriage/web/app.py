@@ -9,7 +9,6 @@ page, a role or unit that may not → 403, another unit's case or an unknown id 
 
 from __future__ import annotations
 
-import os
 import secrets
 from pathlib import Path
 
@@ -21,7 +20,8 @@ from starlette.middleware.sessions import SessionMiddleware
 from tiptriage import i18n
 from tiptriage.i18n import _
 from tiptriage.accounts.actor import NotAllowed, OutOfView
-from tiptriage.config import get_settings, sqlite_path
+from tiptriage.config import get_settings
+from tiptriage.keyfiles import beside_store, owner_only_key
 from tiptriage.web import actionweeks, api, auth, banks, oidc, pages, stats, units
 from tiptriage.web.render import render
 
@@ -60,24 +60,10 @@ def create_app() -> FastAPI:
 def secret_key() -> str:
     """The key that signs session cookies: from a file only its owner may read, made on first start,
     so sessions survive a restart and the key is never in the environment or the repository."""
-    path = _secret_path()
-    try:
-        return path.read_text(encoding="ascii").strip()
-    except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        key = secrets.token_urlsafe(48)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write(key)
-        return key
-
-
-def _secret_path() -> Path:
     settings = get_settings()
-    if settings.web_secret_file:
-        return Path(settings.web_secret_file)
-    db = sqlite_path(settings.database_url)
-    return (db.parent if db else Path("var")) / "web-secret.key"
+    path = Path(settings.web_secret_file) if settings.web_secret_file else beside_store(settings.database_url,
+                                                                                      "web-secret.key")
+    return owner_only_key(path, lambda: secrets.token_urlsafe(48))
 
 
 class _HttpMiddleware:

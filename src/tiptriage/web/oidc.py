@@ -10,8 +10,6 @@ follows is the local login's: the same cookie, CSRF token and idle logout.
 
 from __future__ import annotations
 
-import os
-import stat
 from pathlib import Path
 
 import httpx
@@ -30,6 +28,7 @@ from tiptriage.audit.service import unit_of_work
 from tiptriage.config import Settings
 from tiptriage.db import open_session
 from tiptriage.i18n import _, message, refusal
+from tiptriage.keyfiles import read_owner_only
 from tiptriage.web import auth
 from tiptriage.web.render import render
 
@@ -56,14 +55,7 @@ def client_secret(settings: Settings) -> str | None:
     """From a file only its owner may read (refused otherwise), or from the environment."""
     if not settings.oidc_client_secret_file:
         return settings.oidc_client_secret
-    path = Path(settings.oidc_client_secret_file)
-    try:
-        mode = path.stat().st_mode
-        if mode & (stat.S_IRWXG | stat.S_IRWXO):
-            raise refusal(ValueError, "{path} may be read by others than its owner (chmod 600 it)", path=str(path))
-        return path.read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        raise refusal(ValueError, "{path}: {error}", path=str(path), error=os.strerror(exc.errno or 0)) from None
+    return read_owner_only(Path(settings.oidc_client_secret_file))
 
 
 @router.get("/auth/oidc/login")
