@@ -360,6 +360,12 @@ def assign_unit(session: Session, subject_id: int, unit: str, *, actor: str, rea
 
 # --- the audit log, for auditors ----------------------------------------------------------------------
 
+def audit_checkpoint(session: Session, *, actor: str):
+    """The chain verified and a checkpoint taken (audit.checkpoint), by an auditor or administrator."""
+    require(actor, "read_audit")
+    return audit.checkpoint(session, actor=actor)
+
+
 def audit_log(session: Session, *, actor: str, who: str | None = None, action: str | None = None,
               entity: str | None = None, entity_id: int | None = None, since: date | None = None,
               until: date | None = None, limit: int = 200, verify: bool = False) -> dict:

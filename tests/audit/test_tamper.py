@@ -374,3 +374,15 @@ def test_a_checkpoint_file_is_read_or_refused_by_line_never_crashes(tmp_path, li
         assert exc.msgid == "{path} line {line}: not a checkpoint ({error})" and str(path) in str(exc)
     else:
         assert all(m.seq >= 1 and len(m.hash) == 64 for m in marks)
+
+
+def test_only_an_auditor_or_administrator_takes_a_checkpoint(session):
+    import pytest
+
+    from tiptriage import flows
+    from tiptriage.accounts.actor import Actor, NotAllowed
+
+    with pytest.raises(NotAllowed, match="read_audit|auditor"):
+        flows.audit_checkpoint(session, actor=Actor("anna", roles=("analyst",)))
+    state, mark = flows.audit_checkpoint(session, actor=Actor("otto", roles=("auditor",)))
+    assert state.ok and mark is not None

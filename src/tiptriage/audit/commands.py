@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from tiptriage import flows
 from tiptriage.audit import service
 from tiptriage.cliutil import EXIT_SOME_REFUSED, actor, console, emit_json, err_console, refusals, session
 from tiptriage.i18n import _
@@ -48,7 +49,7 @@ def checkpoint(out: Path = typer.Option(..., "--out", help="The checkpoint file 
         handle = service.open_checkpoints(out)
     with handle:
         with session() as s:
-            result, mark = service.checkpoint(s, actor=actor())
+            result, mark = flows.audit_checkpoint(s, actor=actor())
         if mark is None:
             if as_json:
                 emit_json(_verification(result))
