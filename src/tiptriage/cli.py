@@ -10,7 +10,7 @@ import typer
 from tiptriage.accounts.commands import tokens_app, users_app
 from tiptriage.audit.commands import app as audit_app
 from tiptriage.clihelp import HelpGroup, localise
-from tiptriage.cliutil import EXIT_STORE, EXIT_USAGE, console, err_console, session
+from tiptriage.cliutil import EXIT_STORE, EXIT_USAGE, console, err_console, measure_terminal, session
 from tiptriage.i18n import _, choose, language, message
 from tiptriage.intake.commands import ingest, reports_app
 from tiptriage.insight.commands import evaluate, stats
@@ -61,6 +61,7 @@ def _settings_checked(
     """Settings are checked before any command runs: a wrong one is named, not a traceback."""
     from pydantic import ValidationError
 
+    measure_terminal()
     from tiptriage.config import get_settings
 
     try:

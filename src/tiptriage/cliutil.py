@@ -24,8 +24,17 @@ from tiptriage.i18n import message
 EXIT_OK, EXIT_SOME_REFUSED, EXIT_USAGE, EXIT_STORE = 0, 1, 2, 3
 
 log = logging.getLogger(__name__)
-console = Console()
-err_console = Console(stderr=True)
+# Messages are not folded (soft wrap): a file's path or a command to copy stays on one line, and a
+# terminal wraps what is too long itself. Tables still fit the terminal's width.
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
+
+
+def measure_terminal() -> None:
+    """Take the terminal's width (or COLUMNS) as it is now: Rich fixes a console's width when it is
+    made, which for these module-level consoles is whenever cliutil was first imported."""
+    for shown in (console, err_console):
+        shown.width = None  # Rich measures again at each print
 
 
 def emit_json(doc: object) -> None:
