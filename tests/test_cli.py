@@ -159,3 +159,41 @@ def test_an_analysts_refused_action_is_said_in_dutch(cli_env, tmp_path, monkeypa
     assert stray.exit_code == 2 and "niet alle van 99 horen bij subject 1" in stray.output
     english = runner.invoke(app, ["--lang", "en", "subjects", "merge", "1", "1", "--reason", "x"])
     assert "a subject cannot be merged with itself" in english.output
+
+
+def test_the_store_its_index_and_exported_documents_are_the_owners_only(tmp_path, monkeypatch):
+    """Whatever the umask: a store made by ingest, the PDQ index and the documents `reports raw`
+    writes may be read by the account that runs tiptriage only."""
+    import os
+    import stat
+
+    import numpy as np
+
+    from tiptriage.media import index as pdq_index
+    from tiptriage.media import store as pdq_store
+
+    store, index = tmp_path / "store" / "t.db", tmp_path / "store" / "pdq-index"
+    monkeypatch.setenv("TIPTRIAGE_DATABASE_URL", f"sqlite:///{store}")
+    monkeypatch.setenv("TIPTRIAGE_PDQ_INDEX_DIR", str(index))
+    monkeypatch.setenv("TIPTRIAGE_LANG", "en")
+    from tiptriage import config
+
+    config.get_settings.cache_clear()
+    old = os.umask(0o022)
+    try:
+        inbox = tmp_path / "in"
+        inbox.mkdir()
+        write_reports(inbox, 2)
+        assert run("ingest", str(inbox)).exit_code == 0
+        assert run("reports", "raw", "1", str(tmp_path / "out"), "--reason", "test").exit_code == 0
+        with pdq_store.folder_lock(index):  # the index as a bank import writes it
+            pdq_index._save_npy(index / "bank.rows.npy", np.zeros(4, dtype=np.uint64))
+            pdq_store.publish(index, {"format": pdq_store.FORMAT})
+    finally:
+        os.umask(old)
+        config.get_settings.cache_clear()
+    mode = lambda p: stat.S_IMODE(p.stat().st_mode)  # noqa: E731
+    assert mode(store) == 0o600 and mode(store.parent) == 0o700
+    assert all(mode(p) == 0o600 for p in (tmp_path / "out").iterdir()) and mode(tmp_path / "out") == 0o700
+    assert mode(index) == 0o700 and {p.name for p in index.iterdir()} >= {"lock", "bank.rows.npy"}
+    assert all(mode(p) == 0o600 for p in index.iterdir())

@@ -22,6 +22,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from tiptriage.config import get_settings, sqlite_path
 from tiptriage.i18n import refusal
+from tiptriage.keyfiles import private_folder, private_open
 
 # Stable constraint names, so Alembic migrations can refer to them on both databases.
 NAMING = {
@@ -85,12 +86,22 @@ def make_engine(url: str | None = None, *, create: bool = True) -> Engine:
                                   "sqlite:///PATH or postgresql://HOST/DATABASE", scheme=scheme)
     path = sqlite_path(url)
     if path is not None and create:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _private_store(path)
     engine = create_engine(_as_driver_url(url))
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+def _private_store(path: Path) -> None:
+    """A new SQLite store is made owner-only, in a folder only its owner enters (an empty file is
+    an empty database); SQLite gives its journal files the store's own rights."""
+    private_folder(path.parent)
+    try:
+        private_open(path, exclusive=True).close()
+    except FileExistsError:
+        pass
 
 
 _engine: Engine | None = None  # one engine per process: the last URL opened
@@ -136,7 +147,7 @@ def ensure_schema(engine: Engine, *, create: bool) -> None:
     where = engine.url.render_as_string(hide_password=True)
     path = sqlite_path(str(engine.url))
     if path is not None and create:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _private_store(path)
     if path is not None and not path.exists() and not create:
         raise _no_store(where)
     try:

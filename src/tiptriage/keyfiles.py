@@ -1,6 +1,10 @@
 """Keys and secrets kept in files only their owner may read (0600): the web's session key, the
 audit chain's key, an identity provider's client secret. A file others may read is refused by
-name; a key that does not exist yet is made on first use, owner-only from the first byte."""
+name; a key that does not exist yet is made on first use, owner-only from the first byte.
+
+The store's own files are made the same way (`private_folder`, `private_open`): the SQLite file,
+the PDQ index, the documents `reports raw` writes — personal data, for the account that runs
+tiptriage only, whatever the umask."""
 
 from __future__ import annotations
 
@@ -17,6 +21,21 @@ def beside_store(database_url: str, name: str) -> Path:
     """Where a key lives when no setting says: next to the SQLite file, or under var/."""
     db = sqlite_path(database_url)
     return (db.parent if db else Path("var")) / name
+
+
+def private_folder(path: Path) -> Path:
+    """`path` made as a folder only its owner may enter (0700) when it does not exist yet; an
+    existing folder is left as its owner set it."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+def private_open(path: Path, mode: str = "wb", *, exclusive: bool = False):
+    """`path` opened to write, made owner-only (0600) from the first byte when it is new; with
+    `exclusive`, an existing file is refused (FileExistsError) rather than overwritten."""
+    flags = os.O_CREAT | (os.O_EXCL if exclusive else 0)
+    flags |= os.O_RDWR | os.O_APPEND if "a" in mode else os.O_WRONLY | (0 if exclusive else os.O_TRUNC)
+    return os.fdopen(os.open(path, flags, 0o600), mode)
 
 
 def refuse_if_shared(path: Path) -> None:

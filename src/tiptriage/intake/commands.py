@@ -13,6 +13,7 @@ from tiptriage.cliutil import EXIT_SOME_REFUSED, EXIT_USAGE, actor, console, emi
 from tiptriage.i18n import N_, _, message, number
 from tiptriage import dossier, pipeline, safetext
 from tiptriage.intake import discovery, documents
+from tiptriage.keyfiles import private_folder, private_open
 
 reports_app = typer.Typer(no_args_is_help=True, help="Stored reports.")
 
@@ -219,9 +220,10 @@ def raw(report_id: int = typer.Argument(..., help="The report's id in the store.
     if existing:
         err_console.print(_("Not overwritten: {path} exists.", path=existing[0]))
         raise typer.Exit(EXIT_SOME_REFUSED)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    private_folder(out_dir)
     for target, part in zip(targets, parts, strict=True):
-        target.write_bytes(part["data"])
+        with private_open(target, exclusive=True) as fh:  # personal data: the owner's only
+            fh.write(part["data"])
     written = [{"path": str(t), "sha256": p["sha256"], "size": len(p["data"])} for t, p in zip(targets, parts, strict=True)]
     if as_json:
         emit_json(written)

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from tiptriage.keyfiles import private_open
+
 BITS = 256
 HASH_BYTES = BITS // 8
 CHUNKS = 16
@@ -217,7 +219,7 @@ class MultiIndex:
 
 def _save_npy(path: Path, array: np.ndarray) -> None:
     tmp = path.with_suffix(".tmp")
-    with open(tmp, "wb") as fh:
+    with private_open(tmp, "wb") as fh:  # hashes of reported files: owner-only, as the store is
         np.save(fh, np.ascontiguousarray(array))
     tmp.replace(path)
 

@@ -32,6 +32,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from tiptriage.hashtypes import PDQ
+from tiptriage.keyfiles import private_folder, private_open
 from tiptriage.intake.models import FileHashRow
 from tiptriage.media.index import Hits, MultiIndex, hex_to_rows
 from tiptriage.media.models import Bank, BankEntry, BankVersion
@@ -100,8 +101,8 @@ def bank_state(session: Session) -> dict[str, list]:
 @contextmanager
 def folder_lock(folder: Path) -> Iterator[None]:
     """An exclusive lock on an index folder: one process writes or rebuilds it at a time."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / "lock", "a+b") as fh:
+    private_folder(folder)
+    with private_open(folder / "lock", "a+b") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield
@@ -122,7 +123,8 @@ def publish(folder: Path, manifest: dict, *names: str | None) -> None:
     """Write the manifest atomically, then drop the index files it no longer names (`names`: the
     indexes it holds). A reader that opened the old files keeps its mapping; new readers use the new."""
     tmp = folder / (MANIFEST + ".tmp")
-    tmp.write_text(json.dumps(manifest, indent=1))
+    with private_open(tmp, "w") as fh:
+        fh.write(json.dumps(manifest, indent=1))
     os.replace(tmp, folder / MANIFEST)
     keep = {f for name in names if name for f in MultiIndex.files(name)}
     for path in folder.glob("g*.npy"):
