@@ -566,13 +566,9 @@ def stored_policy(session: Session, sha256: str) -> Policy:
 _PARSED: dict[str, Policy] = {}
 
 
-def explain_recommendation(session: Session, rec: Recommendation, lang: str,
-                           policies: dict[str, Policy] | None = None) -> dict:
+def explain_recommendation(session: Session, rec: Recommendation, lang: str) -> dict:
     """A recommendation with each rule that fired in the words of the policy that made it."""
-    policies = policies if policies is not None else {}
-    if rec.policy_sha256 not in policies:
-        policies[rec.policy_sha256] = stored_policy(session, rec.policy_sha256)
-    policy = policies[rec.policy_sha256]
+    policy = stored_policy(session, rec.policy_sha256)
     return {"id": rec.id, "seq": rec.seq, "outcome": rec.outcome, "priority": rec.priority,
             "decided_by": rec.decided_by, "flags": rec.flags, "unit": rec.unit,
             "policy": {"id": rec.policy_id, "version": rec.policy_version, "sha256": rec.policy_sha256},
@@ -715,19 +711,17 @@ def _queue_class(session: Session, outcome: str, unit: str | None, units: Collec
     query = query.order_by(TriageState.priority.desc(), TriageState.received_at, TriageState.report_id).offset(offset)
     if limit is not None:
         query = query.limit(limit)
-    policies: dict[str, Policy] = {}
     return [{"report_id": s.report_id, "source": s.source, "external_id": external_id, "outcome": s.outcome,
              "priority": s.priority, "unit": s.unit, "status": s.status, "received_at": s.received_at,
-             "age_band": s.age_band, "decided_by": rec.decided_by, "why": _why(session, rec, policies),
+             "age_band": s.age_band, "decided_by": rec.decided_by, "why": _why(session, rec),
              "flags": rec.flags, "subject_ids": rec.subject_ids}
             for s, external_id, rec in session.execute(query)]
 
 
-def _why(session: Session, rec: Recommendation, policies: dict[str, Policy]) -> str:
+def _why(session: Session, rec: Recommendation) -> str:
     """The deciding rule's text in the reader's language, from the policy that made the recommendation."""
-    if rec.policy_sha256 not in policies:
-        policies[rec.policy_sha256] = stored_policy(session, rec.policy_sha256)
-    return policies[rec.policy_sha256].rule(rec.decided_by).explain(rec.facts, reading_language())["text"]
+    rule = stored_policy(session, rec.policy_sha256).rule(rec.decided_by)
+    return rule.explain(rec.facts, reading_language())["text"]
 
 
 def view_queue(session: Session, *, actor: str, purpose: str | None = None, unit: str | None = None,

@@ -31,8 +31,7 @@ def weeks(request: Request, session: Session = Depends(work), actor: Actor = Dep
 def _weeks_page(request: Request, session: Session, actor: Actor, refused: str | None = None, form: dict | None = None):
     docs = actionweeks.list_weeks(session, actor=actor)
     return page(request, session, actor, "actionweeks.html",
-                {"weeks": docs, "units": load_units().names(), "refused": refused, "form": form or {},
-                 "may_plan": "team_lead" in actor.roles}, status_code=400 if refused else 200)
+                {"weeks": docs, "units": load_units().names(), "refused": refused, "form": form or {}}, status_code=400 if refused else 200)
 
 
 @router.post("/actionweeks", dependencies=[Depends(checked_csrf)])
